@@ -1,0 +1,33 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+
+.PHONY: install demo test lint format sandbox clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev,prod]"
+	touch $@
+
+install: $(VENV)/.installed
+
+# Runs the console with its demo brand on SQLite and the vendor sandbox. Ctrl-C stops it all.
+demo: install
+	DEBUG=1 $(PY) manage.py demo
+
+# The whole test suite. DATABASE_URL=postgres://... runs it on PostgreSQL instead.
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,86 @@
+"""A brand's connection to one vendor: where it is, how to sign in, and how healthy it is."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import models
+
+from connectors import crypto
+from console.models import Brand
+
+
+class System(models.TextChoices):
+    BRIGHTPEARL = "brightpearl", "Brightpearl"
+    OMETRIA = "ometria", "Ometria"
+    MAILCHIMP = "mailchimp", "Mailchimp"
+    BIGCOMMERCE = "bigcommerce", "BigCommerce"
+    SALESFORCE = "salesforce", "Salesforce"
+
+
+class Health(models.TextChoices):
+    UNTESTED = "untested", "Not tested yet"
+    OK = "ok", "Working"
+    FAILING = "failing", "Failing"
+
+
+def new_webhook_secret() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Connection(models.Model):
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="connections")
+    system = models.CharField(max_length=20, choices=System.choices)
+    base_url = models.URLField(
+        "base URL",
+        max_length=300,
+        help_text="The vendor's API address, without the path of any one call.",
+    )
+    # Ciphertext only. Read and write through `.credentials`, never this field.
+    credentials_token = models.TextField(db_column="credentials", blank=True, editable=False)
+    settings = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Values that are not secret, such as the Brightpearl account code "
+        "or the Mailchimp list id.",
+    )
+    status = models.CharField(max_length=12, choices=Health.choices, default=Health.UNTESTED)
+    last_checked = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, help_text="The last failure, in plain English.")
+    webhook_secret = models.CharField(
+        max_length=64,
+        unique=True,
+        default=new_webhook_secret,
+        editable=False,
+        help_text="The secret part of the URL this vendor calls us back on.",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "system"], name="one_connection_per_system")
+        ]
+        ordering = ["brand__name", "system"]
+
+    def __str__(self) -> str:
+        return f"{self.brand} → {self.get_system_display()}"
+
+    def __repr__(self) -> str:
+        # Never the credentials, even encrypted.
+        return f"<Connection {self.pk} {self.brand_id}:{self.system}>"
+
+    @property
+    def credentials(self) -> crypto.Secrets:
+        """The decrypted credentials. Raises CredentialKeyError if no key fits."""
+        return crypto.decrypt(self.credentials_token)
+
+    @credentials.setter
+    def credentials(self, values: Mapping[str, Any]) -> None:
+        self.credentials_token = crypto.encrypt(values) if values else ""
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.credentials_token)

@@ -1,0 +1,30 @@
+from django.contrib import admin
+
+from console.models import Brand, Membership
+
+admin.site.site_header = "Integration Console — agency admin"
+admin.site.site_title = "Integration Console admin"
+admin.site.index_title = "Everything the console keeps"
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Brand)
+class BrandAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "timezone", "active"]
+    list_filter = ["active"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "brand", "team"]
+    list_filter = [("brand", admin.RelatedOnlyFieldListFilter), "team"]
+    search_fields = ["user__username", "user__email", "brand__name"]
+    autocomplete_fields = ["user"]

@@ -1,0 +1,50 @@
+"""Named people on two brands, shared by every test package."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from console.models import Brand, Membership, Team
+
+
+def make_user(username: str, brand: Brand | None = None, *teams: str, **extra):
+    user = get_user_model().objects.create_user(
+        username=username, password="pw", email=f"{username}@example.com", **extra
+    )
+    for team in teams:
+        Membership.objects.create(user=user, brand=brand, team=team)
+    return user
+
+
+@pytest.fixture
+def brand_a(db):
+    return Brand.objects.create(name="Acme Apparel", slug="acme")
+
+
+@pytest.fixture
+def brand_b(db):
+    return Brand.objects.create(name="Bravo Beauty", slug="bravo")
+
+
+@pytest.fixture
+def ops_user(brand_a):
+    return make_user("olivia_ops", brand_a, Team.OPERATIONS)
+
+
+@pytest.fixture
+def marketing_user(brand_a):
+    return make_user("mark_marketing", brand_a, Team.MARKETING)
+
+
+@pytest.fixture
+def finance_user(brand_a):
+    return make_user("fiona_finance", brand_a, Team.FINANCE)
+
+
+@pytest.fixture
+def admin_user(brand_a):
+    return make_user("ada_admin", brand_a, Team.ADMIN, is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def bravo_user(brand_b):
+    return make_user("bob_bravo", brand_b, Team.OPERATIONS, Team.FINANCE)

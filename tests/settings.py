@@ -1,0 +1,29 @@
+"""Test settings: the production settings, with test keys and quick password hashing."""
+
+import os
+
+from cryptography.fernet import Fernet
+
+os.environ.setdefault("SECRET_KEY", "test-only-" + "k3y" * 20)
+# A fresh key per test run: nothing ever encrypted under it outlives the run.
+os.environ.setdefault("CREDENTIAL_KEYS", Fernet.generate_key().decode())
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+# The test client and live_server speak plain HTTP.
+os.environ["SECURE_SSL_REDIRECT"] = "0"
+os.environ["SESSION_COOKIE_SECURE"] = "0"
+os.environ["CSRF_COOKIE_SECURE"] = "0"
+
+from console.settings import *  # noqa: F403
+from console.settings import DATABASES, VAR_DIR
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory: the canary test reads its bytes, and subprocesses
+    # (a real qcluster, the benchmark) must open the same database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+
+# Production serves the hashed files that collectstatic writes; tests use the sources.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
