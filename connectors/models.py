@@ -84,3 +84,45 @@ class Connection(models.Model):
     @property
     def has_credentials(self) -> bool:
         return bool(self.credentials_token)
+
+
+class RateBudget(models.Model):
+    """One API budget per brand and vendor, shared by every process and worker.
+
+    It lives in the database (not in memory) because the web server, the scheduler and
+    every cluster worker on every machine spend from the same vendor allowance.
+    """
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="rate_budgets")
+    system = models.CharField(max_length=20, choices=System.choices)
+    limit = models.PositiveIntegerField(help_text="Requests allowed per window.")
+    window_seconds = models.FloatField()
+    remaining = models.IntegerField()
+    # Epoch seconds: plain floats, so every process compares the same numbers.
+    resets_at = models.FloatField(default=0)
+    concurrency = models.PositiveIntegerField(
+        default=0, help_text="Most requests in flight at once; 0 means no cap."
+    )
+    requests = models.PositiveBigIntegerField(default=0)
+    throttle_waits = models.PositiveBigIntegerField(default=0)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "system"], name="one_budget_per_system")
+        ]
+        verbose_name = "API budget"
+
+    def __str__(self) -> str:
+        return f"{self.brand} · {self.get_system_display()}: {self.remaining}/{self.limit}"
+
+
+class BudgetLease(models.Model):
+    """A request in flight against a vendor that caps concurrency (Mailchimp)."""
+
+    budget = models.ForeignKey(RateBudget, on_delete=models.CASCADE, related_name="leases")
+    # A worker killed mid-request never releases its lease; it lapses at this time.
+    expires_at = models.FloatField()
+
+    def __str__(self) -> str:
+        return f"lease {self.pk} on {self.budget_id}"

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from console.models import Brand, Membership
+from console.models import AuditEvent, Brand, Membership
 
 admin.site.site_header = "Integration Console — agency admin"
 admin.site.site_title = "Integration Console admin"
@@ -28,3 +28,18 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = [("brand", admin.RelatedOnlyFieldListFilter), "team"]
     search_fields = ["user__username", "user__email", "brand__name"]
     autocomplete_fields = ["user"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["created", "brand", "actor", "action", "target", "summary"]
+    list_filter = [("brand", admin.RelatedOnlyFieldListFilter), "action"]
+    search_fields = ["target", "summary"]
+    date_hierarchy = "created"
+
+    # The trail is written by the console only.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

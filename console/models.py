@@ -90,3 +90,30 @@ def user_teams(user, brand: Brand | None = None) -> set[str]:
     if brand is not None:
         qs = qs.filter(brand=brand)
     return set(qs.values_list("team", flat=True))
+
+
+class AuditEvent(models.Model):
+    """A trace of every state change that matters: who did what, to what, and when."""
+
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    brand = models.ForeignKey(
+        Brand, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        help_text="Empty when the console itself acted (a schedule, a webhook).",
+    )
+    action = models.CharField(max_length=60, db_index=True)
+    target = models.CharField(max_length=200, blank=True)
+    summary = models.CharField(max_length=500, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = "audit event"
+
+    def __str__(self) -> str:
+        return f"{self.created:%Y-%m-%d %H:%M} {self.action} {self.target}"

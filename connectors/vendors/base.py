@@ -1,17 +1,149 @@
-"""The small interface every vendor connector shares."""
+"""The small interface every vendor connector shares.
+
+A connector is built from a `Connection`. It knows its vendor's auth, batch maximum,
+rate budget and error shapes; callers hand it any number of ids or records and get data
+or per-record outcomes back. `check()` proves the connection works.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+import httpx
+
+from connectors.budget import Budget, BudgetHint, BudgetPolicy
+from connectors.crypto import CredentialKeyError
+from connectors.errors import ConfigurationError, ConnectorError
+from connectors.http import CallStats, VendorHTTP
 from connectors.vendors.fields import Field
+
+if TYPE_CHECKING:
+    from connectors.models import Connection
 
 
 class Connector:
-    """One vendor. Subclasses declare what a connection needs; the HTTP work comes later."""
-
     system: ClassVar[str]
     label: ClassVar[str]
     default_base_url: ClassVar[str]
     credential_fields: ClassVar[tuple[Field, ...]] = ()
     setting_fields: ClassVar[tuple[Field, ...]] = ()
+    # The most records the vendor takes (or returns) in one call.
+    batch_size: ClassVar[int] = 100
+    # The vendor's published limit; a connection's settings may lower or raise it
+    # (a BigCommerce Pro plan, a sandbox with a faster clock).
+    default_limit: ClassVar[int] = 100
+    default_window: ClassVar[float] = 60.0
+    default_reserve: ClassVar[int] = 0
+    default_concurrency: ClassVar[int] = 0
+
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        priority: bool = False,
+        max_attempts: int = 6,
+        max_backoff: float = 30.0,
+    ) -> None:
+        self.connection = connection
+        self.settings: dict[str, Any] = dict(connection.settings or {})
+        try:
+            self.creds = connection.credentials
+        except CredentialKeyError as exc:
+            raise ConfigurationError(str(exc), vendor=self.system) from None
+        missing = [
+            f.label for f in self.credential_fields if f.required and not self.creds.get(f.name)
+        ]
+        missing += [
+            f.label for f in self.setting_fields if f.required and not self.settings.get(f.name)
+        ]
+        if missing:
+            raise ConfigurationError(
+                f"The {self.label} connection is missing: {', '.join(missing)}.", vendor=self.system
+            )
+        self.budget = Budget(connection.brand_id, self.system, self.policy())
+        self.http = VendorHTTP(
+            vendor=self.system,
+            base_url=self.api_base(),
+            budget=self.budget,
+            headers=self.auth_headers(),
+            auth=self.auth(),
+            transport=transport,
+            classify=self.classify,
+            read_budget=self.read_budget,
+            priority=priority,
+            max_attempts=max_attempts,
+            max_backoff=max_backoff,
+            brand_label=str(connection.brand_id),
+            secrets=[str(v) for v in self.creds.values()],
+        )
+
+    # --- what a vendor module may override --------------------------------------
+    def api_base(self) -> str:
+        return self.connection.base_url.rstrip("/")
+
+    def auth_headers(self) -> dict[str, str]:
+        return {}
+
+    def auth(self) -> httpx.Auth | None:
+        return None
+
+    def policy(self) -> BudgetPolicy:
+        s = self.settings
+        return BudgetPolicy(
+            limit=int(s.get("rate_limit", self.default_limit)),
+            window_seconds=float(s.get("rate_window_seconds", self.default_window)),
+            reserve=int(s.get("rate_reserve", self.default_reserve)),
+            concurrency=int(s.get("max_concurrency", self.default_concurrency)),
+        )
+
+    def classify(self, response: httpx.Response) -> ConnectorError | None:
+        """The vendor's own reading of an error answer; None falls back to the status."""
+        return None
+
+    def read_budget(self, response: httpx.Response) -> BudgetHint | None:
+        return None
+
+    def check(self) -> str:
+        """Make one cheap authenticated call. Returns what worked, in plain English."""
+        raise NotImplementedError
+
+    # --- shared ------------------------------------------------------------------
+    @property
+    def stats(self) -> CallStats:
+        return self.http.stats
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def error_text(body: Any) -> tuple[str, str]:
+    """(code, message) from the common error shapes, for vendors that share them."""
+    if isinstance(body, list) and body and isinstance(body[0], dict):
+        first = body[0]
+        return (
+            str(first.get("errorCode") or first.get("code") or first.get("status") or ""),
+            str(first.get("message") or first.get("title") or ""),
+        )
+    if isinstance(body, dict):
+        if isinstance(body.get("errors"), list) and body["errors"]:
+            first = body["errors"][0]
+            if isinstance(first, dict):
+                return str(first.get("code", "")), str(first.get("message", ""))
+        for key in ("detail", "title", "message", "response", "error_description", "error"):
+            if isinstance(body.get(key), str) and body[key]:
+                return str(body.get("code") or body.get("type") or ""), body[key]
+    return "", ""
+
+
+def safe_json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None

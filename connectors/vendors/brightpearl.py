@@ -1,7 +1,59 @@
-"""Brightpearl, the ERP and source of truth."""
+"""Brightpearl, the ERP and source of truth.
 
-from connectors.vendors.base import Connector
+Paths: {base}/public-api/{account}/{service}-service/... Auth: a private app's
+`brightpearl-app-ref` and `brightpearl-account-token` headers. One GET returns at most
+200 orders or contacts (500 goods-out notes); the account allows 200 requests a minute,
+shared with every other app on it, and answers 503 when that is spent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from connectors.budget import BudgetHint
+from connectors.errors import (
+    AuthError,
+    ConnectorError,
+    NotFoundError,
+    RejectedError,
+    ThrottledError,
+    TransientError,
+)
+from connectors.http import chunks
+from connectors.vendors.base import Connector, error_text, safe_json
 from connectors.vendors.fields import Field
+
+# Brightpearl's order types, as order-search's orderTypeId filter knows them.
+ORDER_TYPE_IDS = {"SO": 1, "PO": 2, "SC": 3, "PC": 4}
+# A search filter it cannot parse answers 500 with this code: not worth a retry.
+_BAD_FILTER_CODES = {"CMNC-018"}
+
+
+def idset(ids: Iterable[int | str]) -> str:
+    """Brightpearl's id-set syntax, with runs folded into ranges: 1,2,3,7 -> '1-3,7'."""
+    numbers = sorted({int(i) for i in ids})
+    parts: list[str] = []
+    start = prev = None
+    for n in numbers:
+        if start is None:
+            start = prev = n
+        elif n == prev + 1:
+            prev = n
+        else:
+            parts.append(str(start) if start == prev else f"{start}-{prev}")
+            start = prev = n
+    if start is not None:
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+    return ",".join(parts)
+
+
+def bp_datetime(value: datetime) -> str:
+    """A timestamp in the form Brightpearl's search filters take."""
+    return value.isoformat(timespec="seconds")
 
 
 class Brightpearl(Connector):
@@ -13,3 +65,252 @@ class Brightpearl(Connector):
         Field("account_token", "Account token", "The private app's token."),
     )
     setting_fields = (Field("account", "Account code", "The account id in every API path."),)
+    batch_size = 200
+    goods_note_batch_size = 500
+    default_limit = 200
+    default_window = 60.0
+    # Kept back from backfills so order-status events still go through.
+    default_reserve = 10
+
+    def api_base(self) -> str:
+        return f"{self.connection.base_url.rstrip('/')}/public-api/{self.settings['account']}"
+
+    def auth_headers(self) -> dict[str, str]:
+        return {
+            "brightpearl-app-ref": self.creds["app_ref"],
+            "brightpearl-account-token": self.creds["account_token"],
+        }
+
+    def read_budget(self, response: httpx.Response) -> BudgetHint | None:
+        remaining = response.headers.get("brightpearl-requests-remaining")
+        if remaining is None:
+            return None
+        period = response.headers.get("brightpearl-next-throttle-period")
+        return BudgetHint(
+            remaining=int(remaining),
+            reset_in=int(period) / 1000 if period is not None else None,
+        )
+
+    def classify(self, response: httpx.Response) -> ConnectorError | None:
+        status = response.status_code
+        if status < 400:
+            return None
+        body = safe_json(response)
+        code, message = error_text(body)
+        kw = {"vendor": self.system, "status": status, "code": code, "vendor_message": message}
+        if status == 503:
+            period = response.headers.get("brightpearl-next-throttle-period")
+            if (
+                "too many requests" in message.lower()
+                or response.headers.get("brightpearl-requests-remaining") == "0"
+            ):
+                return ThrottledError(
+                    "Brightpearl's 200-requests-a-minute allowance is spent.",
+                    retry_after=int(period) / 1000 if period else None,
+                    **kw,
+                )
+            return TransientError("Brightpearl is temporarily unavailable (HTTP 503).", **kw)
+        if status == 401:
+            return AuthError("Brightpearl did not accept the app reference and token.", **kw)
+        if status == 404 or code == "CMNC-404":
+            return NotFoundError("Brightpearl has no such record or address.", **kw)
+        if code in _BAD_FILTER_CODES:
+            return RejectedError("Brightpearl could not parse a search filter.", **kw)
+        return None
+
+    # --- health ------------------------------------------------------------------
+    def check(self) -> str:
+        statuses = self.order_statuses()
+        account = self.settings["account"]
+        return f"Signed in to Brightpearl account {account}: {len(statuses)} order statuses."
+
+    # --- orders ------------------------------------------------------------------
+    def _by_idset(self, path: str, ids: Iterable[int | str], size: int) -> Iterator[dict]:
+        unique = sorted({int(i) for i in ids})
+        for batch in chunks(unique, size):
+            reply = self.http.request(
+                "GET", f"{path}/{idset(batch)}", batch_size=len(batch), ok_statuses=(207,)
+            )
+            records = (reply.body or {}).get("response") or []
+            yield from records.values() if isinstance(records, dict) else records
+
+    def orders(self, ids: Iterable[int | str]) -> Iterator[dict]:
+        """Sales orders by id, 200 a request. Ids that do not exist are simply absent."""
+        return self._by_idset("/order-service/order", ids, self.batch_size)
+
+    def search(
+        self, path: str, params: dict[str, Any], page_size: int | None = None
+    ) -> Iterator[dict]:
+        """Every row of a Brightpearl search, page by page, as dicts keyed by column name."""
+        size = page_size or int(self.settings.get("search_page_size", 500))
+        first = 1  # Brightpearl's firstResult counts from 1.
+        while True:
+            body = self.http.json(
+                "GET", path, params={**params, "pageSize": size, "firstResult": first}
+            )
+            response = (body or {}).get("response") or {}
+            meta = response.get("metaData") or {}
+            columns = [c["name"] for c in meta.get("columns", [])]
+            for row in response.get("results") or []:
+                yield dict(zip(columns, row, strict=False))
+            if not meta.get("morePagesAvailable"):
+                return
+            first = int(meta.get("lastResult", first + size - 1)) + 1
+
+    def changed_order_ids(
+        self, since: datetime, until: datetime | None = None, order_type: str = "SO"
+    ) -> Iterator[dict]:
+        """Search rows (orderId, updatedOn, orderStatusId, contactId…) changed in a window."""
+        window = f"{bp_datetime(since)}/{bp_datetime(until) if until else ''}"
+        return self.search(
+            "/order-service/order-search",
+            {"updatedOn": window, "orderTypeId": ORDER_TYPE_IDS[order_type]},
+        )
+
+    def all_order_ids(self, order_type: str = "SO") -> Iterator[dict]:
+        return self.search(
+            "/order-service/order-search", {"orderTypeId": ORDER_TYPE_IDS[order_type]}
+        )
+
+    def order_statuses(self) -> list[dict]:
+        return (self.http.json("GET", "/order-service/order-status") or {}).get("response") or []
+
+    def set_order_status(self, order_id: int, status_id: int) -> None:
+        self.http.request(
+            "PUT",
+            f"/order-service/order/{int(order_id)}/status",
+            json_body={"orderStatusId": status_id},
+        )
+
+    def create_order(self, order: dict) -> int:
+        """Create a sales order. Not retried once sent: a lost answer must not make two."""
+        body = self.http.json("POST", "/order-service/order", json_body=order, idempotent=False)
+        return int(body["response"])
+
+    # --- sales credits (refunds and returns) -----------------------------------------
+    def sales_credits(self, ids: Iterable[int | str]) -> Iterator[dict]:
+        return self._by_idset("/order-service/sales-credit", ids, self.batch_size)
+
+    def changed_sales_credit_ids(
+        self, since: datetime, until: datetime | None = None
+    ) -> Iterator[dict]:
+        return self.changed_order_ids(since, until, order_type="SC")
+
+    def create_sales_credit(self, credit: dict) -> int:
+        body = self.http.json(
+            "POST", "/order-service/sales-credit", json_body=credit, idempotent=False
+        )
+        return int(body["response"])
+
+    # --- goods-out notes (shipments) -------------------------------------------------
+    def goods_out_notes(
+        self,
+        order_ids: Iterable[int | str] | None = None,
+        note_ids: Iterable[int | str] | None = None,
+    ) -> Iterator[tuple[int, dict]]:
+        """(note id, note) for the given orders or notes. A partial shipment has several."""
+        if note_ids is not None:
+            for batch in chunks(sorted({int(i) for i in note_ids}), self.goods_note_batch_size):
+                path = f"/warehouse-service/order/*/goods-note/goods-out/{idset(batch)}"
+                yield from self._notes(path, len(batch))
+        if order_ids is not None:
+            for batch in chunks(sorted({int(i) for i in order_ids}), self.batch_size):
+                path = f"/warehouse-service/order/{idset(batch)}/goods-note/goods-out"
+                yield from self._notes(path, len(batch))
+
+    def _notes(self, path: str, size: int) -> Iterator[tuple[int, dict]]:
+        body = self.http.json("GET", path, batch_size=size)
+        for note_id, note in ((body or {}).get("response") or {}).items():
+            yield int(note_id), note
+
+    # --- contacts --------------------------------------------------------------------
+    def contacts(self, ids: Iterable[int | str]) -> Iterator[dict]:
+        return self._by_idset("/contact-service/contact", ids, self.batch_size)
+
+    def contact_ids_by_email(self, email: str) -> list[int]:
+        rows = self.search("/contact-service/contact-search", {"primaryEmail": email})
+        return [int(r["contactId"]) for r in rows]
+
+    def changed_contact_ids(self, since: datetime, until: datetime | None = None) -> Iterator[dict]:
+        window = f"{bp_datetime(since)}/{bp_datetime(until) if until else ''}"
+        return self.search("/contact-service/contact-search", {"updatedOn": window})
+
+    def create_contact(self, contact: dict) -> int:
+        body = self.http.json(
+            "POST", "/contact-service/contact", json_body=contact, idempotent=False
+        )
+        return int(body["response"])
+
+    def tags(self) -> dict[int, str]:
+        body = self.http.json("GET", "/contact-service/tag")
+        tags = (body or {}).get("response") or {}
+        items = tags.values() if isinstance(tags, dict) else tags
+        return {int(t["tagId"]): t["tagName"] for t in items}
+
+    def add_tags(self, contact_ids: Iterable[int | str], tag_ids: Iterable[int | str]) -> None:
+        tag_set = idset(tag_ids)
+        for batch in chunks(sorted({int(i) for i in contact_ids}), self.batch_size):
+            self.http.request(
+                "POST",
+                f"/contact-service/contact/{idset(batch)}/tag/{tag_set}",
+                batch_size=len(batch),
+            )
+
+    def custom_fields(self, contact_id: int) -> dict:
+        body = self.http.json("GET", f"/contact-service/contact/{int(contact_id)}/custom-field")
+        return (body or {}).get("response") or {}
+
+    def set_custom_fields(self, contact_id: int, values: dict[str, Any]) -> None:
+        patch = [
+            {"op": "add", "path": f"/{name}", "value": value} for name, value in values.items()
+        ]
+        self.http.request(
+            "PATCH",
+            f"/contact-service/contact/{int(contact_id)}/custom-field",
+            json_body=patch,
+            idempotent=True,
+        )
+
+    # --- stock -----------------------------------------------------------------------
+    def availability(self, product_ids: Iterable[int | str]) -> dict[int, dict]:
+        out: dict[int, dict] = {}
+        for batch in chunks(sorted({int(i) for i in product_ids}), self.batch_size):
+            body = self.http.json(
+                "GET",
+                f"/warehouse-service/product-availability/{idset(batch)}",
+                batch_size=len(batch),
+            )
+            for pid, levels in ((body or {}).get("response") or {}).items():
+                out[int(pid)] = levels
+        return out
+
+    def products(self, ids: Iterable[int | str]) -> Iterator[dict]:
+        return self._by_idset("/product-service/product", ids, self.batch_size)
+
+    # --- webhooks --------------------------------------------------------------------
+    def webhooks(self) -> list[dict]:
+        return (self.http.json("GET", "/integration-service/webhook") or {}).get("response") or []
+
+    def register_webhook(self, subscribe_to: str, uri: str, body_template: str) -> int:
+        """Register (once) a POST webhook with an ids-only JSON body; returns its id."""
+        for hook in self.webhooks():
+            if hook.get("subscribeTo") == subscribe_to and hook.get("uriTemplate") == uri:
+                return int(hook["id"])
+        body = self.http.json(
+            "POST",
+            "/integration-service/webhook",
+            json_body={
+                "subscribeTo": subscribe_to,
+                "httpMethod": "POST",
+                "uriTemplate": uri,
+                "bodyTemplate": body_template,
+                "contentType": "application/json",
+                "idSetAccepted": True,
+                "qualityOfService": 1,
+            },
+            idempotent=False,
+        )
+        return int(body["response"])
+
+    def delete_webhook(self, webhook_id: int) -> None:
+        self.http.request("DELETE", f"/integration-service/webhook/{int(webhook_id)}")

@@ -1,0 +1,150 @@
+"""The shared rate budget: stay under each vendor's limit instead of bouncing off it.
+
+Every request first takes one unit from the brand's budget for that vendor, in a short
+database transaction, so two processes never spend the same unit. After each answer the
+vendor's own headers (remaining, time to reset) correct our count, because the vendor's
+allowance is also spent by other apps on the same account that we cannot see.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from connectors.models import BudgetLease, RateBudget
+
+
+@dataclass(frozen=True)
+class BudgetPolicy:
+    limit: int
+    window_seconds: float
+    # Units kept back from bulk work so that status and purchase events (priority work)
+    # still go through while a backfill has the budget drained.
+    reserve: int = 0
+    concurrency: int = 0
+    lease_seconds: float = 120.0
+
+
+@dataclass(frozen=True)
+class BudgetHint:
+    """What a vendor's headers said about its allowance."""
+
+    remaining: int
+    reset_in: float | None = None  # seconds
+    limit: int | None = None
+
+
+class Budget:
+    def __init__(
+        self,
+        brand_id: int,
+        system: str,
+        policy: BudgetPolicy,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.brand_id = brand_id
+        self.system = system
+        self.policy = policy
+        self.clock = clock
+        self.sleep = sleep
+        self.waits = 0
+        self.waited_seconds = 0.0
+        # For the log line only: what was left after our last take or correction.
+        self.last_remaining: int | str = "-"
+
+    def _row(self) -> RateBudget:
+        row, _ = RateBudget.objects.select_for_update().get_or_create(
+            brand_id=self.brand_id,
+            system=self.system,
+            defaults={
+                "limit": self.policy.limit,
+                "window_seconds": self.policy.window_seconds,
+                "remaining": self.policy.limit,
+                "concurrency": self.policy.concurrency,
+            },
+        )
+        return row
+
+    def acquire(self, *, priority: bool = False) -> float:
+        """Take one unit, waiting for the window to reset if none is left. Returns the wait."""
+        waited = 0.0
+        while True:
+            with transaction.atomic():
+                row = self._row()
+                now = self.clock()
+                if now >= row.resets_at:
+                    row.remaining = row.limit
+                    row.resets_at = now + row.window_seconds
+                floor = 0 if priority else min(self.policy.reserve, row.limit - 1)
+                if row.remaining > floor:
+                    row.remaining -= 1
+                    row.requests += 1
+                    row.save(update_fields=["remaining", "resets_at", "requests", "updated"])
+                    self.last_remaining = row.remaining
+                    return waited
+                pause = max(row.resets_at - now, 0.01)
+                row.throttle_waits += 1
+                row.save(update_fields=["remaining", "resets_at", "throttle_waits", "updated"])
+            self.waits += 1
+            self.waited_seconds += pause
+            waited += pause
+            self.sleep(pause)
+
+    def observe(self, hint: BudgetHint) -> None:
+        """Correct our count with what the vendor says is left."""
+        with transaction.atomic():
+            row = self._row()
+            now = self.clock()
+            if hint.limit:
+                row.limit = hint.limit
+            if hint.reset_in is not None:
+                vendor_resets_at = now + hint.reset_in
+                if vendor_resets_at > row.resets_at + row.window_seconds / 2:
+                    # The vendor has started a new window that we had not: adopt its count.
+                    row.remaining = hint.remaining
+                else:
+                    row.remaining = min(row.remaining, hint.remaining)
+                row.resets_at = vendor_resets_at
+            else:
+                row.remaining = min(row.remaining, hint.remaining)
+            row.save(update_fields=["limit", "remaining", "resets_at", "updated"])
+            self.last_remaining = row.remaining
+
+    def exhausted(self, retry_after: float | None) -> None:
+        """The vendor throttled us: nothing is left until it says so."""
+        with transaction.atomic():
+            row = self._row()
+            now = self.clock()
+            row.remaining = 0
+            if retry_after is not None:
+                row.resets_at = max(row.resets_at, now + retry_after)
+            elif row.resets_at <= now:
+                row.resets_at = now + min(row.window_seconds, 5.0)
+            row.save(update_fields=["remaining", "resets_at", "updated"])
+
+    # --- concurrency (Mailchimp: more than 10 open connections gets 429) ---------
+    def lease(self) -> int | None:
+        """Hold one of the vendor's concurrent slots; None when there is no cap."""
+        if not self.policy.concurrency:
+            return None
+        while True:
+            with transaction.atomic():
+                row = self._row()
+                now = self.clock()
+                BudgetLease.objects.filter(budget=row, expires_at__lt=now).delete()
+                if BudgetLease.objects.filter(budget=row).count() < self.policy.concurrency:
+                    return BudgetLease.objects.create(
+                        budget=row, expires_at=now + self.policy.lease_seconds
+                    ).pk
+            self.waits += 1
+            self.waited_seconds += 0.05
+            self.sleep(0.05)
+
+    def release(self, lease_id: int | None) -> None:
+        if lease_id is not None:
+            BudgetLease.objects.filter(pk=lease_id).delete()
