@@ -71,6 +71,7 @@ class Brightpearl(Connector):
     default_window = 60.0
     # Kept back from backfills so order-status events still go through.
     default_reserve = 10
+    last_search_total: int | None = None
 
     def api_base(self) -> str:
         return f"{self.connection.base_url.rstrip('/')}/public-api/{self.settings['account']}"
@@ -150,6 +151,8 @@ class Brightpearl(Connector):
             )
             response = (body or {}).get("response") or {}
             meta = response.get("metaData") or {}
+            if first == 1:
+                self.last_search_total = meta.get("resultsAvailable")
             columns = [c["name"] for c in meta.get("columns", [])]
             for row in response.get("results") or []:
                 yield dict(zip(columns, row, strict=False))

@@ -1,0 +1,413 @@
+"""The engine every flow runs on: batches, change detection, record state, tickets, counts.
+
+A run reads batches from its flow, transforms each record, skips what the target already
+has (same content hash), writes the rest, and records one state per source record:
+synced, waiting (with a ticket) or failed (with a ticket). Nothing is lost: a record
+either reaches the target or is in exactly one open ticket.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from connectors.errors import ConfigurationError
+from connectors.models import Connection
+from connectors.vendors import connector_for
+from connectors.vendors.base import Connector
+from exceptions.models import OPEN_STATUSES, Ticket
+from exceptions.services import ticket_raise, tickets_autoresolve
+from syncs.flows import get_flow
+from syncs.flows.base import Flow, Push, Skip, Wait
+from syncs.models import FlowConfig, RecordState, RecordStatus, StatusMapping, SyncRun
+
+logger = logging.getLogger("syncs.engine")
+
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+LOG_LINES = 200
+
+Progress = Callable[[SyncRun, int | None], None]
+
+
+def content_hash(payload: Any) -> str:
+    """The hash of what the target receives (a flow's own `_keys` are not sent, so not hashed)."""
+    if isinstance(payload, dict):
+        payload = {k: v for k, v in payload.items() if not k.startswith("_")}
+    return hashlib.sha256(
+        json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
+    ).hexdigest()
+
+
+class FlowContext:
+    """What a flow may use during one run: its connectors, mappings, mode and log."""
+
+    def __init__(self, run: SyncRun, config: FlowConfig, flow: Flow) -> None:
+        self.run = run
+        self.config = config
+        self.flow = flow
+        self.brand = run.brand
+        self.brand_id = run.brand_id
+        self.full = run.full
+        self.scope: list[str] = [str(s) for s in run.scope or []]
+        self.now = timezone.now()
+        self.since: datetime | None = None
+        self.until: datetime | None = None
+        if not self.scope and not self.full:
+            start = config.cursor or EPOCH
+            self.since = start - timedelta(minutes=config.lookback_minutes)
+            self.until = self.now
+        # Records that waited or failed last time are read again every run: a mapping
+        # added since, or a retry, lets them through without waiting for a new change.
+        self.retry_ids: list[str] = []
+        if not self.scope:
+            self.retry_ids = list(
+                RecordState.objects.filter(
+                    brand_id=self.brand_id,
+                    flow=flow.code,
+                    status__in=[RecordStatus.WAITING, RecordStatus.FAILED],
+                ).values_list("source_id", flat=True)
+            )
+        # Status and purchase events go before bulk backfills (the budget's reserve).
+        self.priority = run.trigger in ("webhook", "retry")
+        self.total_hint: int | None = None
+        # Ids the run was asked for that the source no longer has.
+        self.missing: list[str] = []
+        self.cache: dict[str, Any] = {}
+        self._connectors: dict[str, Connector] = {}
+        self._log: list[str] = [line for line in (run.log or "").splitlines() if line]
+
+    # --- connectors --------------------------------------------------------------
+    def connector(self, system: str) -> Connector:
+        if system not in self._connectors:
+            connection = Connection.objects.filter(brand_id=self.brand_id, system=system).first()
+            if connection is None:
+                raise ConfigurationError(
+                    f"{self.brand} has no {system.title()} connection.", vendor=system
+                )
+            self._connectors[system] = connector_for(connection, priority=self.priority)
+        return self._connectors[system]
+
+    def api_calls(self) -> tuple[int, int]:
+        stats = [c.stats for c in self._connectors.values()]
+        return sum(s.calls for s in stats), sum(s.throttle_waits for s in stats)
+
+    def close(self) -> None:
+        for c in self._connectors.values():
+            c.close()
+
+    # --- mappings ----------------------------------------------------------------
+    @property
+    def status_map(self) -> dict[int, StatusMapping]:
+        if "status_map" not in self.cache:
+            self.cache["status_map"] = {
+                m.bp_status_id: m for m in StatusMapping.objects.filter(brand_id=self.brand_id)
+            }
+        return self.cache["status_map"]
+
+    # --- record states of this or another flow -----------------------------------------
+    def states(self, flow: str, source_ids: list[str]) -> dict[str, RecordState]:
+        return {
+            s.source_id: s
+            for s in RecordState.objects.filter(
+                brand_id=self.brand_id, flow=flow, source_id__in=source_ids
+            )
+        }
+
+    # --- log ---------------------------------------------------------------------
+    def log(self, message: str) -> None:
+        self._log.append(f"{timezone.now():%H:%M:%S} {message}")
+        self._log = self._log[-LOG_LINES:]
+
+    @property
+    def log_text(self) -> str:
+        return "\n".join(self._log)
+
+
+def _state(
+    ctx: FlowContext,
+    source_id: str,
+    status: str,
+    *,
+    previous: RecordState | None,
+    content: str | None = None,
+    target_id: str = "",
+    last_pushed: dict | None = None,
+    match_key: str = "",
+    detail: str = "",
+    source_updated: datetime | None = None,
+    flow: str | None = None,
+) -> RecordState:
+    synced = status == RecordStatus.SYNCED
+    return RecordState(
+        brand_id=ctx.brand_id,
+        flow=flow or ctx.flow.code,
+        source_id=source_id,
+        status=status,
+        # A record that waits keeps the hash of what the target last acknowledged.
+        content_hash=content
+        if content is not None
+        else (previous.content_hash if previous else ""),
+        target_id=target_id or (previous.target_id if previous else ""),
+        last_pushed=last_pushed
+        if last_pushed is not None
+        else (previous.last_pushed if previous else {}),
+        match_key=match_key or (previous.match_key if previous else ""),
+        detail=detail[:300],
+        source_updated=source_updated or (previous.source_updated if previous else None),
+        synced_at=ctx.now if synced else (previous.synced_at if previous else None),
+    )
+
+
+STATE_FIELDS = [
+    "status",
+    "content_hash",
+    "target_id",
+    "last_pushed",
+    "match_key",
+    "detail",
+    "source_updated",
+    "synced_at",
+]
+
+
+def save_states(states: list[RecordState]) -> None:
+    if states:
+        RecordState.objects.bulk_create(
+            states,
+            update_conflicts=True,
+            unique_fields=["brand", "flow", "source_id"],
+            update_fields=[*STATE_FIELDS, "changed"],
+        )
+
+
+def process_batch(ctx: FlowContext, records: list[Any], open_tickets: set[str]) -> None:
+    flow, run = ctx.flow, ctx.run
+    outcomes = [flow.transform(ctx, record) for record in records]
+    run.read += len(outcomes)
+    previous = ctx.states(flow.code, [o.source_id for o in outcomes])
+    states: list[RecordState] = []
+    extra_states: list[RecordState] = []
+    to_write: list[tuple[Push, str]] = []
+    for outcome in outcomes:
+        before = previous.get(outcome.source_id)
+        if isinstance(outcome, Skip):
+            run.unchanged += 1
+            continue
+        if isinstance(outcome, Wait):
+            run.waiting += 1
+            states.append(
+                _state(
+                    ctx,
+                    outcome.source_id,
+                    RecordStatus.WAITING,
+                    previous=before,
+                    match_key=outcome.match_key,
+                    detail=outcome.reason,
+                    source_updated=outcome.source_updated,
+                )
+            )
+            if outcome.ticket is not None:
+                spec = outcome.ticket
+                ticket_raise(
+                    brand=ctx.brand_id,
+                    type_code=spec.type_code,
+                    title=spec.title,
+                    flow=flow.code,
+                    source_system=spec.source_system,
+                    source_id=spec.source_id,
+                    source_url=spec.source_url,
+                    snapshot=spec.snapshot,
+                    error_code=spec.error_code,
+                    error_message=spec.error_message,
+                )
+            continue
+        digest = content_hash(outcome.payload)
+        if before is not None and before.status == RecordStatus.SYNCED:
+            if before.content_hash == digest or flow.once:
+                run.unchanged += 1
+                continue
+            if (
+                outcome.source_updated
+                and before.source_updated
+                and outcome.source_updated < before.source_updated
+            ):
+                # An older read than what we already sent (a slower run overtaken by a
+                # webhook): sending it would put the target back in time.
+                run.unchanged += 1
+                continue
+        to_write.append((outcome, digest))
+
+    synced_ids: list[str] = []
+    if to_write:
+        result = flow.write(ctx, [push for push, _ in to_write])
+        for push, digest in to_write:
+            before = previous.get(push.source_id)
+            failure = result.failed.get(push.source_id)
+            if failure is not None:
+                run.failed += 1
+                states.append(
+                    _state(
+                        ctx,
+                        push.source_id,
+                        RecordStatus.FAILED,
+                        previous=before,
+                        match_key=push.match_key,
+                        detail=f"{failure.code}: {failure.message}",
+                        source_updated=push.source_updated,
+                    )
+                )
+                ticket_raise(
+                    brand=ctx.brand_id,
+                    type_code="rejected_by_target",
+                    flow=flow.code,
+                    title=f"{flow.noun[:-1].title()} {push.source_id} refused by {flow.target}",
+                    source_system=flow.source,
+                    source_id=push.source_id,
+                    snapshot={"sent": flow.state_of(push.payload)},
+                    error_code=failure.code,
+                    error_message=failure.message,
+                    retry_of=_retry_ticket(ctx),
+                )
+                continue
+            run.written += 1
+            summary = flow.state_of(push.payload)
+            states.append(
+                _state(
+                    ctx,
+                    push.source_id,
+                    RecordStatus.SYNCED,
+                    previous=before,
+                    content=digest,
+                    target_id=push.target_id,
+                    last_pushed=summary,
+                    match_key=push.match_key,
+                    source_updated=push.source_updated,
+                )
+            )
+            if push.also_state is not None:
+                other_flow, other_id, other_key = push.also_state
+                extra_states.append(
+                    _state(
+                        ctx,
+                        other_id,
+                        RecordStatus.SYNCED,
+                        previous=None,
+                        content=digest,
+                        target_id=push.target_id,
+                        last_pushed=summary,
+                        match_key=other_key,
+                        source_updated=push.source_updated,
+                        flow=other_flow,
+                    )
+                )
+            synced_ids.append(push.source_id)
+
+    save_states(states)
+    _merge_other_flow_states(ctx, extra_states)
+    # A record that now syncs cleanly closes its tickets, whatever made it sync.
+    cleared = [sid for sid in synced_ids if sid in open_tickets]
+    if cleared:
+        tickets_autoresolve(
+            brand=ctx.brand_id,
+            source_system=flow.source,
+            source_ids=cleared,
+            flow=flow.code,
+            note=f"It synced cleanly in run {run.pk}.",
+        )
+
+
+def _merge_other_flow_states(ctx: FlowContext, states: list[RecordState]) -> None:
+    """Another flow's record went out as a side effect (a refund pushes its whole order)."""
+    save_states(states)
+
+
+def _retry_ticket(ctx: FlowContext) -> Ticket | None:
+    if ctx.run.ticket_id:
+        return Ticket.objects.filter(pk=ctx.run.ticket_id).first()
+    return None
+
+
+def execute(run: SyncRun, progress: Progress | None = None) -> SyncRun:
+    """Do a claimed run's work. Raises ConnectorError for failures of the whole run."""
+    flow = get_flow(run.flow)
+    config, _ = FlowConfig.objects.get_or_create(
+        brand_id=run.brand_id,
+        flow=run.flow,
+        defaults={"schedule_minutes": flow.default_schedule_minutes},
+    )
+    ctx = FlowContext(run, config, flow)
+    mode = (
+        f"ids {', '.join(ctx.scope[:10])}"
+        if ctx.scope
+        else ("full" if ctx.full else f"changes since {ctx.since:%Y-%m-%d %H:%M}")
+    )
+    ctx.log(f"Started ({run.get_trigger_display().lower()}, {mode}).")
+    open_tickets = set(
+        Ticket.objects.filter(
+            brand_id=run.brand_id, flow=flow.code, status__in=OPEN_STATUSES
+        ).values_list("source_id", flat=True)
+    )
+    try:
+        for batch in flow.read(ctx):
+            process_batch(ctx, batch, open_tickets)
+            _checkpoint(run, ctx)
+            if progress:
+                progress(run, ctx.total_hint)
+        flow.finish(ctx)
+    finally:
+        run.api_calls, run.throttle_waits = ctx.api_calls()
+        ctx.close()
+    if ctx.until is not None:
+        # Only a run that read everything moves the cursor.
+        FlowConfig.objects.filter(pk=config.pk).update(cursor=ctx.until)
+    run.state = "partial" if (run.failed or run.waiting) else "succeeded"
+    ctx.log(
+        f"Finished: {run.read} read, {run.written} written, {run.unchanged} unchanged, "
+        f"{run.waiting} waiting, {run.failed} failed, {run.api_calls} API calls."
+    )
+    run.log = ctx.log_text
+    run.finished_at = timezone.now()
+    run.save()
+    # The flow works again: close the flow-level tickets a failed run raised.
+    tickets_autoresolve(
+        brand=run.brand_id,
+        source_system="console",
+        source_ids=[f"flow:{flow.code}"],
+        note=f"Run {run.pk} of the flow succeeded.",
+    )
+    for system in {flow.source, flow.target}:
+        conn = Connection.objects.filter(brand_id=run.brand_id, system=system).only("pk").first()
+        if conn:
+            tickets_autoresolve(
+                brand=run.brand_id,
+                source_system=system,
+                source_ids=[f"connection:{conn.pk}"],
+                type_codes=["auth_failure", "configuration_missing", "api_allowance_spent"],
+                note=f"Run {run.pk} reached {system.title()} again.",
+            )
+    return run
+
+
+def _checkpoint(run: SyncRun, ctx: FlowContext) -> None:
+    run.api_calls, run.throttle_waits = ctx.api_calls()
+    run.heartbeat = timezone.now()
+    run.log = ctx.log_text
+    with transaction.atomic():
+        SyncRun.objects.filter(pk=run.pk).update(
+            heartbeat=run.heartbeat,
+            read=run.read,
+            written=run.written,
+            unchanged=run.unchanged,
+            waiting=run.waiting,
+            failed=run.failed,
+            api_calls=run.api_calls,
+            throttle_waits=run.throttle_waits,
+            log=run.log,
+        )

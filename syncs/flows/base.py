@@ -1,0 +1,99 @@
+"""What a flow is: where it reads, how it transforms one record, where it writes.
+
+The engine (syncs/engine.py) does everything else: cursors, batching, change detection,
+record state, tickets and the run's counts. A flow never touches those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from connectors.http import BatchResult
+
+if TYPE_CHECKING:
+    from syncs.engine import FlowContext
+
+
+@dataclass
+class Push:
+    """Send this payload for this source record."""
+
+    source_id: str
+    payload: dict
+    target_id: str
+    source_updated: datetime | None = None
+    match_key: str = ""
+    # Also record this state under another flow's record (flow, source id, match key): a
+    # refund pushes the whole order, so the order flow must know that version went out.
+    also_state: tuple[str, str, str] | None = None
+
+
+@dataclass
+class Wait:
+    """Do not send: a mapping or some data is missing. The record waits with a ticket."""
+
+    source_id: str
+    reason: str
+    ticket: TicketSpec | None = None
+    source_updated: datetime | None = None
+    match_key: str = ""
+
+
+@dataclass
+class Skip:
+    """Nothing to send for this record, and nothing wrong (a note not shipped yet)."""
+
+    source_id: str
+    reason: str = ""
+
+
+@dataclass
+class TicketSpec:
+    type_code: str
+    title: str
+    source_id: str
+    source_system: str = "brightpearl"
+    source_url: str = ""
+    snapshot: dict[str, Any] = field(default_factory=dict)
+    error_code: str = ""
+    error_message: str = ""
+
+
+Outcome = Push | Wait | Skip
+
+
+class Flow:
+    code: ClassVar[str]
+    label: ClassVar[str]
+    description: ClassVar[str]
+    source: ClassVar[str] = "brightpearl"
+    target: ClassVar[str]
+    # What the records are, for messages: "orders", "contacts"…
+    noun: ClassVar[str] = "records"
+    default_schedule_minutes: ClassVar[int] = 15
+    # Brightpearl webhook events that should trigger this flow for the ids they carry.
+    webhook_events: ClassVar[tuple[str, ...]] = ()
+    # A one-off notification: once the target has it, it is never sent again.
+    once: ClassVar[bool] = False
+    batch_size: ClassVar[int] = 200
+
+    def read(self, ctx: FlowContext) -> Iterator[list[Any]]:
+        """Batches of full source records, for the run's mode (ctx.scope, ctx.full, ctx.since)."""
+        raise NotImplementedError
+
+    def transform(self, ctx: FlowContext, record: Any) -> Outcome:
+        raise NotImplementedError
+
+    def write(self, ctx: FlowContext, pushes: list[Push]) -> BatchResult:
+        """Send the pushes; the result is keyed by source id."""
+        raise NotImplementedError
+
+    def state_of(self, payload: dict) -> dict:
+        """The part of a payload worth keeping as the record's last pushed state."""
+        return payload
+
+    def finish(self, ctx: FlowContext) -> None:
+        """After the last batch: raise or resolve tickets that span the whole run."""

@@ -1,0 +1,259 @@
+"""Order lifecycle: Brightpearl sales orders → Ometria orders.
+
+The status goes through the brand's status mapping. A cancelled order, or any status
+mapped to cancelled (fraud), goes as status=cancelled and is_valid=false, which takes
+its revenue out of Ometria and stops every "on its way" email. An unmapped status is
+never guessed: those orders wait, with one ticket per status for marketing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from connectors.http import BatchResult
+from exceptions.models import OPEN_STATUSES, Ticket
+from exceptions.services import ticket_raise, tickets_autoresolve
+from syncs.flows.base import Flow, Push, Wait
+from syncs.flows.reading import fetched, source_ids, when
+from syncs.models import RecordState, RecordStatus, StatusMapping
+
+if TYPE_CHECKING:
+    from syncs.engine import FlowContext
+
+FLOW = "order_lifecycle"
+REFUNDS_FLOW = "refunds"
+# One ticket lists at most this many waiting orders (the count is always exact).
+WAITING_LISTED = 500
+
+
+def money(value: Any) -> float:
+    return float(round(Decimal(str(value or 0)), 2))
+
+
+def _name_parts(full_name: str) -> tuple[str, str]:
+    first, _, last = (full_name or "").strip().partition(" ")
+    return first, last
+
+
+def order_status(order: dict) -> tuple[int, str]:
+    status = order.get("orderStatus") or {}
+    return int(status.get("orderStatusId", 0)), str(status.get("name", ""))
+
+
+def order_payload(order: dict, mapping: StatusMapping, refunds: dict[str, dict]) -> dict:
+    """The Ometria order for a Brightpearl order, with its refunds per line.
+
+    Both the lifecycle and the refunds flow build the order here, so whichever pushes
+    last, Ometria holds the same whole order (a push replaces `lineitems` wholesale).
+    """
+    total = order.get("totalValue") or {}
+    customer = (order.get("parties") or {}).get("customer") or {}
+    first, last = _name_parts(customer.get("addressFullName", ""))
+    lines = []
+    for row in (order.get("orderRows") or {}).values():
+        product_id = str(row.get("productId", ""))
+        quantity = Decimal(str((row.get("quantity") or {}).get("magnitude", 0)))
+        value = row.get("rowValue") or {}
+        net = Decimal(str((value.get("rowNet") or {}).get("value", 0)))
+        tax = Decimal(str((value.get("rowTax") or {}).get("value", 0)))
+        line = {
+            "product_id": product_id,
+            "sku": row.get("productSku") or "",
+            "quantity": int(quantity),
+            "unit_price": money((net + tax) / quantity) if quantity else 0.0,
+            "total": money(net + tax),
+        }
+        refund = refunds.get(product_id)
+        if refund:
+            line["quantity_refunded"] = int(refund["quantity"])
+            line["refunded"] = money(refund["amount"])
+        lines.append(line)
+    lines.sort(key=lambda line: (line["product_id"], line["sku"]))
+    status_id, status_name = order_status(order)
+    cancelled = mapping.cancels
+    return {
+        "@type": "order",
+        "id": str(order["id"]),
+        "timestamp": order.get("placedOn") or order.get("createdOn"),
+        "grand_total": money(total.get("total")),
+        "subtotal": money(total.get("net")),
+        "tax": money(total.get("taxAmount")),
+        "currency": (order.get("currency") or {}).get("orderCurrencyCode", ""),
+        "status": "cancelled" if cancelled else mapping.ometria_status,
+        "is_valid": not cancelled,
+        "customer": {
+            "id": str(customer.get("contactId", "")),
+            "email": customer.get("email", ""),
+            "firstname": first,
+            "lastname": last,
+        },
+        "lineitems": lines,
+        "properties": {
+            "lifecycle_stage": "cancelled" if cancelled else mapping.lifecycle_stage,
+            "brightpearl_status": status_name,
+            "brightpearl_status_id": status_id,
+        },
+    }
+
+
+def order_summary(payload: dict) -> dict:
+    """What the preview and the dashboard need of an order we sent, without the lines."""
+    return {
+        "status": payload["status"],
+        "stage": payload["properties"]["lifecycle_stage"],
+        "valid": payload["is_valid"],
+        "total": payload["grand_total"],
+        "currency": payload["currency"],
+        "contact": payload["customer"]["id"],
+        "refunded": round(sum(line.get("refunded", 0) for line in payload["lineitems"]), 2),
+    }
+
+
+def refunds_by_order(ctx: FlowContext, order_ids: list[str]) -> dict[str, dict[str, dict]]:
+    """Refunded quantity and amount per order and product, from the refunds already sent."""
+    out: dict[str, dict[str, dict]] = defaultdict(dict)
+    credits = RecordState.objects.filter(
+        brand_id=ctx.brand_id,
+        flow=REFUNDS_FLOW,
+        match_key__in=order_ids,
+        status=RecordStatus.SYNCED,
+    ).values_list("match_key", "last_pushed")
+    for order_id, pushed in credits:
+        for product_id, line in (pushed.get("credit_lines") or {}).items():
+            slot = out[order_id].setdefault(product_id, {"quantity": 0, "amount": 0.0})
+            slot["quantity"] += line["quantity"]
+            slot["amount"] += line["amount"]
+    return out
+
+
+def unmapped_wait(order: dict, noun: str = "order") -> Wait:
+    status_id, name = order_status(order)
+    return Wait(
+        source_id=str(order["id"]),
+        reason=f"Status “{name}” (id {status_id}) has no mapping.",
+        source_updated=when(order.get("updatedOn")),
+        match_key=str(status_id),
+    )
+
+
+class OrderLifecycleFlow(Flow):
+    code = FLOW
+    label = "Order lifecycle → Ometria"
+    description = (
+        "Brightpearl sales orders and their status, as Ometria orders and lifecycle stages."
+    )
+    target = "ometria"
+    noun = "orders"
+    default_schedule_minutes = 15
+    webhook_events = ("order.modified.order-status", "order.created")
+
+    def read(self, ctx: FlowContext) -> Iterator[list[dict]]:
+        bp = ctx.connector("brightpearl")
+        ids = source_ids(
+            ctx, full=bp.all_order_ids, changed=bp.changed_order_ids, id_column="orderId"
+        )
+        for orders in fetched(ctx, ids, bp.orders, key=lambda o: o["id"]):
+            ctx.cache["refunds"] = refunds_by_order(ctx, [str(o["id"]) for o in orders])
+            yield orders
+
+    def transform(self, ctx: FlowContext, order: dict) -> Push | Wait:
+        status_id, _ = order_status(order)
+        mapping = ctx.status_map.get(status_id)
+        if mapping is None:
+            return unmapped_wait(order)
+        payload = order_payload(
+            order, mapping, ctx.cache.get("refunds", {}).get(str(order["id"]), {})
+        )
+        return Push(
+            source_id=str(order["id"]),
+            payload=payload,
+            target_id=payload["id"],
+            source_updated=when(order.get("updatedOn")),
+            match_key=str(status_id),
+        )
+
+    def write(self, ctx: FlowContext, pushes: list[Push]) -> BatchResult:
+        return push_to_ometria(ctx, pushes)
+
+    def state_of(self, payload: dict) -> dict:
+        return order_summary(payload)
+
+    def finish(self, ctx: FlowContext) -> None:
+        raise_status_tickets(ctx)
+
+
+def public(payload: dict) -> dict:
+    """A payload without the keys a flow keeps for itself (those start with an underscore)."""
+    return {k: v for k, v in payload.items() if not k.startswith("_")}
+
+
+def push_to_ometria(ctx: FlowContext, pushes: list[Push]) -> BatchResult:
+    """Push payloads; the result is keyed by source id (Ometria's ids may differ)."""
+    by_target = {p.payload["id"]: p.source_id for p in pushes}
+    sent = ctx.connector("ometria").push([public(p.payload) for p in pushes])
+    result = BatchResult(ok=[by_target.get(t, t) for t in sent.ok], info=sent.info)
+    result.failed = {by_target.get(t, t): e for t, e in sent.failed.items()}
+    return result
+
+
+def raise_status_tickets(ctx: FlowContext) -> None:
+    """One ticket per unmapped status (not per order), listing the orders that wait on it.
+
+    A status that is mapped now, or that no order waits on any more, has its ticket
+    resolved: that is how adding a mapping closes the ticket.
+    """
+    waiting: dict[str, list[str]] = defaultdict(list)
+    names: dict[str, str] = {}
+    for source_id, key, detail in RecordState.objects.filter(
+        brand_id=ctx.brand_id, flow=FLOW, status=RecordStatus.WAITING
+    ).values_list("source_id", "match_key", "detail"):
+        waiting[key].append(source_id)
+        names.setdefault(key, detail)
+    mapped = {str(k) for k in ctx.status_map}
+    for status_id, ids in waiting.items():
+        if status_id in mapped:
+            continue
+        name = _status_name(names[status_id])
+        ids.sort(key=lambda i: int(i) if i.isdigit() else i)
+        ticket_raise(
+            brand=ctx.brand_id,
+            type_code="unmapped_status",
+            title=f"Order status “{name}” has no mapping: {len(ids)} order(s) waiting",
+            flow=FLOW,
+            source_system="brightpearl",
+            source_id=f"status:{status_id}",
+            snapshot={
+                "status_id": int(status_id) if status_id.isdigit() else status_id,
+                "status_name": name,
+                "waiting_count": len(ids),
+                "waiting_ids": ids[:WAITING_LISTED],
+            },
+            error_message=f"Brightpearl status “{name}” (id {status_id}) is not mapped "
+            "to an Ometria stage.",
+        )
+    still_waiting = {f"status:{s}" for s, ids in waiting.items() if ids and s not in mapped}
+    stale = [
+        source_id
+        for source_id in Ticket.objects.filter(
+            brand_id=ctx.brand_id, type__code="unmapped_status", status__in=OPEN_STATUSES
+        ).values_list("source_id", flat=True)
+        if source_id not in still_waiting
+    ]
+    if stale:
+        tickets_autoresolve(
+            brand=ctx.brand_id,
+            source_system="brightpearl",
+            source_ids=stale,
+            type_codes=["unmapped_status"],
+            note="The status is mapped now and no order waits on it any more.",
+        )
+
+
+def _status_name(detail: str) -> str:
+    # detail reads: Status “Name” (id 12) has no mapping.
+    if "“" in detail and "”" in detail:
+        return detail.split("“", 1)[1].split("”", 1)[0]
+    return detail

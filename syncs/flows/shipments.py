@@ -1,0 +1,120 @@
+"""Shipments: each shipped Brightpearl goods-out note → one shipment event in Ometria.
+
+An order shipped in parts has several notes; each note is sent once, keyed by its id
+("gon-<id>"), however many times its webhook arrives or a run is retried, so a partial
+shipment never sends a second "shipped" for the same parcel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from connectors.http import BatchResult, chunks
+from syncs.flows.base import Flow, Push, Skip
+from syncs.flows.order_lifecycle import push_to_ometria
+from syncs.flows.reading import source_ids, unique, when
+
+if TYPE_CHECKING:
+    from syncs.engine import FlowContext
+
+FLOW = "shipments"
+
+
+class ShipmentsFlow(Flow):
+    code = FLOW
+    label = "Shipments → Ometria"
+    description = "One Ometria shipment event per shipped goods-out note, sent once."
+    target = "ometria"
+    noun = "notes"
+    default_schedule_minutes = 15
+    webhook_events = ("goods-out-note",)
+    once = True
+
+    def read(self, ctx: FlowContext) -> Iterator[list[tuple[int, dict]]]:
+        bp = ctx.connector("brightpearl")
+        if ctx.scope:
+            # Webhooks and retries name notes.
+            batches = (
+                list(bp.goods_out_notes(note_ids=batch)) for batch in chunks(unique(ctx.scope), 500)
+            )
+        else:
+            # A schedule finds notes through their orders: shipping a note changes its order.
+            # Notes that waited are read by their own ids, below, not as order ids.
+            order_ids = source_ids(
+                ctx,
+                full=bp.all_order_ids,
+                changed=bp.changed_order_ids,
+                id_column="orderId",
+                include_retry=False,
+            )
+            retry = set(ctx.retry_ids)
+            batches = (
+                list(bp.goods_out_notes(order_ids=batch)) for batch in chunks(order_ids, 200)
+            )
+            if retry:
+                batches = _then(batches, list(bp.goods_out_notes(note_ids=sorted(retry))))
+        for notes in batches:
+            orders = {str(o["id"]): o for o in bp.orders(sorted({n["orderId"] for _, n in notes}))}
+            ctx.cache["orders"] = orders
+            ctx.cache["notes_of_order"] = {}
+            for note_id, note in notes:
+                ctx.cache["notes_of_order"].setdefault(str(note["orderId"]), []).append(
+                    (note_id, note)
+                )
+            yield notes
+
+    def transform(self, ctx: FlowContext, item: tuple[int, dict]) -> Push | Skip:
+        note_id, note = item
+        source_id = str(note_id)
+        status = note.get("status") or {}
+        if not status.get("shipped"):
+            return Skip(source_id, "Not shipped yet.")
+        order = ctx.cache["orders"].get(str(note["orderId"])) or {}
+        customer = (order.get("parties") or {}).get("customer") or {}
+        siblings = ctx.cache["notes_of_order"].get(str(note["orderId"]), [])
+        rows = note.get("orderRows") or {}
+        items = [
+            {
+                "order_row_id": str(row_id),
+                "product_id": str(line.get("productId")),
+                "quantity": line.get("quantity"),
+            }
+            for row_id, lines in sorted(rows.items())
+            for line in lines
+        ]
+        payload = {
+            "@type": "custom_event",
+            "id": f"gon-{note_id}",
+            "event_type": "order_shipped",
+            "identity_account_id": str(customer.get("contactId", "")),
+            "identity_email": customer.get("email", ""),
+            "timestamp": status.get("shippedOn") or note.get("createdOn"),
+            "properties": {
+                "order_id": str(note["orderId"]),
+                "goods_out_note_id": source_id,
+                "tracking_reference": (note.get("shipping") or {}).get("reference", ""),
+                "shipping_method_id": (note.get("shipping") or {}).get("shippingMethodId"),
+                "items": items,
+                "partial": any(not (n.get("status") or {}).get("shipped") for _, n in siblings)
+                or len(siblings) > 1,
+            },
+        }
+        return Push(
+            source_id=source_id,
+            payload=payload,
+            target_id=payload["id"],
+            source_updated=when(status.get("shippedOn")),
+        )
+
+    def write(self, ctx: FlowContext, pushes: list[Push]) -> BatchResult:
+        return push_to_ometria(ctx, pushes)
+
+    def state_of(self, payload: dict) -> dict:
+        return {"order_id": payload["properties"]["order_id"], "sent": payload["id"]}
+
+
+def _then(first: Iterator[list], last: list) -> Iterator[list]:
+    yield from first
+    if last:
+        yield last

@@ -1,0 +1,304 @@
+"""Flows per brand, their runs, what each record last looked like, the webhook inbox, mappings."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from connectors.models import Connection
+from console.models import Brand
+
+
+class FlowConfig(models.Model):
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="flow_configs")
+    flow = models.CharField(max_length=40, help_text="Which flow (see the flow registry).")
+    enabled = models.BooleanField("switched on", default=False)
+    schedule_minutes = models.PositiveIntegerField(
+        "runs every (minutes)", default=15, help_text="0 runs it only on webhooks and by hand."
+    )
+    # Everything changed before the cursor has been read. Each run reads from the cursor
+    # minus the look-back, because Brightpearl can stamp `updatedOn` late.
+    cursor = models.DateTimeField(null=True, blank=True)
+    lookback_minutes = models.PositiveIntegerField("look-back (minutes)", default=15)
+    schedule = models.OneToOneField(
+        "django_q.Schedule", null=True, blank=True, on_delete=models.SET_NULL, editable=False
+    )
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "flow"], name="one_config_per_flow")
+        ]
+        ordering = ["brand__name", "flow"]
+        verbose_name = "flow"
+
+    def __str__(self) -> str:
+        from syncs.flows import flow_label
+
+        return f"{self.brand} · {flow_label(self.flow)}"
+
+
+class Trigger(models.TextChoices):
+    SCHEDULE = "schedule", "Schedule"
+    WEBHOOK = "webhook", "Webhook"
+    MANUAL = "manual", "Manual"
+    RETRY = "retry", "Retry"
+
+
+class RunState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    PARTIAL = "partial", "Finished with exceptions"
+    FAILED = "failed", "Failed"
+
+
+class SyncRun(models.Model):
+    """The status table: one row per run, with its counts and a short log."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="sync_runs")
+    flow = models.CharField(max_length=40)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    full = models.BooleanField(default=False, help_text="Reads every record, not just changes.")
+    # A webhook or retry run syncs exactly these source ids.
+    scope = models.JSONField(default=list, blank=True)
+    ticket_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The ticket a retry is for."
+    )
+    state = models.CharField(max_length=10, choices=RunState.choices, default=RunState.QUEUED)
+    queued_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # A running run touches this as it goes; a stale one can be taken over.
+    heartbeat = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    read = models.PositiveIntegerField(default=0)
+    written = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    waiting = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    api_calls = models.PositiveIntegerField("API calls", default=0)
+    throttle_waits = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, help_text="Why the run failed, in plain English.")
+    log = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-queued_at", "-pk"]
+        indexes = [
+            models.Index(fields=["brand", "flow", "-queued_at"], name="run_latest"),
+            models.Index(fields=["state", "heartbeat"], name="run_state"),
+        ]
+        verbose_name = "sync run"
+
+    def __str__(self) -> str:
+        return f"Run {self.pk} {self.flow} ({self.get_state_display()})"
+
+    @property
+    def duration(self):
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None
+
+
+class RecordStatus(models.TextChoices):
+    SYNCED = "synced", "Synced"
+    WAITING = "waiting", "Waiting (mapping or data missing)"
+    FAILED = "failed", "Failed"
+
+
+class RecordState(models.Model):
+    """What the console last pushed for one source record, so nothing is pushed twice."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="record_states")
+    flow = models.CharField(max_length=40)
+    source_id = models.CharField(max_length=64)
+    status = models.CharField(max_length=10, choices=RecordStatus.choices)
+    content_hash = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=120, blank=True)
+    last_pushed = models.JSONField(
+        default=dict, blank=True, help_text="The state the target acknowledged."
+    )
+    # A value to find look-alikes by (a contact's lowercased email; an order's status id).
+    match_key = models.CharField(max_length=254, blank=True)
+    detail = models.CharField(max_length=300, blank=True, help_text="Why it waits or failed.")
+    source_updated = models.DateTimeField(null=True, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+    changed = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand", "flow", "source_id"], name="one_state_per_record"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["brand", "flow", "status"], name="record_status"),
+            models.Index(fields=["brand", "flow", "match_key"], name="record_match"),
+        ]
+        verbose_name = "record state"
+
+    def __str__(self) -> str:
+        return f"{self.flow} {self.source_id}: {self.status}"
+
+
+class InboxState(models.TextChoices):
+    RECEIVED = "received", "Received"
+    PROCESSING = "processing", "Processing"
+    PROCESSED = "processed", "Processed"
+    IGNORED = "ignored", "Ignored"
+
+
+class WebhookEvent(models.Model):
+    """An inbound webhook, stored before anything else happens, so none is lost."""
+
+    connection = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="webhook_events"
+    )
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="webhook_events")
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The vendor delivers at least once: the same body twice is one event.
+    dedupe_key = models.CharField(max_length=64, unique=True)
+    event = models.CharField(max_length=120, help_text="The vendor's event name.")
+    resource_ids = models.JSONField(default=list)
+    body = models.JSONField(default=dict)
+    state = models.CharField(max_length=12, choices=InboxState.choices, default=InboxState.RECEIVED)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    runs = models.JSONField(default=list, blank=True, help_text="The runs it started.")
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["connection", "state"], name="inbox_pending")]
+        verbose_name = "webhook event"
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.resource_ids[:5]}"
+
+
+class Checkpoint(models.Model):
+    """A small remembered value per brand, such as which vendor errors were already read."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="checkpoints")
+    name = models.CharField(max_length=60)
+    value = models.JSONField(default=dict, blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "name"], name="one_checkpoint_per_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.brand} · {self.name}"
+
+
+# --- mappings --------------------------------------------------------------------------
+class OmetriaOrderStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    COMPLETE = "complete", "Complete"
+    SHIPPED = "shipped", "Shipped"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class LifecycleStage(models.TextChoices):
+    PLACED = "placed", "Placed"
+    AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"
+    PROCESSING = "processing", "Processing"
+    ON_HOLD = "on_hold", "On hold"
+    PARTIALLY_SHIPPED = "partially_shipped", "Partially shipped"
+    SHIPPED = "shipped", "Shipped"
+    COMPLETED = "completed", "Completed"
+    RETURNED = "returned", "Returned"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class StatusMapping(models.Model):
+    """Brightpearl order status → Ometria order status and lifecycle stage, per brand."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="status_mappings")
+    bp_status_id = models.PositiveIntegerField("Brightpearl status id")
+    bp_status_name = models.CharField("Brightpearl status", max_length=120)
+    ometria_status = models.CharField(max_length=20, choices=OmetriaOrderStatus.choices)
+    lifecycle_stage = models.CharField(max_length=30, choices=LifecycleStage.choices)
+    updated = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, editable=False
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "bp_status_id"], name="one_mapping_per_status")
+        ]
+        ordering = ["brand__name", "bp_status_name"]
+        verbose_name = "order status mapping"
+
+    def __str__(self) -> str:
+        return f"{self.bp_status_name} → {self.ometria_status} / {self.lifecycle_stage}"
+
+    @property
+    def cancels(self) -> bool:
+        """Cancelled, fraud and the like: sent as cancelled and not valid, never as a sale."""
+        return (
+            self.ometria_status == OmetriaOrderStatus.CANCELLED
+            or self.lifecycle_stage == LifecycleStage.CANCELLED
+        )
+
+
+class AttributeSource(models.TextChoices):
+    TAG = "tag", "Contact tag"
+    CUSTOM_FIELD = "custom_field", "Contact custom field"
+    FIELD = "field", "Contact field"
+
+
+class AttributeMapping(models.Model):
+    """A Brightpearl tag or field that becomes an Ometria contact attribute.
+
+    Only mapped values travel; everything else stays in Brightpearl.
+    """
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="attribute_mappings")
+    source = models.CharField(max_length=20, choices=AttributeSource.choices)
+    source_name = models.CharField(
+        max_length=120,
+        help_text="The tag's name, the custom field's code (PCF_…), or the field's name.",
+    )
+    ometria_attribute = models.CharField(max_length=80, help_text="The property name in Ometria.")
+    value = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="For a tag: the value to send when the contact has it (empty sends true).",
+    )
+    absent_value = models.CharField(
+        "value when absent",
+        max_length=120,
+        blank=True,
+        help_text="For a tag: the value to send when the contact does not have it (for example "
+        "“retail” beside a Wholesale tag). Empty clears the attribute in Ometria.",
+    )
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand", "source", "source_name"], name="one_mapping_per_source"
+            )
+        ]
+        ordering = ["brand__name", "ometria_attribute", "source_name"]
+        verbose_name = "attribute mapping"
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} “{self.source_name}” → {self.ometria_attribute}"
+
+
+class DefaultStatusMapping(models.Model):
+    """The agency's template: a new brand's statuses are mapped from it by name."""
+
+    bp_status_name = models.CharField("Brightpearl status name", max_length=120, unique=True)
+    ometria_status = models.CharField(max_length=20, choices=OmetriaOrderStatus.choices)
+    lifecycle_stage = models.CharField(max_length=30, choices=LifecycleStage.choices)
+
+    class Meta:
+        ordering = ["bp_status_name"]
+        verbose_name = "default status mapping"
+
+    def __str__(self) -> str:
+        return f"{self.bp_status_name} → {self.ometria_status} / {self.lifecycle_stage}"

@@ -1,0 +1,616 @@
+"""Named services for runs and webhooks. Views, admin actions, commands and tasks all call these."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Min, Q
+from django.utils import timezone
+from django_q.models import Schedule
+from django_q.tasks import async_task
+
+from connectors.errors import ConnectorError
+from connectors.models import Connection
+from connectors.vendors import connector_for
+from console.audit import audit
+from console.models import Brand
+from exceptions.models import OPEN_STATUSES, Ticket
+from exceptions.services import ticket_raise, tickets_autoresolve
+from syncs import engine
+from syncs.flows import REGISTRY, get_flow
+from syncs.models import (
+    Checkpoint,
+    FlowConfig,
+    InboxState,
+    RecordState,
+    RecordStatus,
+    RunState,
+    SyncRun,
+    Trigger,
+    WebhookEvent,
+)
+
+logger = logging.getLogger("syncs")
+
+RUN_MAX_ATTEMPTS = getattr(settings, "RUN_MAX_ATTEMPTS", 3)
+# A running run that has not touched its heartbeat for this long has lost its worker.
+RUN_STALE_SECONDS = getattr(settings, "RUN_STALE_SECONDS", 300)
+
+
+# --- starting runs ------------------------------------------------------------------
+def flow_enqueue(
+    *,
+    brand_id: int,
+    flow: str,
+    trigger: str,
+    scope: list[str] | None = None,
+    full: bool = False,
+    ticket_id: int | None = None,
+) -> SyncRun:
+    """Record a queued run and hand its id (never anything else) to the task queue on commit."""
+    get_flow(flow)  # an unknown flow fails here, in the caller's words
+    run = SyncRun.objects.create(
+        brand_id=brand_id,
+        flow=flow,
+        trigger=trigger,
+        scope=[str(s) for s in scope or []],
+        full=full,
+        ticket_id=ticket_id,
+    )
+    transaction.on_commit(lambda: _enqueue(run.pk))
+    return run
+
+
+def _enqueue(run_id: int) -> None:
+    async_task("syncs.tasks.run_flow", run_id, task_name=f"run-{run_id}", group="flows")
+
+
+def flow_run_now(
+    *,
+    brand: Brand,
+    flow: str,
+    trigger: str = Trigger.MANUAL,
+    full: bool = False,
+    scope: list[str] | None = None,
+    progress: engine.Progress | None = None,
+) -> SyncRun:
+    """Create a run and do it here and now (the `sync` command, the benchmark)."""
+    get_flow(flow)
+    run = SyncRun.objects.create(
+        brand=brand, flow=flow, trigger=trigger, full=full, scope=[str(s) for s in scope or []]
+    )
+    return flow_run(run_id=run.pk, progress=progress) or run
+
+
+def flow_run(*, run_id: int, progress: engine.Progress | None = None) -> SyncRun | None:
+    """Claim a run and do it. A run already claimed by a live worker is left alone, so a
+    task delivered twice does nothing; a run whose worker died is taken over."""
+    run = _claim(run_id)
+    if run is None:
+        return None
+    try:
+        return engine.execute(run, progress=progress)
+    except ConnectorError as exc:
+        return _failed(run, exc)
+    except Exception as exc:
+        logger.exception("run %s failed unexpectedly", run_id)
+        run.refresh_from_db()
+        run.state = RunState.FAILED
+        run.finished_at = timezone.now()
+        run.error = (
+            f"An unexpected error stopped the run ({type(exc).__name__}). "
+            "The agency has the details in the server log."
+        )
+        run.save(update_fields=["state", "finished_at", "error"])
+        return run
+
+
+def _claim(run_id: int) -> SyncRun | None:
+    now = timezone.now()
+    stale = now - timedelta(seconds=RUN_STALE_SECONDS)
+    with transaction.atomic():
+        run = SyncRun.objects.select_for_update().select_related("brand").filter(pk=run_id).first()
+        if run is None:
+            return None
+        claimable = run.state == RunState.QUEUED or (
+            run.state == RunState.RUNNING and (run.heartbeat is None or run.heartbeat < stale)
+        )
+        if not claimable:
+            return None
+        if not run.scope:
+            # One reading run per brand and flow at a time; webhook and retry runs (scoped,
+            # small, urgent) do not wait behind a long backfill.
+            busy = SyncRun.objects.filter(
+                brand_id=run.brand_id,
+                flow=run.flow,
+                state=RunState.RUNNING,
+                scope=[],
+                heartbeat__gte=stale,
+            ).exclude(pk=run.pk)
+            if busy.exists():
+                run.state = RunState.SUCCEEDED
+                run.finished_at = now
+                run.log = (
+                    f"{now:%H:%M:%S} Skipped: run {busy.first().pk} of this flow was still reading."
+                )
+                run.save(update_fields=["state", "finished_at", "log"])
+                return None
+        if run.state == RunState.RUNNING:
+            run.log += f"\n{now:%H:%M:%S} Taken over: the previous worker stopped answering."
+        run.state = RunState.RUNNING
+        run.started_at = run.started_at or now
+        run.heartbeat = now
+        run.attempts += 1
+        run.error = ""
+        run.save(update_fields=["state", "started_at", "heartbeat", "attempts", "error", "log"])
+    return run
+
+
+def _failed(run: SyncRun, exc: ConnectorError) -> SyncRun:
+    """A whole run failed. Temporary failures are tried again later; the rest become tickets."""
+    run.refresh_from_db()
+    now = timezone.now()
+    run.finished_at = now
+    run.error = exc.plain
+    connection = Connection.objects.filter(brand_id=run.brand_id, system=exc.vendor).first()
+    record = f"connection:{connection.pk}" if connection else f"system:{exc.vendor}"
+    label = get_flow(run.flow).label
+    type_code = {
+        "auth": "auth_failure",
+        "configuration": "configuration_missing",
+    }.get(exc.kind)
+    if exc.kind == "throttled" and not exc.retryable:
+        type_code = "api_allowance_spent"
+    if type_code:
+        run.state = RunState.FAILED
+        run.save(update_fields=["state", "finished_at", "error"])
+        ticket_raise(
+            brand=run.brand_id,
+            type_code=type_code,
+            flow=run.flow,
+            title=f"{label}: {exc.vendor.title()} — {exc.message}",
+            source_system=exc.vendor,
+            source_id=record,
+            snapshot={"run": run.pk, "status": exc.status, "path": exc.path},
+            error_code=exc.code,
+            error_message=exc.plain,
+        )
+        return run
+    if run.attempts < RUN_MAX_ATTEMPTS:
+        delay = min(30 * 2 ** (run.attempts - 1), 900) * random.uniform(0.8, 1.2)
+        run.state = RunState.QUEUED
+        run.log += (
+            f"\n{now:%H:%M:%S} Attempt {run.attempts} failed ({exc}); "
+            f"trying again in {delay:.0f} s."
+        )
+        run.save(update_fields=["state", "finished_at", "error", "log"])
+        Schedule.objects.create(
+            name=f"retry run {run.pk} attempt {run.attempts + 1}",
+            func="syncs.tasks.run_flow",
+            args=str(run.pk),
+            schedule_type=Schedule.ONCE,
+            next_run=now + timedelta(seconds=delay),
+        )
+        return run
+    run.state = RunState.FAILED
+    run.save(update_fields=["state", "finished_at", "error"])
+    ticket_raise(
+        brand=run.brand_id,
+        type_code="attempts_exhausted",
+        flow=run.flow,
+        title=f"{label} failed {run.attempts} times: {exc.message}",
+        source_system="console",
+        source_id=f"flow:{run.flow}",
+        snapshot={"run": run.pk, "waiting_ids": run.scope[:500]},
+        error_code=exc.code,
+        error_message=exc.plain,
+    )
+    return run
+
+
+def flow_scheduled(*, config_id: int) -> SyncRun | None:
+    config = FlowConfig.objects.select_related("brand").filter(pk=config_id).first()
+    if config is None or not config.enabled or not config.brand.active:
+        return None
+    run = SyncRun.objects.create(brand=config.brand, flow=config.flow, trigger=Trigger.SCHEDULE)
+    return flow_run(run_id=run.pk)
+
+
+# --- configuring flows -----------------------------------------------------------------
+def flow_configure(
+    *, brand: Brand, flow: str, enabled: bool, schedule_minutes: int | None = None, actor=None
+) -> FlowConfig:
+    """Switch a flow on or off and (re)schedule it. The one place a FlowConfig changes."""
+    cls = REGISTRY[flow]
+    with transaction.atomic():
+        config, _ = FlowConfig.objects.select_for_update().get_or_create(
+            brand=brand, flow=flow, defaults={"schedule_minutes": cls.default_schedule_minutes}
+        )
+        before = (config.enabled, config.schedule_minutes)
+        config.enabled = enabled
+        if schedule_minutes is not None:
+            config.schedule_minutes = schedule_minutes
+        flow_schedule_sync(config)
+        config.save()
+        if before != (config.enabled, config.schedule_minutes):
+            audit(
+                "flow.configured",
+                brand=brand,
+                actor=actor,
+                target=config,
+                summary=f"{'On' if enabled else 'Off'}, every {config.schedule_minutes} min",
+            )
+    return config
+
+
+def flow_schedule_sync(config: FlowConfig) -> None:
+    """Keep the django-q schedule in step with the config (created, changed or removed)."""
+    wanted = config.enabled and config.schedule_minutes > 0
+    if not wanted:
+        if config.schedule_id:
+            Schedule.objects.filter(pk=config.schedule_id).delete()
+            config.schedule = None
+        return
+    schedule = config.schedule or Schedule(
+        func="syncs.tasks.scheduled_run",
+        schedule_type=Schedule.MINUTES,
+        # Spread brands over the minute instead of all starting together.
+        next_run=timezone.now() + timedelta(seconds=random.randint(5, 60)),
+    )
+    schedule.name = f"{config.brand.slug}:{config.flow}"[:100]
+    schedule.args = str(config.pk)
+    schedule.minutes = config.schedule_minutes
+    schedule.save()
+    config.schedule = schedule
+
+
+# --- webhooks --------------------------------------------------------------------------
+def webhook_receive(
+    *, connection: Connection, event: str, ids: list[int], body: dict
+) -> tuple[WebhookEvent, bool]:
+    """Store an inbound event first (so none is lost), then queue its processing.
+
+    The vendor delivers at least once: the same body twice is stored and processed once.
+    """
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    key = hashlib.sha256(f"{connection.pk}:{canonical}".encode()).hexdigest()
+    with transaction.atomic():
+        stored, created = WebhookEvent.objects.get_or_create(
+            dedupe_key=key,
+            defaults={
+                "connection": connection,
+                "brand_id": connection.brand_id,
+                "event": event,
+                "resource_ids": ids,
+                "body": body,
+            },
+        )
+        if created:
+            transaction.on_commit(
+                lambda: async_task(
+                    "syncs.tasks.drain_webhooks",
+                    connection.pk,
+                    task_name=f"webhook-{stored.pk}",
+                    group="webhooks",
+                )
+            )
+    return stored, created
+
+
+def _matches(event: str, prefixes: tuple[str, ...]) -> bool:
+    return any(event == p or event.startswith(p + ".") for p in prefixes)
+
+
+def webhooks_drain(*, connection_id: int) -> list[SyncRun]:
+    """Turn every stored, unprocessed event of a connection into one scoped run per flow."""
+    with transaction.atomic():
+        pending = list(
+            WebhookEvent.objects.select_for_update()
+            .filter(connection_id=connection_id, state=InboxState.RECEIVED)
+            .order_by("pk")[:2000]
+        )
+        WebhookEvent.objects.filter(pk__in=[e.pk for e in pending]).update(
+            state=InboxState.PROCESSING
+        )
+    if not pending:
+        return []
+    brand_id = pending[0].brand_id
+    enabled = set(
+        FlowConfig.objects.filter(brand_id=brand_id, enabled=True).values_list("flow", flat=True)
+    )
+    scopes: dict[str, list[str]] = {}
+    used: dict[int, list[str]] = {}
+    for event in pending:
+        for code, cls in REGISTRY.items():
+            if (
+                code in enabled
+                and cls.source == "brightpearl"
+                and _matches(event.event, cls.webhook_events)
+            ):
+                scopes.setdefault(code, []).extend(str(i) for i in event.resource_ids)
+                used.setdefault(event.pk, []).append(code)
+    runs: list[SyncRun] = []
+    for code, ids in scopes.items():
+        run = SyncRun.objects.create(
+            brand_id=brand_id,
+            flow=code,
+            trigger=Trigger.WEBHOOK,
+            scope=sorted(set(ids), key=_id_order),
+        )
+        runs.append(flow_run(run_id=run.pk) or run)
+    now = timezone.now()
+    for event in pending:
+        codes = used.get(event.pk, [])
+        event.state = InboxState.PROCESSED if codes else InboxState.IGNORED
+        event.processed_at = now
+        event.runs = [r.pk for r in runs if r.flow in codes]
+        event.save(update_fields=["state", "processed_at", "runs"])
+    return runs
+
+
+def _id_order(value: str) -> tuple[int, str]:
+    return (int(value), "") if value.isdigit() else (0, value)
+
+
+def webhook_url(connection: Connection) -> str:
+    base = settings.CONSOLE_PUBLIC_URL.rstrip("/")
+    return f"{base}/hooks/{connection.system}/{connection.webhook_secret}/"
+
+
+# Ids only, as Brightpearl sends them; raised-on makes each change its own event, so a
+# redelivery is recognised as a repeat and a new change to the same order is not.
+BRIGHTPEARL_BODY = (
+    '{"accountCode":"${account-code}","resourceType":"${resource-type}","id":"${resource-id}",'
+    '"lifecycleEvent":"${lifecycle-event}","fullEvent":"${full-event}","raisedOn":"${raised-on}"}'
+)
+
+
+def webhooks_register(*, brand: Brand, actor=None) -> list[str]:
+    """Register at Brightpearl, through its API, the events the brand's enabled flows need."""
+    connection = Connection.objects.filter(brand=brand, system="brightpearl").first()
+    if connection is None:
+        return []
+    events = sorted(
+        {
+            event
+            for code in FlowConfig.objects.filter(brand=brand, enabled=True).values_list(
+                "flow", flat=True
+            )
+            if code in REGISTRY and REGISTRY[code].source == "brightpearl"
+            for event in REGISTRY[code].webhook_events
+        }
+    )
+    url = webhook_url(connection)
+    with connector_for(connection, priority=True) as bp:
+        for event in events:
+            bp.register_webhook(event, url, BRIGHTPEARL_BODY)
+    audit(
+        "webhooks.registered",
+        brand=brand,
+        actor=actor,
+        target=connection,
+        summary=", ".join(events),
+    )
+    return events
+
+
+# --- Ometria's late rejections ------------------------------------------------------------
+def _kind(error: dict) -> str:
+    return str(error.get("@type") or error.get("type") or error.get("record_type") or "record")
+
+
+def _rejection_target(error: dict) -> tuple[str, str] | None:
+    """Which flow and Brightpearl record an Ometria push error is about."""
+    kind = str(error.get("@type") or error.get("type") or error.get("record_type") or "")
+    record_id = str(error.get("id") or error.get("record_id") or "")
+    if not record_id:
+        return None
+    if kind == "contact":
+        return "customers", record_id
+    if kind == "custom_event" and record_id.startswith("gon-"):
+        return "shipments", record_id.removeprefix("gon-")
+    if kind == "order":
+        return "order_lifecycle", record_id
+    return None
+
+
+def ometria_rejections_collect(*, brand: Brand | int) -> int:
+    """Read Ometria's asynchronous push errors and attach each to the record that caused it."""
+    brand_id = brand.pk if isinstance(brand, Brand) else brand
+    connection = Connection.objects.filter(brand_id=brand_id, system="ometria").first()
+    if connection is None:
+        return 0
+    checkpoint, _ = Checkpoint.objects.get_or_create(brand_id=brand_id, name="ometria_push_errors")
+    seen = set(checkpoint.value.get("seen", []))
+    with connector_for(connection) as om:
+        errors = om.push_errors()
+    raised = 0
+    for error in errors:
+        marker = hashlib.sha256(
+            json.dumps(error, sort_keys=True, default=str).encode()
+        ).hexdigest()[:24]
+        if marker in seen:
+            continue
+        seen.add(marker)
+        target = _rejection_target(error)
+        if target is None:
+            continue
+        flow, source_id = target
+        message = str(
+            error.get("message") or error.get("error") or error.get("reason") or "Rejected."
+        )
+        RecordState.objects.filter(brand_id=brand_id, flow=flow, source_id=source_id).update(
+            status=RecordStatus.FAILED,
+            content_hash="",
+            detail=f"Ometria rejected it: {message}"[:300],
+        )
+        ticket_raise(
+            brand=brand_id,
+            type_code="async_rejection",
+            flow=flow,
+            title=f"Ometria rejected {_kind(error)} {error.get('id')} after accepting it",
+            source_system="brightpearl",
+            source_id=source_id,
+            snapshot={"ometria_error": error},
+            error_code=str(error.get("code", "")),
+            error_message=message,
+        )
+        raised += 1
+    # Keep the memory bounded: Ometria only lists its latest errors anyway.
+    checkpoint.value = {"seen": list(seen)[-5000:]}
+    checkpoint.save(update_fields=["value"])
+    return raised
+
+
+# --- lag and the sweeper --------------------------------------------------------------------
+def flow_lag(config: FlowConfig, now=None) -> timedelta | None:
+    """The age of the oldest change not yet synced: not read yet (before the cursor), waiting,
+    failed, or a webhook not processed yet. None when the flow has never run."""
+    now = now or timezone.now()
+    candidates = []
+    if config.enabled and config.cursor:
+        candidates.append(config.cursor)
+    oldest = RecordState.objects.filter(
+        brand_id=config.brand_id,
+        flow=config.flow,
+        status__in=[RecordStatus.WAITING, RecordStatus.FAILED],
+    ).aggregate(t=Min("source_updated"))["t"]
+    if oldest:
+        candidates.append(oldest)
+    inbox = WebhookEvent.objects.filter(
+        brand_id=config.brand_id, state__in=[InboxState.RECEIVED, InboxState.PROCESSING]
+    ).aggregate(t=Min("received_at"))["t"]
+    if inbox:
+        candidates.append(inbox)
+    return max(now - min(candidates), timedelta(0)) if candidates else None
+
+
+def runs_sweep() -> dict[str, Any]:
+    """Every minute: revive runs whose worker died, drain forgotten webhooks, flag late flows,
+    and collect Ometria's late rejections."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=RUN_STALE_SECONDS)
+    report: dict[str, Any] = {"revived": 0, "gave_up": 0, "delayed": 0, "rejections": 0}
+    # Runs already waiting for a delayed retry are not lost.
+    retrying = {
+        int(a)
+        for a in Schedule.objects.filter(func="syncs.tasks.run_flow").values_list("args", flat=True)
+        if a and a.isdigit()
+    }
+    lost = Q(state=RunState.RUNNING, heartbeat__lt=stale) | Q(
+        state=RunState.QUEUED, queued_at__lt=stale
+    )
+    for run in SyncRun.objects.filter(lost).exclude(pk__in=retrying):
+        if run.attempts >= RUN_MAX_ATTEMPTS:
+            run.state = RunState.FAILED
+            run.finished_at = now
+            run.error = f"The run stopped {run.attempts} times without finishing (its worker died)."
+            run.save(update_fields=["state", "finished_at", "error"])
+            ticket_raise(
+                brand=run.brand_id,
+                type_code="attempts_exhausted",
+                flow=run.flow,
+                title=f"{get_flow(run.flow).label} stopped {run.attempts} times without finishing",
+                source_system="console",
+                source_id=f"flow:{run.flow}",
+                snapshot={"run": run.pk, "waiting_ids": run.scope[:500]},
+                error_message=run.error,
+            )
+            report["gave_up"] += 1
+        else:
+            _enqueue(run.pk)
+            report["revived"] += 1
+    for connection_id in set(
+        WebhookEvent.objects.filter(
+            state=InboxState.RECEIVED, received_at__lt=now - timedelta(minutes=1)
+        ).values_list("connection_id", flat=True)
+    ):
+        async_task("syncs.tasks.drain_webhooks", connection_id, group="webhooks")
+    for config in FlowConfig.objects.filter(enabled=True, brand__active=True).select_related(
+        "brand"
+    ):
+        report["delayed"] += _check_delay(config, now)
+    for brand_id in set(
+        FlowConfig.objects.filter(
+            enabled=True,
+            brand__active=True,
+            flow__in=[c for c, f in REGISTRY.items() if f.target == "ometria"],
+        ).values_list("brand_id", flat=True)
+    ):
+        try:
+            report["rejections"] += ometria_rejections_collect(brand=brand_id)
+        except ConnectorError as exc:
+            logger.warning("could not read Ometria push errors for brand %s: %s", brand_id, exc)
+    return report
+
+
+def _check_delay(config: FlowConfig, now) -> int:
+    allowed = timedelta(
+        minutes=max(3 * config.schedule_minutes, getattr(settings, "SYNC_DELAY_ALERT_MINUTES", 60))
+    )
+    behind = [config.cursor] if config.cursor else []
+    inbox = WebhookEvent.objects.filter(
+        brand_id=config.brand_id, state=InboxState.RECEIVED
+    ).aggregate(t=Min("received_at"))["t"]
+    if inbox:
+        behind.append(inbox)
+    source_id = f"flow:{config.flow}:delay"
+    if behind and now - min(behind) > allowed:
+        minutes = int((now - min(behind)).total_seconds() // 60)
+        ticket_raise(
+            brand=config.brand_id,
+            type_code="sync_delayed",
+            flow=config.flow,
+            title=f"{get_flow(config.flow).label} is {minutes} minutes behind",
+            source_system="console",
+            source_id=source_id,
+            snapshot={
+                "behind_minutes": minutes,
+                "allowed_minutes": int(allowed.total_seconds() // 60),
+            },
+            error_message=f"The oldest change not yet read is {minutes} minutes old.",
+        )
+        return 1
+    tickets_autoresolve(
+        brand=config.brand_id,
+        source_system="console",
+        source_ids=[source_id],
+        type_codes=["sync_delayed"],
+        note="The flow has caught up.",
+    )
+    return 0
+
+
+def brand_overview(brand: Brand) -> list[dict[str, Any]]:
+    """Each flow of a brand: its last run, state, lag and open tickets (the dashboard)."""
+    now = timezone.now()
+    configs = {c.flow: c for c in FlowConfig.objects.filter(brand=brand)}
+    open_by_flow: dict[str, int] = {}
+    for flow in Ticket.objects.filter(brand=brand, status__in=OPEN_STATUSES).values_list(
+        "flow", flat=True
+    ):
+        open_by_flow[flow] = open_by_flow.get(flow, 0) + 1
+    rows = []
+    for code, cls in REGISTRY.items():
+        config = configs.get(code)
+        last = SyncRun.objects.filter(brand=brand, flow=code).order_by("-queued_at", "-pk").first()
+        rows.append(
+            {
+                "code": code,
+                "label": cls.label,
+                "description": cls.description,
+                "config": config,
+                "enabled": bool(config and config.enabled),
+                "last_run": last,
+                "lag": flow_lag(config, now) if config else None,
+                "open_tickets": open_by_flow.get(code, 0),
+            }
+        )
+    return rows

@@ -1,0 +1,24 @@
+"""django-q2 tasks: thin, they take ids and call a service. Never credentials."""
+
+from __future__ import annotations
+
+from syncs import services
+
+
+def run_flow(run_id: int) -> str:
+    run = services.flow_run(run_id=int(run_id))
+    return f"run {run_id}: {run.state if run else 'already claimed'}"
+
+
+def scheduled_run(config_id: int) -> str:
+    run = services.flow_scheduled(config_id=int(config_id))
+    return f"config {config_id}: {run.state if run else 'off'}"
+
+
+def drain_webhooks(connection_id: int) -> str:
+    runs = services.webhooks_drain(connection_id=int(connection_id))
+    return f"connection {connection_id}: {len(runs)} run(s)"
+
+
+def sweep() -> dict:
+    return services.runs_sweep()
