@@ -6,8 +6,10 @@ from console import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("start/", views.landing, name="landing"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("exceptions/", include("exceptions.urls")),
     path("", include("syncs.urls")),
 ]
