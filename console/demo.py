@@ -37,3 +37,66 @@ def demo_setup() -> Brand:
         for team in teams:
             Membership.objects.get_or_create(user=user, brand=brand, team=team)
     return brand
+
+
+def demo_go_live(brand: Brand, discovery: dict) -> None:
+    """Connect the demo brand to the sandbox, map its statuses, switch its flows on, register
+    its webhooks and queue a first full sync (only the first time)."""
+    from syncs.flows import REGISTRY
+    from syncs.mappings import brightpearl_statuses, mapping_seed_defaults
+    from syncs.models import SyncRun
+    from syncs.services import flow_configure, flow_enqueue, webhooks_register
+
+    connect_to_sandbox(brand, discovery)
+    mapping_seed_defaults(brand=brand, statuses=brightpearl_statuses(brand=brand, refresh=True))
+    for code, cls in REGISTRY.items():
+        flow_configure(
+            brand=brand, flow=code, enabled=True, schedule_minutes=cls.default_schedule_minutes
+        )
+    webhooks_register(brand=brand)
+    if not SyncRun.objects.filter(brand=brand).exists():
+        for code in REGISTRY:
+            flow_enqueue(brand_id=brand.pk, flow=code, trigger="manual", full=True)
+
+
+def connect_to_sandbox(brand: Brand, discovery: dict, account: str = "demo") -> list:
+    """Point a brand's five connections at the vendor sandbox (demo and tests only)."""
+    from connectors.models import Connection
+
+    vendors = discovery.get("accounts", {}).get(account) or discovery
+    bp, om, mc, bc, sf = (
+        vendors[v] for v in ("brightpearl", "ometria", "mailchimp", "bigcommerce", "salesforce")
+    )
+    specs = {
+        "brightpearl": (
+            bp["base_url"],
+            {
+                "app_ref": bp["headers"]["brightpearl-app-ref"],
+                "account_token": bp["headers"]["brightpearl-account-token"],
+            },
+            {"account": bp["account"]},
+        ),
+        "ometria": (om["base_url"], {"api_key": om["headers"]["X-Ometria-Auth"]}, {}),
+        "mailchimp": (mc["base_url"], {"api_key": mc["api_key"]}, {"list_id": mc["list_id"]}),
+        "bigcommerce": (
+            bc["base_url"],
+            {"access_token": bc["headers"]["X-Auth-Token"]},
+            {"store_hash": bc["store_hash"]},
+        ),
+        "salesforce": (
+            sf["base_url"],
+            {"client_id": sf["client_id"], "client_secret": sf["client_secret"]},
+            {},
+        ),
+    }
+    connections = []
+    for system, (base_url, creds, settings) in specs.items():
+        conn = Connection.objects.filter(brand=brand, system=system).first() or Connection(
+            brand=brand, system=system
+        )
+        conn.base_url = base_url
+        conn.credentials = creds
+        conn.settings = {**(conn.settings or {}), **settings}
+        conn.save()
+        connections.append(conn)
+    return connections

@@ -229,6 +229,16 @@ def process_batch(ctx: FlowContext, records: list[Any], open_tickets: set[str]) 
                 )
             continue
         digest = content_hash(outcome.payload)
+        if (
+            before is not None
+            and before.status == RecordStatus.FAILED
+            and before.content_hash == digest
+            and run.trigger != "retry"
+        ):
+            # The target refused exactly this content; sending it again would fail the same
+            # way. A change in the source, or a retry from the ticket, sends it again.
+            run.unchanged += 1
+            continue
         if before is not None and before.status == RecordStatus.SYNCED:
             if before.content_hash == digest or flow.once:
                 run.unchanged += 1
@@ -258,6 +268,7 @@ def process_batch(ctx: FlowContext, records: list[Any], open_tickets: set[str]) 
                         push.source_id,
                         RecordStatus.FAILED,
                         previous=before,
+                        content=digest,
                         match_key=push.match_key,
                         detail=f"{failure.code}: {failure.message}",
                         source_updated=push.source_updated,

@@ -448,7 +448,6 @@ def ometria_rejections_collect(*, brand: Brand | int) -> int:
         )
         RecordState.objects.filter(brand_id=brand_id, flow=flow, source_id=source_id).update(
             status=RecordStatus.FAILED,
-            content_hash="",
             detail=f"Ometria rejected it: {message}"[:300],
         )
         ticket_raise(

@@ -20,7 +20,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: the canary test reads its bytes, and subprocesses
     # (a real qcluster, the benchmark) must open the same database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # TEST_DB_SUFFIX keeps two test runs on one machine out of each other's file.
+    suffix = os.environ.get("TEST_DB_SUFFIX", "")
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test{suffix}.sqlite3")}
 
 # Production serves the hashed files that collectstatic writes; tests use the sources.
 STORAGES = {

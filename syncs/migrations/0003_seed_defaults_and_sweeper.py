@@ -7,6 +7,7 @@ DEFAULTS = [
     ("Draft / Quote", "pending", "placed"),
     ("New web order", "pending", "placed"),
     ("New order", "pending", "placed"),
+    ("New phone order", "pending", "placed"),
     ("Awaiting payment", "pending", "awaiting_payment"),
     ("Payment received", "pending", "processing"),
     ("Awaiting stock", "pending", "processing"),

@@ -1,4 +1,5 @@
-"""`make demo`: migrate, create the demo brand and users, then run everything until Ctrl-C."""
+"""`make demo`: the sandbox, the demo brand and its people, the web server and the task cluster,
+all started together and stopped together with Ctrl-C."""
 
 from __future__ import annotations
 
@@ -7,38 +8,29 @@ import subprocess
 import sys
 import time
 
+import httpx
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from console.demo import DEMO_PASSWORD, DEMO_USERS, demo_setup
+from console.demo import DEMO_PASSWORD, DEMO_USERS, demo_go_live, demo_setup
 
 
 class Command(BaseCommand):
-    help = "Set up the demo brand and run the web server and the task cluster together."
+    help = "Set up the demo brand on the vendor sandbox and run everything until Ctrl-C."
 
     def add_arguments(self, parser):
         parser.add_argument("--addr", default="127.0.0.1:8000")
+        parser.add_argument("--sandbox-port", type=int, default=8100)
         parser.add_argument(
-            "--setup-only", action="store_true", help="Migrate and create the demo data, then stop."
+            "--setup-only",
+            action="store_true",
+            help="Set everything up, then stop instead of serving.",
         )
 
-    def handle(self, *args, addr: str, setup_only: bool, **options):
-        call_command("migrate", interactive=False, verbosity=0)
-        brand = demo_setup()
-        self.stdout.write(self.style.SUCCESS(f"Demo brand ready: {brand.name}"))
-        if setup_only:
-            return
+    def handle(self, *args, addr: str, sandbox_port: int, setup_only: bool, **options):
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
-        children = {
-            "task cluster": subprocess.Popen([*manage, "qcluster"]),
-            "web server": subprocess.Popen([*manage, "runserver", addr, "--noreload"]),
-        }
-        self.stdout.write(
-            f"\nThe console is at http://{addr}/\n"
-            f"Sign in as {', '.join(DEMO_USERS)} with the password “{DEMO_PASSWORD}”.\n"
-            "Press Ctrl-C to stop everything.\n"
-        )
+        children: dict[str, subprocess.Popen] = {}
         stopping = False
 
         def stop(*_):
@@ -48,6 +40,28 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         try:
+            call_command("migrate", interactive=False, verbosity=0)
+            children["vendor sandbox"] = subprocess.Popen(
+                [*manage, "sandbox", "--port", str(sandbox_port), "--seed", "demo"]
+            )
+            discovery = self._wait_for_sandbox(
+                f"http://127.0.0.1:{sandbox_port}/_sandbox/", children
+            )
+            brand = demo_setup()
+            demo_go_live(brand, discovery)
+            self.stdout.write(
+                self.style.SUCCESS(f"Demo brand ready: {brand.name}, on the sandbox.")
+            )
+            if setup_only:
+                return
+            children["task cluster"] = subprocess.Popen([*manage, "qcluster"])
+            children["web server"] = subprocess.Popen([*manage, "runserver", addr, "--noreload"])
+            self.stdout.write(
+                f"\nThe console is at http://{addr}/\n"
+                f"Sign in as {', '.join(DEMO_USERS)} with the password “{DEMO_PASSWORD}”.\n"
+                f"The vendor sandbox is at http://127.0.0.1:{sandbox_port}/_sandbox/\n"
+                "Press Ctrl-C to stop everything.\n"
+            )
             while not stopping:
                 for name, proc in children.items():
                     if proc.poll() is not None:
@@ -60,7 +74,19 @@ class Command(BaseCommand):
                     proc.terminate()
             for proc in children.values():
                 try:
-                    proc.wait(timeout=10)
+                    proc.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     proc.kill()
-            self.stdout.write("Stopped the web server and the task cluster.")
+            if children:
+                self.stdout.write(f"Stopped: {', '.join(children)}.")
+
+    def _wait_for_sandbox(self, url: str, children: dict) -> dict:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if children["vendor sandbox"].poll() is not None:
+                raise CommandError("The vendor sandbox did not start; its error is above.")
+            try:
+                return httpx.get(url, timeout=2).json()
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        raise CommandError(f"The vendor sandbox did not answer at {url} within a minute.")
