@@ -5,6 +5,8 @@ from django.contrib.auth import get_user_model
 
 from console.models import Brand, Membership, Team
 
+pytest_plugins = ["tests.fixtures.sandbox"]
+
 
 def make_user(username: str, brand: Brand | None = None, *teams: str, **extra):
     user = get_user_model().objects.create_user(

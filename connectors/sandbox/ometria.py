@@ -1,0 +1,294 @@
+"""Ometria: the marketing platform's push API (https://api.ometria.com/v2/push).
+
+Push answers at once and validates later, as the real one does: a record that breaks a rule is
+not stored, and its error appears at GET /v2/push/_errors after a short delay. Existing records
+are merged with the fields sent (a shallow merge). Every accepted record is also appended to a
+push history, so tests can ask how often a record was sent and what it looks like now.
+
+Validation rules (the sandbox's choice; Ometria documents only "not a valid value" errors):
+- contact: `email`, when present, must be a valid address; `marketing_optin`, when present,
+  must be one of EXPLICITLY_OPTEDIN, EXPLICITLY_OPTEDOUT, NOT_SPECIFIED.
+- order (checked on the merged record, so a status-only update of a known order passes):
+  `timestamp` required and ISO-8601; `grand_total` numeric; `currency` three letters;
+  `customer` an object with `id` or `email`; every lineitem `quantity` a number > 0.
+- product: `title` required; `price`, when present, numeric.
+- custom_event (field names unconfirmed): `event_type` and `timestamp` required, and one of
+  `identity_account_id` or `identity_email`.
+Synchronous refusals (400, nothing stored): a body that is not a JSON array, more than 100
+records, mixed `@type`s. A record without `id`, with an unknown `@type`, or over 60 KB is
+counted as `rejected` in the answer (and the size error is listed at _errors).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from datetime import datetime
+from typing import Any
+
+from connectors.sandbox.core import (
+    Request,
+    Response,
+    Router,
+    Vendor,
+    iso_seconds,
+    json_response,
+    parse_time,
+    raw_json,
+    sortable,
+    utcnow,
+)
+from connectors.sandbox.state import Rec
+from connectors.sandbox.throttle import Hit
+
+V = "ometria"
+TYPES = ("contact", "order", "product", "custom_event")
+KIND = {
+    "contact": "contact",
+    "order": "order",
+    "product": "product",
+    "custom_event": "custom_event",
+}
+OPTIN_VALUES = ("EXPLICITLY_OPTEDIN", "EXPLICITLY_OPTEDOUT", "NOT_SPECIFIED")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
+QUEUE_LIMIT = 50_000
+
+
+def valid_email(value: Any) -> bool:
+    return isinstance(value, str) and bool(EMAIL.match(value)) and ".." not in value
+
+
+def _number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    try:
+        float(value)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def validate(record_type: str, merged: dict[str, Any]) -> list[tuple[str, str]]:
+    """[(error_path, error_message)] for a record as it would be stored."""
+    problems: list[tuple[str, str]] = []
+    if record_type == "contact":
+        if (
+            "email" in merged
+            and merged["email"] not in (None, "")
+            and not valid_email(merged["email"])
+        ):
+            problems.append(("root > email", "not a valid value"))
+        if "marketing_optin" in merged and merged["marketing_optin"] not in OPTIN_VALUES:
+            problems.append(("root > marketing_optin", "not a valid value"))
+    elif record_type == "order":
+        try:
+            parse_time(str(merged["timestamp"]))
+        except (KeyError, ValueError):
+            problems.append(("root > timestamp", "not a valid value"))
+        if not _number(merged.get("grand_total")):
+            problems.append(("root > grand_total", "not a valid value"))
+        currency = merged.get("currency")
+        if not (isinstance(currency, str) and re.fullmatch(r"[A-Z]{3}", currency)):
+            problems.append(("root > currency", "not a valid value"))
+        customer = merged.get("customer")
+        if not (isinstance(customer, dict) and (customer.get("id") or customer.get("email"))):
+            problems.append(("root > customer", "not a valid value"))
+        for n, item in enumerate(merged.get("lineitems") or []):
+            quantity = item.get("quantity") if isinstance(item, dict) else None
+            if not _number(quantity) or float(quantity) <= 0:
+                problems.append((f"root > lineitems > {n} > quantity", "not a valid value"))
+    elif record_type == "product":
+        if not merged.get("title"):
+            problems.append(("root > title", "not a valid value"))
+        if "price" in merged and not _number(merged["price"]):
+            problems.append(("root > price", "not a valid value"))
+    elif record_type == "custom_event":
+        if not merged.get("event_type"):
+            problems.append(("root > event_type", "not a valid value"))
+        try:
+            parse_time(str(merged["timestamp"]))
+        except (KeyError, ValueError):
+            problems.append(("root > timestamp", "not a valid value"))
+        if not (merged.get("identity_account_id") or merged.get("identity_email")):
+            problems.append(("root > identity_account_id", "not a valid value"))
+    return problems
+
+
+def record_rec(account: str, record_type: str, doc: dict[str, Any], now: datetime) -> Rec:
+    customer = doc.get("customer") if isinstance(doc.get("customer"), dict) else {}
+    owner = doc.get("identity_account_id") or customer.get("id") or doc.get("customer_id") or None
+    email = doc.get("email") or doc.get("identity_email") or customer.get("email") or ""
+    return Rec(
+        V,
+        account,
+        KIND[record_type],
+        str(doc["id"]),
+        json.dumps(doc, separators=(",", ":")),
+        updated=sortable(now),
+        owner=str(owner) if owner is not None else None,
+        status=str(doc.get("status")) if doc.get("status") is not None else None,
+        type=str(doc.get("event_type")) if record_type == "custom_event" else None,
+        lookup=str(email).lower() or None,
+    )
+
+
+def error_response(message: str, status: int) -> Response:
+    return json_response({"status": "ERROR", "message": message}, status)
+
+
+class Ometria(Vendor):
+    name = V
+    router = Router()
+    route = router.route
+
+    def bucket(self, req: Request) -> str:
+        return req.headers.get("X-Ometria-Auth") or "-"
+
+    def authenticate(self, req: Request) -> Response | None:
+        key = req.headers.get("X-Ometria-Auth")
+        account = self.app.accounts.find(V, "api_key", key) if key else None
+        if account is None:
+            return error_response("Invalid or missing API key (X-Ometria-Auth)", 401)
+        req.account = account
+        return None
+
+    def throttled(self, req: Request) -> Response:
+        return error_response("Too many requests", 429)
+
+    def server_error(self, req: Request) -> Response:
+        return error_response("Internal server error", 500)
+
+    def not_found(self, req: Request) -> Response:
+        return error_response("Not found", 404)
+
+    def bad_request(self, req: Request, message: str) -> Response:
+        return error_response(message, 400)
+
+    def limit_headers(self, req: Request, hit: Hit | None) -> dict[str, str]:
+        if req.method != "POST" or req.account is None:
+            return {}
+        # The documented queue headers; the sandbox queue is always nearly empty.
+        return {"X-QueueSize-Limit": str(QUEUE_LIMIT), "X-QueueSize-Remaining": str(QUEUE_LIMIT)}
+
+    @route("POST", r"/v2/push")
+    def push(self, req: Request) -> Response:
+        records = req.json()
+        settings = self.app.settings
+        if not isinstance(records, list):
+            return error_response("The body must be a JSON array of records", 400)
+        if len(records) > settings.ometria_max_records:
+            return error_response(
+                f"Too many records: {len(records)}. At most {settings.ometria_max_records} "
+                "records may be sent in one request.",
+                400,
+            )
+        types = {r.get("@type") for r in records if isinstance(r, dict)}
+        if len(types) > 1:
+            return error_response(
+                "All records in one request must have the same @type; got "
+                + ", ".join(sorted(str(t) for t in types)),
+                400,
+            )
+        account = req.account.code
+        store = self.app.store
+        now = utcnow()
+        at = iso_seconds(now)
+        request_id = str(uuid.uuid4())
+        visible_at = time.time() + settings.ometria_error_delay_ms / 1000
+        accepted = rejected = 0
+        pushes: list[tuple[str, str, str, str | None, str, str]] = []
+        for record in records:
+            if (
+                not isinstance(record, dict)
+                or record.get("@type") not in TYPES
+                or not record.get("id")
+            ):
+                rejected += 1
+                continue
+            record_type = record["@type"]
+            key = f"{record_type}/{record['id']}"
+            text = json.dumps(record, separators=(",", ":"))
+            if len(text.encode()) > settings.ometria_max_record_bytes:
+                rejected += 1
+                self._error(
+                    account,
+                    record,
+                    "root",
+                    "Payload invalid: Record is too large.",
+                    request_id,
+                    visible_at,
+                )
+                continue
+            accepted += 1
+            existing = store.get_json(V, account, KIND[record_type], record["id"]) or {}
+            merged = {**existing, **record}
+            problems = validate(record_type, merged)
+            if problems:
+                for path, message in problems:
+                    self._error(account, record, path, message, request_id, visible_at)
+                continue
+            store.put(record_rec(account, record_type, merged, now))
+            pushes.append(
+                (
+                    V,
+                    account,
+                    "push",
+                    key,
+                    at,
+                    '{"request_id":"' + request_id + '","record":' + text + "}",
+                )
+            )
+        store.log_many(pushes)
+        return json_response(
+            {"status": "OK", "request_id": request_id, "accepted": accepted, "rejected": rejected}
+        )
+
+    def _error(
+        self,
+        account: str,
+        record: dict[str, Any],
+        path: str,
+        message: str,
+        request_id: str,
+        visible_at: float,
+    ) -> None:
+        entry = {
+            "error_message": message,
+            "error_path": path,
+            # Beyond Ometria's two documented fields: enough to find the record.
+            "@type": record.get("@type"),
+            "id": record.get("id"),
+            "request_id": request_id,
+            "timestamp": iso_seconds(utcnow()),
+            "visible_at": visible_at,
+        }
+        self.app.store.log(
+            V,
+            account,
+            "push_error",
+            f"{record.get('@type')}/{record.get('id')}",
+            entry["timestamp"],
+            entry,
+        )
+
+    @route("GET", r"/v2/push/_errors")
+    def errors(self, req: Request) -> Response:
+        """The 100 most recent validation errors that have 'happened' by now."""
+        rows = self.app.store.conn().execute(
+            "SELECT data FROM log WHERE vendor=? AND account=? AND kind='push_error' "
+            "ORDER BY seq DESC LIMIT 500",
+            (V, req.account.code),
+        )
+        now = time.time()
+        visible = []
+        for (text,) in rows:
+            entry = json.loads(text)
+            if entry.pop("visible_at", 0) <= now:
+                visible.append(entry)
+            if len(visible) == 100:
+                break
+        return raw_json(json.dumps(visible, separators=(",", ":")))
