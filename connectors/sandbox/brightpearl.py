@@ -287,6 +287,7 @@ def order_doc(
     price_list_id: int = 1,
     currency: str = "GBP",
     version: int = 1,
+    closed: datetime | None = None,
 ) -> dict[str, Any]:
     """An order in the shape of examples/brightpearl_order_get_response.json."""
     row_map, net, tax = order_rows(rows, currency)
@@ -308,6 +309,7 @@ def order_doc(
         "placedOn": placed_text,
         "createdOn": placed_text,
         "updatedOn": iso_ms(updated),
+        **({"closedOn": iso_ms(closed)} if closed else {}),
         "createdById": 4,
         "priceListId": price_list_id,
         "priceModeCode": "EXC",
@@ -354,6 +356,7 @@ def order_doc(
         "acknowledged": 0,
         "costPriceListId": 1,
         "historicalOrder": False,
+        **({"originalInvoiceDate": placed_text} if invoice_ref else {}),
         "orderWeighting": 100,
     }
     if external_ref:

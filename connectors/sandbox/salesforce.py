@@ -299,35 +299,31 @@ class Salesforce(Vendor):
         for record in records:
             if isinstance(record, dict) and record.get(field) not in (None, ""):
                 seen[str(record[field])] = seen.get(str(record[field]), 0) + 1
-        # allOrNone: validate everything first, write only if every record passes.
-        plans: list[dict[str, Any]] = []
-        for record in records:
-            plans.append(self._plan(code, obj, field, record, seen))
-        failed = any(not p["ok"] for p in plans)
-        results: list[dict[str, Any]] = []
-        for plan in plans:
-            if not plan["ok"]:
-                results.append({"success": False, "errors": plan["errors"]})
-            elif all_or_none and failed:
-                results.append(
+        plans = [self._plan(code, obj, field, record, seen) for record in records]
+        # allOrNone: write inside a savepoint and undo it all if any record failed.
+        conn = self.app.store.conn()
+        conn.execute("SAVEPOINT collection")
+        results: list[dict[str, Any]] = [
+            self._write(code, obj, field, str(plan["value"]), plan["fields"], plan["existing"])
+            if plan["ok"]
+            else {"success": False, "errors": plan["errors"]}
+            for plan in plans
+        ]
+        if all_or_none and not all(r["success"] for r in results):
+            conn.execute("ROLLBACK TO collection")
+            rolled_back = {
+                "success": False,
+                "errors": [
                     {
-                        "success": False,
-                        "errors": [
-                            {
-                                "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
-                                "message": "Record rolled back because not all records were valid "
-                                "and the request was using AllOrNone header",
-                                "fields": [],
-                            }
-                        ],
+                        "statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+                        "message": "Record rolled back because not all records were valid and "
+                        "the request was using AllOrNone header",
+                        "fields": [],
                     }
-                )
-            else:
-                results.append(
-                    self._write(
-                        code, obj, field, str(plan["value"]), plan["fields"], plan["existing"]
-                    )
-                )
+                ],
+            }
+            results = [rolled_back if r["success"] else r for r in results]
+        conn.execute("RELEASE collection")
         return json_response(results)
 
     # --- upsert machinery ----------------------------------------------------------------

@@ -139,6 +139,7 @@ ORDER_MIX = (
 )  # fmt: skip
 INVOICED = {4, 22, 23, 26}
 SHIPPED_ALL = {4, 23, 26}
+CLOSED = {5, 26}  # statuses whose orders carry closedOn
 TAGS = (
     (1, "Loyalty: Gold", "#D4AF37"),
     (2, "Loyalty: Silver", "#C0C0C0"),
@@ -392,6 +393,7 @@ class _Seed:
                 external_ref=str(101 + len(self.linked)) if linked else "",
                 price_list_id=2 if contact["group"] == "Wholesale" else 1,
                 version=2 + shipped_notes,
+                closed=updated if status_id in CLOSED else None,
             )
             self.emit(bp.order_rec(code, doc, placed, updated))
             if linked:

@@ -58,7 +58,6 @@ class Deliverer:
         self._busy = 0
         self._stopping = False
         self._generation = 0
-        self._client = httpx.Client(timeout=app.settings.webhook_timeout_seconds)
         self._threads = [
             threading.Thread(target=self._work, name=f"sandbox-webhooks-{n}", daemon=True)
             for n in range(workers)
@@ -104,11 +103,18 @@ class Deliverer:
             self._cond.notify_all()
         for thread in self._threads:
             thread.join(timeout=2)
-        self._client.close()
 
     # --- workers -------------------------------------------------------------------------
 
     def _work(self) -> None:
+        # One client per worker: connection pools are cheap, and nothing is shared.
+        client = httpx.Client()
+        try:
+            self._loop(client)
+        finally:
+            client.close()
+
+    def _loop(self, client: httpx.Client) -> None:
         while True:
             with self._cond:
                 while not self._stopping:
@@ -121,7 +127,7 @@ class Deliverer:
                 _, _, delivery = heapq.heappop(self._heap)
                 self._busy += 1
             try:
-                self._attempt(delivery)
+                self._attempt(client, delivery)
             except Exception:  # a bug here must not kill the worker
                 logger.exception("webhook delivery crashed")
             finally:
@@ -129,17 +135,18 @@ class Deliverer:
                     self._busy -= 1
                     self._cond.notify_all()
 
-    def _attempt(self, delivery: Delivery) -> None:
+    def _attempt(self, client: httpx.Client, delivery: Delivery) -> None:
         delivery.attempt += 1
         status: int | None = None
         error = ""
         started = time.monotonic()
         try:
-            response = self._client.request(
+            response = client.request(
                 delivery.method,
                 delivery.url,
                 content=delivery.body if delivery.method in ("POST", "PUT", "PATCH") else None,
                 headers=delivery.headers,
+                timeout=self.app.settings.webhook_timeout_seconds,
             )
             status = response.status_code
         except httpx.HTTPError as exc:

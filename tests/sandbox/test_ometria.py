@@ -1,0 +1,110 @@
+"""Ometria on the sandbox: push limits, merging, asynchronous validation, push history, 429s."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from tests.sandbox.conftest import assert_shape, ometria, payload
+
+
+def test_a_push_answers_like_ometria_and_stores_the_records(sandbox):
+    client = ometria(sandbox)
+    answer = client.post("/v2/push", json=payload("ometria_push_contact_request.json"))
+    assert answer.status_code == 200
+    assert_shape(answer.json(), payload("ometria_push_success_response.json"))
+    assert answer.json()["accepted"] == 1 and answer.json()["rejected"] == 0
+    stored = sandbox.state("ometria", "contacts", id="456")["items"]
+    assert stored == [{"@type": "contact", "id": "456", "email": "example@example.com"}]
+
+
+def test_an_existing_record_is_merged_with_the_fields_sent(sandbox):
+    client = ometria(sandbox)
+    order = {"@type": "order", "id": "123551", "timestamp": "2025-02-01T10:00:00+00:00",
+             "grand_total": 59.9, "currency": "GBP", "status": "complete",
+             "customer": {"id": "201"}, "lineitems": [{"sku": "A", "quantity": 1}]}  # fmt: skip
+    client.post("/v2/push", json=[order])
+    client.post("/v2/push", json=payload("ometria_push_order_cancel_request.json"))
+    now = sandbox.state("ometria", "orders", id="123551")["items"][0]
+    assert now["status"] == "cancelled" and now["is_valid"] is False
+    assert now["grand_total"] == 59.9 and now["customer"] == {"id": "201"}
+    history = sandbox.state("ometria", "push_log", type="order", id="123551")
+    assert history["count"] == 2
+    assert history["items"][1]["record"] == payload("ometria_push_order_cancel_request.json")[0]
+
+
+def test_validation_is_asynchronous_and_a_rejected_record_is_not_stored(sandbox):
+    facts = sandbox.seed_facts()["demo"]["brightpearl"]
+    client = ometria(sandbox)
+    bad = {
+        "@type": "contact",
+        "id": str(facts["bad_email_contact_id"]),
+        "email": facts["bad_email"],
+    }
+    good = {"@type": "contact", "id": "204", "email": "vip@example.com"}
+    answer = client.post("/v2/push", json=[bad, good])
+    assert answer.json()["status"] == "OK" and answer.json()["accepted"] == 2
+    assert sandbox.state("ometria", "contacts", id=bad["id"])["count"] == 0
+    assert sandbox.state("ometria", "contacts", id="204")["count"] == 1
+    deadline = time.monotonic() + 5
+    errors = []
+    while not errors and time.monotonic() < deadline:
+        errors = client.get("/v2/push/_errors").json()
+        time.sleep(0.05)
+    assert errors == [
+        {
+            "error_message": "not a valid value",
+            "error_path": "root > email",
+            "@type": "contact",
+            "id": bad["id"],
+            "request_id": answer.json()["request_id"],
+            "timestamp": errors[0]["timestamp"],
+        }
+    ]
+
+
+def test_order_and_custom_event_rules(sandbox):
+    sandbox.configure(settings={"ometria_error_delay_ms": 0})  # errors visible at once
+    client = ometria(sandbox)
+    client.post("/v2/push", json=[
+        {"@type": "order", "id": "o1", "status": "cancelled", "is_valid": False},  # unknown order
+        {"@type": "order", "id": "o2", "timestamp": "2025-02-01T10:00:00Z", "grand_total": "x",
+         "currency": "GBP", "customer": {"email": "a@b.co"}},
+    ])  # fmt: skip
+    events = [{"@type": "custom_event", "id": "gon-50004", "event_type": "order_shipped",
+               "identity_account_id": "204", "timestamp": "2025-02-01T10:00:00Z",
+               "properties": {"order_id": "10004"}}]  # fmt: skip
+    client.post("/v2/push", json=events)
+    client.post("/v2/push", json=events)
+    paths = {(e["id"], e["error_path"]) for e in client.get("/v2/push/_errors").json()}
+    assert ("o1", "root > timestamp") in paths and ("o2", "root > grand_total") in paths
+    assert sandbox.state("ometria", "orders")["count"] == 0
+    assert sandbox.state("ometria", "push_log", type="custom_event", id="gon-50004")["count"] == 2
+    assert sandbox.state("ometria", "custom_events", id="gon-50004")["count"] == 1
+
+
+def test_batch_limits_and_mixed_types_are_refused(sandbox):
+    client = ometria(sandbox)
+    many = [{"@type": "contact", "id": str(n), "email": f"c{n}@example.com"} for n in range(101)]
+    assert client.post("/v2/push", json=many).status_code == 400
+    assert client.post("/v2/push", json=many[:100]).json()["accepted"] == 100
+    mixed = [{"@type": "contact", "id": "1"}, {"@type": "order", "id": "2"}]
+    assert client.post("/v2/push", json=mixed).status_code == 400
+    huge = {"@type": "contact", "id": "big", "properties": {"blob": "x" * 70_000}}
+    assert client.post("/v2/push", json=[huge]).json()["rejected"] == 1
+    assert client.post("/v2/push", json=[{"@type": "contact"}]).json()["rejected"] == 1
+
+
+def test_a_bad_key_is_refused(sandbox):
+    url = sandbox.discovery()["ometria"]["base_url"] + "/v2/push"
+    assert httpx.post(url, json=[], headers={"X-Ometria-Auth": "nope"}).status_code == 401
+    assert httpx.post(url, json=[]).status_code == 401
+
+
+def test_more_pushes_per_second_than_allowed_get_429(sandbox):
+    sandbox.configure(limits={"ometria_per_second": 2})
+    client = ometria(sandbox)
+    statuses = [client.post("/v2/push", json=[]).status_code for _ in range(10)]
+    assert 429 in statuses
+    assert sandbox.stats()["ometria"]["throttled"] == statuses.count(429)
