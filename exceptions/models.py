@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from console.models import Brand, Team
+from console.models import Brand, Membership, Team
 
 
 class Severity(models.TextChoices):
@@ -75,6 +75,20 @@ class TicketStatus(models.TextChoices):
 OPEN_STATUSES = (TicketStatus.OPEN, TicketStatus.IN_PROGRESS)
 
 
+class TicketQuerySet(models.QuerySet):
+    def for_user(self, user) -> TicketQuerySet:
+        """The tickets of the brands this user belongs to: the tenant wall of every view.
+
+        A subquery on the user's memberships, not a join, so the ticket indexes stay usable.
+        """
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(brand_id__in=Membership.objects.filter(user=user).values("brand_id"))
+
+    def open(self) -> TicketQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+
 class Ticket(models.Model):
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="tickets")
     type = models.ForeignKey(ExceptionType, on_delete=models.PROTECT, related_name="tickets")
@@ -107,12 +121,16 @@ class Ticket(models.Model):
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
 
+    objects = TicketQuerySet.as_manager()
+
     class Meta:
         ordering = ["-last_seen"]
         indexes = [
             models.Index(fields=["brand", "status", "team", "-last_seen"], name="ticket_inbox"),
             models.Index(fields=["brand", "source_system", "source_id"], name="ticket_record"),
             models.Index(fields=["status", "-last_seen"], name="ticket_status_seen"),
+            # The inbox's counts per type: read from this index alone, never the rows.
+            models.Index(fields=["brand", "status", "team", "type"], name="ticket_facets"),
         ]
 
     def __str__(self) -> str:
@@ -121,6 +139,12 @@ class Ticket(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def safe_source_url(self) -> str:
+        """The record's link, only if it is a web address (never a javascript: URL)."""
+        url = self.source_url or ""
+        return url if url.startswith(("https://", "http://")) else ""
 
 
 class EventKind(models.TextChoices):

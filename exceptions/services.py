@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from console.models import Brand, Membership, Team
@@ -30,6 +32,28 @@ class TicketActionError(Exception):
 
 def fingerprint(brand_id: int, type_code: str, source_system: str, source_id: str) -> str:
     return f"{brand_id}:{type_code}:{source_system}:{source_id}"
+
+
+# Keys whose values are never kept in a ticket, whatever a flow hands over: a snapshot is
+# shown to every member of the brand and copied into e-mails.
+SECRET_KEY_PATTERN = re.compile(
+    r"pass(word|wd)?$|secret|token|api[_-]?key|apikey|authori[sz]ation|credential|cookie"
+    r"|private[_-]?key|signature",
+    re.IGNORECASE,
+)
+HIDDEN = "(hidden)"
+
+
+def snapshot_clean(value: Any) -> Any:
+    """A copy of a snapshot with the values of secret-looking keys replaced."""
+    if isinstance(value, dict):
+        return {
+            key: HIDDEN if SECRET_KEY_PATTERN.search(str(key)) else snapshot_clean(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [snapshot_clean(item) for item in value]
+    return value
 
 
 def _event(ticket: Ticket, kind: str, actor=None, note: str = "", **detail: Any) -> TicketEvent:
@@ -64,23 +88,30 @@ def ticket_raise(
         "title": title[:300],
         "flow": flow,
         "source_url": source_url,
-        "snapshot": snapshot or {},
+        "snapshot": snapshot_clean(snapshot or {}),
         "error_code": error_code[:120],
         "error_message": error_message,
         "last_seen": now,
     }
     if ticket is None:
-        ticket = Ticket.objects.create(
-            brand_id=brand_id,
-            type=ex_type,
-            source_system=source_system,
-            source_id=str(source_id),
-            fingerprint=key,
-            team=ex_type.team_for(Brand(pk=brand_id)),
-            **values,
-        )
-        _event(ticket, EventKind.RAISED, note=error_message or title)
-        return ticket
+        try:
+            # A savepoint: two workers raising the same new problem at once (PostgreSQL)
+            # collide on the fingerprint; the loser counts a repeat on the winner's ticket.
+            with transaction.atomic():
+                ticket = Ticket.objects.create(
+                    brand_id=brand_id,
+                    type=ex_type,
+                    source_system=source_system,
+                    source_id=str(source_id),
+                    fingerprint=key,
+                    team=ex_type.team_for(Brand(pk=brand_id)),
+                    **values,
+                )
+        except IntegrityError:
+            ticket = Ticket.objects.select_for_update().get(fingerprint=key)
+        else:
+            _event(ticket, EventKind.RAISED, note=error_message or title)
+            return ticket
 
     changed_error = ticket.error_message != error_message
     for field, value in values.items():
@@ -158,11 +189,12 @@ def ticket_reassign(
         raise TicketActionError("Choose a team or a person to reassign the ticket to.")
     if team and team not in Team.values:
         raise TicketActionError(f"“{team}” is not a team.")
+    _check_open(ticket, "reassigned")
     if assignee is not None:
         teams = set(
-            Membership.objects.filter(user=assignee, brand_id=ticket.brand_id).values_list(
-                "team", flat=True
-            )
+            Membership.objects.filter(
+                user=assignee, user__is_active=True, brand_id=ticket.brand_id
+            ).values_list("team", flat=True)
         )
         if not teams:
             raise TicketActionError(
@@ -170,9 +202,13 @@ def ticket_reassign(
             )
         if team and team not in teams:
             raise TicketActionError(
-                f"{assignee} is not in the {Team(team).label} team of {ticket.brand}."
+                f"{assignee} is not in the {Team(team).label} team of {ticket.brand}; "
+                "choose their team, or leave the team empty."
             )
         team = team or (ticket.team if ticket.team in teams else sorted(teams)[0])
+    if team == ticket.team and assignee == ticket.assignee:
+        who = _who(team, assignee)
+        raise TicketActionError(f"Ticket #{ticket.pk} is already with {who}; nothing changed.")
     before = {
         "team": ticket.team,
         "assignee": ticket.assignee.get_username() if ticket.assignee else "",
@@ -181,34 +217,85 @@ def ticket_reassign(
     ticket.assignee = assignee
     if ticket.status == TicketStatus.OPEN and assignee is not None:
         ticket.status = TicketStatus.IN_PROGRESS
+    elif ticket.status == TicketStatus.IN_PROGRESS and assignee is None:
+        # Handed to a team, not a person: nobody is working on it until someone picks it up.
+        ticket.status = TicketStatus.OPEN
     ticket.save(update_fields=["team", "assignee", "status"])
     after = {"team": team, "assignee": assignee.get_username() if assignee else ""}
-    who = f"{assignee.get_username()} ({Team(team).label})" if assignee else Team(team).label
     _event(
         ticket,
         EventKind.REASSIGNED,
         actor=actor,
-        note=note or f"Reassigned to {who}.",
+        note=note.strip() or f"Reassigned to {_who(team, assignee)}.",
         before=before,
         after=after,
     )
     return ticket
 
 
-def ticket_retry(*, ticket: Ticket, actor) -> Any:
-    """Sync exactly this ticket's record again. The ticket resolves itself if it passes."""
-    from syncs.services import flow_enqueue
+def _who(team: str, assignee) -> str:
+    if assignee is not None:
+        return f"{assignee.get_username()} ({Team(team).label})"
+    return f"the {Team(team).label} team"
+
+
+def retry_scope(ticket: Ticket) -> list[str]:
+    """The source records a retry syncs again; empty means a whole run of the flow.
+
+    A ticket about one record names it in `source_id`; a ticket about many (an unmapped
+    status) lists them in the snapshot's `waiting_ids`. A ticket about the flow or a
+    connection ("flow:orders", "connection:3", "status:12") names no record: a colon
+    never appears in the vendors' record ids, so it marks those.
+    """
+    waiting = ticket.snapshot.get("waiting_ids") if isinstance(ticket.snapshot, dict) else None
+    if waiting:
+        return [str(i) for i in waiting]
+    if ticket.source_id and ":" not in ticket.source_id:
+        return [ticket.source_id]
+    return []
+
+
+def retry_blocker(ticket: Ticket) -> str:
+    """Why a retry cannot apply to this ticket, in the owner's words; empty when it can."""
+    from syncs.flows import REGISTRY
+    from syncs.models import RunState, SyncRun
 
     if not ticket.type.retryable:
-        raise TicketActionError(
-            f"A retry cannot fix “{ticket.type.title}”: {ticket.type.how_to_fix}"
+        return f"A retry cannot fix “{ticket.type.title}”: {ticket.type.how_to_fix}"
+    if not ticket.is_open:
+        return (
+            f"Ticket #{ticket.pk} is {ticket.get_status_display().lower()}; "
+            "only an open ticket can be retried."
         )
-    _check_open(ticket, "retried")
-    scope = ticket.snapshot.get("waiting_ids") or ([ticket.source_id] if ticket.source_id else [])
-    if not ticket.flow or not scope:
-        raise TicketActionError(
-            "This ticket names no record to sync again; resolve it by hand instead."
+    if not ticket.flow:
+        return "This ticket names no flow to run again; resolve it by hand when it is fixed."
+    if ticket.flow not in REGISTRY:
+        return (
+            f"The flow “{ticket.flow}” is not switched on in this console, so nothing can sync "
+            "this record again; resolve it by hand when it is fixed."
         )
+    pending = (
+        SyncRun.objects.filter(ticket_id=ticket.pk, state__in=[RunState.QUEUED, RunState.RUNNING])
+        .order_by("-pk")
+        .first()
+    )
+    if pending is not None:
+        return (
+            f"A retry is already on its way (run {pending.pk}, "
+            f"{pending.get_state_display().lower()}); this ticket changes when it finishes."
+        )
+    return ""
+
+
+def ticket_retry(*, ticket: Ticket, actor) -> Any:
+    """Sync exactly this ticket's record again. The ticket resolves itself if it passes,
+    and records the new error if it fails. A ticket about the whole flow runs the flow."""
+    from syncs.services import flow_enqueue
+
+    reason = retry_blocker(ticket)
+    if reason:
+        raise TicketActionError(reason)
+    scope = retry_scope(ticket)
     with transaction.atomic():
         run = flow_enqueue(
             brand_id=ticket.brand_id,
@@ -217,12 +304,14 @@ def ticket_retry(*, ticket: Ticket, actor) -> Any:
             scope=scope,
             ticket_id=ticket.pk,
         )
+        what = f"{len(scope)} record(s)" if scope else "the whole flow"
         _event(
             ticket,
             EventKind.RETRIED,
             actor=actor,
-            note=f"Sync queued for {len(scope)} record(s).",
+            note=f"Sync queued for {what} (run {run.pk}).",
             run=run.pk,
+            scope=scope[:50],
         )
     return run
 
@@ -252,11 +341,80 @@ def ticket_ignore(*, ticket: Ticket, actor, note: str = "") -> Ticket:
 
 def ticket_comment(*, ticket: Ticket, actor, note: str) -> TicketEvent:
     if not (note or "").strip():
-        raise TicketActionError("The comment is empty.")
+        raise TicketActionError("The comment is empty; write something to add to the history.")
     return _event(ticket, EventKind.COMMENTED, actor=actor, note=note.strip())
 
 
-def people_of_brand(brand: Brand):
+# --- many tickets at once (the inbox's bulk actions) --------------------------------
+BULK_ACTIONS = {"retry": "retried", "reassign": "reassigned", "resolve": "resolved"}
+
+
+@dataclasses.dataclass
+class BulkOutcome:
+    """What a bulk action did, ticket by ticket, for the message the person reads."""
+
+    action: str
+    done: list[Ticket] = dataclasses.field(default_factory=list)
+    refused: list[tuple[Ticket, str]] = dataclasses.field(default_factory=list)
+
+    def summary(self, listed: int = 8) -> str:
+        """E.g. “3 tickets retried. 2 could not be retried: #12: A retry cannot fix …”."""
+        verb = BULK_ACTIONS[self.action]
+        parts = []
+        if self.done:
+            ids = ", ".join(f"#{t.pk}" for t in self.done[:listed])
+            more = f" and {len(self.done) - listed} more" if len(self.done) > listed else ""
+            parts.append(f"{_tickets(len(self.done))} {verb} ({ids}{more}).")
+        if self.refused:
+            reasons = "; ".join(f"#{t.pk}: {why}" for t, why in self.refused[:listed])
+            more = f"; and {len(self.refused) - listed} more" if len(self.refused) > listed else ""
+            parts.append(f"{len(self.refused)} could not be {verb}: {reasons}{more}")
+        return " ".join(parts) or "No ticket was selected."
+
+
+def _tickets(n: int) -> str:
+    return f"{n} ticket" if n == 1 else f"{n} tickets"
+
+
+def tickets_bulk(
+    *,
+    action: str,
+    tickets: Iterable[Ticket],
+    actor,
+    team: str = "",
+    assignee=None,
+    note: str = "",
+) -> BulkOutcome:
+    """Apply one action to many tickets, each on its own: one refusal stops no other.
+
+    The caller has already scoped `tickets` to the actor's brands (the tenant wall).
+    """
+    if action not in BULK_ACTIONS:
+        raise TicketActionError(f"“{action}” is not an action for several tickets at once.")
+    if action == "resolve" and not (note or "").strip():
+        # Refuse before touching any ticket, rather than refusing each one the same way.
+        raise TicketActionError(
+            "Write a note saying how the problems were fixed; resolving needs one."
+        )
+    if action == "reassign" and not team and assignee is None:
+        raise TicketActionError("Choose a team or a person to reassign the tickets to.")
+    outcome = BulkOutcome(action=action)
+    for ticket in tickets:
+        try:
+            if action == "retry":
+                ticket_retry(ticket=ticket, actor=actor)
+            elif action == "reassign":
+                ticket_reassign(ticket=ticket, actor=actor, team=team, assignee=assignee, note=note)
+            else:
+                ticket_resolve(ticket=ticket, actor=actor, note=note)
+        except TicketActionError as exc:
+            outcome.refused.append((ticket, str(exc)))
+        else:
+            outcome.done.append(ticket)
+    return outcome
+
+
+def people_of_brand(brand: Brand | int):
     """Who a ticket of this brand can be assigned to."""
     return (
         get_user_model()
