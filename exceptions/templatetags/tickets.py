@@ -1,0 +1,38 @@
+"""Small display helpers for the ticket pages and the digest."""
+
+from __future__ import annotations
+
+from django import template
+
+register = template.Library()
+
+SYSTEMS = {
+    "brightpearl": "Brightpearl",
+    "ometria": "Ometria",
+    "mailchimp": "Mailchimp",
+    "salesforce": "Salesforce",
+    "bigcommerce": "BigCommerce",
+    "console": "The console (the flow as a whole)",
+    "email": "E-mail address",
+}
+
+
+@register.filter
+def system_name(code: str) -> str:
+    """A source system's name as people write it."""
+    return SYSTEMS.get(code, code.replace("_", " ").title() if code else "")
+
+
+@register.filter
+def person(user) -> str:
+    """A person by name, falling back to their username; “the console” for no one."""
+    if user is None:
+        return "the console"
+    return user.get_full_name() or user.get_username()
+
+
+@register.filter
+def flow_name(code: str) -> str:
+    from syncs.flows import flow_label
+
+    return flow_label(code) if code else ""
