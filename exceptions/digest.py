@@ -1,0 +1,170 @@
+"""The daily digest: each team of each active brand gets its open tickets, grouped by type.
+
+Sent through Django's e-mail backend (the console backend in development, SMTP in
+production). A team with nothing open, or with nobody to write to, gets nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db.models import Count, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from console.audit import audit
+from console.models import Brand, Membership, Team
+from exceptions.models import OPEN_STATUSES, ExceptionType, Severity, Ticket
+
+logger = logging.getLogger("exceptions.digest")
+
+# How many of each type's newest tickets the e-mail names; the link shows the rest.
+NEWEST_LISTED = 3
+SEVERITY_ORDER = [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW]
+
+
+@dataclass
+class DigestGroup:
+    type: ExceptionType
+    count: int
+    new: int
+    link: str
+    newest: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Digest:
+    brand: Brand
+    team: str
+    recipients: list[str]
+    groups: list[DigestGroup]
+    inbox_link: str
+
+    @property
+    def total(self) -> int:
+        return sum(g.count for g in self.groups)
+
+    @property
+    def new(self) -> int:
+        return sum(g.new for g in self.groups)
+
+    @property
+    def team_label(self) -> str:
+        return Team(self.team).label
+
+    @property
+    def subject(self) -> str:
+        s = "" if self.total == 1 else "s"
+        return f"{self.brand.name} · {self.team_label}: {self.total} open exception ticket{s}"
+
+
+def _url(path: str, **params: str) -> str:
+    base = settings.CONSOLE_PUBLIC_URL.rstrip("/")
+    return f"{base}{path}" + (f"?{urlencode(params)}" if params else "")
+
+
+def digests_for(brand: Brand, *, now: datetime) -> list[Digest]:
+    """The digests one brand's teams would get now (what `digest_send` sends)."""
+    rows = (
+        Ticket.objects.filter(brand=brand, status__in=OPEN_STATUSES)
+        .order_by()
+        .values("team", "type_id")
+        .annotate(n=Count("pk"), new=Count("pk", filter=Q(first_seen__gte=now - timedelta(days=1))))
+    )
+    by_team: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        by_team[row["team"]].append(row)
+    if not by_team:
+        return []
+    recipients: dict[str, set[str]] = defaultdict(set)
+    for team, email in (
+        Membership.objects.filter(brand=brand, user__is_active=True, team__in=list(by_team))
+        .exclude(user__email="")
+        .values_list("team", "user__email")
+    ):
+        recipients[team].add(email)
+    types = ExceptionType.objects.in_bulk({r["type_id"] for rs in by_team.values() for r in rs})
+    inbox = reverse("exceptions:inbox")
+    digests = []
+    for team in sorted(by_team):
+        if not recipients.get(team):
+            logger.warning(
+                "digest: %s's %s team has open tickets but nobody with an e-mail address",
+                brand,
+                team,
+            )
+            continue
+        groups = []
+        for row in by_team[team]:
+            ex_type = types[row["type_id"]]
+            newest = list(
+                Ticket.objects.filter(
+                    brand=brand, team=team, type_id=ex_type.pk, status__in=OPEN_STATUSES
+                )
+                .order_by("-last_seen", "-pk")
+                .values("pk", "title", "last_seen", "occurrences")[:NEWEST_LISTED]
+            )
+            for ticket in newest:
+                ticket["link"] = _url(reverse("exceptions:ticket", args=[ticket["pk"]]))
+            groups.append(
+                DigestGroup(
+                    type=ex_type,
+                    count=row["n"],
+                    new=row["new"],
+                    newest=newest,
+                    link=_url(inbox, brand=brand.slug, team=team, status="open", type=ex_type.code),
+                )
+            )
+        groups.sort(key=lambda g: (SEVERITY_ORDER.index(g.type.severity), -g.count))
+        digests.append(
+            Digest(
+                brand=brand,
+                team=team,
+                recipients=sorted(recipients[team]),
+                groups=groups,
+                inbox_link=_url(inbox, brand=brand.slug, team=team, status="open"),
+            )
+        )
+    return digests
+
+
+def digest_send(*, now: datetime | None = None) -> int:
+    """Send today's digests. Returns how many e-mails went out."""
+    now = now or timezone.now()
+    sent = 0
+    with get_connection() as connection:
+        for brand in Brand.objects.filter(active=True).order_by("name"):
+            for digest in digests_for(brand, now=now):
+                context = {"digest": digest, "now": now}
+                message = EmailMultiAlternatives(
+                    subject=digest.subject,
+                    body=render_to_string("exceptions/email/digest.txt", context),
+                    to=digest.recipients,
+                    connection=connection,
+                )
+                message.attach_alternative(
+                    render_to_string("exceptions/email/digest.html", context), "text/html"
+                )
+                try:
+                    message.send()
+                except Exception:
+                    # One unreachable team must not cost every other team its digest.
+                    logger.exception("digest: could not send to %s's %s team", brand, digest.team)
+                    continue
+                sent += 1
+                audit(
+                    "digest.sent",
+                    brand=brand,
+                    target=digest.team_label,
+                    summary=f"{digest.total} open ticket(s) to {len(digest.recipients)} people",
+                    recipients=len(digest.recipients),
+                    tickets=digest.total,
+                )
+    return sent

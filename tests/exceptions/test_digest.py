@@ -1,0 +1,126 @@
+"""The daily digest: each team of each active brand, its open tickets grouped by type."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django_q.models import Schedule
+
+from console.models import AuditEvent, Brand, Team
+from exceptions.digest import NEWEST_LISTED, digest_send
+from exceptions.services import ticket_reassign, ticket_resolve
+from exceptions.tasks import send_digest
+from tests.conftest import make_user
+from tests.exceptions.conftest import raise_ticket
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def open_tickets(brand_a, brand_b, ops_user, marketing_user, finance_user, bravo_user):
+    """Acme: 5 ops tickets of two types, 1 marketing, 1 resolved; Bravo: 1 ops ticket."""
+    delayed = [
+        raise_ticket(brand_a, "sync_delayed", source_id=f"flow:f{i}", title=f"Flow {i} is late")
+        for i in range(4)
+    ]
+    missing = raise_ticket(brand_a, "record_missing", title="Order 77 is gone")
+    status = raise_ticket(brand_a, "unmapped_status", title="Status “Gift” has no mapping")
+    done = raise_ticket(brand_a, "sync_delayed", source_id="flow:done", title="Was late")
+    ticket_resolve(ticket=done, actor=ops_user, note="Caught up.")
+    bravo = raise_ticket(brand_b, "sync_delayed", source_id="flow:b", title="Bravo is late")
+    return {"delayed": delayed, "missing": missing, "status": status, "bravo": bravo}
+
+
+def by_recipient() -> dict[str, mail.EmailMessage]:
+    return {tuple(m.to): m for m in mail.outbox}
+
+
+def test_each_team_with_open_tickets_gets_its_digest(open_tickets, brand_a, settings):
+    settings.CONSOLE_PUBLIC_URL = "https://console.example.com"
+    sent = digest_send()
+    assert sent == 3
+    mails = by_recipient()
+    assert set(mails) == {
+        ("olivia_ops@example.com",),
+        ("mark_marketing@example.com",),
+        ("bob_bravo@example.com",),
+    }
+    ops = mails[("olivia_ops@example.com",)]
+    assert ops.subject == "Acme Apparel · Operations: 5 open exception tickets"
+    body = ops.body
+    # Grouped by type, the most severe first, with counts and the newest titles.
+    assert body.index("== Sync is running late (high severity): 4 open") < body.index(
+        "== Record not found in the source (low severity): 1 open"
+    )
+    assert "Flow 3 is late" in body and "Order 77 is gone" in body
+    assert "Was late" not in body  # resolved
+    assert "Bravo" not in body and "Status “Gift”" not in body  # other brand, other team
+    assert (
+        "https://console.example.com/exceptions/?brand=acme&team=operations&status=open"
+        "&type=sync_delayed" in body
+    )
+    assert f"https://console.example.com/exceptions/{open_tickets['delayed'][3].pk}/" in body
+    assert (
+        "All of the team's open tickets: https://console.example.com/exceptions/?brand=acme&team=operations&status=open"
+        in body
+    )
+    html, mimetype = ops.alternatives[0]
+    assert mimetype == "text/html"
+    assert "Sync is running late: 4 open" in html
+    assert AuditEvent.objects.filter(action="digest.sent", brand=brand_a).count() == 2
+
+
+def test_the_digest_names_only_the_newest_few_of_a_type(brand_a, ops_user):
+    made = [
+        raise_ticket(brand_a, "sync_delayed", source_id=f"flow:{i}", title=f"Late {i}")
+        for i in range(NEWEST_LISTED + 2)
+    ]
+    digest_send()
+    [message] = mail.outbox
+    assert "Late 0" not in message.body and f"Late {len(made) - 1}" in message.body
+    assert f"All {len(made)}: " in message.body
+
+
+def test_teams_with_nothing_open_or_nobody_to_write_to_get_nothing(brand_a, ops_user, finance_user):
+    # Finance has nobody open; ecommerce has a ticket but no member; a member without
+    # an e-mail address and an inactive member get nothing either.
+    raise_ticket(brand_a, "rejected_by_target")
+    ticket = raise_ticket(brand_a, "order_total_mismatch", source_id="9")
+    ticket_resolve(ticket=ticket, actor=ops_user, note="Fixed.")
+    no_email = make_user("no_email", brand_a, Team.ECOMMERCE)
+    no_email.email = ""
+    no_email.save()
+    make_user("gone", brand_a, Team.ECOMMERCE, is_active=False)
+    assert digest_send() == 0
+    assert mail.outbox == []
+
+
+def test_an_inactive_brand_gets_no_digest(open_tickets, brand_b):
+    Brand.objects.filter(pk=brand_b.pk).update(active=False)
+    digest_send()
+    assert ("bob_bravo@example.com",) not in by_recipient()
+
+
+def test_in_progress_tickets_count_as_open(brand_a, ops_user):
+    ticket = raise_ticket(brand_a, "sync_delayed", source_id="flow:x", title="Late x")
+    ticket_reassign(ticket=ticket, actor=ops_user, assignee=ops_user)
+    assert digest_send() == 1
+    assert "Late x" in mail.outbox[0].body
+
+
+def test_the_command_and_the_task_send_it(open_tickets):
+    out = StringIO()
+    call_command("send_digest", stdout=out)
+    assert "Sent 3 digest e-mail(s)." in out.getvalue()
+    assert send_digest() == "3 digest e-mail(s) sent"
+    assert len(mail.outbox) == 6
+
+
+def test_a_daily_schedule_sends_it():
+    schedule = Schedule.objects.get(func="exceptions.tasks.send_digest")
+    assert schedule.schedule_type == Schedule.DAILY
+    assert schedule.repeats == -1
+    assert schedule.next_run.minute == 0
