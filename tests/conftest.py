@@ -1,11 +1,13 @@
 """Named people on two brands, shared by every test package."""
 
+import importlib
+
 import pytest
 from django.contrib.auth import get_user_model
 
 from console.models import Brand, Membership, Team
 
-pytest_plugins = ["tests.fixtures.browser", "tests.fixtures.sandbox"]
+pytest_plugins = ["tests.fixtures.browser", "tests.fixtures.flows", "tests.fixtures.sandbox"]
 
 
 def make_user(username: str, brand: Brand | None = None, *teams: str, **extra):
@@ -15,6 +17,26 @@ def make_user(username: str, brand: Brand | None = None, *teams: str, **extra):
     for team in teams:
         Membership.objects.create(user=user, brand=brand, team=team)
     return user
+
+
+def reseed_migrated_rows() -> None:
+    """Put back the rows data migrations create (exception types, the default status
+    template, the sweeper's schedule): a transactional test's flush deletes them."""
+    from django.apps import apps
+
+    for module in (
+        "exceptions.migrations.0002_seed_exception_types",
+        "syncs.migrations.0003_seed_defaults_and_sweeper",
+    ):
+        importlib.import_module(module).seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _migrated_rows(request):
+    marker = request.node.get_closest_marker("django_db")
+    if marker and marker.kwargs.get("transaction"):
+        request.getfixturevalue("transactional_db")
+        reseed_migrated_rows()
 
 
 @pytest.fixture

@@ -1,0 +1,215 @@
+"""The Brightpearl → Ometria flows, end to end on the sandbox's demo seed, over real HTTP."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+from django_q.conf import Conf
+
+from exceptions.models import Ticket
+from syncs.models import RecordState, RecordStatus, StatusMapping, SyncRun
+from syncs.services import flow_run_now, webhooks_register
+from tests.fixtures.flows import FLOWS, run_all
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def all_items(sandbox, vendor: str, collection: str, **params) -> list[dict]:
+    return sandbox.state(vendor, collection, limit=100_000, **params)["items"]
+
+
+def ometria_orders(sandbox) -> dict[str, dict]:
+    return {o["id"]: o for o in all_items(sandbox, "ometria", "orders")}
+
+
+def pushes(sandbox) -> int:
+    return sandbox.stats()["ometria"]["by_method"].get("POST", 0)
+
+
+def test_first_full_run_sends_every_mapped_order_in_its_mapped_state(sandbox, synced_brand):
+    facts = sandbox.seed_facts()["demo"]["brightpearl"]
+    mappings = {m.bp_status_id: m for m in StatusMapping.objects.filter(brand=synced_brand)}
+    sent = ometria_orders(sandbox)
+    orders = all_items(sandbox, "brightpearl", "orders", type=1)
+    assert len(orders) == 300
+    unknown = facts["unknown_status_id"]
+    for order in orders:
+        status_id = order["orderStatus"]["orderStatusId"]
+        pushed = sent.get(str(order["id"]))
+        if status_id == unknown:
+            assert pushed is None, f"order {order['id']} in an unmapped status was pushed"
+            continue
+        mapping = mappings[status_id]
+        assert pushed is not None, f"order {order['id']} is missing from Ometria"
+        if mapping.cancels:
+            assert pushed["status"] == "cancelled" and pushed["is_valid"] is False
+        else:
+            assert pushed["status"] == mapping.ometria_status and pushed["is_valid"] is True
+            assert pushed["properties"]["lifecycle_stage"] == mapping.lifecycle_stage
+        assert pushed["grand_total"] == float(order["totalValue"]["total"])
+        assert pushed["customer"]["id"] == str(order["parties"]["customer"]["contactId"])
+
+
+def test_cancelled_and_fraud_orders_are_cancelled_and_not_valid(sandbox, synced_brand):
+    facts = sandbox.seed_facts()["demo"]["brightpearl"]
+    sent = ometria_orders(sandbox)
+    for status_id in (facts["cancelled_status_id"], facts["fraud_status_id"]):
+        ids = [o["id"] for o in all_items(sandbox, "brightpearl", "orders", status=status_id)]
+        assert ids, f"the seed has orders in status {status_id}"
+        for order_id in ids:
+            assert sent[str(order_id)]["status"] == "cancelled"
+            assert sent[str(order_id)]["is_valid"] is False
+
+
+def test_the_unknown_status_waits_with_exactly_one_ticket(sandbox, synced_brand):
+    facts = sandbox.seed_facts()["demo"]["brightpearl"]
+    unknown = facts["unknown_status_id"]
+    waiting = sorted(
+        str(o["id"]) for o in all_items(sandbox, "brightpearl", "orders", status=unknown)
+    )
+    tickets = Ticket.objects.filter(brand=synced_brand, type__code="unmapped_status")
+    assert tickets.count() == 1
+    ticket = tickets.get()
+    assert ticket.source_id == f"status:{unknown}"
+    assert "Awaiting gift wrap" in ticket.title
+    assert ticket.team == "marketing"
+    assert sorted(ticket.snapshot["waiting_ids"]) == waiting
+    assert ticket.snapshot["waiting_count"] == len(waiting)
+    states = RecordState.objects.filter(
+        brand=synced_brand, flow="order_lifecycle", status=RecordStatus.WAITING
+    )
+    assert sorted(states.values_list("source_id", flat=True)) == waiting
+
+
+def test_a_second_run_pushes_nothing(sandbox, synced_brand):
+    before = pushes(sandbox)
+    runs = run_all(synced_brand, full=True)
+    assert pushes(sandbox) == before
+    assert all(run.written == 0 for run in runs.values()), {c: r.written for c, r in runs.items()}
+    # The orders waiting on the unmapped status are still waiting; the ticket counts the runs.
+    assert runs["order_lifecycle"].waiting == 8
+    assert Ticket.objects.filter(type__code="unmapped_status").count() == 1
+
+
+def test_adding_the_mapping_resolves_the_ticket_and_the_orders_sync_next_run(sandbox, synced_brand):
+    unknown = sandbox.seed_facts()["demo"]["brightpearl"]["unknown_status_id"]
+    StatusMapping.objects.create(
+        brand=synced_brand,
+        bp_status_id=unknown,
+        bp_status_name="Awaiting gift wrap",
+        ometria_status="pending",
+        lifecycle_stage="processing",
+    )
+    # An incremental run: the waiting orders have not changed in Brightpearl, yet they go.
+    run = flow_run_now(brand=synced_brand, flow="order_lifecycle")
+    assert run.written == 8 and run.waiting == 0
+    sent = ometria_orders(sandbox)
+    for order in all_items(sandbox, "brightpearl", "orders", status=unknown):
+        assert sent[str(order["id"])]["properties"]["lifecycle_stage"] == "processing"
+    ticket = Ticket.objects.get(type__code="unmapped_status")
+    assert ticket.status == "resolved"
+    assert ticket.events.filter(kind="auto_resolved").exists()
+
+
+def test_customers_keyed_by_contact_id_with_mapped_attributes_only(sandbox, synced_brand):
+    facts = sandbox.seed_facts()["demo"]["brightpearl"]
+    contacts = {c["id"]: c for c in all_items(sandbox, "ometria", "contacts")}
+    brightpearl = {str(c["contactId"]) for c in all_items(sandbox, "brightpearl", "contacts")}
+    # Every contact but the one whose email Ometria refuses (after accepting the push).
+    assert set(contacts) == brightpearl - {str(facts["bad_email_contact_id"])}
+    vip = contacts[str(facts["vip_contact_id"])]
+    assert vip["properties"]["vip"] == "true"
+    wholesale = contacts[str(facts["wholesale_contact_id"])]
+    assert wholesale["properties"]["customer_type"] == "wholesale"
+    assert {"vip", "customer_type", "loyalty_tier"} >= set(vip["properties"])
+    # The two contacts that share an email stay two profiles, and a ticket says so.
+    a, b = facts["duplicate_email_contact_ids"]
+    assert contacts[str(a)]["email"] == contacts[str(b)]["email"] == facts["duplicate_email"]
+    ticket = Ticket.objects.get(type__code="duplicate_contact")
+    assert ticket.source_id == facts["duplicate_email"]
+    assert ticket.snapshot["contact_ids"] == [str(a), str(b)]
+
+
+def test_each_shipped_note_is_one_shipment_event(sandbox, synced_brand):
+    facts = sandbox.seed_facts()["demo"]["brightpearl"]
+    events = {e["id"]: e for e in all_items(sandbox, "ometria", "custom_events")}
+    notes = all_items(sandbox, "brightpearl", "goods_out_notes")
+    shipped = [n for n in notes if n["status"]["shipped"]]
+    assert 0 < len(shipped) < len(notes)
+    assert len(events) == len(shipped)
+    assert all(e["event_type"] == "order_shipped" for e in events.values())
+    partial = facts["partial_shipment"]
+    for note_id in partial["shipped_note_ids"]:
+        event = events[f"gon-{note_id}"]
+        assert event["event_type"] == "order_shipped"
+        assert event["properties"]["partial"] is True
+    for note_id in partial["unshipped_note_ids"]:
+        assert f"gon-{note_id}" not in events
+
+
+def test_async_rejection_becomes_a_ticket_on_the_brightpearl_contact(sandbox, synced_brand):
+    from syncs.services import ometria_rejections_collect
+
+    facts = sandbox.seed_facts()["demo"]["brightpearl"]
+    # Ometria validates a moment after answering "OK": poll its error list briefly.
+    raised = 0
+    for _ in range(50):
+        raised += ometria_rejections_collect(brand=synced_brand)
+        if raised:
+            break
+        time.sleep(0.1)
+    ticket = Ticket.objects.get(type__code="async_rejection")
+    assert ticket.source_id == str(facts["bad_email_contact_id"])
+    assert ticket.flow == "customers"
+    state = RecordState.objects.get(
+        brand=synced_brand, flow="customers", source_id=ticket.source_id
+    )
+    assert state.status == RecordStatus.FAILED
+    # Reading the same errors again raises nothing new, and a run does not resend the bad record.
+    assert ometria_rejections_collect(brand=synced_brand) == 0
+    assert flow_run_now(brand=synced_brand, flow="customers", full=True).written == 0
+
+
+@pytest.fixture
+def webhooks_live(live_server, settings, synced_brand, monkeypatch):
+    """Webhooks registered at the sandbox, pointing at this test's live console; tasks run inline."""
+    settings.CONSOLE_PUBLIC_URL = live_server.url
+    monkeypatch.setattr(Conf, "SYNC", True)
+    webhooks_register(brand=synced_brand)
+    return synced_brand
+
+
+def test_a_status_change_reaches_ometria_through_the_webhook(sandbox, webhooks_live):
+    facts = sandbox.seed_facts()["demo"]["brightpearl"]
+    order_id = facts["first_order_by_status"]["2"]  # a new web order
+    httpx.post(
+        f"{sandbox.url}/_sandbox/brightpearl/orders/{order_id}/status",
+        json={"statusId": facts["cancelled_status_id"]},
+    ).raise_for_status()
+    assert sandbox.wait_for_deliveries(10)
+    pushed = ometria_orders(sandbox)[str(order_id)]
+    assert pushed["status"] == "cancelled" and pushed["is_valid"] is False
+    run = SyncRun.objects.filter(trigger="webhook", flow="order_lifecycle").get()
+    assert run.scope == [str(order_id)] and run.written == 1
+
+
+def test_a_note_delivered_twice_makes_one_shipment_event(sandbox, webhooks_live):
+    note_id = sandbox.seed_facts()["demo"]["brightpearl"]["unshipped_note_id"]
+    httpx.post(
+        f"{sandbox.url}/_sandbox/brightpearl/goods-out-notes/{note_id}/ship", json={"deliveries": 2}
+    ).raise_for_status()
+    assert sandbox.wait_for_deliveries(10)
+    deliveries = [d for d in sandbox.deliveries() if str(note_id) in str(d)]
+    assert len(deliveries) >= 2, "the sandbox delivered the event twice"
+    log = all_items(sandbox, "ometria", "push_log", type="custom_event", id=f"gon-{note_id}")
+    assert len(log) == 1
+    assert SyncRun.objects.filter(trigger="webhook", flow="shipments").count() == 1
+    assert f"gon-{note_id}" in {e["id"] for e in all_items(sandbox, "ometria", "custom_events")}
+
+
+def test_flows_cover_every_registered_flow():
+    from syncs.flows import REGISTRY
+
+    assert set(FLOWS) == set(REGISTRY)
