@@ -90,6 +90,7 @@ class Request:
         self.body = body
         self.base_url = base_url  # scheme://host:port the client used, for links and discovery
         self.account: Account | None = None
+        self.hit: Any = None  # the rate-limit window this request was counted in, if any
         # Work to run once the request's transaction has committed (webhook deliveries).
         self.after_commit: list[Callable[[], None]] = []
         self._json: Any = None

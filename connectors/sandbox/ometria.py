@@ -33,6 +33,7 @@ from connectors.sandbox.core import (
     Response,
     Router,
     Vendor,
+    dumps,
     iso_seconds,
     json_response,
     parse_time,
@@ -127,7 +128,7 @@ def record_rec(account: str, record_type: str, doc: dict[str, Any], now: datetim
         account,
         KIND[record_type],
         str(doc["id"]),
-        json.dumps(doc, separators=(",", ":")),
+        dumps(doc),
         updated=sortable(now),
         owner=str(owner) if owner is not None else None,
         status=str(doc.get("status")) if doc.get("status") is not None else None,
@@ -201,6 +202,16 @@ class Ometria(Vendor):
         visible_at = time.time() + settings.ometria_error_delay_ms / 1000
         accepted = rejected = 0
         pushes: list[tuple[str, str, str, str | None, str, str]] = []
+        stored: list[Rec] = []
+        # All records share one @type: fetch what exists in one query, merge in order.
+        record_type = next(iter(types), None)
+        current: dict[str, Any] = {}
+        if record_type in TYPES:
+            ids = [str(r["id"]) for r in records if isinstance(r, dict) and r.get("id")]
+            current = {
+                k: json.loads(v)
+                for k, v in store.get_many(V, account, KIND[record_type], ids).items()
+            }
         for record in records:
             if (
                 not isinstance(record, dict)
@@ -209,9 +220,7 @@ class Ometria(Vendor):
             ):
                 rejected += 1
                 continue
-            record_type = record["@type"]
-            key = f"{record_type}/{record['id']}"
-            text = json.dumps(record, separators=(",", ":"))
+            text = dumps(record)
             if len(text.encode()) > settings.ometria_max_record_bytes:
                 rejected += 1
                 self._error(
@@ -224,24 +233,26 @@ class Ometria(Vendor):
                 )
                 continue
             accepted += 1
-            existing = store.get_json(V, account, KIND[record_type], record["id"]) or {}
-            merged = {**existing, **record}
+            record_id = str(record["id"])
+            merged = {**current.get(record_id, {}), **record}
             problems = validate(record_type, merged)
             if problems:
                 for path, message in problems:
                     self._error(account, record, path, message, request_id, visible_at)
                 continue
-            store.put(record_rec(account, record_type, merged, now))
+            current[record_id] = merged
+            stored.append(record_rec(account, record_type, merged, now))
             pushes.append(
                 (
                     V,
                     account,
                     "push",
-                    key,
+                    f"{record_type}/{record_id}",
                     at,
                     '{"request_id":"' + request_id + '","record":' + text + "}",
                 )
             )
+        store.put_many(stored)
         store.log_many(pushes)
         return json_response(
             {"status": "OK", "request_id": request_id, "accepted": accepted, "rejected": rejected}

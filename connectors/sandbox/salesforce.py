@@ -209,7 +209,7 @@ class Salesforce(Vendor):
 
     @route("GET", r"/services/data/v(?P<version>\d+\.\d)/limits")
     def limits(self, req: Request, version: str) -> Response:
-        hit = getattr(req, "hit", None)
+        hit = req.hit
         limit = self.app.limits.salesforce_daily or 100_000
         used = hit.count if hit else 0
         return json_response(

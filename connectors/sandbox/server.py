@@ -23,6 +23,7 @@ from typing import Any
 from connectors.sandbox import seed as seed_module
 from connectors.sandbox.bigcommerce import BigCommerce
 from connectors.sandbox.brightpearl import Brightpearl
+from connectors.sandbox.control import Control
 from connectors.sandbox.core import Account, Request, Response, Vendor
 from connectors.sandbox.faults import Faults
 from connectors.sandbox.mailchimp import Mailchimp
@@ -130,8 +131,6 @@ class App:
         self.deliverer = Deliverer(self)
         self.vendors: dict[str, Vendor] = {cls.name: cls(self) for cls in VENDOR_CLASSES}
         self.base_url = ""
-        from connectors.sandbox.control import Control
-
         self.control = Control(self)
 
     # --- configuration -------------------------------------------------------------------
@@ -276,7 +275,7 @@ class App:
             hit: Hit | None = None
             if not concurrent and vendor.counts_toward_limit(req):
                 hit = self.throttle.hit(name, bucket, self.limits.for_vendor(name), self.time_scale)
-            req.hit = hit  # type: ignore[attr-defined]
+            req.hit = hit
             response = self._answer(vendor, req, decision, hit, allowed_in_flight)
             if response.status > 0:
                 response.headers.update(vendor.limit_headers(req, hit))

@@ -140,6 +140,8 @@ class Store:
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=30000")
             conn.execute("PRAGMA cache_size=-65536")
+            # Reads of large seeds come straight from the OS page cache, without copies.
+            conn.execute("PRAGMA mmap_size=4294967296")
             self._local.conn = conn
             self._local.depth = 0
             with self._all_lock:
