@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
 import socket
 import struct
 import threading
@@ -174,34 +173,13 @@ class App:
         if seed not in ("demo", "none"):
             raise ValueError("seed must be 'demo' or 'none'")
         self.deliverer.drop_all()
-        # A writer thread stores batches while the seed generates the next ones: sqlite3
-        # releases the GIL while it writes, so a large seed takes about max(generate, write).
-        batches: queue.Queue[list[Rec] | None] = queue.Queue(maxsize=16)
-        failures: list[BaseException] = []
-
-        def write() -> None:
-            try:
-                with self.store.transaction(write=True):
-                    self.store.wipe()
-                    while (batch := batches.get()) is not None:
-                        self.store.put_many(batch)
-                    self.store.put(Rec("sandbox", "", "meta", "seed", json.dumps(facts_box[0])))
-            except BaseException as exc:
-                failures.append(exc)
-                while batches.get() is not None:  # keep the producer from blocking
-                    pass
-
-        facts_box: list[dict[str, Any]] = [{}]
-        writer = threading.Thread(target=write, name="sandbox-seed-writer")
-        writer.start()
-        try:
-            _, facts_box[0] = seed_module.generate(seed, orders, sink=batches.put)
-        finally:
-            batches.put(None)
-            writer.join()
-        if failures:
-            raise failures[0]
-        facts = facts_box[0]
+        # Batches are written as they are generated, in this thread, inside one transaction:
+        # memory stays bounded for large seeds. (A writer thread was slower: it and the
+        # generator fought over the GIL.)
+        with self.store.transaction(write=True):
+            self.store.wipe()
+            _, facts = seed_module.generate(seed, orders, sink=self.store.put_many)
+            self.store.put(Rec("sandbox", "", "meta", "seed", json.dumps(facts)))
         self.accounts.load()
         self.apply_defaults()
         self.faults.clear()

@@ -35,6 +35,8 @@ class Connector:
     default_window: ClassVar[float] = 60.0
     default_reserve: ClassVar[int] = 0
     default_concurrency: ClassVar[int] = 0
+    # Pace requests evenly (for a limit the vendor states but does not report in headers).
+    smooth_rate: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -95,6 +97,7 @@ class Connector:
             window_seconds=float(s.get("rate_window_seconds", self.default_window)),
             reserve=int(s.get("rate_reserve", self.default_reserve)),
             concurrency=int(s.get("max_concurrency", self.default_concurrency)),
+            smooth=self.smooth_rate,
         )
 
     def classify(self, response: httpx.Response) -> ConnectorError | None:

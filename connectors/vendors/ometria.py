@@ -30,6 +30,7 @@ class Ometria(Connector):
     # Push: 8 requests a second (an older document says 4; the setting decides).
     default_limit = 8
     default_window = 1.0
+    smooth_rate = True
 
     def auth_headers(self) -> dict[str, str]:
         return {"X-Ometria-Auth": self.creds["api_key"]}

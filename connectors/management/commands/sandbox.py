@@ -38,10 +38,11 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--fault",
-            action="append",
+            action="extend",
+            nargs="+",
             default=[],
             metavar="VENDOR:key=value[,key=value]",
-            help="A fault plan, e.g. brightpearl:error_rate=0.2 or ometria:latency_ms=50.",
+            help="Fault plans, e.g. --fault brightpearl:error_rate=0.2 ometria:latency_ms=50.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
