@@ -226,7 +226,8 @@ class Mailchimp(Vendor):
         return ""
 
     def bucket(self, req: Request) -> str:
-        return self._api_key(req) or "-"
+        account = self.app.accounts.find(V, "api_key", self._api_key(req))
+        return account.code if account else "-"
 
     def authenticate(self, req: Request) -> Response | None:
         key = self._api_key(req)

@@ -119,7 +119,10 @@ def validate(record_type: str, merged: dict[str, Any]) -> list[tuple[str, str]]:
     return problems
 
 
-def record_rec(account: str, record_type: str, doc: dict[str, Any], now: datetime) -> Rec:
+def record_rec(
+    account: str, record_type: str, doc: dict[str, Any], now: datetime | str, text: str = ""
+) -> Rec:
+    """The stored row; `now` may come pre-formatted and `text` pre-encoded (a push does both)."""
     customer = doc.get("customer") if isinstance(doc.get("customer"), dict) else {}
     owner = doc.get("identity_account_id") or customer.get("id") or doc.get("customer_id") or None
     email = doc.get("email") or doc.get("identity_email") or customer.get("email") or ""
@@ -128,8 +131,8 @@ def record_rec(account: str, record_type: str, doc: dict[str, Any], now: datetim
         account,
         KIND[record_type],
         str(doc["id"]),
-        dumps(doc),
-        updated=sortable(now),
+        text or dumps(doc),
+        updated=now if isinstance(now, str) else sortable(now),
         owner=str(owner) if owner is not None else None,
         status=str(doc.get("status")) if doc.get("status") is not None else None,
         type=str(doc.get("event_type")) if record_type == "custom_event" else None,
@@ -147,7 +150,8 @@ class Ometria(Vendor):
     route = router.route
 
     def bucket(self, req: Request) -> str:
-        return req.headers.get("X-Ometria-Auth") or "-"
+        account = self.app.accounts.find(V, "api_key", req.headers.get("X-Ometria-Auth"))
+        return account.code if account else "-"
 
     def authenticate(self, req: Request) -> Response | None:
         key = req.headers.get("X-Ometria-Auth")
@@ -212,6 +216,7 @@ class Ometria(Vendor):
                 k: json.loads(v)
                 for k, v in store.get_many(V, account, KIND[record_type], ids).items()
             }
+        stamp = sortable(now)
         for record in records:
             if (
                 not isinstance(record, dict)
@@ -220,8 +225,8 @@ class Ometria(Vendor):
             ):
                 rejected += 1
                 continue
-            text = dumps(record)
-            if len(text.encode()) > settings.ometria_max_record_bytes:
+            text = dumps(record)  # ASCII-only (json escapes the rest): its length is its size
+            if len(text) > settings.ometria_max_record_bytes:
                 rejected += 1
                 self._error(
                     account,
@@ -234,6 +239,7 @@ class Ometria(Vendor):
                 continue
             accepted += 1
             record_id = str(record["id"])
+            is_new = record_id not in current
             merged = {**current.get(record_id, {}), **record}
             problems = validate(record_type, merged)
             if problems:
@@ -241,7 +247,8 @@ class Ometria(Vendor):
                     self._error(account, record, path, message, request_id, visible_at)
                 continue
             current[record_id] = merged
-            stored.append(record_rec(account, record_type, merged, now))
+            # A new record is stored as sent: no need to encode it twice.
+            stored.append(record_rec(account, record_type, merged, stamp, text if is_new else ""))
             pushes.append(
                 (
                     V,

@@ -108,3 +108,14 @@ def test_more_pushes_per_second_than_allowed_get_429(sandbox):
     statuses = [client.post("/v2/push", json=[]).status_code for _ in range(10)]
     assert 429 in statuses
     assert sandbox.stats()["ometria"]["throttled"] == statuses.count(429)
+
+
+def test_the_same_record_twice_in_one_push_merges_in_order(sandbox):
+    client = ometria(sandbox)
+    client.post("/v2/push", json=[
+        {"@type": "contact", "id": "twice", "email": "t@example.com", "firstname": "A"},
+        {"@type": "contact", "id": "twice", "lastname": "B"},
+    ])  # fmt: skip
+    stored = sandbox.state("ometria", "contacts", id="twice")["items"][0]
+    assert stored == {"@type": "contact", "id": "twice", "email": "t@example.com",
+                      "firstname": "A", "lastname": "B"}  # fmt: skip
