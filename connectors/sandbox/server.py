@@ -363,3 +363,11 @@ class SandboxServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], app: App) -> None:
         self.app = app
         super().__init__(address, Handler)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        # One thread per client connection: its SQLite connection goes with it, or a load test
+        # opening thousands of connections would run out of file descriptors.
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.app.store.release()

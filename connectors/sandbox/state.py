@@ -177,6 +177,18 @@ class Store:
             if write:
                 self._write_lock.release()
 
+    def release(self) -> None:
+        """Close this thread's connection (an HTTP connection's thread is about to end)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            return
+        with self._all_lock:
+            if conn in self._all:
+                self._all.remove(conn)
+        with suppress(sqlite3.Error):
+            conn.close()
+        self._local.conn = None
+
     def close(self) -> None:
         with self._all_lock:
             for conn in self._all:
