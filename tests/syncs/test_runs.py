@@ -1,0 +1,246 @@
+"""Runs: claims, takeovers, failures that retry or become tickets, schedules, the sweeper."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from io import StringIO
+from unittest import mock
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import timezone
+from django_q.models import Schedule
+
+from connectors.errors import AuthError, TransientError
+from connectors.models import Connection
+from console.models import AuditEvent
+from exceptions.models import Ticket
+from syncs import services
+from syncs.models import FlowConfig, RunState, SyncRun
+
+pytestmark = pytest.mark.django_db
+
+
+def queued(brand, flow="order_lifecycle", **kw) -> SyncRun:
+    return SyncRun.objects.create(brand=brand, flow=flow, trigger="manual", **kw)
+
+
+def finish(run, progress=None):
+    run.state = RunState.SUCCEEDED
+    run.finished_at = timezone.now()
+    run.save()
+    return run
+
+
+def test_tasks_get_ids_only(brand_a, django_capture_on_commit_callbacks):
+    with (
+        mock.patch("syncs.services.async_task") as enqueue,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        run = services.flow_enqueue(brand_id=brand_a.pk, flow="order_lifecycle", trigger="manual")
+    enqueue.assert_called_once()
+    assert enqueue.call_args.args == ("syncs.tasks.run_flow", run.pk)
+
+
+def test_an_unknown_flow_is_refused_by_name(brand_a):
+    with pytest.raises(ValueError, match="no flow called “nope”"):
+        services.flow_enqueue(brand_id=brand_a.pk, flow="nope", trigger="manual")
+
+
+def test_a_task_delivered_twice_runs_once(brand_a):
+    run = queued(brand_a)
+    with mock.patch("syncs.engine.execute", side_effect=finish) as execute:
+        assert services.flow_run(run_id=run.pk) is not None
+        assert services.flow_run(run_id=run.pk) is None
+    execute.assert_called_once()
+
+
+def test_a_run_whose_worker_died_is_taken_over(brand_a):
+    run = queued(
+        brand_a, state=RunState.RUNNING, heartbeat=timezone.now() - timedelta(hours=1), attempts=1
+    )
+    with mock.patch("syncs.engine.execute", side_effect=finish) as execute:
+        services.flow_run(run_id=run.pk)
+    execute.assert_called_once()
+    run.refresh_from_db()
+    assert run.attempts == 2 and "Taken over" in run.log
+
+
+def test_a_live_run_is_not_taken_over(brand_a):
+    run = queued(brand_a, state=RunState.RUNNING, heartbeat=timezone.now())
+    with mock.patch("syncs.engine.execute") as execute:
+        assert services.flow_run(run_id=run.pk) is None
+    execute.assert_not_called()
+
+
+def test_a_second_reading_run_skips_while_one_reads_but_a_webhook_run_does_not(brand_a):
+    queued(brand_a, state=RunState.RUNNING, heartbeat=timezone.now())
+    second = queued(brand_a)
+    webhook = queued(brand_a, scope=["10001"])
+    with mock.patch("syncs.engine.execute", side_effect=finish) as execute:
+        assert services.flow_run(run_id=second.pk) is None
+        services.flow_run(run_id=webhook.pk)
+    second.refresh_from_db()
+    assert second.state == RunState.SUCCEEDED and "Skipped" in second.log
+    execute.assert_called_once()
+
+
+def test_an_auth_failure_fails_the_run_with_one_ticket_for_admins(brand_a):
+    conn = Connection.objects.create(
+        brand=brand_a,
+        system="brightpearl",
+        base_url="https://x.example",
+        credentials={"app_ref": "a", "account_token": "b"},
+        settings={"account": "acme"},
+    )
+    error = AuthError(
+        "Brightpearl did not accept the app reference and token.", vendor="brightpearl", status=401
+    )
+    for _ in range(2):
+        run = queued(brand_a)
+        with mock.patch("syncs.engine.execute", side_effect=error):
+            services.flow_run(run_id=run.pk)
+        run.refresh_from_db()
+        assert run.state == RunState.FAILED
+        assert "did not accept the saved credentials" in run.error
+    ticket = Ticket.objects.get()
+    assert ticket.type.code == "auth_failure" and ticket.team == "admin"
+    assert ticket.source_id == f"connection:{conn.pk}" and ticket.occurrences == 2
+    assert not Schedule.objects.filter(func="syncs.tasks.run_flow").exists(), "auth is not retried"
+
+
+def test_a_temporary_failure_is_retried_later_then_becomes_a_ticket(brand_a):
+    run = queued(brand_a, scope=["10001", "10002"])
+    error = TransientError(
+        "Brightpearl is temporarily unavailable (HTTP 503).", vendor="brightpearl", status=503
+    )
+    with mock.patch("syncs.engine.execute", side_effect=error):
+        for attempt in range(1, services.RUN_MAX_ATTEMPTS + 1):
+            services.flow_run(run_id=run.pk)
+            run.refresh_from_db()
+            if attempt < services.RUN_MAX_ATTEMPTS:
+                assert run.state == RunState.QUEUED
+                retry = Schedule.objects.filter(
+                    func="syncs.tasks.run_flow", args=str(run.pk)
+                ).latest("pk")
+                assert retry.schedule_type == Schedule.ONCE and retry.next_run > timezone.now()
+    assert run.state == RunState.FAILED and run.attempts == services.RUN_MAX_ATTEMPTS
+    ticket = Ticket.objects.get(type__code="attempts_exhausted")
+    assert ticket.snapshot["waiting_ids"] == ["10001", "10002"]
+    assert ticket.flow == "order_lifecycle" and ticket.type.retryable
+
+
+def test_flow_configure_schedules_and_audits(brand_a, admin_user):
+    config = services.flow_configure(
+        brand=brand_a, flow="refunds", enabled=True, schedule_minutes=5, actor=admin_user
+    )
+    schedule = Schedule.objects.get(pk=config.schedule_id)
+    assert schedule.func == "syncs.tasks.scheduled_run" and schedule.args == str(config.pk)
+    assert schedule.minutes == 5
+    services.flow_configure(brand=brand_a, flow="refunds", enabled=False, actor=admin_user)
+    assert not Schedule.objects.filter(pk=schedule.pk).exists()
+    assert AuditEvent.objects.filter(action="flow.configured", actor=admin_user).count() == 2
+
+
+def test_the_sweeper_revives_lost_runs_and_gives_up_after_the_last_attempt(brand_a):
+    old = timezone.now() - timedelta(hours=1)
+    lost = queued(brand_a, state=RunState.RUNNING, heartbeat=old, attempts=1)
+    dead = queued(
+        brand_a,
+        flow="refunds",
+        state=RunState.RUNNING,
+        heartbeat=old,
+        attempts=services.RUN_MAX_ATTEMPTS,
+    )
+    with mock.patch("syncs.services._enqueue") as enqueue, mock.patch("syncs.services.async_task"):
+        report = services.runs_sweep()
+    enqueue.assert_called_once_with(lost.pk)
+    assert report["revived"] == 1 and report["gave_up"] == 1
+    dead.refresh_from_db()
+    assert dead.state == RunState.FAILED
+    assert Ticket.objects.get(type__code="attempts_exhausted").flow == "refunds"
+
+
+def test_a_late_flow_gets_a_sync_delayed_ticket_that_resolves_when_it_catches_up(brand_a):
+    config = FlowConfig.objects.create(
+        brand=brand_a,
+        flow="order_lifecycle",
+        enabled=True,
+        schedule_minutes=15,
+        cursor=timezone.now() - timedelta(hours=3),
+    )
+    with mock.patch("syncs.services.async_task"):
+        services.runs_sweep()
+    ticket = Ticket.objects.get(type__code="sync_delayed")
+    assert "behind" in ticket.title and ticket.team == "operations"
+    config.cursor = timezone.now()
+    config.save()
+    with mock.patch("syncs.services.async_task"):
+        services.runs_sweep()
+    ticket.refresh_from_db()
+    assert ticket.status == "resolved"
+
+
+def test_lag_is_the_age_of_the_oldest_change_not_synced(brand_a):
+    now = timezone.now()
+    config = FlowConfig.objects.create(
+        brand=brand_a, flow="order_lifecycle", enabled=True, cursor=now - timedelta(minutes=5)
+    )
+    assert services.flow_lag(config, now) == timedelta(minutes=5)
+    from syncs.models import RecordState
+
+    RecordState.objects.create(
+        brand=brand_a,
+        flow="order_lifecycle",
+        source_id="1",
+        status="waiting",
+        source_updated=now - timedelta(hours=2),
+    )
+    assert services.flow_lag(config, now) == timedelta(hours=2)
+
+
+def test_sync_command_names_what_is_wrong():
+    with pytest.raises(CommandError, match="No brand has the slug “nope”"):
+        call_command("sync", "nope", "order_lifecycle")
+
+
+def test_sync_command_reports_the_run(brand_a):
+    out, err = StringIO(), StringIO()
+    with mock.patch("syncs.engine.execute", side_effect=finish):
+        call_command("sync", brand_a.slug, "customers", stdout=out, stderr=err)
+    assert "succeeded" in out.getvalue().lower()
+    with pytest.raises(CommandError, match="No flow is called “x”"):
+        call_command("sync", brand_a.slug, "x")
+
+
+def test_overview_shows_each_flow_with_its_last_run_and_a_link_to_its_tickets(
+    client, ops_user, brand_a
+):
+    FlowConfig.objects.create(
+        brand=brand_a, flow="order_lifecycle", enabled=True, cursor=timezone.now()
+    )
+    SyncRun.objects.create(
+        brand=brand_a,
+        flow="order_lifecycle",
+        trigger="schedule",
+        state="partial",
+        written=12,
+        waiting=3,
+    )
+    from exceptions.services import ticket_raise
+
+    ticket_raise(
+        brand=brand_a,
+        type_code="unmapped_status",
+        title="t",
+        flow="order_lifecycle",
+        source_id="status:9",
+    )
+    client.force_login(ops_user)
+    page = client.get(reverse("home")).content.decode()
+    assert "Order lifecycle → Ometria" in page
+    assert "12 written, 3 waiting" in page
+    assert "Finished with exceptions" in page
+    assert f"?brand={brand_a.slug}&amp;flow=order_lifecycle&amp;status=open" in page
+    assert "1 open" in page
