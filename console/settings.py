@@ -249,3 +249,9 @@ SANDBOX_DB = env.str("SANDBOX_DB", default=str(VAR_DIR / "sandbox.sqlite3"))
 SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8100")
 # The public URL of this console, used when it registers webhooks at the vendors.
 CONSOLE_PUBLIC_URL = env.str("CONSOLE_PUBLIC_URL", default="http://127.0.0.1:8000")
+# A run tries this many times before it becomes a ticket; a running run whose heartbeat is
+# older than RUN_STALE_SECONDS has lost its worker and is taken over.
+RUN_MAX_ATTEMPTS = env.int("RUN_MAX_ATTEMPTS", default=3)
+RUN_STALE_SECONDS = env.int("RUN_STALE_SECONDS", default=300)
+# Alert (a "sync delayed" ticket) when a flow is this far behind, or 3 schedules, if longer.
+SYNC_DELAY_ALERT_MINUTES = env.int("SYNC_DELAY_ALERT_MINUTES", default=60)

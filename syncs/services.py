@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import random
 from datetime import timedelta
 from typing import Any
@@ -95,6 +96,7 @@ def flow_run(*, run_id: int, progress: engine.Progress | None = None) -> SyncRun
     run = _claim(run_id)
     if run is None:
         return None
+    run.log = (run.log + f"\n{timezone.now():%H:%M:%S} Claimed by worker pid {os.getpid()}.").strip()
     try:
         return engine.execute(run, progress=progress)
     except ConnectorError as exc:

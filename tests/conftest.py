@@ -7,7 +7,12 @@ from django.contrib.auth import get_user_model
 
 from console.models import Brand, Membership, Team
 
-pytest_plugins = ["tests.fixtures.browser", "tests.fixtures.flows", "tests.fixtures.sandbox"]
+pytest_plugins = [
+    "tests.fixtures.browser",
+    "tests.fixtures.flows",
+    "tests.fixtures.processes",
+    "tests.fixtures.sandbox",
+]
 
 
 def make_user(username: str, brand: Brand | None = None, *teams: str, **extra):

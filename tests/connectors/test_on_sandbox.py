@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
 
 import pytest
 from django.conf import settings
-from django.db import connection as db
 
 from connectors.errors import AuthError
 from connectors.models import Connection
 from connectors.services import connection_test
 from connectors.vendors import connector_for
 from console.demo import connect_to_sandbox
+from tests.fixtures.processes import console_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -164,24 +163,12 @@ def _worker_script(conn_id: int, calls: int) -> str:
     )
 
 
-def _database_url() -> str:
-    s = db.settings_dict
-    if db.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    return f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
 def test_two_processes_share_one_brand_budget(sandbox, brand_a):
     """Two real processes spend one brand's Brightpearl allowance and stay under it together."""
     sandbox.configure(time_scale=60)
     conn = connections(brand_a, sandbox)["brightpearl"]
     sandbox.reset_stats()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": _database_url(),
-        "CREDENTIAL_KEYS": ",".join(settings.CREDENTIAL_KEYS),
-    }
+    env = console_env()
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", _worker_script(conn.pk, 250)],
