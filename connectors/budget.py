@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import F
 
 from connectors.models import BudgetLease, RateBudget
 
@@ -85,11 +86,15 @@ class Budget:
                 if now >= row.resets_at:
                     row.remaining = row.limit
                     row.resets_at = now + row.window_seconds
+                    row.in_flight = 0
                 floor = 0 if priority else min(self.policy.reserve, row.limit - 1)
                 if row.remaining > floor:
                     row.remaining -= 1
                     row.requests += 1
-                    row.save(update_fields=["remaining", "resets_at", "requests", "updated"])
+                    row.in_flight += 1
+                    row.save(
+                        update_fields=["remaining", "resets_at", "in_flight", "requests", "updated"]
+                    )
                     self.last_remaining = row.remaining
                     return waited
                 pause = max(row.resets_at - now, 0.01)
@@ -121,24 +126,32 @@ class Budget:
         return pause
 
     def observe(self, hint: BudgetHint) -> None:
-        """Correct our count with what the vendor says is left."""
+        """Set our count from the vendor's, less what we have sent that it has not seen yet.
+
+        The vendor's count is the truth for the whole account (other apps spend it too);
+        only our own requests still in flight are missing from it.
+        """
+        if self.policy.smooth:
+            return
         with transaction.atomic():
             row = self._row()
             now = self.clock()
+            row.in_flight = max(row.in_flight - 1, 0)
             if hint.limit:
                 row.limit = hint.limit
             if hint.reset_in is not None:
-                vendor_resets_at = now + hint.reset_in
-                if vendor_resets_at > row.resets_at + row.window_seconds / 2:
-                    # The vendor has started a new window that we had not: adopt its count.
-                    row.remaining = hint.remaining
-                else:
-                    row.remaining = min(row.remaining, hint.remaining)
-                row.resets_at = vendor_resets_at
-            else:
-                row.remaining = min(row.remaining, hint.remaining)
-            row.save(update_fields=["limit", "remaining", "resets_at", "updated"])
+                row.resets_at = now + hint.reset_in
+            row.remaining = max(hint.remaining - row.in_flight, 0)
+            row.save(update_fields=["limit", "remaining", "resets_at", "in_flight", "updated"])
             self.last_remaining = row.remaining
+
+    def settle(self) -> None:
+        """A request ended without the vendor saying what is left (an error, no headers)."""
+        if self.policy.smooth:
+            return
+        RateBudget.objects.filter(
+            brand_id=self.brand_id, system=self.system, in_flight__gt=0
+        ).update(in_flight=F("in_flight") - 1)
 
     def exhausted(self, retry_after: float | None) -> None:
         """The vendor throttled us: nothing is left until it says so."""

@@ -239,6 +239,7 @@ class VendorHTTP:
         lease = self.budget.lease()
         started = time.monotonic()
         status: int | str = "-"
+        observed = False
         try:
             try:
                 response = self.client.request(
@@ -268,6 +269,7 @@ class VendorHTTP:
             hint = self.read_budget(response)
             if hint is not None:
                 self.budget.observe(hint)
+                observed = True
             error = self.classify(response)
             if (
                 error is None
@@ -286,6 +288,8 @@ class VendorHTTP:
             body = _parse_json(self.vendor, response, method, path)
             return Reply(response.status_code, response.headers, body)
         finally:
+            if not observed:
+                self.budget.settle()
             self.budget.release(lease)
             logger.info(
                 "vendor=%s brand=%s %s %s%s status=%s ms=%d batch=%s budget_left=%s",

@@ -103,6 +103,8 @@ class RateBudget(models.Model):
     concurrency = models.PositiveIntegerField(
         default=0, help_text="Most requests in flight at once; 0 means no cap."
     )
+    # Requests sent whose answer has not come back: the vendor's count does not have them yet.
+    in_flight = models.PositiveIntegerField(default=0)
     requests = models.PositiveBigIntegerField(default=0)
     throttle_waits = models.PositiveBigIntegerField(default=0)
     updated = models.DateTimeField(auto_now=True)
