@@ -41,6 +41,10 @@ from connectors.sandbox.webhooks import Delivery
 V = "brightpearl"
 JSON_UTF8 = "application/json;charset=UTF-8"
 BRIGHTPEARL_VERSION = "2.0.0"  # what ${brightpearl-version} renders to; unconfirmed
+# Fired (besides order.modified.order-status) when a sales credit changes status. Brightpearl's
+# published event list does not name one: this follows the order event and the sandbox's
+# `sales-credit.created`, so a `sales-credit` subscription hears a credit raised and completed.
+CREDIT_STATUS_EVENT = "sales-credit.modified.order-status"
 
 ORDER_TYPE_IDS = {"SO": 1, "PO": 2, "SC": 3, "PC": 4}
 ORDER_TYPE_NAMES = {
@@ -421,10 +425,12 @@ def credit_doc(
     rows: list[dict[str, Any]],
     created: datetime,
     reference: str = "",
+    updated: datetime | None = None,
 ) -> dict[str, Any]:
     """A sales credit as the sales-credit resource answers it (unconfirmed shape, documented).
 
-    Each input row: productId, name, sku, quantity, price (net unit), taxRate.
+    Each input row: productId, name, sku, quantity, price (net unit), taxRate. `updated` is
+    when it last changed (e.g. was completed); by default, when it was created.
     """
     currency = order["currency"]["orderCurrencyCode"]
     out_rows = []
@@ -462,7 +468,7 @@ def credit_doc(
             "address": {k: v for k, v in customer.items() if k != "contactId"},
         },
         "createdOn": iso_ms(created),
-        "updatedOn": iso_ms(created),
+        "updatedOn": iso_ms(updated or created),
         "createdById": 4,
         "taxDate": iso_ms(created),
         "currency": {"code": currency, "exchangeRate": "1.000000", "fixedExchangeRate": True},
@@ -478,11 +484,33 @@ def credit_doc(
     }
 
 
+def credit_rec(account: str, credit: dict[str, Any]) -> Rec:
+    """The stored row of the sales-credit resource (its status and times are indexed)."""
+    return Rec(
+        V,
+        account,
+        "sales_credit",
+        str(credit["id"]),
+        dumps(credit),
+        num=credit["id"],
+        updated=sortable(parse_time(credit["updatedOn"])),
+        created=sortable(parse_time(credit["createdOn"])),
+        parent=str(credit["parentId"]),
+        owner=str(credit["customer"]["id"]),
+        status=str(credit["statusId"]),
+        type="3",
+    )
+
+
 def credit_recs(
     account: str, credit: dict[str, Any], order: dict[str, Any], status: dict
 ) -> list[Rec]:
-    """The credit as a sales-credit resource, and as the SC order the order service shows."""
+    """The credit as a sales-credit resource, and as the SC order the order service shows.
+
+    Both carry the same status and the same createdOn/updatedOn: they are one credit.
+    """
     created = parse_time(credit["createdOn"])
+    updated = parse_time(credit["updatedOn"])
     contact = {
         "contactId": credit["customer"]["id"],
         "name": order["parties"]["customer"]["addressFullName"],
@@ -507,29 +535,17 @@ def credit_recs(
         contact=contact,
         rows=rows,
         placed=created,
-        updated=created,
+        updated=updated,
         parent_id=order["id"],
         reference=credit["ref"],
         payment_status="NOT_APPLICABLE",
         shipping_status="NST",
         warehouse_id=credit["warehouseId"],
         channel_id=credit["channelId"],
+        # A credit that has moved on from its first status has been saved twice.
+        version=1 if updated == created else 2,
     )
-    rec = Rec(
-        V,
-        account,
-        "sales_credit",
-        str(credit["id"]),
-        dumps(credit),
-        num=credit["id"],
-        updated=sortable(created),
-        created=sortable(created),
-        parent=str(order["id"]),
-        owner=str(credit["customer"]["id"]),
-        status=str(credit["statusId"]),
-        type="3",
-    )
-    return [rec, order_rec(account, as_order)]
+    return [credit_rec(account, credit), order_rec(account, as_order, created, updated)]
 
 
 def gon_doc(
@@ -1168,17 +1184,31 @@ class Brightpearl(Vendor):
     def set_status(
         self, req: Request, order_id: int, status_id: int, copies: int = 1
     ) -> dict[str, Any] | Response:
-        """Change an order's status and fire order.modified.order-status (API and back office)."""
+        """Change an order's status and fire order.modified.order-status (API and back office).
+
+        A sales credit is one record seen twice, as an SC order and as the sales-credit
+        resource: both take the new status and the same updatedOn, and the credit's own
+        event fires too (`sales-credit.modified.order-status`, unconfirmed name, see README).
+        """
         account = req.account
-        doc = self.app.store.get_json(V, account.code, "order", order_id)
+        store = self.app.store
+        doc = store.get_json(V, account.code, "order", order_id)
         if doc is None:
             return errors("ORDC-001", f"Order {order_id} does not exist", 404)
         status = self._statuses(account.code).get(status_id)
         if status is None or status["orderTypeCode"] != doc["orderTypeCode"]:
             return errors("ORDC-017", f"Order status {status_id} is not valid for this order", 400)
+        now = utcnow()
         doc["orderStatus"] = {"orderStatusId": status_id, "name": status["name"]}
-        self._touch_order(account.code, doc)
+        self._touch_order(account.code, doc, now)
         fire(self.app, req, account, "order.modified.order-status", order_id, copies)
+        if doc["orderTypeCode"] == "SC":
+            credit = store.get_json(V, account.code, "sales_credit", order_id)
+            if credit is not None:
+                credit["statusId"] = status_id
+                credit["updatedOn"] = doc["updatedOn"]
+                store.put(credit_rec(account.code, credit))
+                fire(self.app, req, account, CREDIT_STATUS_EVENT, order_id, copies)
         return doc
 
     @route("POST", r"/order-service/order")
@@ -1367,14 +1397,21 @@ class Brightpearl(Vendor):
 
     @route("POST", r"/order-service/sales-credit")
     def sales_credit_post(self, req: Request) -> Response:
-        """Raise a credit on a sales order: {parentId, rows:[{productId|sku, quantity, net?}]}.
+        """Raise a credit on a sales order: {parentId, rows:[{productId|sku, quantity, net?}],
+        statusId?} (statusId: any SC status; default the first, "Sales credit").
 
         Refused when the parent order is not invoiced (the seeds' "blocked refund").
         """
         body = req.json()
         if not isinstance(body, dict) or not body.get("parentId"):
             return errors("ORDC-030", "A sales credit needs the parentId of its sales order", 400)
-        result = self.raise_credit(req, int(body["parentId"]), body.get("rows"))
+        status_id = body.get("statusId")
+        result = self.raise_credit(
+            req,
+            int(body["parentId"]),
+            body.get("rows"),
+            status_id=int(status_id) if status_id is not None else None,
+        )
         if isinstance(result, Response):
             return result
         return json_response({"response": result["id"]}, content_type=JSON_UTF8)
@@ -1385,7 +1422,9 @@ class Brightpearl(Vendor):
         order_id: int,
         rows: list[dict[str, Any]] | None,
         copies: int = 1,
+        status_id: int | None = None,
     ) -> dict[str, Any] | Response:
+        """Raise a credit, in the first SC status or in `status_id` (e.g. 11, already complete)."""
         account = req.account
         store = self.app.store
         order = store.get_json(V, account.code, "order", order_id)
@@ -1419,11 +1458,19 @@ class Brightpearl(Vendor):
                     "taxRate": Decimal(source["rowValue"]["taxRate"]),
                 }
             )
-        status = next(
+        credit_statuses = [
             s
             for s in sorted(self._statuses(account.code).values(), key=lambda s: s["sortOrder"])
             if s["orderTypeCode"] == "SC"
-        )
+        ]
+        if status_id is None:
+            status = credit_statuses[0]
+        else:
+            status = next((s for s in credit_statuses if s["statusId"] == status_id), None)
+            if status is None:
+                return errors(
+                    "ORDC-017", f"Order status {status_id} is not valid for a sales credit", 400
+                )
         credit_id = store.max_num(V, account.code, ["order"]) + 1
         credit = credit_doc(
             credit_id=credit_id, order=order, status=status, rows=credit_rows, created=utcnow()

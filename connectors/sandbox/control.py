@@ -12,6 +12,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from connectors.sandbox.core import Request, Response, Router, json_response, parse_idset
+from connectors.sandbox.seed import CREDIT_COMPLETE_STATUS
 from connectors.sandbox.throttle import VENDORS
 
 if TYPE_CHECKING:
@@ -439,16 +440,24 @@ class Control:
 
     @route("POST", r"/brightpearl/sales-credits")
     def bp_credit(self, req: Request) -> Any:
-        """{"orderId": n, "rows": [{"productId" or "sku", "quantity"}]}; default: one of row 1."""
+        """{"orderId": n, "rows": [{"productId" or "sku", "quantity"}], "statusId": 11 or
+        "complete": true}; default: one of row 1, open (status 10 "Sales credit")."""
         body = self._body(req)
         if not body.get("orderId"):
             raise ControlError(400, "orderId is required")
+        status_id = body.get("statusId")
+        if status_id is None and body.get("complete"):
+            status_id = CREDIT_COMPLETE_STATUS
         return self._change(
             req,
             "brightpearl",
             body,
             lambda v: v.raise_credit(
-                req, int(body["orderId"]), body.get("rows"), self._copies(body)
+                req,
+                int(body["orderId"]),
+                body.get("rows"),
+                self._copies(body),
+                status_id=int(status_id) if status_id is not None else None,
             ),
         )
 

@@ -129,6 +129,8 @@ STATUSES = (
     (12, "Purchase credit", "PC", "open", "#D5A6BD"),
 )
 CUSTOM_STATUSES = {24, 25}
+CREDIT_OPEN_STATUS = 10  # "Sales credit": raised, not yet paid back
+CREDIT_COMPLETE_STATUS = 11  # "Credit complete" (state "complete"): what the refunds flow sends
 UNKNOWN_STATUS = 25
 FRAUD_STATUS = 24
 CANCELLED_STATUS = 5
@@ -331,7 +333,7 @@ class _Seed:
         by_status: dict[int, list[int]] = {}
         partial: dict[str, Any] | None = None
         unshipped_note = None
-        credits: list[tuple[int, int]] = []
+        credits: list[tuple[int, int, bool]] = []  # (order, credit, complete)
         step = SPAN / max(self.n_orders, 1)
         for n in range(self.n_orders):
             oid = first_id + n
@@ -437,16 +439,25 @@ class _Seed:
                 }
             if status_id in SHIPPED_ALL and n % 6 == 0:
                 row = rows[0]
+                raised = placed + timedelta(days=10)
+                # Every other credit has been paid back (status 11, completed 2-5 days after it
+                # was raised, which updatedOn shows); the rest are still open. No RNG draw, so
+                # the rest of the seed is unchanged.
+                complete = len(credits) % 2 == 0
+                status = self.statuses[CREDIT_COMPLETE_STATUS if complete else CREDIT_OPEN_STATUS]
                 credit = bp.credit_doc(
                     credit_id=credit_id,
                     order=doc,
-                    status=self.statuses[10],
+                    status=status,
                     rows=[{**row, "name": row["productName"], "quantity": 1}],
-                    created=placed + timedelta(days=10),
+                    created=raised,
+                    updated=raised + timedelta(days=2 + len(credits) % 4, hours=3)
+                    if complete
+                    else None,
                 )
-                for rec in bp.credit_recs(code, credit, doc, self.statuses[10]):
+                for rec in bp.credit_recs(code, credit, doc, status):
                     self.emit(rec)
-                credits.append((oid, credit_id))
+                credits.append((oid, credit_id, complete))
                 credit_id += 1
         self.facts.update(
             {
@@ -454,8 +465,10 @@ class _Seed:
                 "orders_by_status": {str(k): len(v) for k, v in sorted(by_status.items())},
                 "first_order_by_status": {str(k): v[0] for k, v in sorted(by_status.items())},
                 "goods_out_note_ids": [50001 if self.demo else 60001, note_id - 1],
-                "sales_credit_ids": [c for _, c in credits],
-                "credited_order_ids": [o for o, _ in credits],
+                "sales_credit_ids": [c for _, c, _ in credits],
+                "credited_order_ids": [o for o, _, _ in credits],
+                "completed_credit_ids": [c for _, c, done in credits if done],
+                "open_credit_ids": [c for _, c, done in credits if not done],
                 "partial_shipment": partial,
                 "unshipped_note_id": unshipped_note,
                 "uninvoiced_order_id": (by_status.get(2) or by_status.get(3) or [None])[0],
@@ -739,12 +752,15 @@ def seed_facts(seed: _Seed) -> dict[str, Any]:
         k: f[k]
         for k in (
             "order_ids", "contact_ids", "product_ids", "warehouse_ids", "goods_out_note_ids",
-            "sales_credit_ids", "credited_order_ids", "orders_by_status", "first_order_by_status",
+            "sales_credit_ids", "credited_order_ids", "completed_credit_ids", "open_credit_ids",
+            "orders_by_status", "first_order_by_status",
             "partial_shipment", "unshipped_note_id", "uninvoiced_order_id",
         )
     }  # fmt: skip
     brightpearl["statuses"] = {doc["name"]: sid for sid, doc in seed.statuses.items()}
     brightpearl["tags"] = {name: tid for tid, name, _ in TAGS}
+    brightpearl["credit_open_status_id"] = CREDIT_OPEN_STATUS
+    brightpearl["credit_complete_status_id"] = CREDIT_COMPLETE_STATUS
     if seed.demo:
         brightpearl.update(
             {

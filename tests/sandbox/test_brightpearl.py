@@ -248,6 +248,81 @@ def test_a_credit_on_an_uninvoiced_order_is_refused(sandbox):
     assert ok.status_code == 200 and isinstance(ok.json()["response"], int)
 
 
+def _credit_both_ways(client: httpx.Client, credit_id: int) -> tuple[dict, dict]:
+    """The credit as the sales-credit resource and as its SC order."""
+    credit = client.get(f"/order-service/sales-credit/{credit_id}").json()["response"][0]
+    order = client.get(f"/order-service/order/{credit_id}").json()["response"][0]
+    assert order["orderTypeCode"] == "SC"
+    return credit, order
+
+
+def test_the_seed_has_completed_and_open_credits_alike_in_both_views(sandbox):
+    facts = sandbox.seed_facts()["demo"]["brightpearl"]
+    done, still_open = facts["completed_credit_ids"], facts["open_credit_ids"]
+    assert sorted(done + still_open) == facts["sales_credit_ids"]
+    assert abs(len(done) - len(still_open)) <= 1 and done and still_open
+    assert facts["credit_complete_status_id"] == facts["statuses"]["Credit complete"] == 11
+    client = brightpearl(sandbox)
+    for credit_id in (done[0], done[-1], still_open[0]):
+        credit, order = _credit_both_ways(client, credit_id)
+        wanted = 11 if credit_id in done else 10
+        assert credit["statusId"] == order["orderStatus"]["orderStatusId"] == wanted
+        assert credit["updatedOn"] == order["updatedOn"]
+        assert credit["createdOn"] == order["createdOn"]
+        # A completed credit changed after it was raised; an open one never did.
+        assert (credit["updatedOn"] > credit["createdOn"]) is (credit_id in done)
+    search = client.get(
+        "/order-service/order-search", params={"orderTypeId": 3, "orderStatusId": 11}
+    ).json()["response"]["results"]
+    assert sorted(r[0] for r in search) == done
+
+
+def test_a_credit_status_change_updates_the_credit_and_its_order_alike(sandbox):
+    facts = sandbox.seed_facts()["demo"]["brightpearl"]
+    first, second = facts["open_credit_ids"][:2]
+    client = brightpearl(sandbox)
+    before, _ = _credit_both_ways(client, first)
+    # The back office completes one credit (control API) ...
+    changed = httpx.post(
+        f"{sandbox.url}/_sandbox/brightpearl/orders/{first}/status", json={"statusId": 11}
+    )
+    assert changed.status_code == 200
+    credit, order = _credit_both_ways(client, first)
+    assert credit["statusId"] == order["orderStatus"]["orderStatusId"] == 11
+    assert credit["updatedOn"] == order["updatedOn"] > before["updatedOn"]
+    # ... and an integration the other (the order status API): the same result.
+    put = client.put(f"/order-service/order/{second}/status", json={"orderStatusId": 11})
+    assert put.status_code == 200
+    credit, order = _credit_both_ways(client, second)
+    assert credit["statusId"] == order["orderStatus"]["orderStatusId"] == 11
+    assert credit["updatedOn"] == order["updatedOn"]
+    stored = sandbox.state("brightpearl", "sales_credits", status=11, limit=100)["items"]
+    assert {first, second} <= {c["id"] for c in stored}
+    # A sales-order status is not a credit status.
+    refused = client.put(f"/order-service/order/{second}/status", json={"orderStatusId": 26})
+    assert refused.status_code == 400 and refused.json()["errors"][0]["code"] == "ORDC-017"
+
+
+def test_a_credit_can_be_raised_already_complete(sandbox):
+    facts = sandbox.seed_facts()["demo"]["brightpearl"]
+    order_id = facts["credited_order_ids"][0]
+    api = httpx.Client(base_url=sandbox.url + "/_sandbox")
+    complete = api.post("/brightpearl/sales-credits", json={"orderId": order_id, "complete": True})
+    by_id = api.post("/brightpearl/sales-credits", json={"orderId": order_id, "statusId": 11})
+    default = api.post("/brightpearl/sales-credits", json={"orderId": order_id})
+    client = brightpearl(sandbox)
+    for answer, wanted in ((complete, 11), (by_id, 11), (default, 10)):
+        assert answer.status_code == 200
+        credit, order = _credit_both_ways(client, answer.json()["id"])
+        assert credit["statusId"] == order["orderStatus"]["orderStatusId"] == wanted
+    refused = api.post("/brightpearl/sales-credits", json={"orderId": order_id, "statusId": 24})
+    assert refused.status_code == 400 and refused.json()["errors"][0]["code"] == "ORDC-017"
+    posted = client.post(
+        "/order-service/sales-credit", json={"parentId": order_id, "statusId": 11}
+    ).json()["response"]
+    assert _credit_both_ways(client, posted)[0]["statusId"] == 11
+
+
 def test_contacts_tags_custom_fields_and_search(sandbox):
     facts = sandbox.seed_facts()["demo"]["brightpearl"]
     client = brightpearl(sandbox)

@@ -80,6 +80,21 @@ def test_a_failed_delivery_is_retried_until_it_succeeds(sandbox, receiver):
     assert [(d["attempt"], d["status"]) for d in attempts] == [(1, 500), (2, 503), (3, 200)]
 
 
+def test_completing_a_credit_fires_the_credit_and_the_order_events(sandbox, receiver):
+    credit_id = sandbox.seed_facts()["demo"]["brightpearl"]["open_credit_ids"][0]
+    register_brightpearl(sandbox, receiver, "sales-credit")
+    register_brightpearl(sandbox, receiver, "order.modified.order-status")
+    answer = control(sandbox).post(f"/brightpearl/orders/{credit_id}/status", json={"statusId": 11})
+    assert answer.status_code == 200
+    calls = receiver.wait_for(2)
+    events = sorted(json.loads(c["body"])["fullEvent"] for c in calls)
+    assert events == ["order.modified.order-status", "sales-credit.modified.order-status"]
+    assert {c["path"] for c in calls} == {
+        f"/bp/secret123/order/{credit_id}",
+        f"/bp/secret123/sales-credit/{credit_id}",
+    }
+
+
 def test_a_storefront_order_fires_store_order_created_with_the_registered_headers(
     sandbox, receiver
 ):
