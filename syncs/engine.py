@@ -321,7 +321,8 @@ def process_batch(ctx: FlowContext, records: list[Any], open_tickets: set[str]) 
             synced_ids.append(push.source_id)
 
     save_states(states)
-    _merge_other_flow_states(ctx, extra_states)
+    # Another flow's record went out as a side effect (a refund pushes its whole order).
+    save_states(extra_states)
     # A record that now syncs cleanly closes its tickets, whatever made it sync.
     cleared = [sid for sid in synced_ids if sid in open_tickets]
     if cleared:
@@ -332,11 +333,6 @@ def process_batch(ctx: FlowContext, records: list[Any], open_tickets: set[str]) 
             flow=flow.code,
             note=f"It synced cleanly in run {run.pk}.",
         )
-
-
-def _merge_other_flow_states(ctx: FlowContext, states: list[RecordState]) -> None:
-    """Another flow's record went out as a side effect (a refund pushes its whole order)."""
-    save_states(states)
 
 
 def _retry_ticket(ctx: FlowContext) -> Ticket | None:

@@ -26,6 +26,7 @@ from syncs.flows.order_lifecycle import (
     unmapped_wait,
 )
 from syncs.flows.reading import fetched, source_ids, when
+from syncs.models import RecordState, RecordStatus
 
 if TYPE_CHECKING:
     from syncs.engine import FlowContext
@@ -174,8 +175,6 @@ class RefundsFlow(Flow):
 
 
 def _earlier_credits(ctx: FlowContext, parents: list[str]) -> dict[str, dict[str, dict]]:
-    from syncs.models import RecordState, RecordStatus
-
     out: dict[str, dict[str, dict]] = defaultdict(dict)
     for source_id, parent, pushed in RecordState.objects.filter(
         brand_id=ctx.brand_id, flow=FLOW, match_key__in=parents, status=RecordStatus.SYNCED
