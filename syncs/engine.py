@@ -303,7 +303,10 @@ def process_batch(ctx: FlowContext, records: list[Any], open_tickets: set[str]) 
                 )
             )
             if push.also_state is not None:
-                other_flow, other_id, other_key = push.also_state
+                # The other record's own update time, when the flow gives it: a credit's
+                # time on its order's state would make the order flow take its next read
+                # of the order for an older one and skip it (a remapped status never sent).
+                other_flow, other_id, other_key, *other_updated = push.also_state
                 extra_states.append(
                     _state(
                         ctx,
@@ -314,7 +317,7 @@ def process_batch(ctx: FlowContext, records: list[Any], open_tickets: set[str]) 
                         target_id=push.target_id,
                         last_pushed=summary,
                         match_key=other_key,
-                        source_updated=push.source_updated,
+                        source_updated=other_updated[0] if other_updated else push.source_updated,
                         flow=other_flow,
                     )
                 )

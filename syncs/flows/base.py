@@ -26,9 +26,10 @@ class Push:
     target_id: str
     source_updated: datetime | None = None
     match_key: str = ""
-    # Also record this state under another flow's record (flow, source id, match key): a
-    # refund pushes the whole order, so the order flow must know that version went out.
-    also_state: tuple[str, str, str] | None = None
+    # Also record this state under another flow's record (flow, source id, match key, and
+    # optionally that record's own update time): a refund pushes the whole order, so the
+    # order flow must know that version went out.
+    also_state: tuple[str, str, str] | tuple[str, str, str, datetime | None] | None = None
 
 
 @dataclass

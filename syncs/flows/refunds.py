@@ -151,7 +151,12 @@ class RefundsFlow(Flow):
             target_id=payload["id"],
             source_updated=when(credit.get("updatedOn")),
             match_key=parent_id,
-            also_state=(ORDER_FLOW, parent_id, str(order_status(order)[0])),
+            also_state=(
+                ORDER_FLOW,
+                parent_id,
+                str(order_status(order)[0]),
+                when(order.get("updatedOn")),
+            ),
         )
 
     def write(self, ctx: FlowContext, pushes: list[Push]) -> BatchResult:
