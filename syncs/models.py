@@ -302,3 +302,56 @@ class DefaultStatusMapping(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bp_status_name} → {self.ometria_status} / {self.lifecycle_stage}"
+
+
+# --- mapping history ---------------------------------------------------------------------
+class MappingKind(models.TextChoices):
+    STATUS = "status", "Order status"
+    ATTRIBUTE = "attribute", "Contact attribute"
+
+
+class ChangeVia(models.TextChoices):
+    CONSOLE = "console", "Mappings page"
+    REVERT = "revert", "Revert from the history"
+    IMPORT = "import", "Import in the admin"
+    ADMIN = "admin", "Agency admin"
+    TEMPLATE = "template", "Default template"
+    ONBOARDING = "onboarding", "Onboarding"
+    COMMAND = "command", "Command"
+
+
+class MappingChange(models.Model):
+    """One change to one mapping: who, when, through what, and from what to what.
+
+    `before` and `after` hold the mapping's values (None: not mapped). A revert is a change
+    like any other, pointing at the change it undoes.
+    """
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="mapping_changes")
+    kind = models.CharField(max_length=12, choices=MappingKind.choices)
+    # The status id, or "tag:VIP" / "custom_field:PCF_LOYALTY" for an attribute mapping.
+    key = models.CharField(max_length=160)
+    label = models.CharField(max_length=200, help_text="What was mapped, in words.")
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        help_text="Empty when the console itself changed it (the template, a command).",
+    )
+    via = models.CharField(max_length=12, choices=ChangeVia.choices)
+    note = models.TextField(blank=True, help_text="Why, and what followed (a ticket resolved).")
+    reverts = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reverted_by"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        indexes = [models.Index(fields=["brand", "kind", "-created"], name="mapping_history")]
+        verbose_name = "mapping change"
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.before} → {self.after}"
