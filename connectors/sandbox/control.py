@@ -12,6 +12,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from connectors.sandbox.core import Request, Response, Router, json_response, parse_idset
+from connectors.sandbox.mailchimp_batches import results_response
 from connectors.sandbox.seed import CREDIT_COMPLETE_STATUS
 from connectors.sandbox.throttle import VENDORS
 
@@ -39,7 +40,7 @@ COLLECTIONS: dict[str, dict[str, str]] = {
         "products": "product",
         "custom_events": "custom_event",
     },
-    "mailchimp": {"members": "member", "webhooks": "webhook"},
+    "mailchimp": {"members": "member", "webhooks": "webhook", "batches": "batch"},
     "bigcommerce": {
         "orders": "order",
         "order_products": "order_products",
@@ -569,6 +570,12 @@ class Control:
         if result is None:
             raise ControlError(404, f"No member {body['email']}")
         return result
+
+    @route("GET", r"/mailchimp/batch-results/(?P<code>\w+)/(?P<name>[\w.-]+)")
+    def mc_batch_results(self, req: Request, code: str, name: str) -> Response:
+        """A batch's response_body_url: Mailchimp's is a pre-signed S3 URL (no auth; the
+        signature is in the query), so this answers as S3 would, not as the API."""
+        return results_response(self.app, code, name, req.query, req.headers)
 
     @route("POST", r"/bigcommerce/orders")
     def bc_order(self, req: Request) -> Any:

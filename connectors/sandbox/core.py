@@ -187,6 +187,9 @@ class Vendor:
     def method_not_allowed(self, req: Request) -> Response:
         return self.not_found(req)
 
+    def close(self) -> None:
+        """Stop any background work of the vendor's own (the sandbox is shutting down)."""
+
 
 # --- time -----------------------------------------------------------------------------
 

@@ -301,6 +301,8 @@ class App:
 
     def close(self) -> None:
         self.deliverer.stop()
+        for vendor in self.vendors.values():
+            vendor.close()
         self.store.close()
 
 

@@ -66,6 +66,14 @@ class Settings:
     ometria_error_delay_ms: int = 100
     mailchimp_batch_max: int = 500
     mailchimp_page_max: int = 1000
+    # Batch operations (POST /3.0/batches): how many may wait unfinished per API key before
+    # a new one gets 429 (documented), how long a batch stays "pending" before it starts and
+    # how long each operation takes (unscaled ms, divided by the time scale; the sandbox's
+    # own pace), and how many results go in each JSON file of the archive (unconfirmed).
+    mailchimp_batches_pending_max: int = 500
+    mailchimp_batch_start_ms: float = 300
+    mailchimp_batch_ms_per_operation: float = 0
+    mailchimp_batch_results_per_file: int = 1000
     bigcommerce_inventory_max: int = 2000
     bigcommerce_variants_max: int = 50
     bigcommerce_page_max: int = 250
