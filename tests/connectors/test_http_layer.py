@@ -1,7 +1,9 @@
 """The shared HTTP layer, replayed through httpx.MockTransport: batching, retries, errors, logs."""
 
+import io
 import json
 import logging
+import tarfile
 
 import httpx
 import pytest
@@ -346,21 +348,61 @@ def test_vendor_headers_correct_the_count(brand_a):
 
 
 # --- vendor specifics ------------------------------------------------------------------
+def _results_archive(entries: list[dict]) -> bytes:
+    """A batch's results as Mailchimp serves them: a gzipped tar of JSON lists."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        data = json.dumps(entries).encode()
+        info = tarfile.TarInfo("b1/0.json")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
 def test_mailchimp_never_sends_status_for_existing_members(brand_a):
     conn = Connection.objects.create(
         brand=brand_a,
         system="mailchimp",
         base_url="https://us14.api.mailchimp.com",
         credentials={"api_key": "abc-us14"},
-        settings={"list_id": "L1"},
+        settings={"list_id": "L1", "batch_poll_seconds": 0.01},
     )
     sent = []
+    results_url = (
+        "https://mailchimp-api-batch.s3.amazonaws.com/b1-response.tar.gz?X-Amz-Signature=s"
+    )
+    polls = iter(["pending", "started", "finished"])
 
     def handler(request):
         body = json.loads(request.content) if request.content else None
-        sent.append((request.method, request.url.path, body))
+        sent.append((request.method, request.url.host, request.url.path, body))
+        if request.url.host == "mailchimp-api-batch.s3.amazonaws.com":
+            # The pre-signed results URL: the API key must never travel there.
+            assert "authorization" not in request.headers
+            ops = next(s[3] for s in sent if s[2].endswith("/batches"))["operations"]
+            entries = [
+                {"status_code": 200, "operation_id": op["operation_id"], "response": "{}"}
+                for op in ops
+                if op["operation_id"] != subscriber_hash("locked@example.com")
+            ]
+            entries.append(
+                {
+                    "status_code": 400,
+                    "operation_id": subscriber_hash("locked@example.com"),
+                    "response": json.dumps(
+                        {
+                            "type": "x",
+                            "title": "Member In Compliance State",
+                            "status": 400,
+                            "detail": "locked@example.com is in a compliance state",
+                        }
+                    ),
+                }
+            )
+            return httpx.Response(200, content=_results_archive(entries))
         assert request.url.host == "us14.api.mailchimp.com"
-        if request.method == "POST":
+        assert request.headers["authorization"].startswith("Basic ")
+        if request.method == "POST" and request.url.path == "/3.0/lists/L1":
             assert body["update_existing"] is False
             return httpx.Response(
                 200,
@@ -382,20 +424,24 @@ def test_mailchimp_never_sends_status_for_existing_members(brand_a):
                     "error_count": 2,
                 },
             )
-        if "locked" in str(request.url) or request.url.path.endswith(
-            subscriber_hash("locked@example.com")
-        ):
+        if request.method == "POST" and request.url.path == "/3.0/batches":
             return httpx.Response(
-                400,
-                json={
-                    "type": "x",
-                    "title": "Member In Compliance State",
-                    "status": 400,
-                    "detail": "locked@example.com is in a compliance state",
-                },
-                headers={"Content-Type": "application/problem+json"},
+                200, json={"id": "b1", "status": "pending", "total_operations": 2}
             )
-        return httpx.Response(200, json={"id": "h"})
+        if request.method == "GET" and request.url.path == "/3.0/batches/b1":
+            status = next(polls)
+            return httpx.Response(
+                200,
+                json={
+                    "id": "b1",
+                    "status": status,
+                    "total_operations": 2,
+                    "finished_operations": 2 if status == "finished" else 0,
+                    "errored_operations": 1 if status == "finished" else 0,
+                    "response_body_url": results_url if status == "finished" else "",
+                },
+            )
+        raise AssertionError(f"unexpected {request.method} {request.url}")
 
     members = [
         {"email_address": e, "merge_fields": {"FNAME": "A"}, "status_if_new": "subscribed"}
@@ -404,15 +450,16 @@ def test_mailchimp_never_sends_status_for_existing_members(brand_a):
     with connector_for(conn, transport=httpx.MockTransport(handler)) as mc:
         result = mc.upsert_members(members)
     assert sorted(result.ok) == ["new@example.com", "old@example.com"]
-    assert "locked@example.com" in result.failed
-    puts = [s for s in sent if s[0] == "PUT"]
-    assert puts[0][1].endswith(subscriber_hash("old@example.com"))
-    assert all(
-        "status" not in body and body["status_if_new"] == "subscribed" for _, _, body in puts
-    )
-    assert len([s for s in sent if s[1].endswith(subscriber_hash("locked@example.com"))]) == 1, (
-        "no retry"
-    )
+    assert result.failed["locked@example.com"].code == "Member In Compliance State"
+    [batch] = [s[3] for s in sent if s[2] == "/3.0/batches"]
+    ops = batch["operations"]
+    assert [op["method"] for op in ops] == ["PUT", "PUT"]
+    assert ops[0]["path"] == f"/lists/L1/members/{subscriber_hash('old@example.com')}"
+    bodies = [json.loads(op["body"]) for op in ops]
+    assert all("status" not in b and b["status_if_new"] == "subscribed" for b in bodies)
+    assert [s[2] for s in sent].count("/3.0/batches/b1") == 3, "polled until finished"
+    # The compliance-state member is not retried: no second batch, no single PUT.
+    assert [s[0] for s in sent].count("PUT") == 0 and len([s for s in sent if s[3] == batch]) == 1
 
 
 def test_salesforce_collection_outcomes_are_per_record(brand_a):
