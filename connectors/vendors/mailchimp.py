@@ -86,7 +86,7 @@ class _Batch:
     members: dict[str, dict]  # lowercased email -> the member as given (for a re-send)
     started: float
     total: int = 0
-    seen: dict[str, Any] = field(default_factory=dict)
+    seen: set[str] = field(default_factory=set)  # emails the results have answered for
 
 
 class Mailchimp(Connector):
@@ -317,7 +317,7 @@ class Mailchimp(Connector):
             email = batch.emails.get(str(entry.get("operation_id", "")))
             if email is None or email in batch.seen:
                 continue
-            batch.seen[email] = True
+            batch.seen.add(email)
             code = int(entry.get("status_code") or 0)
             if 200 <= code < 300:
                 result.ok.append(email)
