@@ -11,5 +11,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("exceptions/", include("exceptions.urls")),
+    path("mappings/", include("syncs.mapping_urls")),
+    path("onboarding/", include("console.onboarding_urls")),
     path("", include("syncs.urls")),
 ]
