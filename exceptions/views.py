@@ -151,7 +151,7 @@ def _summary(filterset: TicketFilter, scope) -> str:
         ]
         parts.append("owned by your teams (" + "; ".join(mine) + ")" if mine else "of your teams")
     elif team:
-        parts.append(f"owned by {label('team')}")
+        parts.append(f"owned by the {label('team')} team")
     else:
         parts.append("owned by any team")
     for name, words in (("brand", "of"), ("flow", "in the flow"), ("type", "of the type")):
