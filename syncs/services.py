@@ -96,7 +96,9 @@ def flow_run(*, run_id: int, progress: engine.Progress | None = None) -> SyncRun
     run = _claim(run_id)
     if run is None:
         return None
-    run.log = (run.log + f"\n{timezone.now():%H:%M:%S} Claimed by worker pid {os.getpid()}.").strip()
+    run.log = (
+        run.log + f"\n{timezone.now():%H:%M:%S} Claimed by worker pid {os.getpid()}."
+    ).strip()
     try:
         return engine.execute(run, progress=progress)
     except ConnectorError as exc:
