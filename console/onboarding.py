@@ -115,7 +115,10 @@ def onboarding_name_brand(
                 summary=f"Onboarding of {name} ({slug}, {timezone_name}) started.",
             )
             return onboarding, "created"
-        brand = onboarding.brand
+        # From the database: a bound form has already written the new values onto the
+        # instance it validated.
+        brand = Brand.objects.select_for_update().get(pk=onboarding.brand_id)
+        onboarding.brand = brand
         before = (brand.name, brand.slug, brand.timezone)
         if before == (name, slug, timezone_name):
             _advance(onboarding, 2)
@@ -154,16 +157,19 @@ class OnboardingConnectionFormMixin:
         # The base form keeps saved credentials only when the system did not change.
         self.initial["system"] = self.instance.system
         saved = dict(self.instance.settings or {})
-        for f in reversed(vendor.setting_fields):
-            name = _setting_name(f.name)
-            self.fields[name] = forms.CharField(
+        for f in vendor.setting_fields:
+            self.fields[_setting_name(f.name)] = forms.CharField(
                 label=f.label,
                 required=False,
                 help_text=f.help,
                 initial=saved.pop(f.name, ""),
             )
-            self.fields.move_to_end(name, last=False)
-        self.fields.move_to_end("base_url", last=False)
+        # The address, the vendor's settings, the credentials, and the rare extras last.
+        self.order_fields(
+            ["base_url", *(_setting_name(f.name) for f in vendor.setting_fields)]
+            + [n for n in self.fields if n.startswith("credential__")]
+            + ["settings"]
+        )
         self.fields["base_url"].initial = self.instance.base_url or vendor.default_base_url
         self.fields[
             "base_url"
@@ -178,7 +184,7 @@ class OnboardingConnectionFormMixin:
 
     def clean(self):
         extra = self.cleaned_data.get("settings")
-        settings = dict(extra) if isinstance(extra, dict) else extra
+        settings = dict(extra) if isinstance(extra, dict) else (extra or {})
         if isinstance(settings, dict):
             for f in self.vendor.setting_fields:
                 value = (self.cleaned_data.get(_setting_name(f.name)) or "").strip()

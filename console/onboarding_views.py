@@ -157,6 +157,7 @@ def connections_step(request: HttpRequest, pk: int) -> HttpResponse:
     saved = []
     for item in systems:
         system, form = item["system"], item["form"]
+        item["failed"] = False
         if request.POST.get(f"{system}-unused") and not item["required"]:
             svc.onboarding_connection_unused(
                 onboarding=onboarding, system=system, actor=request.user
@@ -165,8 +166,8 @@ def connections_step(request: HttpRequest, pk: int) -> HttpResponse:
             continue
         if not svc.form_has_input(form):
             if item["required"]:
-                form.is_valid()  # shows what the required system still needs
-                failed = True
+                item["failed"] = not form.is_valid()  # shows what it still needs
+                failed = failed or item["failed"]
             continue
         if form.is_valid():
             outcome = svc.onboarding_connection_save(
@@ -176,27 +177,20 @@ def connections_step(request: HttpRequest, pk: int) -> HttpResponse:
             if outcome != "unchanged":
                 saved.append(item["label"])
         else:
-            failed = True
+            item["failed"] = failed = True
     if saved:
         messages.success(request, f"Saved: {', '.join(saved)}. Credentials are kept encrypted.")
     missing = svc.connections_done(onboarding)
     if failed or missing:
+        for item in systems:
+            if not item["failed"]:
+                # What was saved shows as saved (its secrets never shown back); a system
+                # left empty shows empty. Only a form that failed keeps what was typed.
+                item["form"] = svc.connection_form(onboarding, item["system"])
         return render(
             request,
             "onboarding/connections.html",
-            _context(
-                onboarding,
-                2,
-                # Fresh forms for the saved systems (no secret is ever shown back), the
-                # typed ones (without their secrets) for those that failed.
-                systems=[
-                    item
-                    if not item["saved"] or item["form"].errors
-                    else {**item, "form": svc.connection_form(onboarding, item["system"])}
-                    for item in systems
-                ],
-                missing=[] if failed else missing,
-            ),
+            _context(onboarding, 2, systems=systems, missing=[] if failed else missing),
             status=400,
         )
     svc.onboarding_connections_done(onboarding=onboarding)

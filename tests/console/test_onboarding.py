@@ -1,0 +1,310 @@
+"""The onboarding wizard: admins only, each step saved, resumable, going back duplicates
+nothing, a failed step says what to fix and keeps what was typed (never a secret)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from connectors.models import Connection, Health
+from console.models import AuditEvent, Brand, Membership, Onboarding, Team
+from syncs.models import FlowConfig, MappingChange, StatusMapping, SyncRun
+from tests.conftest import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def staff(brand_a):
+    return make_user("sam_staff", None, is_staff=True)
+
+
+@pytest.fixture
+def second(sandbox) -> dict:
+    """The sandbox's second brand account: what an admin would be given for a new brand."""
+    return sandbox.discovery()["accounts"]["second"]
+
+
+def u(name: str, onboarding: Onboarding | None = None) -> str:
+    return reverse(f"onboarding:{name}", args=[onboarding.pk] if onboarding else [])
+
+
+def credentials_form(second: dict, **override) -> dict:
+    bp, om = second["brightpearl"], second["ometria"]
+    data = {
+        "brightpearl-base_url": bp["base_url"],
+        "brightpearl-setting__account": bp["account"],
+        "brightpearl-credential__brightpearl__app_ref": bp["headers"]["brightpearl-app-ref"],
+        "brightpearl-credential__brightpearl__account_token": bp["headers"][
+            "brightpearl-account-token"
+        ],
+        "ometria-base_url": om["base_url"],
+        "ometria-credential__ometria__api_key": om["headers"]["X-Ometria-Auth"],
+        "mailchimp-unused": "1",
+        "bigcommerce-unused": "1",
+        "salesforce-unused": "1",
+    }
+    data.update(override)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def start(client) -> Onboarding:
+    response = client.post(
+        u("new"), {"name": "Second Style", "slug": "second-style", "timezone": "Europe/Paris"}
+    )
+    onboarding = Onboarding.objects.get(brand__slug="second-style")
+    assert response["Location"] == u("connections", onboarding)
+    return onboarding
+
+
+# --- who may onboard --------------------------------------------------------------------------
+def test_only_agency_admins_see_the_wizard(client, brand_a, marketing_user, staff):
+    onboarding = Onboarding.objects.create(brand=Brand.objects.create(name="X", slug="x"))
+    targets = [u("list"), u("new")] + [
+        u(name, onboarding)
+        for name in ("resume", "brand", "connections", "test", "mappings", "flows", "review")
+    ]
+    assert client.get(u("list"))["Location"].startswith("/login/")
+    client.force_login(marketing_user)
+    for target in targets:
+        assert client.get(target).status_code == 404, target
+    assert client.post(u("live", onboarding)).status_code == 404
+    assert client.post(u("new"), {"name": "Y", "slug": "y", "timezone": "UTC"}).status_code == 404
+    assert not Brand.objects.filter(slug="y").exists()
+    client.force_login(staff)
+    assert client.get(u("list")).status_code == 200
+    assert "Onboarding" in client.get(reverse("home")).content.decode()
+
+
+# --- the whole wizard ------------------------------------------------------------------------------
+def test_an_admin_onboards_a_brand_end_to_end(
+    client, staff, sandbox, second, django_capture_on_commit_callbacks
+):
+    client.force_login(staff)
+    onboarding = start(client)
+    brand = onboarding.brand
+    assert brand.active is False and brand.timezone == "Europe/Paris"
+
+    response = client.post(u("connections", onboarding), credentials_form(second))
+    assert response["Location"] == u("test", onboarding)
+    assert set(Connection.objects.filter(brand=brand).values_list("system", flat=True)) == {
+        "brightpearl",
+        "ometria",
+    }
+
+    page = client.post(u("test", onboarding)).content.decode()
+    assert "Signed in to Brightpearl account second" in page
+    assert set(Connection.objects.filter(brand=brand).values_list("status", flat=True)) == {
+        Health.OK
+    }
+
+    client.post(u("mappings", onboarding), {"action": "fetch"})
+    page = client.get(u("mappings", onboarding)).content.decode()
+    # The second account has only standard statuses: the template knows them all.
+    assert "Every status is mapped." in page
+    assert StatusMapping.objects.filter(brand=brand).count() == 10
+
+    response = client.post(
+        u("flows", onboarding),
+        {
+            "order_lifecycle-enabled": "1",
+            "order_lifecycle-minutes": "15",
+            "customers-enabled": "1",
+            "customers-minutes": "60",
+            "refunds-minutes": "5",
+            "shipments-minutes": "15",
+        },
+    )
+    assert response["Location"] == u("review", onboarding)
+    page = client.get(u("review", onboarding)).content.decode()
+    assert "Go live" in page and "error-box" not in page
+
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post(u("live", onboarding))
+    assert response["Location"] == u("live", onboarding)
+    brand.refresh_from_db()
+    assert brand.active
+    assert Membership.objects.filter(user=staff, brand=brand, team=Team.ADMIN).exists()
+    configs = {c.flow: c for c in FlowConfig.objects.filter(brand=brand)}
+    assert configs["order_lifecycle"].enabled and configs["order_lifecycle"].schedule_id
+    assert configs["customers"].schedule_minutes == 60
+    assert not configs["refunds"].enabled and not configs["shipments"].enabled
+    runs = SyncRun.objects.filter(brand=brand)
+    assert sorted(r.flow for r in runs) == ["customers", "order_lifecycle"]
+    assert all(r.full and r.state == "queued" for r in runs)
+    hooks = sandbox.state("brightpearl", "webhooks", account="second", limit=100)["items"]
+    assert {h["subscribeTo"] for h in hooks} >= {"order.created", "contact"}
+    page = client.get(u("live", onboarding)).content.decode()
+    assert "Second Style is live" in page
+
+    # Going live again changes nothing: no second first sync, no second membership.
+    client.post(u("live", onboarding))
+    assert SyncRun.objects.filter(brand=brand).count() == 2
+    assert Membership.objects.filter(user=staff, brand=brand).count() == 1
+
+
+# --- resuming, going back ------------------------------------------------------------------------------
+def test_the_wizard_can_be_left_and_resumed(client, staff, sandbox, second):
+    client.force_login(staff)
+    onboarding = start(client)
+    client.post(u("connections", onboarding), credentials_form(second))
+    client.logout()
+
+    client.force_login(staff)
+    page = client.get(u("list")).content.decode()
+    assert "Second Style" in page and "Step 3: Test the connections" in page
+    assert client.get(u("resume", onboarding))["Location"] == u("test", onboarding)
+    # A step not reached yet sends back to the furthest one.
+    assert client.get(u("review", onboarding))["Location"] == u("test", onboarding)
+
+
+def test_going_back_and_saving_again_duplicates_nothing(client, staff, sandbox, second):
+    client.force_login(staff)
+    onboarding = start(client)
+    client.post(u("connections", onboarding), credentials_form(second))
+    client.post(u("test", onboarding))
+    client.post(u("mappings", onboarding), {"action": "fetch"})
+    mapped = StatusMapping.objects.count()
+    history = MappingChange.objects.count()
+    audits = AuditEvent.objects.count()
+    token_before = Connection.objects.get(system="brightpearl").credentials
+
+    # Back to step 1 and 2, saved again as they were (credentials left empty: kept).
+    page = client.get(u("brand", onboarding)).content.decode()
+    assert 'value="Second Style"' in page
+    client.post(
+        u("brand", onboarding),
+        {"name": "Second Style", "slug": "second-style", "timezone": "Europe/Paris"},
+    )
+    again = credentials_form(
+        second,
+        **{
+            "brightpearl-credential__brightpearl__account_token": "",
+            "brightpearl-credential__brightpearl__app_ref": "",
+            "ometria-credential__ometria__api_key": "",
+        },
+    )
+    assert client.post(u("connections", onboarding), again)["Location"] == u("test", onboarding)
+    client.post(u("mappings", onboarding), {"action": "fetch"})
+
+    assert Brand.objects.filter(slug="second-style").count() == 1
+    assert Onboarding.objects.count() == 1
+    assert Connection.objects.filter(brand=onboarding.brand).count() == 2
+    assert Connection.objects.get(system="brightpearl").credentials == token_before
+    assert StatusMapping.objects.count() == mapped
+    assert MappingChange.objects.count() == history
+    assert AuditEvent.objects.count() == audits
+    onboarding.refresh_from_db()
+    assert onboarding.step == 5
+
+
+def test_a_changed_connection_must_be_tested_again(client, staff, sandbox, second):
+    client.force_login(staff)
+    onboarding = start(client)
+    client.post(u("connections", onboarding), credentials_form(second))
+    client.post(u("test", onboarding))
+    client.post(u("mappings", onboarding), {"action": "fetch"})
+    changed = credentials_form(second, **{"ometria-credential__ometria__api_key": "new-key"})
+    client.post(u("connections", onboarding), changed)
+    onboarding.refresh_from_db()
+    assert onboarding.step == 3
+    assert Connection.objects.get(system="ometria").status == Health.UNTESTED
+    page = client.post(u("test", onboarding)).content.decode()
+    assert "Failing" in page and "Correct it" in page
+
+
+# --- failed steps -----------------------------------------------------------------------------------------
+def test_a_failed_step_names_the_field_and_keeps_what_was_typed_but_no_secret(
+    client, staff, sandbox, second
+):
+    client.force_login(staff)
+    onboarding = start(client)
+    data = credentials_form(second, **{"brightpearl-setting__account": ""})
+    response = client.post(u("connections", onboarding), data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Account code: Enter the Brightpearl account code." in page
+    assert second["brightpearl"]["base_url"] in page  # typed, kept
+    token = second["brightpearl"]["headers"]["brightpearl-account-token"]
+    assert token not in page  # a secret is never rendered back
+    assert not Connection.objects.filter(system="brightpearl").exists()
+    # Ometria was complete: it is saved, and its key is not shown either.
+    assert Connection.objects.filter(system="ometria").exists()
+    assert second["ometria"]["headers"]["X-Ometria-Auth"] not in page
+
+
+def test_a_name_taken_by_another_brand_is_refused_in_words(client, staff, brand_a):
+    client.force_login(staff)
+    response = client.post(
+        u("new"), {"name": brand_a.name, "slug": brand_a.slug, "timezone": "Mars/Olympus"}
+    )
+    page = response.content.decode()
+    assert "A brand with this name already exists" in page
+    assert "Another brand already uses this short name" in page
+    assert "is not a time zone name" in page
+    assert Onboarding.objects.count() == 0
+
+
+def test_a_refused_credential_is_said_in_plain_english_and_blocks_going_live(
+    client, staff, sandbox, second
+):
+    client.force_login(staff)
+    onboarding = start(client)
+    client.post(
+        u("connections", onboarding),
+        credentials_form(second, **{"brightpearl-credential__brightpearl__account_token": "wrong"}),
+    )
+    page = client.post(u("test", onboarding)).content.decode()
+    assert "did not accept the saved credentials" in page
+    onboarding.refresh_from_db()
+    assert onboarding.step == 3
+    assert client.get(u("mappings", onboarding))["Location"] == u("test", onboarding)
+
+
+def test_a_flow_that_needs_a_missing_system_is_refused(client, staff, sandbox, second):
+    client.force_login(staff)
+    onboarding = start(client)
+    client.post(
+        u("connections", onboarding),
+        credentials_form(
+            second,
+            **{
+                "ometria-base_url": None,
+                "ometria-credential__ometria__api_key": None,
+                "ometria-unused": "1",
+            },
+        ),
+    )
+    client.post(u("test", onboarding))
+    client.post(u("mappings", onboarding), {"action": "fetch"})
+    response = client.post(
+        u("flows", onboarding), {"order_lifecycle-enabled": "1", "order_lifecycle-minutes": "15"}
+    )
+    assert response.status_code == 400
+    assert "needs the Ometria connection" in response.content.decode()
+
+
+def test_going_back_to_rename_the_brand_renames_it(client, staff):
+    client.force_login(staff)
+    onboarding = start(client)
+    response = client.post(
+        u("brand", onboarding),
+        {"name": "Second Studio", "slug": "second-studio", "timezone": "Europe/London"},
+    )
+    assert response["Location"] == u("connections", onboarding)
+    brand = Brand.objects.get(pk=onboarding.brand_id)
+    assert (brand.name, brand.slug, brand.timezone) == (
+        "Second Studio",
+        "second-studio",
+        "Europe/London",
+    )
+    assert Brand.objects.count() == 1
+    assert AuditEvent.objects.filter(action="onboarding.brand_changed").count() == 1
