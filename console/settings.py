@@ -158,17 +158,18 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
+        # Compressed, not hashed: a manifest storage answers every page with a server error
+        # until collectstatic has run, and one small stylesheet gains little from hashing.
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "whitenoise.storage.CompressedStaticFilesStorage"
         )
     },
 }
-# With DEBUG off and no collectstatic yet (tests, a first run), whitenoise still finds
-# the files in the app folders instead of answering 404.
+# With DEBUG off and no collectstatic yet (a first run), whitenoise still finds the files
+# in the app folders instead of answering 404.
 WHITENOISE_USE_FINDERS = True
-WHITENOISE_MANIFEST_STRICT = False
 
 
 # --- E-mail ----------------------------------------------------------------
