@@ -225,6 +225,9 @@ class Mailchimp(Vendor):
     def __init__(self, app: App) -> None:
         super().__init__(app)
         self.batches = BatchRunner(app, self)
+        # A sandbox restarted on kept data picks up the batches it had not finished.
+        if self.batches.unfinished():
+            self.batches.wake()
 
     def close(self) -> None:
         self.batches.stop()

@@ -131,6 +131,20 @@ class BatchRunner:
                 self._thread.start()
             self._cond.notify_all()
 
+    def unfinished(self) -> int:
+        """Batches of every account still pending or running."""
+        store = self.app.store
+        with store.transaction():
+            return (
+                store.conn()
+                .execute(
+                    "SELECT COUNT(*) FROM records WHERE vendor=? AND kind='batch' "
+                    "AND status IN ('pending','started')",
+                    (V,),
+                )
+                .fetchone()[0]
+            )
+
     def stop(self) -> None:
         with self._cond:
             self._stopping = True
