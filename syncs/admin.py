@@ -1,15 +1,31 @@
+from django import forms
 from django.contrib import admin, messages
+from import_export.admin import ImportExportModelAdmin
 
 from syncs.flows import flow_label
+from syncs.mappings import (
+    AttributeChange,
+    MappingError,
+    StatusChange,
+    attribute_changes_validate,
+    attribute_mapping_save,
+    mapping_save,
+    status_changes_validate,
+    statuses_or_none,
+    tags_or_none,
+)
 from syncs.models import (
     AttributeMapping,
+    ChangeVia,
     DefaultStatusMapping,
     FlowConfig,
+    MappingChange,
     RecordState,
     StatusMapping,
     SyncRun,
     WebhookEvent,
 )
+from syncs.resources import IMPORT_FORMATS, AttributeMappingResource, StatusMappingResource
 from syncs.services import flow_configure, flow_enqueue
 
 
@@ -115,8 +131,40 @@ class WebhookEventAdmin(admin.ModelAdmin):
         return False
 
 
+# --- mappings: edited through the same services as the Mappings page -----------------------
+class StatusMappingForm(forms.ModelForm):
+    class Meta:
+        model = StatusMapping
+        fields = ["brand", "bp_status_id", "bp_status_name", "ometria_status", "lifecycle_stage"]
+
+    def clean(self):
+        cleaned = super().clean()
+        brand = cleaned.get("brand") or self.instance.brand
+        if brand is None or cleaned.get("bp_status_id") is None or self.errors:
+            return cleaned
+        change = StatusChange(
+            bp_status_id=cleaned["bp_status_id"],
+            bp_status_name=cleaned.get("bp_status_name", ""),
+            ometria_status=cleaned.get("ometria_status", ""),
+            lifecycle_stage=cleaned.get("lifecycle_stage", ""),
+        )
+        try:
+            status_changes_validate(
+                changes=[change],
+                statuses=statuses_or_none(brand),
+                mapped=StatusMapping.objects.filter(brand=brand).values_list(
+                    "bp_status_id", flat=True
+                ),
+            )
+        except MappingError as exc:
+            raise forms.ValidationError(
+                [m for messages_ in exc.errors.values() for m in messages_]
+            ) from None
+        return cleaned
+
+
 @admin.register(StatusMapping)
-class StatusMappingAdmin(admin.ModelAdmin):
+class StatusMappingAdmin(ImportExportModelAdmin):
     list_display = [
         "brand",
         "bp_status_name",
@@ -127,13 +175,146 @@ class StatusMappingAdmin(admin.ModelAdmin):
     ]
     list_filter = [("brand", admin.RelatedOnlyFieldListFilter), "ometria_status", "lifecycle_stage"]
     search_fields = ["bp_status_name"]
+    form = StatusMappingForm
+    resource_classes = [StatusMappingResource]
+    formats = IMPORT_FORMATS
+
+    def get_readonly_fields(self, request, obj=None):
+        # Another status or brand is another mapping: add that one instead.
+        return ["brand", "bp_status_id"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        result = mapping_save(
+            brand=obj.brand,
+            changes=[
+                StatusChange(
+                    bp_status_id=obj.bp_status_id,
+                    bp_status_name=obj.bp_status_name,
+                    ometria_status=obj.ometria_status,
+                    lifecycle_stage=obj.lifecycle_stage,
+                )
+            ],
+            actor=request.user,
+            via=ChangeVia.ADMIN,
+            statuses=statuses_or_none(obj.brand),
+        )
+        saved = StatusMapping.objects.get(brand=obj.brand, bp_status_id=obj.bp_status_id)
+        obj.pk = saved.pk
+        if result.tickets or result.runs:
+            self.message_user(request, result.summary(), messages.SUCCESS)
+
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, StatusMapping.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        by_brand: dict = {}
+        for m in queryset.select_related("brand"):
+            by_brand.setdefault(m.brand, []).append(
+                StatusChange(bp_status_id=m.bp_status_id, bp_status_name=m.bp_status_name)
+            )
+        for brand, changes in by_brand.items():
+            mapping_save(
+                brand=brand,
+                changes=changes,
+                actor=request.user,
+                via=ChangeVia.ADMIN,
+                statuses=None,
+            )
+
+
+class AttributeMappingForm(forms.ModelForm):
+    class Meta:
+        model = AttributeMapping
+        fields = ["brand", "source", "source_name", "ometria_attribute", "value", "absent_value"]
+
+    def clean(self):
+        cleaned = super().clean()
+        brand = cleaned.get("brand") or self.instance.brand
+        if brand is None or self.errors:
+            return cleaned
+        change = AttributeChange(
+            source=cleaned.get("source") or self.instance.source,
+            source_name=cleaned.get("source_name") or self.instance.source_name,
+            ometria_attribute=cleaned.get("ometria_attribute", ""),
+            value=cleaned.get("value", ""),
+            absent_value=cleaned.get("absent_value", ""),
+        )
+        try:
+            attribute_changes_validate(changes=[change], tags=tags_or_none(brand))
+        except MappingError as exc:
+            raise forms.ValidationError(
+                [m for messages_ in exc.errors.values() for m in messages_]
+            ) from None
+        return cleaned
 
 
 @admin.register(AttributeMapping)
-class AttributeMappingAdmin(admin.ModelAdmin):
+class AttributeMappingAdmin(ImportExportModelAdmin):
     list_display = ["brand", "source", "source_name", "ometria_attribute", "value", "absent_value"]
     list_filter = [("brand", admin.RelatedOnlyFieldListFilter), "source"]
     search_fields = ["source_name", "ometria_attribute"]
+    form = AttributeMappingForm
+    resource_classes = [AttributeMappingResource]
+    formats = IMPORT_FORMATS
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["brand", "source", "source_name"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        attribute_mapping_save(
+            brand=obj.brand,
+            changes=[
+                AttributeChange(
+                    source=obj.source,
+                    source_name=obj.source_name,
+                    ometria_attribute=obj.ometria_attribute,
+                    value=obj.value,
+                    absent_value=obj.absent_value,
+                )
+            ],
+            actor=request.user,
+            via=ChangeVia.ADMIN,
+            tags=None,
+        )
+        obj.pk = (
+            AttributeMapping.objects.filter(
+                brand=obj.brand, source=obj.source, source_name=obj.source_name
+            )
+            .values_list("pk", flat=True)
+            .first()
+        )
+
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, AttributeMapping.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        by_brand: dict = {}
+        for m in queryset.select_related("brand"):
+            by_brand.setdefault(m.brand, []).append(
+                AttributeChange(source=m.source, source_name=m.source_name, remove=True)
+            )
+        for brand, changes in by_brand.items():
+            attribute_mapping_save(
+                brand=brand, changes=changes, actor=request.user, via=ChangeVia.ADMIN, tags=None
+            )
+
+
+@admin.register(MappingChange)
+class MappingChangeAdmin(admin.ModelAdmin):
+    list_display = ["created", "brand", "kind", "label", "before", "after", "actor", "via"]
+    list_filter = [("brand", admin.RelatedOnlyFieldListFilter), "kind", "via"]
+    search_fields = ["label", "key", "note"]
+    date_hierarchy = "created"
+
+    # The history is written by the mapping services only.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(DefaultStatusMapping)

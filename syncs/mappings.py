@@ -523,7 +523,7 @@ def _flow_enabled(brand: Brand, flow: str) -> bool:
     return FlowConfig.objects.filter(brand=brand, flow=flow, enabled=True).exists()
 
 
-def _audit_changes(brand: Brand, entries: list[MappingChange], actor, via: str) -> None:
+def audit_mapping_changes(brand: Brand, entries: list[MappingChange], actor, via: str) -> None:
     if not entries:
         return
     kind = entries[0].kind
@@ -641,14 +641,14 @@ def mapping_save(
     """
     changes = list(changes)
     if statuses is NOT_CHECKED:
-        statuses = _statuses_or_none(brand)
+        statuses = statuses_or_none(brand)
     mapped = StatusMapping.objects.filter(brand=brand).values_list("bp_status_id", flat=True)
     status_changes_validate(changes=changes, statuses=statuses, mapped=mapped)
     with transaction.atomic():
         entries = status_mappings_apply(
             brand=brand, changes=changes, actor=actor, via=via, note=note, reverts=reverts
         )
-        _audit_changes(brand, entries, actor, via)
+        audit_mapping_changes(brand, entries, actor, via)
         tickets, runs = mapping_followup(brand=brand, entries=entries, actor=actor)
     return SaveResult(entries=entries, tickets=tickets, runs=runs)
 
@@ -666,18 +666,18 @@ def attribute_mapping_save(
     """Save attribute mappings: validated, all or nothing, recorded, audited, followed up."""
     changes = list(changes)
     if tags is NOT_CHECKED:
-        tags = _tags_or_none(brand)
+        tags = tags_or_none(brand)
     attribute_changes_validate(changes=changes, tags=tags)
     with transaction.atomic():
         entries = attribute_mappings_apply(
             brand=brand, changes=changes, actor=actor, via=via, note=note, reverts=reverts
         )
-        _audit_changes(brand, entries, actor, via)
+        audit_mapping_changes(brand, entries, actor, via)
         tickets, runs = mapping_followup(brand=brand, entries=entries, actor=actor)
     return SaveResult(entries=entries, tickets=tickets, runs=runs)
 
 
-def _statuses_or_none(brand: Brand) -> list[dict] | None:
+def statuses_or_none(brand: Brand) -> list[dict] | None:
     from connectors.errors import ConnectorError
 
     try:
@@ -686,7 +686,7 @@ def _statuses_or_none(brand: Brand) -> list[dict] | None:
         return None
 
 
-def _tags_or_none(brand: Brand) -> dict[int, str] | None:
+def tags_or_none(brand: Brand) -> dict[int, str] | None:
     from connectors.errors import ConnectorError
 
     try:
@@ -753,7 +753,7 @@ def mapping_revert(*, entry: MappingChange, actor=None, expected: Any = NOT_CHEC
             via=ChangeVia.REVERT,
             note=note,
             reverts=entry,
-            statuses=_statuses_or_none(brand) if change.after is not None else None,
+            statuses=statuses_or_none(brand) if change.after is not None else None,
         )
     return attribute_mapping_save(
         brand=brand,

@@ -1,0 +1,267 @@
+"""Import and export of the mappings (CSV and XLSX) in the admin, through django-import-export.
+
+An import is all or nothing: one row with an unknown brand, status, stage or tag is named in
+the preview with what to fix, and nothing changes (even if someone confirms an import whose
+rows went bad in between). Rows are written through the mapping services, so every imported
+change lands in the history with who imported it, and the follow-ups of a save (the ticket
+resolved, the orders queued) happen once per brand after the whole file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import defaultdict
+
+from django.core.exceptions import ValidationError
+from import_export import fields, resources, widgets
+from import_export.formats import base_formats
+
+from console.models import Brand
+from syncs.mappings import (
+    AttributeChange,
+    MappingError,
+    StatusChange,
+    attribute_changes_validate,
+    attribute_mappings_apply,
+    audit_mapping_changes,
+    mapping_followup,
+    status_changes_validate,
+    status_mappings_apply,
+    statuses_or_none,
+    tags_or_none,
+)
+from syncs.models import (
+    AttributeMapping,
+    AttributeSource,
+    ChangeVia,
+    LifecycleStage,
+    OmetriaOrderStatus,
+    StatusMapping,
+)
+
+IMPORT_FORMATS = [base_formats.CSV, base_formats.XLSX]
+
+
+class BrandWidget(widgets.ForeignKeyWidget):
+    """A brand by its short name, with an error that says which and what to do."""
+
+    def __init__(self):
+        super().__init__(Brand, field="slug")
+
+    def clean(self, value, row=None, **kwargs):
+        if value in (None, ""):
+            raise ValueError("Give the brand's short name (its slug, e.g. acme).")
+        try:
+            return super().clean(str(value).strip(), row, **kwargs)
+        except Brand.DoesNotExist:
+            raise ValueError(f"No brand has the short name “{value}”.") from None
+
+
+def _choice(value, choices, what: str) -> str:
+    """A choice by its code or its label, any case (spreadsheets say “Awaiting payment”)."""
+    text = str(value or "").strip()
+    for code, label in choices.choices:
+        if text.lower() in (code.lower(), label.lower()):
+            return code
+    raise ValueError(
+        f"“{text}” is not {what}. Use one of: " + ", ".join(c for c, _ in choices.choices) + "."
+    )
+
+
+class MappingResource(resources.ModelResource):
+    """What both mapping resources share: the importing user, all or nothing, follow-ups."""
+
+    brand = fields.Field(attribute="brand", column_name="brand", widget=BrandWidget())
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.user = None
+        self.file_name = ""
+        self.entries: dict[int, list] = defaultdict(list)
+
+    def import_data(
+        self,
+        dataset,
+        dry_run=False,
+        raise_errors=False,
+        use_transactions=None,
+        collect_failed_rows=False,
+        rollback_on_validation_errors=False,
+        **kwargs,
+    ):
+        # All or nothing, whatever the caller asked: a file with one bad row changes nothing.
+        return super().import_data(
+            dataset,
+            dry_run=dry_run,
+            raise_errors=raise_errors,
+            use_transactions=True,
+            collect_failed_rows=collect_failed_rows,
+            rollback_on_validation_errors=True,
+            **kwargs,
+        )
+
+    def before_import(self, dataset, **kwargs):
+        self.user = kwargs.get("user")
+        self.file_name = kwargs.get("file_name") or "a file"
+        self.entries = defaultdict(list)
+
+    def after_import(self, dataset, result, **kwargs):
+        super().after_import(dataset, result, **kwargs)
+        if kwargs.get("dry_run") or result.has_errors() or result.has_validation_errors():
+            return
+        for brand_id, entries in self.entries.items():
+            brand = Brand.objects.get(pk=brand_id)
+            audit_mapping_changes(brand, entries, self.user, ChangeVia.IMPORT)
+            mapping_followup(brand=brand, entries=entries, actor=self.user)
+
+    # Columns given as a choice's label or in another case are read as the choice's code
+    # before the row is matched to a saved mapping (so "Contact tag" finds the tag's row).
+    choice_columns: dict[str, type] = {}
+
+    def before_import_row(self, row, **kwargs):
+        for column, choices in self.choice_columns.items():
+            # A value that is no choice is left for import_instance to name.
+            with contextlib.suppress(ValueError):
+                row[column] = _choice(row.get(column), choices, "")
+
+    def _raise(self, exc: MappingError, field_name: str) -> None:
+        raise ValidationError(
+            {field_name: [m for messages in exc.errors.values() for m in messages]}
+        )
+
+
+class StatusMappingResource(MappingResource):
+    class Meta:
+        model = StatusMapping
+        fields = ("brand", "bp_status_id", "bp_status_name", "ometria_status", "lifecycle_stage")
+        import_id_fields = ("brand", "bp_status_id")
+        export_order = fields
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True
+        name = "Order status mappings"
+
+    choice_columns = {"ometria_status": OmetriaOrderStatus, "lifecycle_stage": LifecycleStage}
+
+    def import_instance(self, instance, row, **kwargs):
+        errors = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        for name, choices, what in (
+            ("ometria_status", OmetriaOrderStatus, "an Ometria order status"),
+            ("lifecycle_stage", LifecycleStage, "a lifecycle stage"),
+        ):
+            try:
+                setattr(instance, name, _choice(row.get(name), choices, what))
+            except ValueError as exc:
+                errors[name] = [str(exc)]
+        if errors:
+            raise ValidationError(errors)
+        statuses = statuses_or_none(instance.brand)
+        if statuses is None:
+            raise ValidationError(
+                {
+                    "bp_status_id": f"Brightpearl could not be reached to check the statuses of "
+                    f"{instance.brand}; import again when it answers."
+                }
+            )
+        names = {s["id"]: s["name"] for s in statuses}
+        # Brightpearl's own name, whatever the file says: the id is what maps.
+        instance.bp_status_name = names.get(instance.bp_status_id, instance.bp_status_name)
+        try:
+            status_changes_validate(changes=[self._change(instance)], statuses=statuses)
+        except MappingError as exc:
+            known = "; ".join(f"{i} {n}" for i, n in names.items())
+            exc.errors = {
+                k: [f"{m} {instance.brand}'s statuses: {known}." for m in v]
+                for k, v in exc.errors.items()
+            }
+            self._raise(exc, "bp_status_id")
+
+    @staticmethod
+    def _change(instance) -> StatusChange:
+        return StatusChange(
+            bp_status_id=int(instance.bp_status_id),
+            bp_status_name=instance.bp_status_name,
+            ometria_status=instance.ometria_status,
+            lifecycle_stage=instance.lifecycle_stage,
+        )
+
+    def do_instance_save(self, instance, is_create):
+        entries = status_mappings_apply(
+            brand=instance.brand,
+            changes=[self._change(instance)],
+            actor=self.user,
+            via=ChangeVia.IMPORT,
+            note=f"Imported from {self.file_name}.",
+        )
+        self.entries[instance.brand_id].extend(entries)
+        instance.pk = StatusMapping.objects.get(
+            brand=instance.brand, bp_status_id=instance.bp_status_id
+        ).pk
+
+
+class AttributeMappingResource(MappingResource):
+    class Meta:
+        model = AttributeMapping
+        fields = ("brand", "source", "source_name", "ometria_attribute", "value", "absent_value")
+        import_id_fields = ("brand", "source", "source_name")
+        export_order = fields
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True
+        name = "Attribute mappings"
+
+    choice_columns = {"source": AttributeSource}
+
+    def import_instance(self, instance, row, **kwargs):
+        errors = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        try:
+            instance.source = _choice(row.get("source"), AttributeSource, "a source")
+        except ValueError as exc:
+            errors["source"] = [str(exc)]
+        if errors:
+            raise ValidationError(errors)
+        for name in ("value", "absent_value", "ometria_attribute", "source_name"):
+            setattr(instance, name, str(getattr(instance, name) or "").strip())
+        tags = tags_or_none(instance.brand)
+        if tags is None and instance.source == AttributeSource.TAG:
+            raise ValidationError(
+                {
+                    "source_name": f"Brightpearl could not be reached to check the tags of "
+                    f"{instance.brand}; import again when it answers."
+                }
+            )
+        try:
+            attribute_changes_validate(changes=[self._change(instance)], tags=tags)
+        except MappingError as exc:
+            self._raise(exc, "ometria_attribute")
+
+    @staticmethod
+    def _change(instance) -> AttributeChange:
+        return AttributeChange(
+            source=instance.source,
+            source_name=instance.source_name,
+            ometria_attribute=instance.ometria_attribute,
+            value=instance.value,
+            absent_value=instance.absent_value,
+        )
+
+    def do_instance_save(self, instance, is_create):
+        entries = attribute_mappings_apply(
+            brand=instance.brand,
+            changes=[self._change(instance)],
+            actor=self.user,
+            via=ChangeVia.IMPORT,
+            note=f"Imported from {self.file_name}.",
+        )
+        self.entries[instance.brand_id].extend(entries)
+        instance.pk = AttributeMapping.objects.get(
+            brand=instance.brand, source=instance.source, source_name=instance.source_name
+        ).pk

@@ -1,0 +1,239 @@
+"""Import and export of the mappings in the admin (django-import-export, CSV and XLSX).
+
+An import shows its preview first; a file with an unknown status, stage or tag names the row
+and changes nothing; a good one is recorded in the history and resolves what it fixes.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import openpyxl
+import pytest
+import tablib
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from exceptions.models import Ticket
+from syncs.models import AttributeMapping, MappingChange, StatusMapping, SyncRun
+from syncs.resources import StatusMappingResource
+
+pytestmark = pytest.mark.django_db
+
+STATUS_IMPORT = "/admin/syncs/statusmapping/import/"
+STATUS_CONFIRM = "/admin/syncs/statusmapping/process_import/"
+ATTRIBUTE_IMPORT = "/admin/syncs/attributemapping/import/"
+CSV, XLSX = "0", "1"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def upload(client, url: str, content: bytes, fmt: str = CSV, name: str = "mappings.csv"):
+    return client.post(
+        url, {"import_file": SimpleUploadedFile(name, content), "format": fmt, "resource": "0"}
+    )
+
+
+def confirm(client, preview, url: str = STATUS_CONFIRM):
+    html = preview.content.decode()
+    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', html))
+    assert "import_file_name" in fields, "the preview offers to confirm"
+    return client.post(
+        url,
+        {
+            k: fields[k]
+            for k in ("import_file_name", "original_file_name", "format", "resource")
+            if k in fields
+        },
+    )
+
+
+def snapshot_statuses():
+    return sorted(
+        StatusMapping.objects.values_list("bp_status_id", "ometria_status", "lifecycle_stage")
+    )
+
+
+def test_a_good_import_previews_then_saves_records_and_resolves_the_ticket(
+    client, synced_brand, admin_user, django_capture_on_commit_callbacks
+):
+    client.force_login(admin_user)
+    csv = (
+        b"brand,bp_status_id,bp_status_name,ometria_status,lifecycle_stage\n"
+        b"acme,25,Gift wrap,Pending,Processing\n"
+        b"acme,23,Dispatched,complete,completed\n"
+        b"acme,4,Invoiced,complete,completed\n"  # as it is: skipped
+    )
+    before = snapshot_statuses()
+    preview = upload(client, STATUS_IMPORT, csv)
+    assert preview.status_code == 200
+    html = preview.content.decode()
+    assert "Confirm import" in html and "Errors" not in html
+    assert snapshot_statuses() == before, "the preview changed nothing"
+    assert not MappingChange.objects.filter(via="import").exists()
+
+    with django_capture_on_commit_callbacks(execute=False):
+        done = confirm(client, preview)
+    assert done.status_code == 302
+    gift = StatusMapping.objects.get(bp_status_id=25)
+    # Labels are read as their codes; the name is Brightpearl's own.
+    assert (gift.ometria_status, gift.lifecycle_stage) == ("pending", "processing")
+    assert gift.bp_status_name == "Awaiting gift wrap"
+    assert StatusMapping.objects.get(bp_status_id=23).lifecycle_stage == "completed"
+    entries = MappingChange.objects.filter(via="import").order_by("key")
+    assert [(e.key, e.actor) for e in entries] == [("23", admin_user), ("25", admin_user)]
+    assert all("Imported from mappings.csv" in e.note for e in entries)
+    ticket = Ticket.objects.get(type__code="unmapped_status")
+    assert ticket.status == "resolved"
+    run = SyncRun.objects.get(state="queued")
+    assert run.flow == "order_lifecycle" and len(run.scope) > 8
+
+
+@pytest.mark.parametrize(
+    "row,error",
+    [
+        ("acme,99,Teleported,pending,placed", "Brightpearl has no sales-order status with id 99"),
+        ("acme,25,Gift wrap,pending,wrapped", "“wrapped” is not a lifecycle stage"),
+        ("acme,25,Gift wrap,sideways,placed", "“sideways” is not an Ometria order status"),
+        ("nowhere,25,Gift wrap,pending,placed", "No brand has the short name “nowhere”"),
+    ],
+)
+def test_a_bad_row_is_named_and_nothing_changes(client, live_brand, admin_user, row, error):
+    client.force_login(admin_user)
+    csv = (
+        "brand,bp_status_id,bp_status_name,ometria_status,lifecycle_stage\n"
+        "acme,23,Dispatched,complete,completed\n" + row + "\n"
+    ).encode()
+    before = snapshot_statuses()
+    response = upload(client, STATUS_IMPORT, csv)
+    html = response.content.decode()
+    assert error in html
+    # Named by its number: in the table of rows that failed to validate, or (a brand that
+    # does not exist, found before the row is read) in the list of errors.
+    assert re.search(r"<td>\s*2\s*</td>|Line number: 2 - ", html), "the bad row is named"
+    assert "Confirm import" not in html
+    assert snapshot_statuses() == before
+    assert not MappingChange.objects.filter(via="import").exists()
+
+
+def test_a_confirmed_file_that_went_bad_still_changes_nothing(live_brand, admin_user):
+    dataset = tablib.Dataset(
+        ["acme", 23, "Dispatched", "complete", "completed"],
+        ["acme", 25, "Gift wrap", "pending", "wrapped"],
+        headers=["brand", "bp_status_id", "bp_status_name", "ometria_status", "lifecycle_stage"],
+    )
+    before = snapshot_statuses()
+    result = StatusMappingResource().import_data(dataset, dry_run=False, user=admin_user)
+    assert result.has_validation_errors()
+    assert snapshot_statuses() == before
+    assert not MappingChange.objects.filter(via="import").exists()
+
+
+def test_an_xlsx_import_and_both_exports(client, live_brand, admin_user):
+    client.force_login(admin_user)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["brand", "bp_status_id", "bp_status_name", "ometria_status", "lifecycle_stage"])
+    sheet.append(["acme", 25, "Awaiting gift wrap", "pending", "processing"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    preview = upload(client, STATUS_IMPORT, buffer.getvalue(), fmt=XLSX, name="m.xlsx")
+    assert "Confirm import" in preview.content.decode()
+    confirm(client, preview)
+    assert StatusMapping.objects.filter(bp_status_id=25).exists()
+
+    exported = client.post(
+        "/admin/syncs/statusmapping/export/",
+        {
+            "format": CSV,
+            "resource": "0",
+            **{
+                f"statusmappingresource_{f}": "on"
+                for f in (
+                    "brand",
+                    "bp_status_id",
+                    "bp_status_name",
+                    "ometria_status",
+                    "lifecycle_stage",
+                )
+            },
+        },
+    )
+    assert exported.status_code == 200
+    text = exported.content.decode()
+    assert (
+        text.splitlines()[0] == "brand,bp_status_id,bp_status_name,ometria_status,lifecycle_stage"
+    )
+    assert "acme,25,Awaiting gift wrap,pending,processing" in text
+
+    xlsx = client.post(
+        "/admin/syncs/attributemapping/export/",
+        {
+            "format": XLSX,
+            "resource": "0",
+            **{
+                f"attributemappingresource_{f}": "on"
+                for f in (
+                    "brand",
+                    "source",
+                    "source_name",
+                    "ometria_attribute",
+                    "value",
+                    "absent_value",
+                )
+            },
+        },
+    )
+    rows = list(openpyxl.load_workbook(io.BytesIO(xlsx.content)).active.values)
+    assert rows[0][:3] == ("brand", "source", "source_name")
+    assert ("acme", "tag", "VIP", "vip", "true", "false") in rows
+
+
+def test_attribute_import_names_an_unknown_tag_and_takes_a_good_file(
+    client, live_brand, admin_user
+):
+    client.force_login(admin_user)
+    header = "brand,source,source_name,ometria_attribute,value,absent_value\n"
+    bad = upload(client, ATTRIBUTE_IMPORT, (header + "acme,tag,Platinum,tier,platinum,\n").encode())
+    assert "Brightpearl has no contact tag called “Platinum”" in bad.content.decode()
+    assert not AttributeMapping.objects.filter(source_name="Platinum").exists()
+
+    good = upload(
+        client,
+        ATTRIBUTE_IMPORT,
+        (
+            header
+            + "acme,Contact tag,VIP,vip,yes,no\nacme,custom_field,PCF_BIRTHMON,birth_month,,\n"
+        ).encode(),
+    )
+    assert "Confirm import" in good.content.decode()
+    confirm(client, good, "/admin/syncs/attributemapping/process_import/")
+    vip = AttributeMapping.objects.get(brand=live_brand, source_name="VIP")
+    assert (vip.value, vip.absent_value) == ("yes", "no")
+    assert AttributeMapping.objects.filter(source_name="PCF_BIRTHMON").exists()
+    assert MappingChange.objects.filter(kind="attribute", via="import").count() == 2
+
+
+def test_admin_edits_go_through_the_services_and_the_history(client, live_brand, admin_user):
+    client.force_login(admin_user)
+    mapping = StatusMapping.objects.get(brand=live_brand, bp_status_id=23)
+    response = client.post(
+        f"/admin/syncs/statusmapping/{mapping.pk}/change/",
+        {
+            "bp_status_name": "Dispatched",
+            "ometria_status": "complete",
+            "lifecycle_stage": "completed",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    entry = MappingChange.objects.get(via="admin")
+    assert entry.before["lifecycle_stage"] == "shipped" and entry.actor == admin_user
+    client.post(f"/admin/syncs/statusmapping/{mapping.pk}/delete/", {"post": "yes"})
+    assert not StatusMapping.objects.filter(pk=mapping.pk).exists()
+    assert MappingChange.objects.filter(via="admin", after__isnull=True).count() == 1
