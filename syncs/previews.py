@@ -69,7 +69,7 @@ def order_state(summary: dict | None) -> dict | None:
 
 def state_words(state: dict | None) -> str:
     if state is None:
-        return "not in Ometria yet"
+        return "Not in Ometria yet"
     words = f"{_status_label(state['status'])} · {_stage_label(state['stage'])}"
     return words if state["valid"] else f"{words} (not valid: no revenue)"
 
@@ -92,9 +92,9 @@ class Move:
     @property
     def after_words(self) -> str:
         return (
-            "waits, not sent (Ometria keeps its last state)"
+            "Waits, not sent (Ometria keeps its last state)"
             if self.after is None
-            else (state_words(self.after))
+            else state_words(self.after)
         )
 
     @property
