@@ -38,6 +38,10 @@ def _name_parts(full_name: str) -> tuple[str, str]:
     return first, last
 
 
+def _row_key(row_id: str) -> tuple[int, str]:
+    return (int(row_id), "") if str(row_id).isdigit() else (0, str(row_id))
+
+
 def order_status(order: dict) -> tuple[int, str]:
     status = order.get("orderStatus") or {}
     return int(status.get("orderStatusId", 0)), str(status.get("name", ""))
@@ -53,7 +57,11 @@ def order_payload(order: dict, mapping: StatusMapping, refunds: dict[str, dict])
     customer = (order.get("parties") or {}).get("customer") or {}
     first, last = _name_parts(customer.get("addressFullName", ""))
     lines = []
-    for row in (order.get("orderRows") or {}).values():
+    # A product can sit on several rows: its refund is shared out over them, row by row, so
+    # no line shows more refunded than it sold.
+    left = {pid: dict(r) for pid, r in refunds.items()}
+    rows = sorted((order.get("orderRows") or {}).items(), key=lambda kv: _row_key(kv[0]))
+    for _, row in rows:
         product_id = str(row.get("productId", ""))
         quantity = Decimal(str((row.get("quantity") or {}).get("magnitude", 0)))
         value = row.get("rowValue") or {}
@@ -67,9 +75,14 @@ def order_payload(order: dict, mapping: StatusMapping, refunds: dict[str, dict])
             "total": money(net + tax),
         }
         refund = refunds.get(product_id)
-        if refund:
-            line["quantity_refunded"] = int(refund["quantity"])
-            line["refunded"] = money(refund["amount"])
+        if refund and left[product_id]["quantity"] > 0:
+            taken = min(int(quantity), int(left[product_id]["quantity"])) or int(
+                left[product_id]["quantity"]
+            )
+            share = Decimal(str(refund["amount"])) * taken / max(int(refund["quantity"]), 1)
+            left[product_id]["quantity"] -= taken
+            line["quantity_refunded"] = taken
+            line["refunded"] = money(share)
         lines.append(line)
     lines.sort(key=lambda line: (line["product_id"], line["sku"]))
     status_id, status_name = order_status(order)

@@ -213,3 +213,56 @@ def test_flows_cover_every_registered_flow():
     from syncs.flows import REGISTRY
 
     assert set(FLOWS) == set(REGISTRY)
+
+
+def refunded_orders(sandbox) -> dict[str, float]:
+    return {
+        order_id: round(sum(line.get("refunded", 0) for line in order["lineitems"]), 2)
+        for order_id, order in ometria_orders(sandbox).items()
+        if any("refunded" in line for line in order["lineitems"])
+    }
+
+
+def test_completed_credits_refund_their_order_lines_and_open_ones_do_not(sandbox, synced_brand):
+    facts = sandbox.seed_facts()["demo"]["brightpearl"]
+    credits = {c["id"]: c for c in all_items(sandbox, "brightpearl", "sales_credits")}
+    expected: dict[str, float] = {}
+    for credit_id in facts["completed_credit_ids"]:
+        credit = credits[credit_id]
+        parent = str(credit["parentId"])
+        expected[parent] = round(expected.get(parent, 0) + float(credit["total"]["total"]), 2)
+    assert refunded_orders(sandbox) == expected
+    # The customer's lifetime value in Ometria (valid totals less refunds) drops to match.
+    sent = ometria_orders(sandbox)
+    credit = credits[facts["completed_credit_ids"][0]]
+    order = sent[str(credit["parentId"])]
+    lines = {line["product_id"]: line for line in order["lineitems"]}
+    for row in credit["rows"]:
+        assert lines[str(row["productId"])]["quantity_refunded"] >= int(float(row["quantity"]))
+    # An open credit refunds nothing: its order shows no refund unless a completed one has.
+    completed_parents = {credits[c]["parentId"] for c in facts["completed_credit_ids"]}
+    open_only = [
+        str(credits[c]["parentId"])
+        for c in facts["open_credit_ids"]
+        if credits[c]["parentId"] not in completed_parents
+    ]
+    assert open_only, "the seed has orders with only open credits"
+    for parent in open_only:
+        assert parent not in expected
+
+
+def test_a_completed_credit_reaches_ometria_through_the_webhook(sandbox, webhooks_live):
+    facts = sandbox.seed_facts()["demo"]["brightpearl"]
+    credit_id = facts["open_credit_ids"][0]
+    credit = sandbox.state("brightpearl", "sales_credits", id=credit_id)["items"][0]
+    parent = str(credit["parentId"])
+    before = refunded_orders(sandbox).get(parent, 0)
+    httpx.post(
+        f"{sandbox.url}/_sandbox/brightpearl/orders/{credit_id}/status",
+        json={"statusId": facts["credit_complete_status_id"]},
+    ).raise_for_status()
+    assert sandbox.wait_for_deliveries(10)
+    after = refunded_orders(sandbox)[parent]
+    assert after == round(before + float(credit["total"]["total"]), 2)
+    run = SyncRun.objects.filter(trigger="webhook", flow="refunds").get()
+    assert run.scope == [str(credit_id)] and run.written == 1
