@@ -140,6 +140,14 @@ def ticket_raise(
     return ticket
 
 
+def ticket_retry_failed(*, ticket_id: int, note: str) -> None:
+    """A retry's run failed as a whole (the vendor was down, the credentials refused): say so
+    on the ticket that asked for it, which stays open."""
+    ticket = Ticket.objects.filter(pk=ticket_id).first()
+    if ticket is not None:
+        _event(ticket, EventKind.RETRY_FAILED, note=note)
+
+
 def tickets_autoresolve(
     *,
     brand: Brand | int,

@@ -120,6 +120,15 @@ class FlowContext:
             )
         }
 
+    def retry_ticket(self) -> Ticket | None:
+        """The ticket this run retries, so a failure says "retry failed" on it."""
+        if "retry_ticket" not in self.cache:
+            ticket_id = self.run.ticket_id
+            self.cache["retry_ticket"] = (
+                Ticket.objects.filter(pk=ticket_id).first() if ticket_id else None
+            )
+        return self.cache["retry_ticket"]
+
     # --- log ---------------------------------------------------------------------
     def log(self, message: str) -> None:
         self._log.append(f"{timezone.now():%H:%M:%S} {message}")
@@ -284,7 +293,7 @@ def process_batch(ctx: FlowContext, records: list[Any], open_tickets: set[str]) 
                     snapshot={"sent": flow.state_of(push.payload)},
                     error_code=failure.code,
                     error_message=failure.message,
-                    retry_of=_retry_ticket(ctx),
+                    retry_of=ctx.retry_ticket(),
                 )
                 continue
             run.written += 1
@@ -336,12 +345,6 @@ def process_batch(ctx: FlowContext, records: list[Any], open_tickets: set[str]) 
             flow=flow.code,
             note=f"It synced cleanly in run {run.pk}.",
         )
-
-
-def _retry_ticket(ctx: FlowContext) -> Ticket | None:
-    if ctx.run.ticket_id:
-        return Ticket.objects.filter(pk=ctx.run.ticket_id).first()
-    return None
 
 
 def execute(run: SyncRun, progress: Progress | None = None) -> SyncRun:

@@ -23,7 +23,7 @@ from connectors.vendors import connector_for
 from console.audit import audit
 from console.models import Brand
 from exceptions.models import OPEN_STATUSES, Ticket
-from exceptions.services import ticket_raise, tickets_autoresolve
+from exceptions.services import ticket_raise, ticket_retry_failed, tickets_autoresolve
 from syncs import engine
 from syncs.flows import REGISTRY, get_flow
 from syncs.models import (
@@ -163,6 +163,8 @@ def _failed(run: SyncRun, exc: ConnectorError) -> SyncRun:
     now = timezone.now()
     run.finished_at = now
     run.error = exc.plain
+    if run.ticket_id:
+        ticket_retry_failed(ticket_id=run.ticket_id, note=f"The retry's run failed: {exc.plain}")
     connection = Connection.objects.filter(brand_id=run.brand_id, system=exc.vendor).first()
     record = f"connection:{connection.pk}" if connection else f"system:{exc.vendor}"
     label = get_flow(run.flow).label

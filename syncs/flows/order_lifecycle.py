@@ -246,6 +246,7 @@ def raise_status_tickets(ctx: FlowContext) -> None:
             },
             error_message=f"Brightpearl status “{name}” (id {status_id}) is not mapped "
             "to an Ometria stage.",
+            retry_of=ctx.retry_ticket(),
         )
     still_waiting = {f"status:{s}" for s, ids in waiting.items() if ids and s not in mapped}
     stale = [

@@ -244,3 +244,26 @@ def test_overview_shows_each_flow_with_its_last_run_and_a_link_to_its_tickets(
     assert "Finished with exceptions" in page
     assert f"?brand={brand_a.slug}&amp;flow=order_lifecycle&amp;status=open" in page
     assert "1 open" in page
+
+
+def test_a_retry_whose_run_fails_says_so_on_its_ticket(brand_a):
+    from exceptions.services import ticket_raise
+
+    ticket = ticket_raise(
+        brand=brand_a,
+        type_code="rejected_by_target",
+        title="Order 7 refused",
+        flow="order_lifecycle",
+        source_system="brightpearl",
+        source_id="7",
+    )
+    run = queued(brand_a, scope=["7"], ticket_id=ticket.pk)
+    error = AuthError(
+        "Brightpearl did not accept the app reference and token.", vendor="brightpearl", status=401
+    )
+    with mock.patch("syncs.engine.execute", side_effect=error):
+        services.flow_run(run_id=run.pk)
+    event = ticket.events.get(kind="retry_failed")
+    assert "did not accept the saved credentials" in event.note
+    ticket.refresh_from_db()
+    assert ticket.status == "open"
