@@ -150,6 +150,15 @@ class Preview:
         return sorted((c, v) for c, v in out.items() if v)
 
     @property
+    def revalidated(self) -> int:
+        """Orders Ometria treats as cancelled (fraud, say) that would become sales again."""
+        return sum(
+            m.orders
+            for m in self.moves
+            if m.before is not None and not m.before["valid"] and m.after and m.after["valid"]
+        )
+
+    @property
     def changes_anything(self) -> bool:
         return bool(self.predicted or self.will_wait)
 

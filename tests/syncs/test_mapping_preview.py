@@ -117,7 +117,18 @@ def test_status_preview_predicts_exactly_what_the_next_run_changes(sandbox, sync
     }
     assert predicted == {k: {**v, "revenue": dict(v["revenue"])} for k, v in moves.items()}
     assert preview.contacts == len({after[i]["customer"]["id"] for i in actual})
-    # Fraud orders became valid: Ometria counts their revenue now.
+    # Fraud orders became valid: the preview warns, and Ometria counts their revenue now.
+    assert (
+        preview.revalidated
+        == len(
+            [
+                i
+                for i, s in actual.items()
+                if i in before and not before[i]["is_valid"] and s["valid"]
+            ]
+        )
+        > 0
+    )
     fraud_value = sum(
         Decimal(str(after[i]["grand_total"]))
         for i, s in actual.items()
