@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F
 
 from connectors.models import BudgetLease, RateBudget
 
@@ -60,6 +59,10 @@ class Budget:
         self.waited_seconds = 0.0
         # For the log line only: what was left after our last take or correction.
         self.last_remaining: int | str = "-"
+        # What the vendor said after our last request, and how many of our requests have
+        # finished since: written with the next take, so a request costs one transaction.
+        self._hint: tuple[BudgetHint, float] | None = None
+        self._finished = 0
 
     def _row(self) -> RateBudget:
         row, _ = RateBudget.objects.select_for_update().get_or_create(
@@ -83,6 +86,7 @@ class Budget:
             with transaction.atomic():
                 row = self._row()
                 now = self.clock()
+                self._apply_pending(row)
                 if now >= row.resets_at:
                     row.remaining = row.limit
                     row.resets_at = now + row.window_seconds
@@ -93,13 +97,29 @@ class Budget:
                     row.requests += 1
                     row.in_flight += 1
                     row.save(
-                        update_fields=["remaining", "resets_at", "in_flight", "requests", "updated"]
+                        update_fields=[
+                            "limit",
+                            "remaining",
+                            "resets_at",
+                            "in_flight",
+                            "requests",
+                            "updated",
+                        ]
                     )
                     self.last_remaining = row.remaining
                     return waited
                 pause = max(row.resets_at - now, 0.01)
                 row.throttle_waits += 1
-                row.save(update_fields=["remaining", "resets_at", "throttle_waits", "updated"])
+                row.save(
+                    update_fields=[
+                        "limit",
+                        "remaining",
+                        "resets_at",
+                        "in_flight",
+                        "throttle_waits",
+                        "updated",
+                    ]
+                )
             self.waits += 1
             self.waited_seconds += pause
             waited += pause
@@ -126,44 +146,57 @@ class Budget:
         return pause
 
     def observe(self, hint: BudgetHint) -> None:
-        """Set our count from the vendor's, less what we have sent that it has not seen yet.
-
-        The vendor's count is the truth for the whole account (other apps spend it too);
-        only our own requests still in flight are missing from it.
-        """
-        if self.policy.smooth:
-            return
-        with transaction.atomic():
-            row = self._row()
-            now = self.clock()
-            row.in_flight = max(row.in_flight - 1, 0)
-            if hint.limit:
-                row.limit = hint.limit
-            if hint.reset_in is not None:
-                row.resets_at = now + hint.reset_in
-            row.remaining = max(hint.remaining - row.in_flight, 0)
-            row.save(update_fields=["limit", "remaining", "resets_at", "in_flight", "updated"])
-            self.last_remaining = row.remaining
+        """Note what the vendor says is left; it is written with the next take (or flush)."""
+        if not self.policy.smooth:
+            self._hint = (hint, self.clock())
+            self._finished += 1
+            if isinstance(hint.remaining, int):
+                self.last_remaining = hint.remaining
 
     def settle(self) -> None:
         """A request ended without the vendor saying what is left (an error, no headers)."""
-        if self.policy.smooth:
+        if not self.policy.smooth:
+            self._finished += 1
+
+    def _apply_pending(self, row: RateBudget) -> None:
+        """Our count becomes the vendor's, less our requests it has not seen yet.
+
+        The vendor's count is the truth for the whole account (other apps spend it too);
+        only our own requests still in flight are missing from it. Call inside the row's
+        transaction; the caller saves the row.
+        """
+        row.in_flight = max(row.in_flight - self._finished, 0)
+        self._finished = 0
+        if self._hint is not None:
+            hint, seen_at = self._hint
+            self._hint = None
+            if hint.limit:
+                row.limit = hint.limit
+            if hint.reset_in is not None:
+                row.resets_at = seen_at + hint.reset_in
+            row.remaining = max(hint.remaining - row.in_flight, 0)
+
+    def flush(self) -> None:
+        """Write what is pending (when the connector closes)."""
+        if self._hint is None and not self._finished:
             return
-        RateBudget.objects.filter(
-            brand_id=self.brand_id, system=self.system, in_flight__gt=0
-        ).update(in_flight=F("in_flight") - 1)
+        with transaction.atomic():
+            row = self._row()
+            self._apply_pending(row)
+            row.save(update_fields=["limit", "remaining", "resets_at", "in_flight", "updated"])
 
     def exhausted(self, retry_after: float | None) -> None:
         """The vendor throttled us: nothing is left until it says so."""
         with transaction.atomic():
             row = self._row()
             now = self.clock()
+            self._apply_pending(row)
             row.remaining = 0
             if retry_after is not None:
                 row.resets_at = max(row.resets_at, now + retry_after)
             elif row.resets_at <= now:
                 row.resets_at = now + min(row.window_seconds, 5.0)
-            row.save(update_fields=["remaining", "resets_at", "updated"])
+            row.save(update_fields=["limit", "remaining", "resets_at", "in_flight", "updated"])
 
     # --- concurrency (Mailchimp: more than 10 open connections gets 429) ---------
     def lease(self) -> int | None:

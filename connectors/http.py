@@ -141,6 +141,7 @@ class VendorHTTP:
         )
 
     def close(self) -> None:
+        self.budget.flush()
         self.client.close()
 
     # --- the one entry point ---------------------------------------------------

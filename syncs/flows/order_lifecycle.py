@@ -121,6 +121,7 @@ def order_summary(payload: dict) -> dict:
         "total": payload["grand_total"],
         "currency": payload["currency"],
         "contact": payload["customer"]["id"],
+        "email": payload["customer"]["email"],
         "refunded": round(sum(line.get("refunded", 0) for line in payload["lineitems"]), 2),
     }
 

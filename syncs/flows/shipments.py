@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING
 
 from connectors.http import BatchResult, chunks
 from syncs.flows.base import Flow, Push, Skip
+from syncs.flows.order_lifecycle import FLOW as ORDER_FLOW
 from syncs.flows.order_lifecycle import push_to_ometria
 from syncs.flows.reading import source_ids, unique, when
+from syncs.models import RecordState, RecordStatus
 
 if TYPE_CHECKING:
     from syncs.engine import FlowContext
@@ -55,8 +57,21 @@ class ShipmentsFlow(Flow):
             if retry:
                 batches = _then(batches, list(bp.goods_out_notes(note_ids=sorted(retry))))
         for notes in batches:
-            orders = {str(o["id"]): o for o in bp.orders(sorted({n["orderId"] for _, n in notes}))}
-            ctx.cache["orders"] = orders
+            # Only a shipped note not sent yet needs its customer; a note already sent is
+            # skipped by the engine, so a re-run fetches no orders at all.
+            shipped = [
+                str(n["orderId"]) for nid, n in notes if (n.get("status") or {}).get("shipped")
+            ]
+            sent = set(
+                RecordState.objects.filter(
+                    brand_id=ctx.brand_id,
+                    flow=FLOW,
+                    status=RecordStatus.SYNCED,
+                    source_id__in=[str(nid) for nid, _ in notes],
+                ).values_list("source_id", flat=True)
+            )
+            pending = {str(n["orderId"]) for nid, n in notes if str(nid) not in sent} & set(shipped)
+            ctx.cache["customers"] = customers_of_orders(ctx, pending)
             ctx.cache["notes_of_order"] = {}
             for note_id, note in notes:
                 ctx.cache["notes_of_order"].setdefault(str(note["orderId"]), []).append(
@@ -70,8 +85,7 @@ class ShipmentsFlow(Flow):
         status = note.get("status") or {}
         if not status.get("shipped"):
             return Skip(source_id, "Not shipped yet.")
-        order = ctx.cache["orders"].get(str(note["orderId"])) or {}
-        customer = (order.get("parties") or {}).get("customer") or {}
+        customer = ctx.cache["customers"].get(str(note["orderId"])) or {}
         siblings = ctx.cache["notes_of_order"].get(str(note["orderId"]), [])
         rows = note.get("orderRows") or {}
         items = [
@@ -87,7 +101,7 @@ class ShipmentsFlow(Flow):
             "@type": "custom_event",
             "id": f"gon-{note_id}",
             "event_type": "order_shipped",
-            "identity_account_id": str(customer.get("contactId", "")),
+            "identity_account_id": customer.get("contact", ""),
             "identity_email": customer.get("email", ""),
             "timestamp": status.get("shippedOn") or note.get("createdOn"),
             "properties": {
@@ -112,6 +126,25 @@ class ShipmentsFlow(Flow):
 
     def state_of(self, payload: dict) -> dict:
         return {"order_id": payload["properties"]["order_id"], "sent": payload["id"]}
+
+
+def customers_of_orders(ctx: FlowContext, order_ids: set[str]) -> dict[str, dict]:
+    """Each order's customer: from what the order flow last sent, else from Brightpearl."""
+    found = {
+        source_id: {"contact": pushed.get("contact", ""), "email": pushed.get("email", "")}
+        for source_id, pushed in RecordState.objects.filter(
+            brand_id=ctx.brand_id, flow=ORDER_FLOW, source_id__in=list(order_ids)
+        ).values_list("source_id", "last_pushed")
+        if pushed.get("contact")
+    }
+    missing = sorted(order_ids - set(found))
+    for order in ctx.connector("brightpearl").orders(missing) if missing else ():
+        customer = (order.get("parties") or {}).get("customer") or {}
+        found[str(order["id"])] = {
+            "contact": str(customer.get("contactId", "")),
+            "email": customer.get("email", ""),
+        }
+    return found
 
 
 def _then(first: Iterator[list], last: list) -> Iterator[list]:
