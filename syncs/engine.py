@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from connectors.errors import ConfigurationError
@@ -186,14 +186,39 @@ STATE_FIELDS = [
 ]
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
 def save_states(states: list[RecordState]) -> None:
-    if states:
-        RecordState.objects.bulk_create(
-            states,
-            update_conflicts=True,
-            unique_fields=["brand", "flow", "source_id"],
-            update_fields=[*STATE_FIELDS, "changed"],
-        )
+    """Insert or update a batch of record states in one statement.
+
+    This is bulk_create(update_conflicts=True) without the ORM's per-field preparation,
+    which cost more than the database itself on a 200-record batch. The SQL is the same on
+    SQLite and PostgreSQL (ON CONFLICT … DO UPDATE with EXCLUDED).
+    """
+    if not states:
+        return
+    ops = connection.ops
+    meta = RecordState._meta
+    keys = ["brand_id", "flow", "source_id"]
+    columns = [*keys, *STATE_FIELDS, "changed"]
+    quoted = [ops.quote_name(meta.get_field(c).column) for c in columns]
+    updates = ", ".join(f"{q} = EXCLUDED.{q}" for q in quoted[len(keys) :])
+    sql = (
+        f"INSERT INTO {ops.quote_name(meta.db_table)} ({', '.join(quoted)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))}) "
+        f"ON CONFLICT ({', '.join(quoted[: len(keys)])}) DO UPDATE SET {updates}"
+    )
+    adapt = {
+        "last_pushed": lambda v: ops.adapt_json_value(v, None),
+        "source_updated": ops.adapt_datetimefield_value,
+        "synced_at": ops.adapt_datetimefield_value,
+    }
+    now = ops.adapt_datetimefield_value(timezone.now())
+    rows = [(*(adapt.get(c, _same)(getattr(s, c)) for c in columns[:-1]), now) for s in states]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def process_batch(ctx: FlowContext, records: list[Any], open_tickets: set[str]) -> None:
