@@ -12,13 +12,16 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from connectors.errors import ConfigurationError
+from connectors.http import BatchResult
 from connectors.models import Connection
 from connectors.vendors import connector_for
 from connectors.vendors.base import Connector
@@ -221,13 +224,31 @@ def save_states(states: list[RecordState]) -> None:
         cursor.executemany(sql, rows)
 
 
+@dataclass
+class Prepared:
+    """A batch transformed and compared with what the target has: what to write, and the
+    states of the records that need no write."""
+
+    previous: dict[str, RecordState]
+    states: list[RecordState]
+    to_write: list[tuple[Push, str]]
+
+
 def process_batch(ctx: FlowContext, records: list[Any], open_tickets: set[str]) -> None:
+    """One batch, start to finish (the flows that may not overlap batches)."""
+    prepared = prepare_batch(ctx, records)
+    result = (
+        ctx.flow.write(ctx, [push for push, _ in prepared.to_write]) if prepared.to_write else None
+    )
+    finish_batch(ctx, prepared, result, open_tickets)
+
+
+def prepare_batch(ctx: FlowContext, records: list[Any]) -> Prepared:
     flow, run = ctx.flow, ctx.run
     outcomes = [flow.transform(ctx, record) for record in records]
     run.read += len(outcomes)
     previous = ctx.states(flow.code, [o.source_id for o in outcomes])
     states: list[RecordState] = []
-    extra_states: list[RecordState] = []
     to_write: list[tuple[Push, str]] = []
     for outcome in outcomes:
         before = previous.get(outcome.source_id)
@@ -287,11 +308,19 @@ def process_batch(ctx: FlowContext, records: list[Any], open_tickets: set[str]) 
                 run.unchanged += 1
                 continue
         to_write.append((outcome, digest))
+    return Prepared(previous, states, to_write)
 
+
+def finish_batch(
+    ctx: FlowContext, prepared: Prepared, result: BatchResult | None, open_tickets: set[str]
+) -> None:
+    """Record what the target acknowledged or refused, and close the tickets it settles."""
+    flow, run = ctx.flow, ctx.run
+    previous, states = prepared.previous, prepared.states
+    extra_states: list[RecordState] = []
     synced_ids: list[str] = []
-    if to_write:
-        result = flow.write(ctx, [push for push, _ in to_write])
-        for push, digest in to_write:
+    if result is not None:
+        for push, digest in prepared.to_write:
             before = previous.get(push.source_id)
             failure = result.failed.get(push.source_id)
             if failure is not None:
@@ -372,6 +401,41 @@ def process_batch(ctx: FlowContext, records: list[Any], open_tickets: set[str]) 
         )
 
 
+def _after_batch(ctx: FlowContext, progress: Progress | None) -> None:
+    _checkpoint(ctx.run, ctx)
+    if progress:
+        progress(ctx.run, ctx.total_hint)
+
+
+def _run_overlapped(ctx: FlowContext, open_tickets: set[str], progress: Progress | None) -> None:
+    """Write batch N to the target while batch N+1 is read from the source.
+
+    Each side spends most of its time waiting for a vendor, so the two waits overlap.
+    The writer thread only sends; every state, ticket and count is recorded here, in order.
+    """
+    ctx.connector(ctx.flow.target)  # made here, not by two threads at once
+    pending: tuple[Prepared, Future | None] | None = None
+
+    def finish(item: tuple[Prepared, Future | None]) -> None:
+        prepared, future = item
+        finish_batch(ctx, prepared, future.result() if future else None, open_tickets)
+        _after_batch(ctx, progress)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="flow-writer") as writer:
+        try:
+            for batch in ctx.flow.read(ctx):
+                prepared = prepare_batch(ctx, batch)
+                if pending is not None:
+                    finish(pending)
+                pushes = [push for push, _ in prepared.to_write]
+                pending = (prepared, writer.submit(ctx.flow.write, ctx, pushes) if pushes else None)
+            if pending is not None:
+                finish(pending)
+        finally:
+            # The writer thread's own database connection (its budget transactions).
+            writer.submit(connections.close_all).result()
+
+
 def execute(run: SyncRun, progress: Progress | None = None) -> SyncRun:
     """Do a claimed run's work. Raises ConnectorError for failures of the whole run."""
     flow = get_flow(run.flow)
@@ -393,11 +457,14 @@ def execute(run: SyncRun, progress: Progress | None = None) -> SyncRun:
         ).values_list("source_id", flat=True)
     )
     try:
-        for batch in flow.read(ctx):
-            process_batch(ctx, batch, open_tickets)
-            _checkpoint(run, ctx)
-            if progress:
-                progress(run, ctx.total_hint)
+        # Inside a transaction (a caller's atomic block, a test), a second connection could
+        # neither see this one's writes nor, on SQLite, get past its lock: one at a time.
+        if flow.overlap_batches and not connection.in_atomic_block:
+            _run_overlapped(ctx, open_tickets, progress)
+        else:
+            for batch in flow.read(ctx):
+                process_batch(ctx, batch, open_tickets)
+                _after_batch(ctx, progress)
         flow.finish(ctx)
     finally:
         run.api_calls, run.throttle_waits = ctx.api_calls()

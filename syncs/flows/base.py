@@ -79,6 +79,9 @@ class Flow:
     webhook_events: ClassVar[tuple[str, ...]] = ()
     # A one-off notification: once the target has it, it is never sent again.
     once: ClassVar[bool] = False
+    # Whether batch N may still be in flight to the target while batch N+1 is read and
+    # transformed. Not for a flow whose transform reads states the previous batch writes.
+    overlap_batches: ClassVar[bool] = False
     batch_size: ClassVar[int] = 200
 
     def read(self, ctx: FlowContext) -> Iterator[list[Any]]:

@@ -76,6 +76,7 @@ class CustomersFlow(Flow):
         "Brightpearl contacts as Ometria contacts, with mapped tags and fields as attributes."
     )
     target = "ometria"
+    overlap_batches = True
     noun = "contacts"
     default_schedule_minutes = 30
     webhook_events = ("contact",)

@@ -160,6 +160,7 @@ class OrderLifecycleFlow(Flow):
         "Brightpearl sales orders and their status, as Ometria orders and lifecycle stages."
     )
     target = "ometria"
+    overlap_batches = True
     noun = "orders"
     default_schedule_minutes = 15
     webhook_events = ("order.modified.order-status", "order.created")

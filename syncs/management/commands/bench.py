@@ -49,13 +49,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--orders", type=int, default=10_000)
         parser.add_argument(
+            "--latency-ms",
+            type=int,
+            default=0,
+            help="Added by the sandbox to every call, as a remote vendor would.",
+        )
+        parser.add_argument(
             "--vendor-limits",
             choices=["off", "on"],
             default="off",
             help="off: measure the console; on: the vendors' real rate limits apply.",
         )
 
-    def handle(self, *args, orders: int, vendor_limits: str, **options):
+    def handle(self, *args, orders: int, vendor_limits: str, latency_ms: int, **options):
         workdir = Path(tempfile.mkdtemp(prefix="console-bench-"))
         port = free_port()
         command = [
@@ -93,7 +99,13 @@ class Command(BaseCommand):
                         }
                     },
                 ).raise_for_status()
+            for vendor in ("brightpearl", "ometria") if latency_ms else ():
+                httpx.post(
+                    f"http://127.0.0.1:{port}/_sandbox/faults",
+                    json={"vendor": vendor, "latency_ms": latency_ms},
+                ).raise_for_status()
             result = self._run(discovery, orders, vendor_limits == "off")
+            result["latency_ms"] = latency_ms
         finally:
             sandbox.terminate()
             sandbox.wait(timeout=30)
