@@ -5,6 +5,7 @@ from django.urls import path, reverse
 from connectors.forms import connection_form_class
 from connectors.models import Connection, RateBudget
 from connectors.services import connection_test
+from console.audit import audit
 
 
 @admin.register(Connection)
@@ -21,6 +22,33 @@ class ConnectionAdmin(admin.ModelAdmin):
         # every vendor's, and only the chosen vendor's are checked and kept.
         kwargs["form"] = connection_form_class((obj.system,) if obj else None)
         return super().get_form(request, obj, change=change, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # Who pointed a connection where, and when its secrets were replaced: the trail an
+        # agency needs after a leak. Field names and addresses only, never a secret's value.
+        audit(
+            "connection.changed" if change else "connection.created",
+            brand=obj.brand_id,
+            actor=request.user,
+            target=obj,
+            summary=f"In the admin: {form.change_summary()}.",
+            credentials_replaced=form.replaced_credentials(),
+        )
+
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, Connection.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        for conn in queryset.select_related("brand"):
+            audit(
+                "connection.removed",
+                brand=conn.brand_id,
+                actor=request.user,
+                target=conn,
+                summary=f"Deleted in the admin ({conn.base_url}).",
+            )
+        queryset.delete()
 
     @admin.action(description="Test the selected connections")
     def test_connections(self, request, queryset):

@@ -1,15 +1,47 @@
-"""Connection forms. Credentials are write-only: a saved secret is never rendered back."""
+"""Connection forms. Credentials are write-only: a saved secret is never rendered back.
+
+Saved credentials belong to the address they were saved for. When an existing connection's
+base URL moves to another scheme, host or port, the saved secrets are not carried over:
+otherwise anyone allowed to edit a connection could point it at a server of their own,
+press Test, and receive the brand's token. Every required credential must be typed again.
+"""
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from django import forms
 
 from connectors.models import Connection
 from connectors.vendors import REGISTRY
 
+ADDRESS_MOVED = (
+    "The address changed: enter the credentials again; saved ones are never sent to a new address."
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
 
 def _cred_field_name(system: str, name: str) -> str:
     return f"credential__{system}__{name}"
+
+
+def url_origin(url: str) -> tuple[str, str, int | None] | None:
+    """(scheme, host, port) of an address, the part that decides who receives a request.
+    None when it cannot be read (then it never counts as the same address)."""
+    try:
+        parts = urlsplit(str(url or "").strip())
+        scheme = parts.scheme.lower()
+        port = parts.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:
+        return None
+    if not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower().rstrip("."), port
+
+
+def same_origin(before: str, after: str) -> bool:
+    origin = url_origin(before)
+    return origin is not None and origin == url_origin(after)
 
 
 class ConnectionFormBase(forms.ModelForm):
@@ -21,14 +53,32 @@ class ConnectionFormBase(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Where the saved credentials were meant to go, read before the form touches the
+        # instance (a ModelForm writes the new values onto it while validating).
+        self.saved_system = self.instance.system if self.instance.pk else ""
+        self.saved_base_url = self.instance.base_url if self.instance.pk else ""
+        self.address_moved = False
         if self.instance.pk and self.instance.has_credentials:
             for f in REGISTRY[self.instance.system].credential_fields:
                 name = _cred_field_name(self.instance.system, f.name)
                 if name in self.fields:
                     self.fields[name].help_text = (
                         "A value is saved and hidden. Leave blank to keep it; type a new one "
-                        "to replace it."
+                        "to replace it. If the base URL changes, type it again."
                     )
+
+    def _saved_credentials(self, system: str) -> dict:
+        """The saved secrets this form may keep: only for the same system at the same
+        address. Sets `address_moved` when the address is what stops them."""
+        if not (self.instance.pk and self.instance.has_credentials):
+            return {}
+        if self.saved_system != system:
+            return {}
+        new_url = self.cleaned_data.get("base_url")
+        if new_url and not same_origin(self.saved_base_url, new_url):
+            self.address_moved = True
+            return {}
+        return dict(self.instance.credentials)
 
     def clean(self):
         cleaned = super().clean()
@@ -36,16 +86,25 @@ class ConnectionFormBase(forms.ModelForm):
         if not system:
             return cleaned
         vendor = REGISTRY[system]
-        same_system = self.instance.pk and self.instance.system == system
-        saved = self.instance.credentials if same_system and self.instance.has_credentials else {}
+        saved = self._saved_credentials(system)
+        retype: list[str] = []
         for f in vendor.credential_fields:
             name = _cred_field_name(system, f.name)
             if name not in self.fields:
                 continue
             if f.required and not cleaned.get(name) and not saved.get(f.name):
-                self.add_error(
-                    name, f"Enter the {vendor.label} {f.label.lower()}: none is saved yet."
-                )
+                if self.address_moved:
+                    retype.append(name)
+                    self.add_error(
+                        name,
+                        f"Enter the {vendor.label} {f.label.lower()} again for the new address.",
+                    )
+                else:
+                    self.add_error(
+                        name, f"Enter the {vendor.label} {f.label.lower()}: none is saved yet."
+                    )
+        if retype:
+            self.add_error("base_url", ADDRESS_MOVED)
         settings_value = cleaned.get("settings") or {}
         if not isinstance(settings_value, dict):
             self.add_error(
@@ -66,11 +125,39 @@ class ConnectionFormBase(forms.ModelForm):
                 )
         return cleaned
 
+    def replaced_credentials(self) -> list[str]:
+        """The labels of the credentials typed into this form (never their values)."""
+        system = self.cleaned_data.get("system") or self.instance.system
+        return [
+            f.label
+            for f in REGISTRY[system].credential_fields
+            if self.cleaned_data.get(_cred_field_name(system, f.name))
+        ]
+
+    def change_summary(self) -> str:
+        """What this save changes, in words for the audit trail: the fields by name, the
+        address from → to, and "credentials replaced" with which ones, never a value."""
+        parts = []
+        changed = [n for n in self.changed_data if not n.startswith("credential__")]
+        if "base_url" in changed and self.saved_base_url:
+            parts.append(f"base URL {self.saved_base_url} → {self.cleaned_data['base_url']}")
+            changed.remove("base_url")
+        parts += [
+            str(self.fields[n].label or n).lower() if n in self.fields else n for n in changed
+        ]
+        replaced = self.replaced_credentials()
+        if replaced:
+            parts.append(f"credentials replaced ({', '.join(replaced)})")
+        elif self.address_moved:
+            parts.append("saved credentials dropped")
+        return "; ".join(parts) or "nothing changed"
+
     def save(self, commit: bool = True) -> Connection:
         conn: Connection = super().save(commit=False)
         system = conn.system
         previous = self.initial.get("system")
-        creds = dict(conn.credentials) if conn.has_credentials and previous == system else {}
+        keep = conn.has_credentials and previous == system and not self.address_moved
+        creds = dict(conn.credentials) if keep else {}
         for f in REGISTRY[system].credential_fields:
             value = self.cleaned_data.get(_cred_field_name(system, f.name))
             if value:

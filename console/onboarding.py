@@ -265,15 +265,15 @@ def onboarding_connection_save(*, onboarding: Onboarding, form, actor=None) -> s
     connection.status = Health.UNTESTED
     connection.last_error = ""
     connection.save()
-    fields_ = [f.name for f in VENDORS[system].credential_fields]
     audit(
         "connection.saved",
         brand=onboarding.brand,
         actor=actor,
         target=connection,
-        # Which credentials are set, never their values.
-        summary=f"{connection.get_system_display()} at {connection.base_url}; "
-        f"credentials set: {', '.join(fields_)}.",
+        # What changed and which credentials were typed, never their values.
+        summary=f"{connection.get_system_display()} at {connection.base_url} (onboarding): "
+        f"{form.change_summary()}.",
+        credentials_replaced=form.replaced_credentials(),
     )
     _systems(onboarding, system, "connected")
     if onboarding.step > 3:

@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from connectors.crypto import CredentialKeyError
 from connectors.models import Connection
+from console.models import AuditEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -131,11 +132,12 @@ def test_admin_form_is_write_only(client, admin_user, brand_a):
     assert CANARY not in page and "acme_console" not in page
     assert "A value is saved and hidden" in page
 
-    # Saving with the secret fields blank keeps the saved secrets.
+    # Saving with the secret fields blank keeps the saved secrets (same address: a path or
+    # a trailing slash is not another host).
     data = {
         "brand": brand_a.pk,
         "system": "brightpearl",
-        "base_url": "https://use1.brightpearlconnect.com",
+        "base_url": "https://EUW1.brightpearlconnect.com:443/",
         "settings": '{"account": "acme"}',
         "credential__brightpearl__app_ref": "",
         "credential__brightpearl__account_token": "",
@@ -143,7 +145,7 @@ def test_admin_form_is_write_only(client, admin_user, brand_a):
     response = client.post(url, data)
     assert response.status_code == 302, response.content.decode()[:2000]
     conn.refresh_from_db()
-    assert conn.base_url == "https://use1.brightpearlconnect.com"
+    assert conn.base_url == "https://EUW1.brightpearlconnect.com:443/"
     assert conn.credentials["account_token"] == CANARY
 
     # Typing a new value replaces only that one.
@@ -151,6 +153,110 @@ def test_admin_form_is_write_only(client, admin_user, brand_a):
     assert client.post(url, data).status_code == 302
     conn.refresh_from_db()
     assert conn.credentials == {"app_ref": "acme_console", "account_token": "new-token"}
+
+
+def _admin_edit(brand, base_url: str, **creds: str) -> dict:
+    return {
+        "brand": brand.pk,
+        "system": "brightpearl",
+        "base_url": base_url,
+        "settings": '{"account": "acme"}',
+        "credential__brightpearl__app_ref": creds.get("app_ref", ""),
+        "credential__brightpearl__account_token": creds.get("account_token", ""),
+    }
+
+
+@pytest.mark.parametrize(
+    "new_address",
+    [
+        "https://attacker.example",  # another host
+        "http://euw1.brightpearlconnect.com",  # the same host, in clear text
+        "https://euw1.brightpearlconnect.com:8443",  # the same host, another port
+    ],
+)
+def test_saved_credentials_never_follow_a_new_address(client, admin_user, brand_a, new_address):
+    conn = make_connection(brand_a)
+    client.force_login(admin_user)
+    url = reverse("admin:connectors_connection_change", args=[conn.pk])
+
+    # Secrets left blank: refused, and the message is on the base URL.
+    response = client.post(url, _admin_edit(brand_a, new_address))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert (
+        "The address changed: enter the credentials again; saved ones are never sent to a "
+        "new address." in page
+    )
+    assert "Enter the Brightpearl account token again for the new address." in page
+    assert CANARY not in page
+    conn.refresh_from_db()
+    assert conn.base_url == "https://euw1.brightpearlconnect.com"
+    assert conn.credentials["account_token"] == CANARY
+
+    # One secret typed again is not enough: every required one is.
+    response = client.post(url, _admin_edit(brand_a, new_address, account_token="mine"))
+    assert response.status_code == 200
+    assert "Enter the Brightpearl app reference again" in response.content.decode()
+    conn.refresh_from_db()
+    assert conn.base_url == "https://euw1.brightpearlconnect.com"
+
+    # All typed again: saved, with only what was typed.
+    response = client.post(url, _admin_edit(brand_a, new_address, app_ref="a", account_token="t"))
+    assert response.status_code == 302
+    conn.refresh_from_db()
+    assert conn.base_url == new_address
+    assert conn.credentials == {"app_ref": "a", "account_token": "t"}
+
+
+def test_a_new_address_drops_saved_optional_credentials(brand_a):
+    """A secret that is not required is not carried to the new address either."""
+    from connectors.forms import connection_form_class
+
+    conn = make_connection(brand_a, app_ref="r", account_token="t", spare=CANARY)
+    form = connection_form_class(("brightpearl",))(
+        _admin_edit(brand_a, "https://other.example", app_ref="r2", account_token="t2"),
+        instance=conn,
+    )
+    assert form.is_valid(), form.errors
+    assert form.save().credentials == {"app_ref": "r2", "account_token": "t2"}
+
+
+def test_admin_edits_leave_an_audit_event_without_secrets(client, admin_user, brand_a):
+    conn = make_connection(brand_a)
+    client.force_login(admin_user)
+    url = reverse("admin:connectors_connection_change", args=[conn.pk])
+    data = _admin_edit(
+        brand_a, "https://use1.brightpearlconnect.com", app_ref="acme2", account_token="t-new"
+    )
+    assert client.post(url, data).status_code == 302
+    event = AuditEvent.objects.get(action="connection.changed")
+    assert event.actor == admin_user and event.brand == brand_a
+    assert "base URL https://euw1.brightpearlconnect.com → https://use1" in event.summary
+    assert "credentials replaced (App reference, Account token)" in event.summary
+    text = f"{event.summary} {event.detail}"
+    assert "t-new" not in text and "acme2" not in text and CANARY not in text
+
+    # A change of settings alone names the field, and no credentials.
+    data = _admin_edit(brand_a, "https://use1.brightpearlconnect.com")
+    data["settings"] = '{"account": "acme", "rate_limit": 100}'
+    assert client.post(url, data).status_code == 302
+    event = AuditEvent.objects.filter(action="connection.changed").order_by("-pk").first()
+    assert event.summary == "In the admin: settings."
+
+    client.post(reverse("admin:connectors_connection_delete", args=[conn.pk]), {"post": "yes"})
+    assert not Connection.objects.filter(pk=conn.pk).exists()
+    assert AuditEvent.objects.filter(action="connection.removed", brand=brand_a).count() == 1
+
+
+def test_rotation_leaves_an_audit_event_with_the_count(brand_a, brand_b):
+    make_connection(brand_a)
+    make_connection(brand_b, app_ref="bravo", account_token="bravo-token")
+    new = Fernet.generate_key().decode()
+    with override_settings(CREDENTIAL_KEYS=[new, settings.CREDENTIAL_KEYS[0]]):
+        call_command("rotate_credentials", stdout=io.StringIO())
+    event = AuditEvent.objects.get(action="credentials.rotated")
+    assert event.detail == {"rows": 2}
+    assert "2 connection(s)" in event.summary
 
 
 def test_admin_add_names_the_missing_secret_and_setting(client, admin_user, brand_a):

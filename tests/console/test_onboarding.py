@@ -308,3 +308,39 @@ def test_going_back_to_rename_the_brand_renames_it(client, staff):
     )
     assert Brand.objects.filter(slug__startswith="second").count() == 1
     assert AuditEvent.objects.filter(action="onboarding.brand_changed").count() == 1
+
+
+def test_a_new_address_at_step_2_needs_the_credentials_again(client, staff, sandbox, second):
+    """Saved secrets are never sent to a new address: going back to step 2 and pointing
+    Brightpearl somewhere else with the boxes left empty is refused, and nothing moves."""
+    client.force_login(staff)
+    onboarding = start(client)
+    client.post(u("connections", onboarding), credentials_form(second))
+    saved = Connection.objects.get(brand=onboarding.brand, system="brightpearl")
+    token = second["brightpearl"]["headers"]["brightpearl-account-token"]
+    blank = {
+        "brightpearl-credential__brightpearl__account_token": "",
+        "brightpearl-credential__brightpearl__app_ref": "",
+        "ometria-credential__ometria__api_key": "",
+    }
+    moved = credentials_form(
+        second, **{"brightpearl-base_url": "https://collector.example", **blank}
+    )
+    response = client.post(u("connections", onboarding), moved)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert (
+        "Base URL: The address changed: enter the credentials again; saved ones are never "
+        "sent to a new address." in page
+    )
+    assert token not in page
+    fresh = Connection.objects.get(pk=saved.pk)
+    assert fresh.base_url == saved.base_url
+    assert fresh.credentials == saved.credentials
+
+    # Typed again, the new address is taken (and must be tested again).
+    typed = credentials_form(second, **{"brightpearl-base_url": "https://collector.example"})
+    assert client.post(u("connections", onboarding), typed)["Location"] == u("test", onboarding)
+    fresh.refresh_from_db()
+    assert fresh.base_url == "https://collector.example"
+    assert fresh.status == Health.UNTESTED

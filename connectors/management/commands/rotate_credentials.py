@@ -3,6 +3,7 @@ from django.db import transaction
 
 from connectors import crypto
 from connectors.models import Connection
+from console.audit import audit
 
 
 class Command(BaseCommand):
@@ -19,6 +20,14 @@ class Command(BaseCommand):
                 conn.credentials_token = crypto.rotate(conn.credentials_token)
                 conn.save(update_fields=["credentials_token"])
                 rotated += 1
+            # In the same transaction: the trace exists exactly when the rows moved.
+            audit(
+                "credentials.rotated",
+                target="every connection",
+                summary=f"Re-encrypted the credentials of {rotated} connection(s) under the "
+                "newest key in CREDENTIAL_KEYS (manage.py rotate_credentials).",
+                rows=rotated,
+            )
         self.stdout.write(
             self.style.SUCCESS(f"Re-encrypted the credentials of {rotated} connection(s).")
         )
