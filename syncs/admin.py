@@ -2,7 +2,8 @@ from django import forms
 from django.contrib import admin, messages
 from import_export.admin import ImportExportModelAdmin
 
-from syncs.flows import flow_label
+from console.audit import audit
+from syncs.flows import flow_choices, flow_label
 from syncs.mappings import (
     AttributeChange,
     MappingError,
@@ -29,6 +30,43 @@ from syncs.resources import IMPORT_FORMATS, AttributeMappingResource, StatusMapp
 from syncs.services import flow_configure, flow_enqueue
 
 
+def flow_config_lookback_set(*, config: FlowConfig, lookback_minutes: int, actor=None) -> bool:
+    """Change how far before its cursor a flow re-reads, with an audit line old → new.
+
+    Here, not in flow_configure, which knows only the switch and the schedule. A shorter
+    look-back can miss records Brightpearl stamps late, so every change leaves a trace.
+    Returns whether anything changed."""
+    before = config.lookback_minutes
+    if before == lookback_minutes:
+        return False
+    config.lookback_minutes = lookback_minutes
+    config.save(update_fields=["lookback_minutes", "updated"])
+    audit(
+        "flow.lookback_changed",
+        brand=config.brand_id,
+        actor=actor,
+        target=config,
+        summary=f"Look-back {before} → {lookback_minutes} min",
+        before=before,
+        after=lookback_minutes,
+    )
+    return True
+
+
+class FlowConfigForm(forms.ModelForm):
+    # A flow is one of the registry's, by its label: a typo would be a config no run reads.
+    flow = forms.ChoiceField(choices=(), help_text="Which flow this brand runs.")
+
+    class Meta:
+        model = FlowConfig
+        fields = ["brand", "flow", "enabled", "schedule_minutes", "lookback_minutes"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "flow" in self.fields:
+            self.fields["flow"].choices = flow_choices()
+
+
 @admin.register(FlowConfig)
 class FlowConfigAdmin(admin.ModelAdmin):
     list_display = [
@@ -40,6 +78,7 @@ class FlowConfigAdmin(admin.ModelAdmin):
         "lookback_minutes",
     ]
     list_filter = [("brand", admin.RelatedOnlyFieldListFilter), "flow", "enabled"]
+    form = FlowConfigForm
     fields = ["brand", "flow", "enabled", "schedule_minutes", "lookback_minutes", "cursor"]
     actions = ["run_now", "run_full"]
 
@@ -47,16 +86,26 @@ class FlowConfigAdmin(admin.ModelAdmin):
     def flow_name(self, obj):
         return flow_label(obj.flow)
 
+    def get_readonly_fields(self, request, obj=None):
+        # The cursor is the engine's bookmark: moving it by hand silently skips (or re-reads)
+        # records. A saved config is one brand's one flow; another is added, not renamed.
+        return ["brand", "flow", "cursor"] if obj else ["cursor"]
+
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        # The schedule and the audit trail follow the switch, whoever flips it.
-        flow_configure(
+        # Not super().save_model: the switch and the schedule go through flow_configure, which
+        # compares the row as it was with what is asked, so it can audit and reschedule.
+        # Saving the model first would leave it nothing to compare.
+        config = flow_configure(
             brand=obj.brand,
             flow=obj.flow,
             enabled=obj.enabled,
             schedule_minutes=obj.schedule_minutes,
             actor=request.user,
         )
+        flow_config_lookback_set(
+            config=config, lookback_minutes=obj.lookback_minutes, actor=request.user
+        )
+        obj.pk = config.pk
 
     def _enqueue(self, request, queryset, full: bool):
         for config in queryset:
