@@ -63,6 +63,8 @@ class Budget:
         # finished since: written with the next take, so a request costs one transaction.
         self._hint: tuple[BudgetHint, float] | None = None
         self._finished = 0
+        # Called before every wait, so a caller can show it is still alive (a run's heartbeat).
+        self.on_wait: Callable[[], None] | None = None
 
     def _row(self) -> RateBudget:
         row, _ = RateBudget.objects.select_for_update().get_or_create(
@@ -123,6 +125,8 @@ class Budget:
             self.waits += 1
             self.waited_seconds += pause
             waited += pause
+            if self.on_wait:
+                self.on_wait()
             self.sleep(pause)
 
     def _acquire_slot(self) -> float:
@@ -141,6 +145,8 @@ class Budget:
         if pause > 0:
             self.waits += 1
             self.waited_seconds += pause
+            if self.on_wait:
+                self.on_wait()
             self.sleep(pause)
         self.last_remaining = "paced"
         return pause

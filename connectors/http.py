@@ -220,6 +220,8 @@ class VendorHTTP:
 
     def _count_retry(self, state: RetryCallState) -> None:
         self.stats.retries += 1
+        if self.budget.on_wait:
+            self.budget.on_wait()
 
     def _send_once(
         self,

@@ -17,18 +17,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import connection, connections, transaction
+from django.db import connection, connections
 from django.utils import timezone
 
 from connectors.errors import ConfigurationError
-from connectors.http import BatchResult
+from connectors.http import BatchResult, RecordError
 from connectors.models import Connection
 from connectors.vendors import connector_for
 from connectors.vendors.base import Connector
 from exceptions.models import OPEN_STATUSES, Ticket
 from exceptions.services import ticket_raise, tickets_autoresolve
 from syncs.flows import get_flow
-from syncs.flows.base import Flow, Push, Skip, Wait
+from syncs.flows.base import Flow, Push, Skip, TicketSpec, Wait, public
 from syncs.models import FlowConfig, RecordState, RecordStatus, StatusMapping, SyncRun
 
 logger = logging.getLogger("syncs.engine")
@@ -39,10 +39,14 @@ LOG_LINES = 200
 Progress = Callable[[SyncRun, int | None], None]
 
 
+class RunTakenOver(Exception):
+    """Another worker took this run over (this one looked dead): stop without writing more."""
+
+
 def content_hash(payload: Any) -> str:
     """The hash of what the target receives (a flow's own `_keys` are not sent, so not hashed)."""
     if isinstance(payload, dict):
-        payload = {k: v for k, v in payload.items() if not k.startswith("_")}
+        payload = public(payload)
     return hashlib.sha256(
         json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
     ).hexdigest()
@@ -66,15 +70,14 @@ class FlowContext:
             start = config.cursor or EPOCH
             self.since = start - timedelta(minutes=config.lookback_minutes)
             self.until = self.now
-        # Records that waited or failed last time are read again every run: a mapping
-        # added since, or a retry, lets them through without waiting for a new change.
+        # Records waiting on a mapping are read again every run: a mapping added since lets
+        # them through without a new change in the source. (A refused record is not: it
+        # goes again when it changes, or when its ticket is retried.)
         self.retry_ids: list[str] = []
         if not self.scope:
             self.retry_ids = list(
                 RecordState.objects.filter(
-                    brand_id=self.brand_id,
-                    flow=flow.code,
-                    status__in=[RecordStatus.WAITING, RecordStatus.FAILED],
+                    brand_id=self.brand_id, flow=flow.code, status=RecordStatus.WAITING
                 ).values_list("source_id", flat=True)
             )
         # Status and purchase events go before bulk backfills (the budget's reserve).
@@ -94,8 +97,22 @@ class FlowContext:
                 raise ConfigurationError(
                     f"{self.brand} has no {system.title()} connection.", vendor=system
                 )
-            self._connectors[system] = connector_for(connection, priority=self.priority)
+            connector = connector_for(connection, priority=self.priority)
+            connector.budget.on_wait = self.beat
+            self._connectors[system] = connector
         return self._connectors[system]
+
+    def beat(self) -> None:
+        """Still alive, while a vendor makes us wait: a run with a fresh heartbeat is never
+        handed to a second worker. Raises RunTakenOver if one has taken it already."""
+        now = timezone.now()
+        if self.cache.get("beat") and (now - self.cache["beat"]).total_seconds() < 15:
+            return
+        self.cache["beat"] = now
+        if not SyncRun.objects.filter(pk=self.run.pk, attempts=self.run.attempts).update(
+            heartbeat=now
+        ):
+            raise RunTakenOver(self.run.pk)
 
     def api_calls(self) -> tuple[int, int]:
         stats = [c.stats for c in self._connectors.values()]
@@ -243,9 +260,34 @@ def process_batch(ctx: FlowContext, records: list[Any], open_tickets: set[str]) 
     finish_batch(ctx, prepared, result, open_tickets)
 
 
+def _transform(ctx: FlowContext, record: Any) -> Push | Wait | Skip:
+    """One record; a record that breaks the transform fails alone, with a ticket."""
+    try:
+        return ctx.flow.transform(ctx, record)
+    except Exception as exc:
+        source_id = ctx.flow.source_id_of(record)
+        logger.exception(
+            "run %s: %s %s could not be transformed", ctx.run.pk, ctx.flow.code, source_id
+        )
+        message = f"{type(exc).__name__}: {exc}"[:300]
+        return Wait(
+            source_id=source_id,
+            reason=f"Could not be read: {message}",
+            ticket=TicketSpec(
+                type_code="record_unreadable",
+                title=f"{ctx.flow.noun[:-1].title()} {source_id} could not be read",
+                source_id=source_id,
+                source_system=ctx.flow.source,
+                error_code=type(exc).__name__,
+                error_message=message,
+            ),
+            failed=True,
+        )
+
+
 def prepare_batch(ctx: FlowContext, records: list[Any]) -> Prepared:
     flow, run = ctx.flow, ctx.run
-    outcomes = [flow.transform(ctx, record) for record in records]
+    outcomes = [_transform(ctx, record) for record in records]
     run.read += len(outcomes)
     previous = ctx.states(flow.code, [o.source_id for o in outcomes])
     states: list[RecordState] = []
@@ -256,12 +298,15 @@ def prepare_batch(ctx: FlowContext, records: list[Any]) -> Prepared:
             run.unchanged += 1
             continue
         if isinstance(outcome, Wait):
-            run.waiting += 1
+            if outcome.failed:
+                run.failed += 1
+            else:
+                run.waiting += 1
             states.append(
                 _state(
                     ctx,
                     outcome.source_id,
-                    RecordStatus.WAITING,
+                    RecordStatus.FAILED if outcome.failed else RecordStatus.WAITING,
                     previous=before,
                     match_key=outcome.match_key,
                     detail=outcome.reason,
@@ -281,6 +326,7 @@ def prepare_batch(ctx: FlowContext, records: list[Any]) -> Prepared:
                     snapshot=spec.snapshot,
                     error_code=spec.error_code,
                     error_message=spec.error_message,
+                    retry_of=ctx.retry_ticket(),
                 )
             continue
         digest = content_hash(outcome.payload)
@@ -320,9 +366,15 @@ def finish_batch(
     extra_states: list[RecordState] = []
     synced_ids: list[str] = []
     if result is not None:
+        ok = set(result.ok)
         for push, digest in prepared.to_write:
             before = previous.get(push.source_id)
             failure = result.failed.get(push.source_id)
+            if failure is None and push.source_id not in ok:
+                # Neither taken nor refused: never assume it arrived.
+                failure = RecordError(
+                    "no_outcome", f"{flow.target.title()} did not say whether it took this record."
+                )
             if failure is not None:
                 run.failed += 1
                 states.append(
@@ -426,11 +478,22 @@ def _run_overlapped(ctx: FlowContext, open_tickets: set[str], progress: Progress
             for batch in ctx.flow.read(ctx):
                 prepared = prepare_batch(ctx, batch)
                 if pending is not None:
-                    finish(pending)
+                    item, pending = pending, None
+                    finish(item)
                 pushes = [push for push, _ in prepared.to_write]
                 pending = (prepared, writer.submit(ctx.flow.write, ctx, pushes) if pushes else None)
             if pending is not None:
-                finish(pending)
+                item, pending = pending, None
+                finish(item)
+        except BaseException:
+            # The read failed while a write was in flight: record what the target took
+            # before failing the run, or a one-off notification would go out twice.
+            if pending is not None:
+                try:
+                    finish(pending)
+                except Exception:
+                    logger.exception("run %s: the write in flight failed too", ctx.run.pk)
+            raise
         finally:
             # The writer thread's own database connection (its budget transactions).
             writer.submit(connections.close_all).result()
@@ -465,6 +528,7 @@ def execute(run: SyncRun, progress: Progress | None = None) -> SyncRun:
             for batch in flow.read(ctx):
                 process_batch(ctx, batch, open_tickets)
                 _after_batch(ctx, progress)
+        _missing(ctx)
         flow.finish(ctx)
     finally:
         run.api_calls, run.throttle_waits = ctx.api_calls()
@@ -479,7 +543,21 @@ def execute(run: SyncRun, progress: Progress | None = None) -> SyncRun:
     )
     run.log = ctx.log_text
     run.finished_at = timezone.now()
-    run.save()
+    _fenced_save(
+        run,
+        [
+            "state",
+            "log",
+            "finished_at",
+            "read",
+            "written",
+            "unchanged",
+            "waiting",
+            "failed",
+            "api_calls",
+            "throttle_waits",
+        ],
+    )
     # The flow works again: close the flow-level tickets a failed run raised.
     tickets_autoresolve(
         brand=run.brand_id,
@@ -500,19 +578,54 @@ def execute(run: SyncRun, progress: Progress | None = None) -> SyncRun:
     return run
 
 
+def _fenced_save(run: SyncRun, fields: list[str]) -> None:
+    """Save only while this worker still owns the run (its attempt number is the fence)."""
+    values = {f: getattr(run, f) for f in fields}
+    if not SyncRun.objects.filter(pk=run.pk, attempts=run.attempts).update(**values):
+        raise RunTakenOver(run.pk)
+
+
 def _checkpoint(run: SyncRun, ctx: FlowContext) -> None:
     run.api_calls, run.throttle_waits = ctx.api_calls()
     run.heartbeat = timezone.now()
+    ctx.cache["beat"] = run.heartbeat
     run.log = ctx.log_text
-    with transaction.atomic():
-        SyncRun.objects.filter(pk=run.pk).update(
-            heartbeat=run.heartbeat,
-            read=run.read,
-            written=run.written,
-            unchanged=run.unchanged,
-            waiting=run.waiting,
-            failed=run.failed,
-            api_calls=run.api_calls,
-            throttle_waits=run.throttle_waits,
-            log=run.log,
+    _fenced_save(
+        run,
+        [
+            "heartbeat",
+            "read",
+            "written",
+            "unchanged",
+            "waiting",
+            "failed",
+            "api_calls",
+            "throttle_waits",
+            "log",
+        ],
+    )
+
+
+def _missing(ctx: FlowContext) -> None:
+    """Ids the run was asked for (a webhook, a retry, a waiting record) that the source no
+    longer has: each gets a ticket, and stops being read again."""
+    if not ctx.missing:
+        return
+    flow = ctx.flow
+    RecordState.objects.filter(
+        brand_id=ctx.brand_id,
+        flow=flow.code,
+        source_id__in=ctx.missing,
+        status__in=[RecordStatus.WAITING, RecordStatus.FAILED],
+    ).delete()
+    for source_id in ctx.missing[:500]:
+        ticket_raise(
+            brand=ctx.brand_id,
+            type_code="record_missing",
+            title=f"{flow.noun[:-1].title()} {source_id} is not in {flow.source.title()} any more",
+            flow=flow.code,
+            source_system=flow.source,
+            source_id=source_id,
+            error_message=f"Run {ctx.run.pk} asked {flow.source.title()} for it and got nothing.",
         )
+    ctx.log(f"{len(ctx.missing)} id(s) not found in {flow.source.title()}.")

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import Max, Min, Q, Subquery
 from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
@@ -26,6 +26,7 @@ from exceptions.models import OPEN_STATUSES, Ticket
 from exceptions.services import ticket_raise, ticket_retry_failed, tickets_autoresolve
 from syncs import engine
 from syncs.flows import REGISTRY, get_flow
+from syncs.flows.reading import id_order
 from syncs.models import (
     Checkpoint,
     FlowConfig,
@@ -101,6 +102,10 @@ def flow_run(*, run_id: int, progress: engine.Progress | None = None) -> SyncRun
     ).strip()
     try:
         return engine.execute(run, progress=progress)
+    except engine.RunTakenOver:
+        # Another worker owns the run now; it records the outcome.
+        logger.warning("run %s was taken over by another worker; this one stops", run_id)
+        return None
     except ConnectorError as exc:
         return _failed(run, exc)
     except Exception as exc:
@@ -113,6 +118,22 @@ def flow_run(*, run_id: int, progress: engine.Progress | None = None) -> SyncRun
             "The agency has the details in the server log."
         )
         run.save(update_fields=["state", "finished_at", "error"])
+        # A bug does not pass on a retry by itself: a ticket, at once, for the agency.
+        ticket_raise(
+            brand=run.brand_id,
+            type_code="run_crashed",
+            flow=run.flow,
+            title=f"{get_flow(run.flow).label} stopped on an unexpected error",
+            source_system="console",
+            source_id=f"flow:{run.flow}",
+            snapshot={"run": run.pk, "waiting_ids": run.scope[:500]},
+            error_code=type(exc).__name__,
+            error_message=run.error,
+        )
+        if run.ticket_id:
+            ticket_retry_failed(
+                ticket_id=run.ticket_id, note=f"The retry's run failed: {run.error}"
+            )
         return run
 
 
@@ -128,24 +149,43 @@ def _claim(run_id: int) -> SyncRun | None:
         )
         if not claimable:
             return None
-        if not run.scope:
+        if not run.brand.active:
+            run.state = RunState.FAILED
+            run.finished_at = now
+            run.error = f"{run.brand} is switched off, so nothing was synced."
+            run.save(update_fields=["state", "finished_at", "error"])
+            return None
+        # Claims of one brand's flow queue up on its config row, so two workers cannot both
+        # find the flow free (PostgreSQL; SQLite's write lock does the same).
+        FlowConfig.objects.select_for_update().get_or_create(
+            brand_id=run.brand_id,
+            flow=run.flow,
+            defaults={"schedule_minutes": REGISTRY[run.flow].default_schedule_minutes},
+        )
+        busy = SyncRun.objects.filter(
+            brand_id=run.brand_id, flow=run.flow, state=RunState.RUNNING, heartbeat__gte=stale
+        ).exclude(pk=run.pk)
+        if not REGISTRY[run.flow].once:
             # One reading run per brand and flow at a time; webhook and retry runs (scoped,
-            # small, urgent) do not wait behind a long backfill.
-            busy = SyncRun.objects.filter(
-                brand_id=run.brand_id,
-                flow=run.flow,
-                state=RunState.RUNNING,
-                scope=[],
-                heartbeat__gte=stale,
-            ).exclude(pk=run.pk)
-            if busy.exists():
+            # small, urgent) do not wait behind a long backfill. A one-off notification
+            # flow never has two senders at once, scoped or not.
+            busy = busy.filter(scope=[]) if not run.scope else busy.none()
+        other = busy.first()
+        if other is not None:
+            if run.trigger == Trigger.SCHEDULE and not run.full:
+                # The next schedule reads from the cursor anyway: nothing is lost.
                 run.state = RunState.SUCCEEDED
                 run.finished_at = now
-                run.log = (
-                    f"{now:%H:%M:%S} Skipped: run {busy.first().pk} of this flow was still reading."
-                )
+                run.log = f"{now:%H:%M:%S} Skipped: run {other.pk} of this flow was still reading."
                 run.save(update_fields=["state", "finished_at", "log"])
-                return None
+            else:
+                # Asked for on purpose (a full run, a webhook, a retry): wait and go after it.
+                run.log = (
+                    run.log + f"\n{now:%H:%M:%S} Waiting for run {other.pk} to finish."
+                ).strip()
+                run.save(update_fields=["log"])
+                _enqueue_later(run.pk, seconds=30, why=f"after run {other.pk}")
+            return None
         if run.state == RunState.RUNNING:
             run.log += f"\n{now:%H:%M:%S} Taken over: the previous worker stopped answering."
         run.state = RunState.RUNNING
@@ -197,28 +237,39 @@ def _failed(run: SyncRun, exc: ConnectorError) -> SyncRun:
             f"trying again in {delay:.0f} s."
         )
         run.save(update_fields=["state", "finished_at", "error", "log"])
-        Schedule.objects.create(
-            name=f"retry run {run.pk} attempt {run.attempts + 1}",
-            func="syncs.tasks.run_flow",
-            args=str(run.pk),
-            schedule_type=Schedule.ONCE,
-            next_run=now + timedelta(seconds=delay),
-        )
+        _enqueue_later(run.pk, seconds=delay, why=f"attempt {run.attempts + 1}")
         return run
     run.state = RunState.FAILED
     run.save(update_fields=["state", "finished_at", "error"])
+    _attempts_exhausted(
+        run, f"{label} failed {run.attempts} times: {exc.message}", exc.plain, exc.code
+    )
+    return run
+
+
+def _enqueue_later(run_id: int, *, seconds: float, why: str) -> None:
+    Schedule.objects.create(
+        name=f"run {run_id}: {why}"[:100],
+        func="syncs.tasks.run_flow",
+        args=str(run_id),
+        schedule_type=Schedule.ONCE,
+        next_run=timezone.now() + timedelta(seconds=seconds),
+    )
+
+
+def _attempts_exhausted(run: SyncRun, title: str, message: str, code: str = "") -> None:
+    """The one ticket for a run that will not be tried again by itself."""
     ticket_raise(
         brand=run.brand_id,
         type_code="attempts_exhausted",
         flow=run.flow,
-        title=f"{label} failed {run.attempts} times: {exc.message}",
+        title=title,
         source_system="console",
         source_id=f"flow:{run.flow}",
         snapshot={"run": run.pk, "waiting_ids": run.scope[:500]},
-        error_code=exc.code,
-        error_message=exc.plain,
+        error_code=code,
+        error_message=message,
     )
-    return run
 
 
 def flow_scheduled(*, config_id: int) -> SyncRun | None:
@@ -328,8 +379,15 @@ def webhooks_drain(*, connection_id: int) -> list[SyncRun]:
     if not pending:
         return []
     brand_id = pending[0].brand_id
-    enabled = set(
-        FlowConfig.objects.filter(brand_id=brand_id, enabled=True).values_list("flow", flat=True)
+    active = Brand.objects.filter(pk=brand_id, active=True).exists()
+    enabled = (
+        set()
+        if not active
+        else set(
+            FlowConfig.objects.filter(brand_id=brand_id, enabled=True).values_list(
+                "flow", flat=True
+            )
+        )
     )
     scopes: dict[str, list[str]] = {}
     used: dict[int, list[str]] = {}
@@ -348,7 +406,7 @@ def webhooks_drain(*, connection_id: int) -> list[SyncRun]:
             brand_id=brand_id,
             flow=code,
             trigger=Trigger.WEBHOOK,
-            scope=sorted(set(ids), key=_id_order),
+            scope=sorted(set(ids), key=id_order),
         )
         runs.append(flow_run(run_id=run.pk) or run)
     now = timezone.now()
@@ -359,10 +417,6 @@ def webhooks_drain(*, connection_id: int) -> list[SyncRun]:
         event.runs = [r.pk for r in runs if r.flow in codes]
         event.save(update_fields=["state", "processed_at", "runs"])
     return runs
-
-
-def _id_order(value: str) -> tuple[int, str]:
-    return (int(value), "") if value.isdigit() else (0, value)
 
 
 def webhook_url(connection: Connection) -> str:
@@ -434,7 +488,8 @@ def ometria_rejections_collect(*, brand: Brand | int) -> int:
     if connection is None:
         return 0
     checkpoint, _ = Checkpoint.objects.get_or_create(brand_id=brand_id, name="ometria_push_errors")
-    seen = set(checkpoint.value.get("seen", []))
+    remembered: list[str] = list(checkpoint.value.get("seen", []))
+    seen = set(remembered)
     with connector_for(connection) as om:
         errors = om.push_errors()
     raised = 0
@@ -445,6 +500,7 @@ def ometria_rejections_collect(*, brand: Brand | int) -> int:
         if marker in seen:
             continue
         seen.add(marker)
+        remembered.append(marker)
         target = _rejection_target(error)
         if target is None:
             continue
@@ -469,32 +525,39 @@ def ometria_rejections_collect(*, brand: Brand | int) -> int:
         )
         raised += 1
     # Keep the memory bounded: Ometria only lists its latest errors anyway.
-    checkpoint.value = {"seen": list(seen)[-5000:]}
+    checkpoint.value = {"seen": remembered[-5000:]}
     checkpoint.save(update_fields=["value"])
     return raised
 
 
 # --- lag and the sweeper --------------------------------------------------------------------
-def flow_lag(config: FlowConfig, now=None) -> timedelta | None:
-    """The age of the oldest change not yet synced: not read yet (before the cursor), waiting,
-    failed, or a webhook not processed yet. None when the flow has never run."""
+def flow_lags(brand_id: int, configs: list[FlowConfig], now=None) -> dict[str, timedelta | None]:
+    """Per flow, the age of the oldest change not yet synced: not read yet (before the
+    cursor), waiting, failed, or a webhook not processed yet. None when never run.
+    Two queries for all of a brand's flows."""
     now = now or timezone.now()
-    candidates = []
-    if config.enabled and config.cursor:
-        candidates.append(config.cursor)
-    oldest = RecordState.objects.filter(
-        brand_id=config.brand_id,
-        flow=config.flow,
-        status__in=[RecordStatus.WAITING, RecordStatus.FAILED],
-    ).aggregate(t=Min("source_updated"))["t"]
-    if oldest:
-        candidates.append(oldest)
+    unsynced = dict(
+        RecordState.objects.filter(
+            brand_id=brand_id, status__in=[RecordStatus.WAITING, RecordStatus.FAILED]
+        )
+        .values("flow")
+        .annotate(t=Min("source_updated"))
+        .values_list("flow", "t")
+    )
     inbox = WebhookEvent.objects.filter(
-        brand_id=config.brand_id, state__in=[InboxState.RECEIVED, InboxState.PROCESSING]
+        brand_id=brand_id, state__in=[InboxState.RECEIVED, InboxState.PROCESSING]
     ).aggregate(t=Min("received_at"))["t"]
-    if inbox:
-        candidates.append(inbox)
-    return max(now - min(candidates), timedelta(0)) if candidates else None
+    lags: dict[str, timedelta | None] = {}
+    for config in configs:
+        candidates = [t for t in (unsynced.get(config.flow), inbox) if t]
+        if config.enabled and config.cursor:
+            candidates.append(config.cursor)
+        lags[config.flow] = max(now - min(candidates), timedelta(0)) if candidates else None
+    return lags
+
+
+def flow_lag(config: FlowConfig, now=None) -> timedelta | None:
+    return flow_lags(config.brand_id, [config], now)[config.flow]
 
 
 def runs_sweep() -> dict[str, Any]:
@@ -509,8 +572,12 @@ def runs_sweep() -> dict[str, Any]:
         for a in Schedule.objects.filter(func="syncs.tasks.run_flow").values_list("args", flat=True)
         if a and a.isdigit()
     }
+    # A queued run's heartbeat is when it was last handed to the queue: hand it again at
+    # most once per stale period, so a backlog does not flood the queue.
     lost = Q(state=RunState.RUNNING, heartbeat__lt=stale) | Q(
-        state=RunState.QUEUED, queued_at__lt=stale
+        Q(heartbeat__isnull=True) | Q(heartbeat__lt=stale),
+        state=RunState.QUEUED,
+        queued_at__lt=stale,
     )
     for run in SyncRun.objects.filter(lost).exclude(pk__in=retrying):
         if run.attempts >= RUN_MAX_ATTEMPTS:
@@ -518,20 +585,21 @@ def runs_sweep() -> dict[str, Any]:
             run.finished_at = now
             run.error = f"The run stopped {run.attempts} times without finishing (its worker died)."
             run.save(update_fields=["state", "finished_at", "error"])
-            ticket_raise(
-                brand=run.brand_id,
-                type_code="attempts_exhausted",
-                flow=run.flow,
-                title=f"{get_flow(run.flow).label} stopped {run.attempts} times without finishing",
-                source_system="console",
-                source_id=f"flow:{run.flow}",
-                snapshot={"run": run.pk, "waiting_ids": run.scope[:500]},
-                error_message=run.error,
+            _attempts_exhausted(
+                run,
+                f"{get_flow(run.flow).label} stopped {run.attempts} times without finishing",
+                run.error,
             )
             report["gave_up"] += 1
         else:
+            if run.state == RunState.QUEUED:
+                SyncRun.objects.filter(pk=run.pk).update(heartbeat=now)
             _enqueue(run.pk)
             report["revived"] += 1
+    # Events whose drain died half-way go back to the inbox.
+    WebhookEvent.objects.filter(
+        state=InboxState.PROCESSING, received_at__lt=now - timedelta(minutes=10)
+    ).update(state=InboxState.RECEIVED)
     for connection_id in set(
         WebhookEvent.objects.filter(
             state=InboxState.RECEIVED, received_at__lt=now - timedelta(minutes=1)
@@ -602,10 +670,15 @@ def brand_overview(brand: Brand) -> list[dict[str, Any]]:
         "flow", flat=True
     ):
         open_by_flow[flow] = open_by_flow.get(flow, 0) + 1
+    latest_ids = (
+        SyncRun.objects.filter(brand=brand).values("flow").annotate(last=Max("pk")).values("last")
+    )
+    last_runs = {r.flow: r for r in SyncRun.objects.filter(pk__in=Subquery(latest_ids))}
+    lags = flow_lags(brand.pk, list(configs.values()), now)
     rows = []
     for code, cls in REGISTRY.items():
         config = configs.get(code)
-        last = SyncRun.objects.filter(brand=brand, flow=code).order_by("-queued_at", "-pk").first()
+        last = last_runs.get(code)
         rows.append(
             {
                 "code": code,
@@ -614,7 +687,7 @@ def brand_overview(brand: Brand) -> list[dict[str, Any]]:
                 "config": config,
                 "enabled": bool(config and config.enabled),
                 "last_run": last,
-                "lag": flow_lag(config, now) if config else None,
+                "lag": lags.get(code),
                 "open_tickets": open_by_flow.get(code, 0),
             }
         )

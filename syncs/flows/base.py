@@ -41,6 +41,9 @@ class Wait:
     ticket: TicketSpec | None = None
     source_updated: datetime | None = None
     match_key: str = ""
+    # Not waiting on a mapping but broken (the record could not be read): counted as failed,
+    # and not read again until it changes or its ticket is retried.
+    failed: bool = False
 
 
 @dataclass
@@ -64,6 +67,11 @@ class TicketSpec:
 
 
 Outcome = Push | Wait | Skip
+
+
+def public(payload: dict) -> dict:
+    """A payload without the keys a flow keeps for itself (those start with an underscore)."""
+    return {k: v for k, v in payload.items() if not k.startswith("_")}
 
 
 class Flow:
@@ -94,6 +102,14 @@ class Flow:
     def write(self, ctx: FlowContext, pushes: list[Push]) -> BatchResult:
         """Send the pushes; the result is keyed by source id."""
         raise NotImplementedError
+
+    def source_id_of(self, record: Any) -> str:
+        """The source id of a raw record, for a ticket when the transform fails on it."""
+        if isinstance(record, dict):
+            for key in ("id", "contactId", "orderId"):
+                if record.get(key) is not None:
+                    return str(record[key])
+        return "unknown"
 
     def state_of(self, payload: dict) -> dict:
         """The part of a payload worth keeping as the record's last pushed state."""

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from connectors.http import BatchResult
 from exceptions.models import OPEN_STATUSES, Ticket
 from exceptions.services import ticket_raise, tickets_autoresolve
-from syncs.flows.base import Flow, Push, Wait
-from syncs.flows.reading import fetched, source_ids, when
+from syncs.flows.base import Flow, Push, Wait, public
+from syncs.flows.reading import fetched, id_order, source_ids, when
 from syncs.models import RecordState, RecordStatus, StatusMapping
 
 if TYPE_CHECKING:
@@ -38,10 +38,6 @@ def _name_parts(full_name: str) -> tuple[str, str]:
     return first, last
 
 
-def _row_key(row_id: str) -> tuple[int, str]:
-    return (int(row_id), "") if str(row_id).isdigit() else (0, str(row_id))
-
-
 def order_status(order: dict) -> tuple[int, str]:
     status = order.get("orderStatus") or {}
     return int(status.get("orderStatusId", 0)), str(status.get("name", ""))
@@ -60,7 +56,7 @@ def order_payload(order: dict, mapping: StatusMapping, refunds: dict[str, dict])
     # A product can sit on several rows: its refund is shared out over them, row by row, so
     # no line shows more refunded than it sold.
     left = {pid: dict(r) for pid, r in refunds.items()}
-    rows = sorted((order.get("orderRows") or {}).items(), key=lambda kv: _row_key(kv[0]))
+    rows = sorted((order.get("orderRows") or {}).items(), key=lambda kv: id_order(kv[0]))
     for _, row in rows:
         product_id = str(row.get("productId", ""))
         quantity = Decimal(str((row.get("quantity") or {}).get("magnitude", 0)))
@@ -200,11 +196,6 @@ class OrderLifecycleFlow(Flow):
         raise_status_tickets(ctx)
 
 
-def public(payload: dict) -> dict:
-    """A payload without the keys a flow keeps for itself (those start with an underscore)."""
-    return {k: v for k, v in payload.items() if not k.startswith("_")}
-
-
 def push_to_ometria(ctx: FlowContext, pushes: list[Push]) -> BatchResult:
     """Push payloads; the result is keyed by source id (Ometria's ids may differ)."""
     by_target = {p.payload["id"]: p.source_id for p in pushes}
@@ -232,7 +223,7 @@ def raise_status_tickets(ctx: FlowContext) -> None:
         if status_id in mapped:
             continue
         name = _status_name(names[status_id])
-        ids.sort(key=lambda i: int(i) if i.isdigit() else i)
+        ids.sort(key=id_order)
         ticket_raise(
             brand=ctx.brand_id,
             type_code="unmapped_status",

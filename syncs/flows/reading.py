@@ -67,5 +67,11 @@ def fetched(
         yield records
 
 
+def id_order(value: Any) -> tuple[int, str]:
+    """Sort numeric ids as numbers, the rest after them as text."""
+    text = str(value)
+    return (int(text), "") if text.isdigit() else (0, text)
+
+
 def when(value: str | None) -> datetime | None:
     return parse_datetime(value) if value else None

@@ -7,7 +7,6 @@ customer's lifetime value in Ometria and takes a returned item out of review req
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
@@ -32,8 +31,9 @@ if TYPE_CHECKING:
     from syncs.engine import FlowContext
 
 FLOW = "refunds"
-# A credit in one of these states has paid the customer back.
-_COMPLETE = re.compile(r"complete|refunded|closed|paid", re.I)
+# Brightpearl's status `state` for a credit that has paid the customer back. Matched whole:
+# a name such as "Incomplete" or "Not refunded" must never count as done.
+COMPLETE_STATES = {"complete", "completed", "closed"}
 
 
 def _number(value: Any) -> Decimal:
@@ -77,17 +77,20 @@ class RefundsFlow(Flow):
     webhook_events = ("sales-credit",)
 
     def _complete_statuses(self, ctx: FlowContext) -> set[int]:
+        """The credit statuses that mean "refunded": the Brightpearl connection's setting
+        `credit_complete_status_ids` when set, else the statuses whose state says so."""
         if "credit_complete" not in ctx.cache:
-            statuses = ctx.connector("brightpearl").order_statuses()
-            ctx.cache["credit_complete"] = {
-                int(s["statusId"])
-                for s in statuses
-                if s.get("orderTypeCode") == "SC"
-                and (
-                    _COMPLETE.search(str(s.get("name", "")))
-                    or _COMPLETE.search(str(s.get("state", "")))
-                )
-            }
+            bp = ctx.connector("brightpearl")
+            chosen = bp.settings.get("credit_complete_status_ids")
+            if chosen:
+                ctx.cache["credit_complete"] = {int(s) for s in chosen}
+            else:
+                ctx.cache["credit_complete"] = {
+                    int(s["statusId"])
+                    for s in bp.order_statuses()
+                    if s.get("orderTypeCode") == "SC"
+                    and str(s.get("state", "")).strip().lower() in COMPLETE_STATES
+                }
         return ctx.cache["credit_complete"]
 
     def read(self, ctx: FlowContext) -> Iterator[list[dict]]:

@@ -39,7 +39,8 @@ class ShipmentsFlow(Flow):
         if ctx.scope:
             # Webhooks and retries name notes.
             batches = (
-                list(bp.goods_out_notes(note_ids=batch)) for batch in chunks(unique(ctx.scope), 500)
+                (list(bp.goods_out_notes(note_ids=batch)), True)
+                for batch in chunks(unique(ctx.scope), 500)
             )
         else:
             # A schedule finds notes through their orders: shipping a note changes its order.
@@ -53,11 +54,19 @@ class ShipmentsFlow(Flow):
             )
             retry = set(ctx.retry_ids)
             batches = (
-                list(bp.goods_out_notes(order_ids=batch)) for batch in chunks(order_ids, 200)
+                (list(bp.goods_out_notes(order_ids=batch)), False)
+                for batch in chunks(order_ids, 200)
             )
             if retry:
-                batches = _then(batches, list(bp.goods_out_notes(note_ids=sorted(retry))))
-        for notes in batches:
+                batches = _then(batches, (list(bp.goods_out_notes(note_ids=sorted(retry))), True))
+        for notes, by_note in batches:
+            family = notes
+            if by_note and notes:
+                # Notes named one by one: read their orders' other notes too, so a partial
+                # shipment is known to be partial (the event goes once, so it must be right).
+                family = list(
+                    bp.goods_out_notes(order_ids=sorted({n["orderId"] for _, n in notes}))
+                )
             # Only a shipped note not sent yet needs its customer; a note already sent is
             # skipped by the engine, so a re-run fetches no orders at all.
             shipped = [
@@ -74,7 +83,7 @@ class ShipmentsFlow(Flow):
             pending = {str(n["orderId"]) for nid, n in notes if str(nid) not in sent} & set(shipped)
             ctx.cache["customers"] = customers_of_orders(ctx, pending)
             ctx.cache["notes_of_order"] = {}
-            for note_id, note in notes:
+            for note_id, note in family:
                 ctx.cache["notes_of_order"].setdefault(str(note["orderId"]), []).append(
                     (note_id, note)
                 )
@@ -125,6 +134,9 @@ class ShipmentsFlow(Flow):
     def write(self, ctx: FlowContext, pushes: list[Push]) -> BatchResult:
         return push_to_ometria(ctx, pushes)
 
+    def source_id_of(self, record: tuple[int, dict]) -> str:
+        return str(record[0])
+
     def state_of(self, payload: dict) -> dict:
         return {"order_id": payload["properties"]["order_id"], "sent": payload["id"]}
 
@@ -148,7 +160,7 @@ def customers_of_orders(ctx: FlowContext, order_ids: set[str]) -> dict[str, dict
     return found
 
 
-def _then(first: Iterator[list], last: list) -> Iterator[list]:
+def _then(first: Iterator[tuple], last: tuple) -> Iterator[tuple]:
     yield from first
     if last:
         yield last

@@ -74,16 +74,67 @@ def test_a_live_run_is_not_taken_over(brand_a):
     execute.assert_not_called()
 
 
-def test_a_second_reading_run_skips_while_one_reads_but_a_webhook_run_does_not(brand_a):
-    queued(brand_a, state=RunState.RUNNING, heartbeat=timezone.now())
-    second = queued(brand_a)
+def test_while_one_run_reads_a_scheduled_one_skips_a_full_one_waits_a_webhook_one_goes(brand_a):
+    reading = queued(brand_a, state=RunState.RUNNING, heartbeat=timezone.now())
+    scheduled = SyncRun.objects.create(brand=brand_a, flow="order_lifecycle", trigger="schedule")
+    full = queued(brand_a, full=True)
     webhook = queued(brand_a, scope=["10001"])
     with mock.patch("syncs.engine.execute", side_effect=finish) as execute:
-        assert services.flow_run(run_id=second.pk) is None
+        assert services.flow_run(run_id=scheduled.pk) is None
+        assert services.flow_run(run_id=full.pk) is None
         services.flow_run(run_id=webhook.pk)
-    second.refresh_from_db()
-    assert second.state == RunState.SUCCEEDED and "Skipped" in second.log
+    scheduled.refresh_from_db()
+    assert scheduled.state == RunState.SUCCEEDED and "Skipped" in scheduled.log
+    full.refresh_from_db()
+    assert full.state == RunState.QUEUED and f"Waiting for run {reading.pk}" in full.log
+    assert Schedule.objects.filter(func="syncs.tasks.run_flow", args=str(full.pk)).exists()
     execute.assert_called_once()
+
+
+def test_a_one_off_flow_never_has_two_senders(brand_a):
+    queued(brand_a, flow="shipments", state=RunState.RUNNING, heartbeat=timezone.now(), scope=["1"])
+    webhook = queued(brand_a, flow="shipments", scope=["2"])
+    with mock.patch("syncs.engine.execute", side_effect=finish) as execute:
+        assert services.flow_run(run_id=webhook.pk) is None
+    execute.assert_not_called()
+    webhook.refresh_from_db()
+    assert webhook.state == RunState.QUEUED
+
+
+def test_an_inactive_brand_runs_nothing(brand_a):
+    brand_a.active = False
+    brand_a.save()
+    run = queued(brand_a, scope=["1"])
+    with mock.patch("syncs.engine.execute") as execute:
+        assert services.flow_run(run_id=run.pk) is None
+    execute.assert_not_called()
+    run.refresh_from_db()
+    assert run.state == RunState.FAILED and "switched off" in run.error
+
+
+def test_a_run_taken_over_stops_without_writing(brand_a):
+    from syncs import engine
+
+    run = queued(brand_a)
+
+    def taken_over(run, progress=None):
+        SyncRun.objects.filter(pk=run.pk).update(attempts=run.attempts + 1)  # another worker
+        engine._fenced_save(run, ["read"])
+
+    with mock.patch("syncs.engine.execute", side_effect=taken_over):
+        assert services.flow_run(run_id=run.pk) is None
+    run.refresh_from_db()
+    assert run.state == RunState.RUNNING, "the run belongs to the other worker"
+
+
+def test_an_unexpected_error_fails_the_run_with_a_ticket_for_the_agency(brand_a):
+    run = queued(brand_a)
+    with mock.patch("syncs.engine.execute", side_effect=KeyError("orderRows")):
+        services.flow_run(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.state == RunState.FAILED and "KeyError" in run.error
+    ticket = Ticket.objects.get(type__code="run_crashed")
+    assert ticket.team == "admin" and ticket.flow == "order_lifecycle"
 
 
 def test_an_auth_failure_fails_the_run_with_one_ticket_for_admins(brand_a):
