@@ -541,72 +541,136 @@ def onboarding_go_live(*, onboarding: Onboarding, actor=None) -> GoLive:
     """Schedule the chosen flows, register the webhooks at Brightpearl, queue a first full
     sync, make the admin a member of the brand (Admin team) and switch the brand on.
 
-    Safe to press again: flows already as chosen are left alone, webhooks are registered
-    again only when the flows changed, and the first sync is queued only once.
-    """
-    from syncs.services import flow_configure, flow_enqueue, webhooks_register
+    Three phases, so that no vendor call holds a database transaction open (SQLite would
+    lock the whole database for as long as Brightpearl takes to answer):
 
+    1. one transaction: the flows as chosen, and a note that the webhooks are owed;
+    2. no transaction: the webhooks registered at Brightpearl;
+    3. one transaction: the first sync queued, the membership, the brand switched on, the
+       note cleared.
+
+    Safe to press again, and after a failure: flows already as chosen are left alone, the
+    webhooks are registered while the note says they are owed (so a failed registration is
+    tried again on the next press), and the first sync is queued only once. A brand not
+    yet live stays off until phase 3, so flows configured in phase 1 cannot run early.
+    """
     review = onboarding_review(onboarding)
     if not review.ready:
         raise OnboardingError("The brand cannot go live yet. " + " ".join(review.problems))
-    brand = onboarding.brand
     result = GoLive()
-    try:
-        with transaction.atomic():
-            for code, choice in onboarding.data["flows"].items():
-                config = FlowConfig.objects.filter(brand=brand, flow=code).first()
-                scheduled = choice["enabled"] and choice["schedule_minutes"] > 0
-                if (
-                    config is not None
-                    and config.enabled == choice["enabled"]
-                    and config.schedule_minutes == choice["schedule_minutes"]
-                    and bool(config.schedule_id) == scheduled
-                ):
-                    continue
-                flow_configure(
-                    brand=brand,
-                    flow=code,
-                    enabled=choice["enabled"],
-                    schedule_minutes=choice["schedule_minutes"],
-                    actor=actor,
-                )
-                result.configured.append(code)
-            if result.configured or not onboarding.is_live:
-                result.webhooks = webhooks_register(brand=brand, actor=actor)
-                result.webhooks_registered = True
-            if not SyncRun.objects.filter(brand=brand).exists():
-                for code, choice in onboarding.data["flows"].items():
-                    if choice["enabled"]:
-                        result.runs.append(
-                            flow_enqueue(brand_id=brand.pk, flow=code, trigger="manual", full=True)
-                        )
-            if _person(actor):
-                _, made = Membership.objects.get_or_create(user=actor, brand=brand, team=Team.ADMIN)
-                result.membership = "created" if made else "found"
-            if not brand.active:
-                brand.active = True
-                brand.save(update_fields=["active"])
-            if not onboarding.is_live:
-                onboarding.live_at = timezone.now()
-                onboarding.step = 7
-                onboarding.save(update_fields=["live_at", "step", "updated"])
-                result.went_live = True
-            if result.went_live or result.configured:
-                audit(
-                    "onboarding.live",
-                    brand=brand,
-                    actor=actor,
-                    target=brand,
-                    summary=f"{brand} is live: flows {', '.join(result.configured) or 'as before'}"
-                    f"; webhooks {', '.join(result.webhooks) or 'unchanged'}; "
-                    f"{len(result.runs)} first sync run(s) queued.",
-                )
-    except ConnectorError as exc:
-        raise OnboardingError(
-            f"Brightpearl refused the webhook registration: {exc.plain} Nothing went live. "
-            "Check the Brightpearl connection (steps 2 and 3), then press Go live again."
-        ) from None
+    _go_live_configure(onboarding=onboarding, actor=actor, result=result)
+    if onboarding.data.get(WEBHOOKS_OWED):
+        _go_live_webhooks(onboarding=onboarding, actor=actor, result=result)
+    _go_live_switch_on(onboarding=onboarding, actor=actor, result=result)
     return result
+
+
+# Set in onboarding.data while the brand's webhooks must be (re)registered at Brightpearl.
+WEBHOOKS_OWED = "webhooks_owed"
+
+
+def _locked(onboarding: Onboarding) -> Onboarding:
+    """The onboarding row, locked for this transaction (two presses of Go live queue one
+    first sync, not two), with its fresh values copied onto the caller's object."""
+    fresh = Onboarding.objects.select_for_update().get(pk=onboarding.pk)
+    onboarding.data, onboarding.step, onboarding.live_at = fresh.data, fresh.step, fresh.live_at
+    return onboarding
+
+
+def _go_live_configure(*, onboarding: Onboarding, actor, result: GoLive) -> None:
+    """Phase 1 (database only): the flows as chosen; note the webhooks as owed when the
+    flows changed or the brand has never gone live."""
+    from syncs.services import flow_configure
+
+    brand = onboarding.brand
+    with transaction.atomic():
+        _locked(onboarding)
+        for code, choice in onboarding.data["flows"].items():
+            config = FlowConfig.objects.filter(brand=brand, flow=code).first()
+            scheduled = choice["enabled"] and choice["schedule_minutes"] > 0
+            if (
+                config is not None
+                and config.enabled == choice["enabled"]
+                and config.schedule_minutes == choice["schedule_minutes"]
+                and bool(config.schedule_id) == scheduled
+            ):
+                continue
+            flow_configure(
+                brand=brand,
+                flow=code,
+                enabled=choice["enabled"],
+                schedule_minutes=choice["schedule_minutes"],
+                actor=actor,
+            )
+            result.configured.append(code)
+        if (result.configured or not onboarding.is_live) and not onboarding.data.get(WEBHOOKS_OWED):
+            onboarding.data = {**onboarding.data, WEBHOOKS_OWED: True}
+            onboarding.save(update_fields=["data", "updated"])
+
+
+def _go_live_webhooks(*, onboarding: Onboarding, actor, result: GoLive) -> None:
+    """Phase 2 (HTTP, outside any transaction): register the webhooks at Brightpearl.
+    Registering is idempotent at Brightpearl's end (an existing hook is found, not doubled),
+    so a press after a lost answer does no harm."""
+    from syncs.services import webhooks_register
+
+    try:
+        result.webhooks = webhooks_register(brand=onboarding.brand, actor=actor)
+    except ConnectorError as exc:
+        if onboarding.is_live:
+            after = (
+                "The flow changes are saved, but Brightpearl will not notify the console of "
+                "changes until this works."
+            )
+        else:
+            after = "Nothing went live."
+        raise OnboardingError(
+            f"Brightpearl refused the webhook registration: {exc.plain} {after} Check the "
+            "Brightpearl connection (steps 2 and 3), then press Go live again."
+        ) from None
+    result.webhooks_registered = True
+
+
+def _go_live_switch_on(*, onboarding: Onboarding, actor, result: GoLive) -> None:
+    """Phase 3 (database only): the first sync, the membership, the brand switched on."""
+    from syncs.services import flow_enqueue
+
+    brand = onboarding.brand
+    with transaction.atomic():
+        _locked(onboarding)
+        if not SyncRun.objects.filter(brand=brand).exists():
+            for code, choice in onboarding.data["flows"].items():
+                if choice["enabled"]:
+                    result.runs.append(
+                        flow_enqueue(brand_id=brand.pk, flow=code, trigger="manual", full=True)
+                    )
+        if _person(actor):
+            _, made = Membership.objects.get_or_create(user=actor, brand=brand, team=Team.ADMIN)
+            result.membership = "created" if made else "found"
+        if not brand.active:
+            brand.active = True
+            brand.save(update_fields=["active"])
+        fields_ = []
+        if result.webhooks_registered and onboarding.data.get(WEBHOOKS_OWED):
+            onboarding.data = {k: v for k, v in onboarding.data.items() if k != WEBHOOKS_OWED}
+            fields_.append("data")
+        if not onboarding.is_live:
+            onboarding.live_at = timezone.now()
+            onboarding.step = 7
+            fields_ += ["live_at", "step"]
+            result.went_live = True
+        if fields_:
+            onboarding.save(update_fields=[*fields_, "updated"])
+        if result.went_live or result.configured or result.webhooks_registered:
+            audit(
+                "onboarding.live",
+                brand=brand,
+                actor=actor,
+                target=brand,
+                summary=f"{brand} is live: flows {', '.join(result.configured) or 'as before'}"
+                f"; webhooks {', '.join(result.webhooks) or 'unchanged'}; "
+                f"{len(result.runs)} first sync run(s) queued.",
+            )
 
 
 # --- the whole thing from a file ---------------------------------------------
