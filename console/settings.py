@@ -247,7 +247,6 @@ LOGGING = {
 
 # --- The console's own knobs -----------------------------------------------
 SANDBOX_DB = env.str("SANDBOX_DB", default=str(VAR_DIR / "sandbox.sqlite3"))
-SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8100")
 # The public URL of this console, used when it registers webhooks at the vendors.
 CONSOLE_PUBLIC_URL = env.str("CONSOLE_PUBLIC_URL", default="http://127.0.0.1:8000")
 # A run tries this many times before it becomes a ticket; a running run whose heartbeat is
