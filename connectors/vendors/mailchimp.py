@@ -46,6 +46,13 @@ logger = logging.getLogger("connectors.mailchimp")
 
 # Mailchimp's own errors that no retry will ever fix.
 _PERMANENT = ("compliance state", "forgotten email", "looks fake or invalid", "permanently deleted")
+# A member sent without `status_if_new`: whether they agreed to emails is not known.
+CONSENT_UNKNOWN = "consent_unknown"
+CONSENT_UNKNOWN_MESSAGE = (
+    "Not sent: it is not known whether this person agreed to receive emails (no "
+    "status_if_new was given). The console never guesses consent; say subscribed, pending, "
+    "unsubscribed or transactional."
+)
 # A results archive bigger than this is not Mailchimp's (2,000 members make a few MB).
 _MAX_ARCHIVE_BYTES = 512 * 1024 * 1024
 
@@ -188,10 +195,25 @@ class Mailchimp(Connector):
     # --- members ---------------------------------------------------------------------
     @staticmethod
     def _member_body(member: dict) -> dict:
-        """Never a `status`: an existing member's consent is Mailchimp's, not ours."""
-        body = {k: v for k, v in member.items() if k not in ("status", "tags")}
-        body.setdefault("status_if_new", "subscribed")
-        return body
+        """Never a `status`: an existing member's consent is Mailchimp's, not ours. And no
+        default `status_if_new` either: callers say it (see `_consent_unknown`)."""
+        return {k: v for k, v in member.items() if k not in ("status", "tags")}
+
+    @staticmethod
+    def _consent_unknown(members: Iterable[dict]) -> tuple[list[dict], dict[str, RecordError]]:
+        """(members that say their consent, failures for those that do not). Never guessed:
+        subscribing someone who did not agree breaks the law and the brand's sender
+        reputation, so such a member fails alone and its neighbours still go."""
+        known: list[dict] = []
+        failed: dict[str, RecordError] = {}
+        for member in members:
+            if member.get("status_if_new"):
+                known.append(member)
+            else:
+                failed[member["email_address"].strip().lower()] = RecordError(
+                    CONSENT_UNKNOWN, CONSENT_UNKNOWN_MESSAGE
+                )
+        return known, failed
 
     def _new_member(self, member: dict) -> dict:
         body = self._member_body(member)
@@ -206,10 +228,11 @@ class Mailchimp(Connector):
         by batch operations: one PUT each with `status_if_new` and never `status`, so their
         consent stays Mailchimp's, a few thousand PUTs per request.
         """
+        known, unknown = self._consent_unknown(members)
         by_email: dict[str, dict] = {}
-        for member in members:
+        for member in known:
             by_email[member["email_address"].strip().lower()] = member
-        result = BatchResult()
+        result = BatchResult(failed=unknown)
         existing: list[dict] = []
         for batch in chunks(list(by_email.values()), self.batch_size):
             payload = {"members": [self._new_member(m) for m in batch], "update_existing": False}
@@ -241,7 +264,8 @@ class Mailchimp(Connector):
         up to `batch_retry_rounds` times; a member Mailchimp refuses (compliance state, an
         invalid address) fails alone and is not re-sent.
         """
-        result = BatchResult()
+        members, unknown = self._consent_unknown(members)
+        result = BatchResult(failed=unknown)
         again: dict[str, dict] = {}
         last_error: dict[str, RecordError] = {}
         running: deque[_Batch] = deque()
@@ -444,6 +468,8 @@ class Mailchimp(Connector):
 
     def upsert_member(self, member: dict) -> dict:
         email = member["email_address"]
+        if not member.get("status_if_new"):
+            raise RejectedError(CONSENT_UNKNOWN_MESSAGE, vendor=self.system, code=CONSENT_UNKNOWN)
         return self.http.json(
             "PUT",
             f"{self.list_path}/members/{subscriber_hash(email)}",

@@ -9,7 +9,7 @@ import tarfile
 import httpx
 import pytest
 
-from connectors.errors import TransientError
+from connectors.errors import RejectedError, TransientError
 from connectors.models import Connection
 from connectors.vendors import connector_for
 from connectors.vendors.mailchimp import subscriber_hash
@@ -156,7 +156,7 @@ def test_an_operation_that_failed_for_a_passing_reason_is_sent_again(brand_a):
         )  # fmt: skip
 
     conn = offline_connection(brand_a)
-    members = [{"email_address": f"{x}@example.com"} for x in "abc"]
+    members = [{"email_address": f"{x}@example.com", "status_if_new": "subscribed"} for x in "abc"]
     with connector_for(conn, transport=httpx.MockTransport(handler)) as mc:
         result = mc.upsert_members(members)
     assert len(batches) == 2
@@ -182,6 +182,44 @@ def test_a_batch_that_never_finishes_is_a_clear_transient_error(brand_a):
 
     with connector_for(conn, transport=httpx.MockTransport(handler)) as mc:
         with pytest.raises(TransientError) as info:
-            mc.upsert_members([{"email_address": "old@example.com"}])
+            mc.upsert_members([{"email_address": "old@example.com", "status_if_new": "pending"}])
     assert info.value.code == "BATCH_TIMEOUT" and info.value.retryable
     assert "had not finished batch b9" in str(info.value)
+
+
+def test_a_member_without_consent_fails_alone_and_is_never_sent(brand_a):
+    """No `status_if_new`, no guess: that member fails with consent_unknown, the others go."""
+    sent: list[dict] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/3.0/lists/L1":
+            sent.append(json.loads(request.content))
+            return httpx.Response(200, json={"errors": []})
+        raise AssertionError(f"unexpected {request.method} {request.url}")
+
+    members = [
+        {"email_address": "yes@example.com", "status_if_new": "subscribed"},
+        {"email_address": "Unknown@example.com", "merge_fields": {"FNAME": "U"}},
+        {"email_address": "blank@example.com", "status_if_new": ""},
+        {"email_address": "no@example.com", "status_if_new": "unsubscribed"},
+    ]
+    with connector_for(offline_connection(brand_a), transport=httpx.MockTransport(handler)) as mc:
+        result = mc.upsert_members(members)
+        assert sorted(result.ok) == ["no@example.com", "yes@example.com"]
+        assert set(result.failed) == {"unknown@example.com", "blank@example.com"}
+        error = result.failed["unknown@example.com"]
+        assert error.code == "consent_unknown" and "never guesses consent" in error.message
+        [payload] = sent
+        assert [m["email_address"] for m in payload["members"]] == [
+            "yes@example.com",
+            "no@example.com",
+        ]
+        assert [m["status"] for m in payload["members"]] == ["subscribed", "unsubscribed"]
+
+        # The update path and the single PUT refuse the same way, before any call.
+        update = mc.update_existing_members([{"email_address": "old@example.com"}])
+        assert update.failed["old@example.com"].code == "consent_unknown" and not update.ok
+        with pytest.raises(RejectedError) as info:
+            mc.upsert_member({"email_address": "one@example.com"})
+        assert info.value.code == "consent_unknown"
+    assert len(sent) == 1
