@@ -7,9 +7,11 @@ from syncs.flows import flow_choices, flow_label
 from syncs.mappings import (
     AttributeChange,
     MappingError,
+    SaveResult,
     StatusChange,
     attribute_changes_validate,
     attribute_mapping_save,
+    change_from_instance,
     mapping_save,
     status_changes_validate,
     statuses_or_none,
@@ -212,8 +214,39 @@ class StatusMappingForm(forms.ModelForm):
         return cleaned
 
 
+class MappingAdmin(ImportExportModelAdmin):
+    """What the two mapping admins share: edits and deletes go through the mapping services
+    (validated, in the history, audited, followed up), never straight to the table."""
+
+    formats = IMPORT_FORMATS
+
+    def save_changes(self, *, brand, changes, actor, check: bool) -> SaveResult:
+        raise NotImplementedError
+
+    def save_model(self, request, obj, form, change):
+        wanted = change_from_instance(obj)
+        result = self.save_changes(
+            brand=obj.brand, changes=[wanted], actor=request.user, check=True
+        )
+        # The admin's own log and redirect need the row's id.
+        saved = wanted.saved(obj.brand)
+        obj.pk = saved.pk if saved else None
+        if result.tickets or result.runs:
+            self.message_user(request, result.summary(), messages.SUCCESS)
+
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, type(obj).objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        by_brand: dict = {}
+        for m in queryset.select_related("brand"):
+            by_brand.setdefault(m.brand, []).append(change_from_instance(m, remove=True))
+        for brand, changes in by_brand.items():
+            self.save_changes(brand=brand, changes=changes, actor=request.user, check=False)
+
+
 @admin.register(StatusMapping)
-class StatusMappingAdmin(ImportExportModelAdmin):
+class StatusMappingAdmin(MappingAdmin):
     list_display = [
         "brand",
         "bp_status_name",
@@ -226,49 +259,21 @@ class StatusMappingAdmin(ImportExportModelAdmin):
     search_fields = ["bp_status_name"]
     form = StatusMappingForm
     resource_classes = [StatusMappingResource]
-    formats = IMPORT_FORMATS
 
     def get_readonly_fields(self, request, obj=None):
         # Another status or brand is another mapping: add that one instead.
         return ["brand", "bp_status_id"] if obj else []
 
-    def save_model(self, request, obj, form, change):
-        result = mapping_save(
-            brand=obj.brand,
-            changes=[
-                StatusChange(
-                    bp_status_id=obj.bp_status_id,
-                    bp_status_name=obj.bp_status_name,
-                    ometria_status=obj.ometria_status,
-                    lifecycle_stage=obj.lifecycle_stage,
-                )
-            ],
-            actor=request.user,
+    def save_changes(self, *, brand, changes, actor, check: bool) -> SaveResult:
+        # The form checked the status against Brightpearl's list already; a removal needs
+        # no check at all.
+        return mapping_save(
+            brand=brand,
+            changes=changes,
+            actor=actor,
             via=ChangeVia.ADMIN,
-            statuses=statuses_or_none(obj.brand),
+            statuses=statuses_or_none(brand) if check else None,
         )
-        saved = StatusMapping.objects.get(brand=obj.brand, bp_status_id=obj.bp_status_id)
-        obj.pk = saved.pk
-        if result.tickets or result.runs:
-            self.message_user(request, result.summary(), messages.SUCCESS)
-
-    def delete_model(self, request, obj):
-        self.delete_queryset(request, StatusMapping.objects.filter(pk=obj.pk))
-
-    def delete_queryset(self, request, queryset):
-        by_brand: dict = {}
-        for m in queryset.select_related("brand"):
-            by_brand.setdefault(m.brand, []).append(
-                StatusChange(bp_status_id=m.bp_status_id, bp_status_name=m.bp_status_name)
-            )
-        for brand, changes in by_brand.items():
-            mapping_save(
-                brand=brand,
-                changes=changes,
-                actor=request.user,
-                via=ChangeVia.ADMIN,
-                statuses=None,
-            )
 
 
 class AttributeMappingForm(forms.ModelForm):
@@ -298,54 +303,21 @@ class AttributeMappingForm(forms.ModelForm):
 
 
 @admin.register(AttributeMapping)
-class AttributeMappingAdmin(ImportExportModelAdmin):
+class AttributeMappingAdmin(MappingAdmin):
     list_display = ["brand", "source", "source_name", "ometria_attribute", "value", "absent_value"]
     list_filter = [("brand", admin.RelatedOnlyFieldListFilter), "source"]
     search_fields = ["source_name", "ometria_attribute"]
     form = AttributeMappingForm
     resource_classes = [AttributeMappingResource]
-    formats = IMPORT_FORMATS
 
     def get_readonly_fields(self, request, obj=None):
         return ["brand", "source", "source_name"] if obj else []
 
-    def save_model(self, request, obj, form, change):
-        attribute_mapping_save(
-            brand=obj.brand,
-            changes=[
-                AttributeChange(
-                    source=obj.source,
-                    source_name=obj.source_name,
-                    ometria_attribute=obj.ometria_attribute,
-                    value=obj.value,
-                    absent_value=obj.absent_value,
-                )
-            ],
-            actor=request.user,
-            via=ChangeVia.ADMIN,
-            tags=None,
+    def save_changes(self, *, brand, changes, actor, check: bool) -> SaveResult:
+        # The form checked the tag against Brightpearl's list already.
+        return attribute_mapping_save(
+            brand=brand, changes=changes, actor=actor, via=ChangeVia.ADMIN, tags=None
         )
-        obj.pk = (
-            AttributeMapping.objects.filter(
-                brand=obj.brand, source=obj.source, source_name=obj.source_name
-            )
-            .values_list("pk", flat=True)
-            .first()
-        )
-
-    def delete_model(self, request, obj):
-        self.delete_queryset(request, AttributeMapping.objects.filter(pk=obj.pk))
-
-    def delete_queryset(self, request, queryset):
-        by_brand: dict = {}
-        for m in queryset.select_related("brand"):
-            by_brand.setdefault(m.brand, []).append(
-                AttributeChange(source=m.source, source_name=m.source_name, remove=True)
-            )
-        for brand, changes in by_brand.items():
-            attribute_mapping_save(
-                brand=brand, changes=changes, actor=request.user, via=ChangeVia.ADMIN, tags=None
-            )
 
 
 @admin.register(MappingChange)

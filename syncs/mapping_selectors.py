@@ -10,7 +10,8 @@ from connectors.errors import ConnectorError
 from connectors.models import Connection
 from console.models import Brand, Team, user_teams
 from exceptions.models import OPEN_STATUSES, Ticket
-from syncs.mappings import ORDER_FLOW, brightpearl_statuses, brightpearl_tags
+from syncs.flows.order_lifecycle import FLOW as ORDER_FLOW
+from syncs.mappings import brightpearl_statuses, brightpearl_tags
 from syncs.models import (
     AttributeMapping,
     MappingChange,

@@ -12,6 +12,8 @@ signed, in the form of its "Save" button.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -36,6 +38,7 @@ from syncs.mapping_selectors import (
 from syncs.mappings import (
     AttributeChange,
     MappingError,
+    SaveResult,
     StatusChange,
     attribute_changes_validate,
     attribute_key,
@@ -266,22 +269,32 @@ def _saved(request: HttpRequest, result) -> None:
     messages.success(request, result.summary())
 
 
-@login_required
-@require_POST
-def status_save(request: HttpRequest, slug: str) -> HttpResponse:
+def _save_previewed(
+    request: HttpRequest, slug: str, *, kind: str, save: Callable[..., SaveResult]
+) -> HttpResponse:
+    """The Save button of a preview: the signed changes, through the kind's save service."""
     brand = _editable_brand(request, slug)
     payload = _unsign(request, brand)
     if payload is None:
         return _stale_preview()
     changes = [change_from_dict(c) for c in payload["changes"]]
+    if any(c.kind != kind for c in changes):
+        # A preview of the other page, posted here: preview again on the right one.
+        return _stale_preview()
     try:
-        result = mapping_save(brand=brand, changes=changes, actor=request.user)
+        result = save(brand=brand, changes=changes, actor=request.user)
     except MappingError as exc:
         details = " ".join(m for errors in exc.errors.values() for m in errors)
         messages.error(request, f"{exc.message} {details}".strip())
     else:
         _saved(request, result)
-    return redirect("mappings:statuses", slug=brand.slug)
+    return redirect(_back(brand, kind))
+
+
+@login_required
+@require_POST
+def status_save(request: HttpRequest, slug: str) -> HttpResponse:
+    return _save_previewed(request, slug, kind=MappingKind.STATUS, save=mapping_save)
 
 
 # --- reverting an entry of the history -----------------------------------------------------
@@ -481,16 +494,4 @@ def attribute_preview(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def attribute_save(request: HttpRequest, slug: str) -> HttpResponse:
-    brand = _editable_brand(request, slug)
-    payload = _unsign(request, brand)
-    if payload is None:
-        return _stale_preview()
-    changes = [change_from_dict(c) for c in payload["changes"]]
-    try:
-        result = attribute_mapping_save(brand=brand, changes=changes, actor=request.user)
-    except MappingError as exc:
-        details = " ".join(m for errors in exc.errors.values() for m in errors)
-        messages.error(request, f"{exc.message} {details}".strip())
-    else:
-        _saved(request, result)
-    return redirect("mappings:attributes", slug=brand.slug)
+    return _save_previewed(request, slug, kind=MappingKind.ATTRIBUTE, save=attribute_mapping_save)

@@ -3,7 +3,8 @@ every change to a status or attribute mapping (saved, recorded in the history, a
 followed by what it unblocks: the unmapped-status ticket resolved, the orders queued).
 
 Views, the admin (forms and imports), onboarding and commands all change mappings through
-`mapping_save`, `attribute_mapping_save` and `mapping_revert`; nothing else writes them.
+`mapping_save`, `attribute_mapping_save`, `mapping_revert` and (inside an import's
+transaction) `mappings_apply`; nothing else writes them.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from console.audit import audit
 from console.models import Brand
 from exceptions.models import OPEN_STATUSES, Ticket
 from exceptions.services import ticket_resolve
+from syncs.flows.customers import FLOW as CUSTOMERS_FLOW
+from syncs.flows.order_lifecycle import FLOW as ORDER_FLOW
+from syncs.flows.refunds import FLOW as REFUNDS_FLOW
 from syncs.models import (
     AttributeMapping,
     AttributeSource,
@@ -40,9 +44,6 @@ from syncs.models import (
 )
 
 STATUS_CACHE_SECONDS = 600
-ORDER_FLOW = "order_lifecycle"
-REFUNDS_FLOW = "refunds"
-CUSTOMERS_FLOW = "customers"
 
 # A new brand's attribute mappings: loyalty tiers, VIP and the wholesale/retail split.
 DEFAULT_ATTRIBUTES = [
@@ -176,6 +177,42 @@ class StatusChange:
     def label(self) -> str:
         return self.bp_status_name
 
+    @classmethod
+    def from_instance(cls, mapping: StatusMapping, *, remove: bool = False) -> StatusChange:
+        """The change that makes the brand's mapping what this row says (or removes it)."""
+        if remove:
+            return cls(bp_status_id=mapping.bp_status_id, bp_status_name=mapping.bp_status_name)
+        return cls(
+            bp_status_id=int(mapping.bp_status_id),
+            bp_status_name=mapping.bp_status_name,
+            ometria_status=mapping.ometria_status,
+            lifecycle_stage=mapping.lifecycle_stage,
+        )
+
+    def saved(self, brand: Brand) -> StatusMapping | None:
+        return StatusMapping.objects.filter(brand=brand, bp_status_id=self.bp_status_id).first()
+
+    @property
+    def ident(self) -> tuple:
+        """The saved mapping this change is about, unique across both kinds."""
+        return (self.kind, self.bp_status_id)
+
+    @staticmethod
+    def value_of(mapping: StatusMapping | None) -> dict | None:
+        return status_value(mapping)
+
+    def history_label(self, current: StatusMapping | None) -> str:
+        return self.bp_status_name or (current.bp_status_name if current else "")
+
+    def write(self, current: StatusMapping | None, *, brand: Brand, actor) -> StatusMapping:
+        mapping = current or StatusMapping(brand=brand, bp_status_id=self.bp_status_id)
+        mapping.bp_status_name = self.bp_status_name or mapping.bp_status_name
+        mapping.ometria_status = self.ometria_status
+        mapping.lifecycle_stage = self.lifecycle_stage
+        mapping.updated_by = _user(actor)
+        mapping.save()
+        return mapping
+
     @property
     def after(self) -> dict | None:
         if not self.ometria_status and not self.lifecycle_stage:
@@ -217,6 +254,45 @@ class AttributeChange:
     def label(self) -> str:
         return attribute_label(self.source, self.source_name)
 
+    @classmethod
+    def from_instance(cls, mapping: AttributeMapping, *, remove: bool = False) -> AttributeChange:
+        """The change that makes the brand's mapping what this row says (or removes it)."""
+        if remove:
+            return cls(source=mapping.source, source_name=mapping.source_name, remove=True)
+        return cls(
+            source=mapping.source,
+            source_name=mapping.source_name,
+            ometria_attribute=mapping.ometria_attribute,
+            value=mapping.value,
+            absent_value=mapping.absent_value,
+        )
+
+    def saved(self, brand: Brand) -> AttributeMapping | None:
+        return AttributeMapping.objects.filter(
+            brand=brand, source=self.source, source_name=self.source_name
+        ).first()
+
+    @property
+    def ident(self) -> tuple:
+        return (self.kind, self.source, self.source_name)
+
+    @staticmethod
+    def value_of(mapping: AttributeMapping | None) -> dict | None:
+        return attribute_value(mapping)
+
+    def history_label(self, current: AttributeMapping | None) -> str:
+        return self.label
+
+    def write(self, current: AttributeMapping | None, *, brand: Brand, actor) -> AttributeMapping:
+        mapping = current or AttributeMapping(
+            brand=brand, source=self.source, source_name=self.source_name
+        )
+        mapping.ometria_attribute = self.ometria_attribute
+        mapping.value = self.value
+        mapping.absent_value = self.absent_value
+        mapping.save()
+        return mapping
+
     @property
     def after(self) -> dict | None:
         if self.remove:
@@ -243,6 +319,15 @@ class AttributeChange:
 
 
 Change = StatusChange | AttributeChange
+
+
+def change_from_instance(
+    mapping: StatusMapping | AttributeMapping, *, remove: bool = False
+) -> Change:
+    """A model row (an admin form's, an import's) as the change that makes it so."""
+    if isinstance(mapping, AttributeMapping):
+        return AttributeChange.from_instance(mapping, remove=remove)
+    return StatusChange.from_instance(mapping, remove=remove)
 
 
 def change_from_dict(data: dict) -> Change:
@@ -402,107 +487,58 @@ def _conflict(change: Change, current: dict | None, kind: str) -> str:
     )
 
 
-def status_mappings_apply(
+def _locked_mappings(brand: Brand, changes: Sequence[Change]) -> dict[tuple, Any]:
+    """The saved mappings these changes touch, locked until the transaction ends, by
+    `Change.ident`."""
+    existing: dict[tuple, Any] = {}
+    ids = [c.bp_status_id for c in changes if isinstance(c, StatusChange)]
+    if ids:
+        for m in StatusMapping.objects.select_for_update().filter(
+            brand=brand, bp_status_id__in=ids
+        ):
+            existing[(MappingKind.STATUS, m.bp_status_id)] = m
+    if any(isinstance(c, AttributeChange) for c in changes):
+        for m in AttributeMapping.objects.select_for_update().filter(brand=brand):
+            existing[(MappingKind.ATTRIBUTE, m.source, m.source_name)] = m
+    return existing
+
+
+def mappings_apply(
     *,
     brand: Brand,
-    changes: Sequence[StatusChange],
+    changes: Sequence[Change],
     actor=None,
     via: str = ChangeVia.CONSOLE,
     note: str = "",
     reverts: MappingChange | None = None,
 ) -> list[MappingChange]:
-    """Write status mappings and their history, nothing more. Call inside a transaction
-    (mapping_save does; an import does, then runs `mapping_followup` once for all rows)."""
-    ids = [c.bp_status_id for c in changes]
-    existing = {
-        m.bp_status_id: m
-        for m in StatusMapping.objects.select_for_update().filter(brand=brand, bp_status_id__in=ids)
-    }
+    """Write status and attribute mappings and their history, nothing more. Call inside a
+    transaction (the saves do; an import does, then runs `mapping_followup` once for all
+    rows). A change whose mapping moved since the person looked (`expected`) stops them all.
+    """
+    existing = _locked_mappings(brand, changes)
     conflicts: dict[str, list[str]] = {}
     entries: list[MappingChange] = []
     for change in changes:
-        current = existing.get(change.bp_status_id)
-        before = status_value(current)
+        current = existing.get(change.ident)
+        before = change.value_of(current)
         if change.expected is not NOT_CHECKED and change.expected != before:
-            conflicts[change.key] = [_conflict(change, before, MappingKind.STATUS)]
+            conflicts[change.key] = [_conflict(change, before, change.kind)]
             continue
         after = change.after
         if before == after:
             continue
         if after is None:
             current.delete()
+            existing.pop(change.ident, None)
         else:
-            mapping = current or StatusMapping(brand=brand, bp_status_id=change.bp_status_id)
-            mapping.bp_status_name = change.bp_status_name or mapping.bp_status_name
-            mapping.ometria_status = after["ometria_status"]
-            mapping.lifecycle_stage = after["lifecycle_stage"]
-            mapping.updated_by = _user(actor)
-            mapping.save()
+            existing[change.ident] = change.write(current, brand=brand, actor=actor)
         entries.append(
             MappingChange.objects.create(
                 brand=brand,
-                kind=MappingKind.STATUS,
-                key=change.key,
-                label=(change.bp_status_name or (current and current.bp_status_name) or "")[:200],
-                before=before,
-                after=after,
-                actor=_user(actor),
-                via=via,
-                note=note,
-                reverts=reverts,
-            )
-        )
-    if conflicts:
-        raise MappingError(
-            "Someone else changed these mappings since you looked: nothing was changed.",
-            conflicts,
-        )
-    return entries
-
-
-def attribute_mappings_apply(
-    *,
-    brand: Brand,
-    changes: Sequence[AttributeChange],
-    actor=None,
-    via: str = ChangeVia.CONSOLE,
-    note: str = "",
-    reverts: MappingChange | None = None,
-) -> list[MappingChange]:
-    """Write attribute mappings and their history (the attribute twin of the above)."""
-    existing = {
-        (m.source, m.source_name): m
-        for m in AttributeMapping.objects.select_for_update().filter(brand=brand)
-    }
-    conflicts: dict[str, list[str]] = {}
-    entries: list[MappingChange] = []
-    for change in changes:
-        current = existing.get((change.source, change.source_name))
-        before = attribute_value(current)
-        if change.expected is not NOT_CHECKED and change.expected != before:
-            conflicts[change.key] = [_conflict(change, before, MappingKind.ATTRIBUTE)]
-            continue
-        after = change.after
-        if before == after:
-            continue
-        if after is None:
-            current.delete()
-            existing.pop((change.source, change.source_name), None)
-        else:
-            mapping = current or AttributeMapping(
-                brand=brand, source=change.source, source_name=change.source_name
-            )
-            mapping.ometria_attribute = after["ometria_attribute"]
-            mapping.value = after["value"]
-            mapping.absent_value = after["absent_value"]
-            mapping.save()
-            existing[(change.source, change.source_name)] = mapping
-        entries.append(
-            MappingChange.objects.create(
-                brand=brand,
-                kind=MappingKind.ATTRIBUTE,
+                kind=change.kind,
                 key=change.key[:160],
-                label=change.label[:200],
+                label=change.history_label(current)[:200],
                 before=before,
                 after=after,
                 actor=_user(actor),
@@ -644,13 +680,7 @@ def mapping_save(
         statuses = statuses_or_none(brand)
     mapped = StatusMapping.objects.filter(brand=brand).values_list("bp_status_id", flat=True)
     status_changes_validate(changes=changes, statuses=statuses, mapped=mapped)
-    with transaction.atomic():
-        entries = status_mappings_apply(
-            brand=brand, changes=changes, actor=actor, via=via, note=note, reverts=reverts
-        )
-        audit_mapping_changes(brand, entries, actor, via)
-        tickets, runs = mapping_followup(brand=brand, entries=entries, actor=actor)
-    return SaveResult(entries=entries, tickets=tickets, runs=runs)
+    return _save(brand=brand, changes=changes, actor=actor, via=via, note=note, reverts=reverts)
 
 
 def attribute_mapping_save(
@@ -668,8 +698,22 @@ def attribute_mapping_save(
     if tags is NOT_CHECKED:
         tags = tags_or_none(brand)
     attribute_changes_validate(changes=changes, tags=tags)
+    return _save(brand=brand, changes=changes, actor=actor, via=via, note=note, reverts=reverts)
+
+
+def _save(
+    *,
+    brand: Brand,
+    changes: list[Change],
+    actor,
+    via: str,
+    note: str,
+    reverts: MappingChange | None,
+) -> SaveResult:
+    """Validated changes: written, audited and followed up in one transaction (the reads
+    from Brightpearl for validation happened before it, so no vendor call holds it open)."""
     with transaction.atomic():
-        entries = attribute_mappings_apply(
+        entries = mappings_apply(
             brand=brand, changes=changes, actor=actor, via=via, note=note, reverts=reverts
         )
         audit_mapping_changes(brand, entries, actor, via)
@@ -797,8 +841,6 @@ def mapping_seed_defaults(
                 expected=None,
             )
         )
-    note = "From the agency's default template."
-    entries = status_mappings_apply(brand=brand, changes=new, actor=actor, via=via, note=note)
     have = set(
         AttributeMapping.objects.filter(brand=brand, source=AttributeSource.TAG).values_list(
             "source_name", flat=True
@@ -816,8 +858,12 @@ def mapping_seed_defaults(
         for tag, attribute, value, absent in DEFAULT_ATTRIBUTES
         if tag not in have
     ]
-    entries += attribute_mappings_apply(
-        brand=brand, changes=attributes, actor=actor, via=via, note=note
+    entries = mappings_apply(
+        brand=brand,
+        changes=[*new, *attributes],
+        actor=actor,
+        via=via,
+        note="From the agency's default template.",
     )
     if entries:
         # Only a run that created something leaves a trace: a second run changes nothing.

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django.db.models import Q
 
@@ -25,16 +26,16 @@ from connectors.models import Connection
 from connectors.vendors import connector_for
 from console.models import Brand
 from exceptions.models import OPEN_STATUSES, Ticket
+from syncs.flows.customers import FLOW as CUSTOMERS_FLOW
 from syncs.flows.customers import attributes, contact_tag_ids
-from syncs.flows.order_lifecycle import order_payload, order_status, order_summary
-from syncs.mappings import (
-    CUSTOMERS_FLOW,
-    ORDER_FLOW,
-    REFUNDS_FLOW,
-    AttributeChange,
-    StatusChange,
-    brightpearl_tags,
+from syncs.flows.order_lifecycle import FLOW as ORDER_FLOW
+from syncs.flows.order_lifecycle import (
+    order_payload,
+    order_status,
+    order_summary,
+    refunds_by_order,
 )
+from syncs.mappings import AttributeChange, StatusChange, brightpearl_tags
 from syncs.models import (
     AttributeMapping,
     LifecycleStage,
@@ -170,16 +171,9 @@ def target_state(mapping: StatusMapping) -> dict:
 
 
 def _refunds(brand: Brand, order_ids: list[str]) -> dict[str, dict[str, dict]]:
-    """Refunded lines per order, as the flow adds them (from the refunds already sent)."""
-    out: dict[str, dict[str, dict]] = defaultdict(dict)
-    for order_id, pushed in RecordState.objects.filter(
-        brand=brand, flow=REFUNDS_FLOW, match_key__in=order_ids, status=RecordStatus.SYNCED
-    ).values_list("match_key", "last_pushed"):
-        for product_id, line in (pushed.get("credit_lines") or {}).items():
-            slot = out[order_id].setdefault(product_id, {"quantity": 0, "amount": 0.0})
-            slot["quantity"] += line["quantity"]
-            slot["amount"] += line["amount"]
-    return out
+    """Refunded lines per order, exactly as the flow adds them. The flow's helper reads
+    only its run context's brand id, so a stand-in carrying that id is enough here."""
+    return refunds_by_order(SimpleNamespace(brand_id=brand.pk), order_ids)
 
 
 def mapping_preview(*, brand: Brand, changes: Sequence[StatusChange]) -> Preview:

@@ -18,15 +18,13 @@ from import_export.formats import base_formats
 
 from console.models import Brand
 from syncs.mappings import (
-    AttributeChange,
     MappingError,
-    StatusChange,
     attribute_changes_validate,
-    attribute_mappings_apply,
     audit_mapping_changes,
+    change_from_instance,
     mapping_followup,
+    mappings_apply,
     status_changes_validate,
-    status_mappings_apply,
     statuses_or_none,
     tags_or_none,
 )
@@ -129,6 +127,20 @@ class MappingResource(resources.ModelResource):
             {field_name: [m for messages in exc.errors.values() for m in messages]}
         )
 
+    def do_instance_save(self, instance, is_create):
+        # Through the mapping service, inside the import's transaction; the audit and the
+        # follow-ups run once per brand after the whole file (after_import).
+        change = change_from_instance(instance)
+        entries = mappings_apply(
+            brand=instance.brand,
+            changes=[change],
+            actor=self.user,
+            via=ChangeVia.IMPORT,
+            note=f"Imported from {self.file_name}.",
+        )
+        self.entries[instance.brand_id].extend(entries)
+        instance.pk = change.saved(instance.brand).pk
+
 
 class StatusMappingResource(MappingResource):
     class Meta:
@@ -171,7 +183,7 @@ class StatusMappingResource(MappingResource):
         # Brightpearl's own name, whatever the file says: the id is what maps.
         instance.bp_status_name = names.get(instance.bp_status_id, instance.bp_status_name)
         try:
-            status_changes_validate(changes=[self._change(instance)], statuses=statuses)
+            status_changes_validate(changes=[change_from_instance(instance)], statuses=statuses)
         except MappingError as exc:
             known = "; ".join(f"{i} {n}" for i, n in names.items())
             exc.errors = {
@@ -179,28 +191,6 @@ class StatusMappingResource(MappingResource):
                 for k, v in exc.errors.items()
             }
             self._raise(exc, "bp_status_id")
-
-    @staticmethod
-    def _change(instance) -> StatusChange:
-        return StatusChange(
-            bp_status_id=int(instance.bp_status_id),
-            bp_status_name=instance.bp_status_name,
-            ometria_status=instance.ometria_status,
-            lifecycle_stage=instance.lifecycle_stage,
-        )
-
-    def do_instance_save(self, instance, is_create):
-        entries = status_mappings_apply(
-            brand=instance.brand,
-            changes=[self._change(instance)],
-            actor=self.user,
-            via=ChangeVia.IMPORT,
-            note=f"Imported from {self.file_name}.",
-        )
-        self.entries[instance.brand_id].extend(entries)
-        instance.pk = StatusMapping.objects.get(
-            brand=instance.brand, bp_status_id=instance.bp_status_id
-        ).pk
 
 
 class AttributeMappingResource(MappingResource):
@@ -239,29 +229,6 @@ class AttributeMappingResource(MappingResource):
                 }
             )
         try:
-            attribute_changes_validate(changes=[self._change(instance)], tags=tags)
+            attribute_changes_validate(changes=[change_from_instance(instance)], tags=tags)
         except MappingError as exc:
             self._raise(exc, "ometria_attribute")
-
-    @staticmethod
-    def _change(instance) -> AttributeChange:
-        return AttributeChange(
-            source=instance.source,
-            source_name=instance.source_name,
-            ometria_attribute=instance.ometria_attribute,
-            value=instance.value,
-            absent_value=instance.absent_value,
-        )
-
-    def do_instance_save(self, instance, is_create):
-        entries = attribute_mappings_apply(
-            brand=instance.brand,
-            changes=[self._change(instance)],
-            actor=self.user,
-            via=ChangeVia.IMPORT,
-            note=f"Imported from {self.file_name}.",
-        )
-        self.entries[instance.brand_id].extend(entries)
-        instance.pk = AttributeMapping.objects.get(
-            brand=instance.brand, source=instance.source, source_name=instance.source_name
-        ).pk

@@ -237,3 +237,23 @@ def test_admin_edits_go_through_the_services_and_the_history(client, live_brand,
     client.post(f"/admin/syncs/statusmapping/{mapping.pk}/delete/", {"post": "yes"})
     assert not StatusMapping.objects.filter(pk=mapping.pk).exists()
     assert MappingChange.objects.filter(via="admin", after__isnull=True).count() == 1
+
+
+def test_admin_attribute_edits_go_through_the_services_and_the_history(
+    client, live_brand, admin_user
+):
+    client.force_login(admin_user)
+    vip = AttributeMapping.objects.get(brand=live_brand, source_name="VIP")
+    response = client.post(
+        f"/admin/syncs/attributemapping/{vip.pk}/change/",
+        {"ometria_attribute": "vip", "value": "yes", "absent_value": "no"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    entry = MappingChange.objects.get(via="admin", kind="attribute")
+    assert (entry.before["value"], entry.after["value"]) == ("true", "yes")
+    assert entry.actor == admin_user
+    client.post(f"/admin/syncs/attributemapping/{vip.pk}/delete/", {"post": "yes"})
+    assert not AttributeMapping.objects.filter(pk=vip.pk).exists()
+    assert (
+        MappingChange.objects.filter(via="admin", kind="attribute", after__isnull=True).count() == 1
+    )
