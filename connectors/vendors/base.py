@@ -7,6 +7,8 @@ or per-record outcomes back. `check()` proves the connection works.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
@@ -107,6 +109,23 @@ class Connector:
     def read_budget(self, response: httpx.Response) -> BudgetHint | None:
         return None
 
+    def error_answer(
+        self,
+        response: httpx.Response,
+        *,
+        also: tuple[int, ...] = (),
+        read: Callable[[Any], tuple[str, str]] | None = None,
+    ) -> ErrorAnswer | None:
+        """The opening every `classify` shares: None for a success (below 400, except the
+        statuses in `also`), else the answer's code and message read from its body (by
+        `read`, the common shapes by default), ready to become a ConnectorError."""
+        if response.status_code < 400 and response.status_code not in also:
+            return None
+        code, message = (read or error_text)(safe_json(response))
+        return ErrorAnswer(
+            vendor=self.system, status=response.status_code, code=code, message=message
+        )
+
     def check(self) -> str:
         """Make one cheap authenticated call. Returns what worked, in plain English."""
         raise NotImplementedError
@@ -124,6 +143,26 @@ class Connector:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+@dataclass(frozen=True)
+class ErrorAnswer:
+    """A vendor's error answer, read: what a vendor's `classify` decides on."""
+
+    vendor: str
+    status: int
+    code: str
+    message: str
+
+    @property
+    def kw(self) -> dict[str, Any]:
+        """The keyword arguments every ConnectorError takes."""
+        return {
+            "vendor": self.vendor,
+            "status": self.status,
+            "code": self.code,
+            "vendor_message": self.message,
+        }
 
 
 def error_text(body: Any) -> tuple[str, str]:

@@ -17,7 +17,7 @@ import httpx
 from connectors.budget import BudgetHint
 from connectors.errors import AuthError, ConnectorError, RejectedError, ThrottledError
 from connectors.http import BatchResult, RecordError, chunks
-from connectors.vendors.base import Connector, error_text, safe_json
+from connectors.vendors.base import Connector
 from connectors.vendors.fields import Field
 
 
@@ -53,24 +53,18 @@ class BigCommerce(Connector):
         )
 
     def classify(self, response: httpx.Response) -> ConnectorError | None:
-        if response.status_code < 400:
+        answer = self.error_answer(response)
+        if answer is None:
             return None
-        code, message = error_text(safe_json(response))
-        kw = {
-            "vendor": self.system,
-            "status": response.status_code,
-            "code": code,
-            "vendor_message": message,
-        }
-        if response.status_code == 429:
+        if answer.status == 429:
             reset = response.headers.get("X-Rate-Limit-Time-Reset-Ms")
             return ThrottledError(
                 "BigCommerce's request quota for this window is spent.",
                 retry_after=int(reset) / 1000 if reset else None,
-                **kw,
+                **answer.kw,
             )
-        if response.status_code in (401, 403):
-            return AuthError("BigCommerce did not accept the access token.", **kw)
+        if answer.status in (401, 403):
+            return AuthError("BigCommerce did not accept the access token.", **answer.kw)
         return None
 
     def check(self) -> str:

@@ -24,7 +24,7 @@ from connectors.errors import (
     TransientError,
 )
 from connectors.http import chunks
-from connectors.vendors.base import Connector, error_text, safe_json
+from connectors.vendors.base import Connector
 from connectors.vendors.fields import Field
 
 # Brightpearl's order types, as order-search's orderTypeId filter knows them.
@@ -93,12 +93,10 @@ class Brightpearl(Connector):
         )
 
     def classify(self, response: httpx.Response) -> ConnectorError | None:
-        status = response.status_code
-        if status < 400:
+        answer = self.error_answer(response)
+        if answer is None:
             return None
-        body = safe_json(response)
-        code, message = error_text(body)
-        kw = {"vendor": self.system, "status": status, "code": code, "vendor_message": message}
+        status, code, message, kw = answer.status, answer.code, answer.message, answer.kw
         if status == 503:
             period = response.headers.get("brightpearl-next-throttle-period")
             if (

@@ -36,7 +36,7 @@ from connectors.errors import (
     TransientError,
 )
 from connectors.http import BatchResult, RecordError, chunks, retry_after_seconds
-from connectors.vendors.base import Connector, error_text, safe_json
+from connectors.vendors.base import Connector, error_text
 from connectors.vendors.fields import Field
 
 if TYPE_CHECKING:
@@ -59,6 +59,14 @@ _MAX_ARCHIVE_BYTES = 512 * 1024 * 1024
 
 def subscriber_hash(email: str) -> str:
     return hashlib.md5(email.strip().lower().encode()).hexdigest()
+
+
+def _problem_text(body: Any) -> tuple[str, str]:
+    """(code, message) of Mailchimp's problem+json: its title, and "title: detail"."""
+    body = body or {}
+    title = str(body.get("title", "")) if isinstance(body, dict) else ""
+    detail = str(body.get("detail", "")) if isinstance(body, dict) else ""
+    return title, f"{title}: {detail}".strip(": ") or error_text(body)[1]
 
 
 def _operation_error(status: int, response: Any) -> RecordError:
@@ -162,28 +170,19 @@ class Mailchimp(Connector):
         return f"/lists/{self.settings['list_id']}"
 
     def classify(self, response: httpx.Response) -> ConnectorError | None:
-        if response.status_code < 400:
+        answer = self.error_answer(response, read=_problem_text)
+        if answer is None:
             return None
-        body = safe_json(response) or {}
-        title = str(body.get("title", "")) if isinstance(body, dict) else ""
-        detail = str(body.get("detail", "")) if isinstance(body, dict) else ""
-        message = f"{title}: {detail}".strip(": ") or error_text(body)[1]
-        kw = {
-            "vendor": self.system,
-            "status": response.status_code,
-            "code": title,
-            "vendor_message": message,
-        }
-        if any(p in message.lower() for p in _PERMANENT):
-            return RejectedError("Mailchimp will not accept changes to this member.", **kw)
-        if response.status_code == 429:
+        if any(p in answer.message.lower() for p in _PERMANENT):
+            return RejectedError("Mailchimp will not accept changes to this member.", **answer.kw)
+        if answer.status == 429:
             return ThrottledError(
                 "Mailchimp refused: too many connections at once.",
                 retry_after=retry_after_seconds(response) or 1.0,
-                **kw,
+                **answer.kw,
             )
-        if response.status_code == 401:
-            return AuthError("Mailchimp did not accept the API key.", **kw)
+        if answer.status == 401:
+            return AuthError("Mailchimp did not accept the API key.", **answer.kw)
         return None
 
     def check(self) -> str:

@@ -15,7 +15,7 @@ import httpx
 
 from connectors.errors import AuthError, ConnectorError, ThrottledError
 from connectors.http import BatchResult, RecordError, chunks, retry_after_seconds
-from connectors.vendors.base import Connector, error_text, safe_json
+from connectors.vendors.base import Connector
 from connectors.vendors.fields import Field
 
 MAX_RECORD_BYTES = 60 * 1024
@@ -36,22 +36,16 @@ class Ometria(Connector):
         return {"X-Ometria-Auth": self.creds["api_key"]}
 
     def classify(self, response: httpx.Response) -> ConnectorError | None:
-        if response.status_code < 400:
+        answer = self.error_answer(response)
+        if answer is None:
             return None
-        code, message = error_text(safe_json(response))
-        kw = {
-            "vendor": self.system,
-            "status": response.status_code,
-            "code": code,
-            "vendor_message": message,
-        }
-        if response.status_code in (401, 403):
-            return AuthError("Ometria did not accept the API key.", **kw)
-        if response.status_code == 429:
+        if answer.status in (401, 403):
+            return AuthError("Ometria did not accept the API key.", **answer.kw)
+        if answer.status == 429:
             return ThrottledError(
                 "Ometria's push rate limit was reached.",
                 retry_after=retry_after_seconds(response) or 1.0,
-                **kw,
+                **answer.kw,
             )
         return None
 

@@ -15,7 +15,7 @@ import httpx
 from connectors.budget import BudgetHint
 from connectors.errors import AuthError, ConnectorError, RejectedError, ThrottledError
 from connectors.http import BatchResult, RecordError, chunks
-from connectors.vendors.base import Connector, error_text, safe_json
+from connectors.vendors.base import Connector
 from connectors.vendors.fields import Field
 
 _USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
@@ -52,28 +52,27 @@ class Salesforce(Connector):
         return BudgetHint(remaining=max(limit - used, 0), limit=limit)
 
     def classify(self, response: httpx.Response) -> ConnectorError | None:
-        if response.status_code < 400 and response.status_code != 300:
+        # 300: an upsert whose external id matches several records.
+        answer = self.error_answer(response, also=(300,))
+        if answer is None:
             return None
-        code, message = error_text(safe_json(response))
-        kw = {
-            "vendor": self.system,
-            "status": response.status_code,
-            "code": code,
-            "vendor_message": message,
-        }
-        if code == "REQUEST_LIMIT_EXCEEDED":
+        if answer.code == "REQUEST_LIMIT_EXCEEDED":
             # The daily allocation: nothing will pass before it renews, so no retry now.
             return ThrottledError(
-                "Salesforce's daily API allocation is used up.", retryable=False, **kw
+                "Salesforce's daily API allocation is used up.", retryable=False, **answer.kw
             )
-        if response.status_code == 300:
-            return RejectedError("More than one Salesforce record has this external id.", **kw)
-        if response.status_code == 401 or code in (
+        if answer.status == 300:
+            return RejectedError(
+                "More than one Salesforce record has this external id.", **answer.kw
+            )
+        if answer.status == 401 or answer.code in (
             "invalid_client",
             "invalid_grant",
             "INVALID_SESSION_ID",
         ):
-            return AuthError("Salesforce did not accept the connected app's credentials.", **kw)
+            return AuthError(
+                "Salesforce did not accept the connected app's credentials.", **answer.kw
+            )
         return None
 
     # --- auth ------------------------------------------------------------------------
