@@ -8,7 +8,6 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.forms.models import model_to_dict
 from django_q.models import Schedule
@@ -17,14 +16,7 @@ from connectors.models import Connection
 from console.models import AuditEvent, Brand, Membership, Onboarding
 from syncs.models import AttributeMapping, FlowConfig, MappingChange, StatusMapping, SyncRun
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 
 def spec_for(second: dict, **override) -> dict:

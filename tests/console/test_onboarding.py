@@ -4,7 +4,6 @@ nothing, a failed step says what to fix and keeps what was typed (never a secret
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from django.db import connection as db
 from django.urls import reverse
 
@@ -16,14 +15,7 @@ from syncs.flows import REGISTRY as FLOWS
 from syncs.models import FlowConfig, MappingChange, StatusMapping, SyncRun
 from tests.conftest import make_user
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 
 @pytest.fixture

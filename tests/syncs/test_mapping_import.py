@@ -12,26 +12,18 @@ import re
 import openpyxl
 import pytest
 import tablib
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from exceptions.models import Ticket
 from syncs.models import AttributeMapping, MappingChange, StatusMapping, SyncRun
 from syncs.resources import StatusMappingResource
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 STATUS_IMPORT = "/admin/syncs/statusmapping/import/"
 STATUS_CONFIRM = "/admin/syncs/statusmapping/process_import/"
 ATTRIBUTE_IMPORT = "/admin/syncs/attributemapping/import/"
 CSV, XLSX = "0", "1"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def upload(client, url: str, content: bytes, fmt: str = CSV, name: str = "mappings.csv"):

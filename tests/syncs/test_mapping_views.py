@@ -14,15 +14,7 @@ from syncs.mappings import StatusChange, mapping_save
 from syncs.models import AttributeMapping, MappingChange, StatusMapping, SyncRun
 from tests.conftest import make_user
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    # The status lists are cached per brand id, and ids repeat across tests.
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 
 def url(name: str, *args) -> str:
