@@ -240,16 +240,37 @@ def status_preview(request: HttpRequest, slug: str) -> HttpResponse:
             _status_context(request, brand, table, form_error=exc.message),
             status=400,
         )
+    return _preview_page(
+        request, brand, changes, save_url=reverse("mappings:status_save", args=[brand.slug])
+    )
+
+
+def _preview_page(
+    request: HttpRequest,
+    brand: Brand,
+    changes: list,
+    *,
+    save_url: str,
+    revert: MappingChange | None = None,
+) -> HttpResponse:
+    """What the changes (all of one kind) would do, with a Save button that carries them,
+    signed. Nothing is written here."""
+    kind = changes[0].kind
+    if kind == MappingKind.STATUS:
+        template, preview = "mappings/status_preview.html", mapping_preview
+    else:
+        template, preview = "mappings/attribute_preview.html", attribute_mapping_preview
     return render(
         request,
-        "mappings/status_preview.html",
+        template,
         {
             "brand": brand,
-            "preview": mapping_preview(brand=brand, changes=changes),
-            "rows": _change_rows(changes, MappingKind.STATUS),
-            "payload": _sign(brand, changes),
-            "save_url": reverse("mappings:status_save", args=[brand.slug]),
-            "back_url": reverse("mappings:statuses", args=[brand.slug]),
+            "entry": revert,
+            "preview": preview(brand=brand, changes=changes),
+            "rows": _change_rows(changes, kind),
+            "payload": _sign(brand, changes, revert=revert),
+            "save_url": save_url,
+            "back_url": _back(brand, kind),
         },
     )
 
@@ -320,19 +341,13 @@ def revert_preview(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "nothing to revert.",
         )
         return redirect(_back(brand, entry.kind))
-    common = {
-        "brand": brand,
-        "entry": entry,
-        "rows": _change_rows([change], entry.kind),
-        "payload": _sign(brand, [change], revert=entry),
-        "save_url": reverse("mappings:revert", args=[brand.slug, entry.pk]),
-        "back_url": _back(brand, entry.kind),
-    }
-    if entry.kind == MappingKind.STATUS:
-        preview = mapping_preview(brand=brand, changes=[change])
-        return render(request, "mappings/status_preview.html", {**common, "preview": preview})
-    preview = attribute_mapping_preview(brand=brand, changes=[change])
-    return render(request, "mappings/attribute_preview.html", {**common, "preview": preview})
+    return _preview_page(
+        request,
+        brand,
+        [change],
+        save_url=reverse("mappings:revert", args=[brand.slug, entry.pk]),
+        revert=entry,
+    )
 
 
 @login_required
@@ -477,17 +492,8 @@ def attribute_preview(request: HttpRequest, slug: str) -> HttpResponse:
             ),
             status=400,
         )
-    return render(
-        request,
-        "mappings/attribute_preview.html",
-        {
-            "brand": brand,
-            "preview": attribute_mapping_preview(brand=brand, changes=changes),
-            "rows": _change_rows(changes, MappingKind.ATTRIBUTE),
-            "payload": _sign(brand, changes),
-            "save_url": reverse("mappings:attribute_save", args=[brand.slug]),
-            "back_url": reverse("mappings:attributes", args=[brand.slug]),
-        },
+    return _preview_page(
+        request, brand, changes, save_url=reverse("mappings:attribute_save", args=[brand.slug])
     )
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from console.models import Team
 from exceptions.models import Ticket
-from syncs.mappings import StatusChange, mapping_save
+from syncs.mappings import AttributeChange, StatusChange, attribute_mapping_save, mapping_save
 from syncs.models import AttributeMapping, MappingChange, StatusMapping, SyncRun
 from tests.conftest import make_user
 
@@ -314,3 +314,32 @@ def test_an_attribute_name_ometria_would_refuse_is_refused(client, live_brand, m
     )
     assert response.status_code == 400
     assert "is not an attribute name Ometria takes" in response.content.decode()
+
+
+def test_an_attribute_change_can_be_reverted_after_its_preview(client, live_brand, marketing_user):
+    vip = AttributeMapping.objects.get(brand=live_brand, source_name="VIP")
+    entry = attribute_mapping_save(
+        brand=live_brand,
+        changes=[AttributeChange("tag", "VIP", "vip", "yes", "no")],
+        actor=marketing_user,
+    ).entries[0]
+    client.force_login(marketing_user)
+    preview = client.get(url("revert_preview", live_brand.slug, entry.pk))
+    text = preview.content.decode()
+    assert f"Revert change #{entry.pk}?" in text and "“yes”" in text
+    client.post(url("revert", live_brand.slug, entry.pk), {"payload": payload_of(preview)})
+    vip.refresh_from_db()
+    assert (vip.value, vip.absent_value) == ("true", "false")
+    assert MappingChange.objects.get(reverts=entry).via == "revert"
+
+
+def test_a_preview_saved_on_the_other_page_is_refused(client, live_brand, marketing_user):
+    """A status preview's payload posted to the attributes' Save changes nothing."""
+    client.force_login(marketing_user)
+    preview = client.post(
+        url("status_preview", live_brand.slug),
+        {f"s-{GIFT_WRAP}-ometria": "pending", f"s-{GIFT_WRAP}-stage": "processing"},
+    )
+    response = client.post(url("attribute_save", live_brand.slug), {"payload": payload_of(preview)})
+    assert response.status_code == 400
+    assert not StatusMapping.objects.filter(bp_status_id=GIFT_WRAP).exists()
