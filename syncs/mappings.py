@@ -156,6 +156,15 @@ class _NotChecked:
 NOT_CHECKED: Any = _NotChecked()
 
 
+def _as_dict(change: StatusChange | AttributeChange, **fields: Any) -> dict:
+    """A change as plain data (signed into a preview's Save button); `change_from_dict`
+    reads it back. What the person saw goes too, when it is known."""
+    out = {"kind": change.kind.value, **fields}
+    if change.expected is not NOT_CHECKED:
+        out["expected"] = change.expected
+    return out
+
+
 @dataclass(frozen=True)
 class StatusChange:
     """Map one Brightpearl status to an Ometria status and stage; both empty removes it."""
@@ -220,16 +229,13 @@ class StatusChange:
         return {"ometria_status": self.ometria_status, "lifecycle_stage": self.lifecycle_stage}
 
     def as_dict(self) -> dict:
-        out = {
-            "kind": self.kind.value,
-            "id": self.bp_status_id,
-            "name": self.bp_status_name,
-            "ometria_status": self.ometria_status,
-            "lifecycle_stage": self.lifecycle_stage,
-        }
-        if self.expected is not NOT_CHECKED:
-            out["expected"] = self.expected
-        return out
+        return _as_dict(
+            self,
+            id=self.bp_status_id,
+            name=self.bp_status_name,
+            ometria_status=self.ometria_status,
+            lifecycle_stage=self.lifecycle_stage,
+        )
 
 
 @dataclass(frozen=True)
@@ -304,18 +310,15 @@ class AttributeChange:
         }
 
     def as_dict(self) -> dict:
-        out = {
-            "kind": self.kind.value,
-            "source": self.source,
-            "source_name": self.source_name,
-            "ometria_attribute": self.ometria_attribute,
-            "value": self.value,
-            "absent_value": self.absent_value,
-            "remove": self.remove,
-        }
-        if self.expected is not NOT_CHECKED:
-            out["expected"] = self.expected
-        return out
+        return _as_dict(
+            self,
+            source=self.source,
+            source_name=self.source_name,
+            ometria_attribute=self.ometria_attribute,
+            value=self.value,
+            absent_value=self.absent_value,
+            remove=self.remove,
+        )
 
 
 Change = StatusChange | AttributeChange

@@ -114,13 +114,34 @@ class MappingResource(resources.ModelResource):
 
     # Columns given as a choice's label or in another case are read as the choice's code
     # before the row is matched to a saved mapping (so "Contact tag" finds the tag's row).
-    choice_columns: dict[str, type] = {}
+    # Each column: its choices, and what a value must be, for the error that names it.
+    choice_columns: dict[str, tuple[type, str]] = {}
 
     def before_import_row(self, row, **kwargs):
-        for column, choices in self.choice_columns.items():
+        for column, (choices, _) in self.choice_columns.items():
             # A value that is no choice is left for import_instance to name.
             with contextlib.suppress(ValueError):
                 row[column] = _choice(row.get(column), choices, "")
+
+    def import_instance(self, instance, row, **kwargs):
+        """Read the row, naming every bad column at once, then check it (`check_instance`)."""
+        errors = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        for name, (choices, what) in self.choice_columns.items():
+            try:
+                setattr(instance, name, _choice(row.get(name), choices, what))
+            except ValueError as exc:
+                errors[name] = [str(exc)]
+        if errors:
+            raise ValidationError(errors)
+        self.check_instance(instance)
+
+    def check_instance(self, instance) -> None:
+        """Refuse (ValidationError) a row the mapping's flow could not use."""
+        raise NotImplementedError
 
     def _raise(self, exc: MappingError, field_name: str) -> None:
         raise ValidationError(
@@ -153,24 +174,12 @@ class StatusMappingResource(MappingResource):
         clean_model_instances = True
         name = "Order status mappings"
 
-    choice_columns = {"ometria_status": OmetriaOrderStatus, "lifecycle_stage": LifecycleStage}
+    choice_columns = {
+        "ometria_status": (OmetriaOrderStatus, "an Ometria order status"),
+        "lifecycle_stage": (LifecycleStage, "a lifecycle stage"),
+    }
 
-    def import_instance(self, instance, row, **kwargs):
-        errors = {}
-        try:
-            super().import_instance(instance, row, **kwargs)
-        except ValidationError as exc:
-            errors = exc.update_error_dict(errors)
-        for name, choices, what in (
-            ("ometria_status", OmetriaOrderStatus, "an Ometria order status"),
-            ("lifecycle_stage", LifecycleStage, "a lifecycle stage"),
-        ):
-            try:
-                setattr(instance, name, _choice(row.get(name), choices, what))
-            except ValueError as exc:
-                errors[name] = [str(exc)]
-        if errors:
-            raise ValidationError(errors)
+    def check_instance(self, instance) -> None:
         statuses = statuses_or_none(instance.brand)
         if statuses is None:
             raise ValidationError(
@@ -204,20 +213,9 @@ class AttributeMappingResource(MappingResource):
         clean_model_instances = True
         name = "Attribute mappings"
 
-    choice_columns = {"source": AttributeSource}
+    choice_columns = {"source": (AttributeSource, "a source")}
 
-    def import_instance(self, instance, row, **kwargs):
-        errors = {}
-        try:
-            super().import_instance(instance, row, **kwargs)
-        except ValidationError as exc:
-            errors = exc.update_error_dict(errors)
-        try:
-            instance.source = _choice(row.get("source"), AttributeSource, "a source")
-        except ValueError as exc:
-            errors["source"] = [str(exc)]
-        if errors:
-            raise ValidationError(errors)
+    def check_instance(self, instance) -> None:
         for name in ("value", "absent_value", "ometria_attribute", "source_name"):
             setattr(instance, name, str(getattr(instance, name) or "").strip())
         tags = tags_or_none(instance.brand)
