@@ -255,3 +255,6 @@ RUN_MAX_ATTEMPTS = env.int("RUN_MAX_ATTEMPTS", default=3)
 RUN_STALE_SECONDS = env.int("RUN_STALE_SECONDS", default=300)
 # Alert (a "sync delayed" ticket) when a flow is this far behind, or 3 schedules, if longer.
 SYNC_DELAY_ALERT_MINUTES = env.int("SYNC_DELAY_ALERT_MINUTES", default=60)
+# Once this often, a scheduled run reads everything (sending only what differs) to catch
+# changes no timestamp shows.
+RECONCILE_HOURS = env.int("RECONCILE_HOURS", default=24)

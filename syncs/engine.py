@@ -533,9 +533,10 @@ def execute(run: SyncRun, progress: Progress | None = None) -> SyncRun:
     finally:
         run.api_calls, run.throttle_waits = ctx.api_calls()
         ctx.close()
-    if ctx.until is not None:
-        # Only a run that read everything moves the cursor.
-        FlowConfig.objects.filter(pk=config.pk).update(cursor=ctx.until)
+    if not ctx.scope:
+        # A run that read everything changed up to its start (a full run: everything)
+        # moves the cursor there; the next incremental run reads from it, less the look-back.
+        FlowConfig.objects.filter(pk=config.pk).update(cursor=ctx.until or ctx.now)
     run.state = "partial" if (run.failed or run.waiting) else "succeeded"
     ctx.log(
         f"Finished: {run.read} read, {run.written} written, {run.unchanged} unchanged, "

@@ -162,14 +162,21 @@ def _claim(run_id: int) -> SyncRun | None:
             flow=run.flow,
             defaults={"schedule_minutes": REGISTRY[run.flow].default_schedule_minutes},
         )
-        busy = SyncRun.objects.filter(
-            brand_id=run.brand_id, flow=run.flow, state=RunState.RUNNING, heartbeat__gte=stale
+        running = SyncRun.objects.filter(
+            brand_id=run.brand_id, state=RunState.RUNNING, heartbeat__gte=stale
         ).exclude(pk=run.pk)
+        busy = running.filter(flow=run.flow)
         if not REGISTRY[run.flow].once:
             # One reading run per brand and flow at a time; webhook and retry runs (scoped,
             # small, urgent) do not wait behind a long backfill. A one-off notification
             # flow never has two senders at once, scoped or not.
             busy = busy.filter(scope=[]) if not run.scope else busy.none()
+        group = REGISTRY[run.flow].lock_group
+        if group and not run.scope:
+            # Flows that write the same target records (the refunds flow sends whole orders)
+            # do not read at the same time, or one could overwrite the other's newer data.
+            partners = [c for c, f in REGISTRY.items() if f.lock_group == group and c != run.flow]
+            busy = busy | running.filter(flow__in=partners, scope=[])
         other = busy.first()
         if other is not None:
             if run.trigger == Trigger.SCHEDULE and not run.full:
@@ -272,11 +279,29 @@ def _attempts_exhausted(run: SyncRun, title: str, message: str, code: str = "") 
     )
 
 
+RECONCILE_HOURS = getattr(settings, "RECONCILE_HOURS", 24)
+
+
 def flow_scheduled(*, config_id: int) -> SyncRun | None:
+    """A scheduled run: incremental, except once a day a full one that reconciles.
+
+    The full run reads everything and sends only what differs, catching what no change
+    stamp shows (Brightpearl's updatedOn stays put when only a custom field changes).
+    """
     config = FlowConfig.objects.select_related("brand").filter(pk=config_id).first()
     if config is None or not config.enabled or not config.brand.active:
         return None
-    run = SyncRun.objects.create(brand=config.brand, flow=config.flow, trigger=Trigger.SCHEDULE)
+    since = timezone.now() - timedelta(hours=RECONCILE_HOURS)
+    reconciled = SyncRun.objects.filter(
+        brand=config.brand,
+        flow=config.flow,
+        full=True,
+        queued_at__gte=since,
+        state__in=[RunState.SUCCEEDED, RunState.PARTIAL, RunState.RUNNING, RunState.QUEUED],
+    ).exists()
+    run = SyncRun.objects.create(
+        brand=config.brand, flow=config.flow, trigger=Trigger.SCHEDULE, full=not reconciled
+    )
     return flow_run(run_id=run.pk)
 
 

@@ -90,6 +90,9 @@ class Flow:
     # Whether batch N may still be in flight to the target while batch N+1 is read and
     # transformed. Not for a flow whose transform reads states the previous batch writes.
     overlap_batches: ClassVar[bool] = False
+    # Flows in one lock group write the same target records, so their reading runs take
+    # turns (scoped webhook runs still go at once: they are small and urgent).
+    lock_group: ClassVar[str] = ""
     batch_size: ClassVar[int] = 200
 
     def read(self, ctx: FlowContext) -> Iterator[list[Any]]:

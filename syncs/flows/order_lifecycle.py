@@ -156,6 +156,7 @@ class OrderLifecycleFlow(Flow):
         "Brightpearl sales orders and their status, as Ometria orders and lifecycle stages."
     )
     target = "ometria"
+    lock_group = "ometria-orders"
     overlap_batches = True
     noun = "orders"
     default_schedule_minutes = 15

@@ -72,6 +72,7 @@ class RefundsFlow(Flow):
     label = "Refunds → Ometria"
     description = "Completed Brightpearl sales credits, as refunded lines on the Ometria order."
     target = "ometria"
+    lock_group = "ometria-orders"
     noun = "credits"
     default_schedule_minutes = 5
     webhook_events = ("sales-credit",)

@@ -318,3 +318,25 @@ def test_a_retry_whose_run_fails_says_so_on_its_ticket(brand_a):
     assert "did not accept the saved credentials" in event.note
     ticket.refresh_from_db()
     assert ticket.status == "open"
+
+
+def test_flows_that_write_the_same_records_do_not_read_at_the_same_time(brand_a):
+    queued(brand_a, flow="order_lifecycle", state=RunState.RUNNING, heartbeat=timezone.now())
+    refunds = queued(brand_a, flow="refunds")
+    refunds_webhook = queued(brand_a, flow="refunds", scope=["10301"])
+    customers = queued(brand_a, flow="customers")
+    with mock.patch("syncs.engine.execute", side_effect=finish) as execute:
+        assert services.flow_run(run_id=refunds.pk) is None
+        services.flow_run(run_id=refunds_webhook.pk)
+        services.flow_run(run_id=customers.pk)
+    refunds.refresh_from_db()
+    assert refunds.state == RunState.QUEUED and "Waiting for run" in refunds.log
+    assert execute.call_count == 2
+
+
+def test_a_scheduled_run_reconciles_in_full_once_a_day(brand_a):
+    config = FlowConfig.objects.create(brand=brand_a, flow="customers", enabled=True)
+    with mock.patch("syncs.engine.execute", side_effect=finish):
+        first = services.flow_scheduled(config_id=config.pk)
+        second = services.flow_scheduled(config_id=config.pk)
+    assert first.full is True and second.full is False
