@@ -193,3 +193,17 @@ def test_not_json(tmp_path):
     path.write_text("{name: 1}")
     with pytest.raises(CommandError, match=r"not valid JSON \(line 1"):
         call_command("onboard_brand", str(path))
+
+
+def test_a_new_address_in_the_file_needs_its_credentials(tmp_path, second, sandbox):
+    """The file run again with Brightpearl pointed elsewhere and no credentials: refused
+    (saved secrets never follow a new address), and the connection is left as it was."""
+    run(tmp_path, spec_for(second))
+    saved = Connection.objects.get(system="brightpearl")
+    spec = spec_for(second)
+    spec["connections"]["brightpearl"]["base_url"] = "https://collector.example"
+    del spec["connections"]["brightpearl"]["credentials"]
+    with pytest.raises(CommandError, match="The address changed: enter the credentials again"):
+        run(tmp_path, spec)
+    fresh = Connection.objects.get(pk=saved.pk)
+    assert (fresh.base_url, fresh.credentials) == (saved.base_url, saved.credentials)
