@@ -16,7 +16,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from types import SimpleNamespace
 
 from django.db.models import Q
 
@@ -173,7 +172,7 @@ def target_state(mapping: StatusMapping) -> dict:
 def _refunds(brand: Brand, order_ids: list[str]) -> dict[str, dict[str, dict]]:
     """Refunded lines per order, exactly as the flow adds them. The flow's helper reads
     only its run context's brand id, so a stand-in carrying that id is enough here."""
-    return refunds_by_order(SimpleNamespace(brand_id=brand.pk), order_ids)
+    return refunds_by_order(brand.pk, order_ids)
 
 
 def mapping_preview(*, brand: Brand, changes: Sequence[StatusChange]) -> Preview:

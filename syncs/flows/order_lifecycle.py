@@ -122,11 +122,11 @@ def order_summary(payload: dict) -> dict:
     }
 
 
-def refunds_by_order(ctx: FlowContext, order_ids: list[str]) -> dict[str, dict[str, dict]]:
+def refunds_by_order(brand_id: int, order_ids: list[str]) -> dict[str, dict[str, dict]]:
     """Refunded quantity and amount per order and product, from the refunds already sent."""
     out: dict[str, dict[str, dict]] = defaultdict(dict)
     credits = RecordState.objects.filter(
-        brand_id=ctx.brand_id,
+        brand_id=brand_id,
         flow=REFUNDS_FLOW,
         match_key__in=order_ids,
         status=RecordStatus.SYNCED,
@@ -168,7 +168,7 @@ class OrderLifecycleFlow(Flow):
             ctx, full=bp.all_order_ids, changed=bp.changed_order_ids, id_column="orderId"
         )
         for orders in fetched(ctx, ids, bp.orders, key=lambda o: o["id"]):
-            ctx.cache["refunds"] = refunds_by_order(ctx, [str(o["id"]) for o in orders])
+            ctx.cache["refunds"] = refunds_by_order(ctx.brand_id, [str(o["id"]) for o in orders])
             yield orders
 
     def transform(self, ctx: FlowContext, order: dict) -> Push | Wait:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.cache import cache
 from playwright.sync_api import expect
 
 from console.models import Brand, Membership, Team
@@ -18,14 +17,11 @@ from syncs.models import RunState, StatusMapping, SyncRun
 from syncs.services import flow_run
 
 # transaction=True: the live server (another thread) reads what the test writes.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("fresh_cache"),
+]
 
 
 def run_queued(brand) -> list[SyncRun]:
