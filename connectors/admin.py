@@ -3,8 +3,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 
 from connectors.forms import connection_form_class
-from connectors.models import Connection, RateBudget
+from connectors.models import BudgetLease, Connection, RateBudget
 from connectors.services import connection_test
+from console.admin import ReadOnlyAdmin
 from console.audit import audit
 
 
@@ -90,3 +91,10 @@ class RateBudgetAdmin(admin.ModelAdmin):
     ]
     list_filter = [("brand", admin.RelatedOnlyFieldListFilter), "system"]
     readonly_fields = ["requests", "throttle_waits", "updated"]
+
+
+@admin.register(BudgetLease)
+class BudgetLeaseAdmin(ReadOnlyAdmin):
+    """Requests in flight against a vendor that caps connections (Mailchimp)."""
+
+    list_display = ["budget", "expires_at"]

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from console.models import AuditEvent, Brand, Membership
+from console.models import AuditEvent, Brand, Membership, Onboarding
 
 admin.site.site_header = "Integration Console — agency admin"
 admin.site.site_title = "Integration Console admin"
@@ -43,3 +43,19 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows the console writes itself: shown for reference, changed only through its pages."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Onboarding)
+class OnboardingAdmin(ReadOnlyAdmin):
+    list_display = ["brand", "step", "started_by", "updated", "live_at"]
+    list_filter = [("live_at", admin.EmptyFieldListFilter)]

@@ -169,3 +169,22 @@ class TicketAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(TicketEvent)
+class TicketEventAdmin(admin.ModelAdmin):
+    """Every ticket's history in one list, for the agency: who did what, when."""
+
+    list_display = ["created", "ticket", "kind", "actor", "note"]
+    list_filter = ["kind", ("ticket__brand", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["note", "ticket__title"]
+    date_hierarchy = "created"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

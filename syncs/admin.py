@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from import_export.admin import ImportExportModelAdmin
 
+from console.admin import ReadOnlyAdmin
 from console.audit import audit
 from syncs.flows import flow_choices, flow_label
 from syncs.mappings import (
@@ -20,6 +21,7 @@ from syncs.mappings import (
 from syncs.models import (
     AttributeMapping,
     ChangeVia,
+    Checkpoint,
     DefaultStatusMapping,
     FlowConfig,
     MappingChange,
@@ -342,3 +344,11 @@ class MappingChangeAdmin(admin.ModelAdmin):
 class DefaultStatusMappingAdmin(admin.ModelAdmin):
     list_display = ["bp_status_name", "ometria_status", "lifecycle_stage"]
     search_fields = ["bp_status_name"]
+
+
+@admin.register(Checkpoint)
+class CheckpointAdmin(ReadOnlyAdmin):
+    """What the console remembers per brand between runs (which vendor errors it has read)."""
+
+    list_display = ["brand", "name", "updated"]
+    list_filter = [("brand", admin.RelatedOnlyFieldListFilter)]
