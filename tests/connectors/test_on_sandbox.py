@@ -187,3 +187,31 @@ def test_two_processes_share_one_brand_budget(sandbox, brand_a):
     assert stats["requests"] == 500
     assert stats["throttled"] == 0, "together they never went over the limit"
     assert stats["max_in_window"] <= 200
+
+
+def test_the_admin_tests_a_connection_by_button_and_by_action(client, admin_user, sandbox, brand_a):
+    from django.urls import reverse
+
+    conns = connections(brand_a, sandbox)
+    client.force_login(admin_user)
+    bp = conns["brightpearl"]
+    page = client.get(reverse("admin:connectors_connection_change", args=[bp.pk])).content.decode()
+    assert "Test connection" in page
+    response = client.post(reverse("admin:connectors_connection_test", args=[bp.pk]), follow=True)
+    assert "Signed in to Brightpearl account demo" in response.content.decode()
+    bp.refresh_from_db()
+    assert bp.status == "ok" and bp.last_checked is not None
+
+    om = conns["ometria"]
+    om.credentials = {"api_key": "wrong"}
+    om.save()
+    response = client.post(
+        reverse("admin:connectors_connection_changelist"),
+        {"action": "test_connections", "_selected_action": [bp.pk, om.pk]},
+        follow=True,
+    )
+    text = response.content.decode()
+    assert "Signed in to Brightpearl" in text
+    assert "did not accept the saved credentials" in text
+    om.refresh_from_db()
+    assert om.status == "failing" and "did not accept" in om.last_error
