@@ -1083,22 +1083,9 @@ class Brightpearl(Vendor):
         if order_sql is None:
             return errors("CMNC-018", f"The sort {req.q('sort')} cannot be parsed", 500)
         where_sql = " AND ".join(f"({w})" for w in where)
-        store = self.app.store
-        total = store.count(V, req.account.code, kind, where_sql, params)
-        rows = [
-            r[0]
-            for r in store.rows(
-                V,
-                req.account.code,
-                kind,
-                where_sql,
-                params,
-                columns="row",
-                order=order_sql,
-                limit=page_size,
-                offset=first - 1,
-            )
-        ]
+        total, rows = self.app.store.search_page(
+            V, req.account.code, kind, where_sql, params, order_sql, page_size, first - 1
+        )
         picked = req.q("columns")
         shown = columns
         if picked:
@@ -1509,10 +1496,17 @@ class Brightpearl(Vendor):
             if isinstance(order_ids, Response):
                 return order_ids
             marks = ",".join("?" * len(order_ids))
+            # "+num": sort the few notes found by the parent index, rather than let the
+            # planner walk every note in num order to avoid that sort.
             items = [
                 (int(i), d)
                 for i, d in store.rows(
-                    V, code, "goods_out_note", f"parent IN ({marks})", [str(o) for o in order_ids]
+                    V,
+                    code,
+                    "goods_out_note",
+                    f"parent IN ({marks})",
+                    [str(o) for o in order_ids],
+                    order="+num, id",
                 )
             ]
         text = '{"response":{' + ",".join(f'"{k}":{v}' for k, v in items) + "}}"
@@ -1858,6 +1852,8 @@ def _filter(col: Col, expr: str, value: str) -> tuple[str, list[Any]]:
         clauses.append(f"{expr} IS NOT NULL")
         return " AND ".join(clauses), params
     if col.type == "SEARCH_STRING":
+        if expr == "lookup":
+            return "lookup = ?", [value.lower()]  # stored lowercased: the index can find it
         return f"lower({expr}) = ?", [value.lower()]
     return f"{expr} = ?", [value]
 
@@ -1868,7 +1864,8 @@ def _sort(
     """'updatedOn.DESC' (also 'updatedOn|DESC' or 'updatedOn DESC') -> SQL and metaData."""
     if not text:
         first = columns[0]
-        return "num, id", [{"filterable": first.meta(), "direction": "ASC"}]
+        # num is the record's own id in every searched kind, so it alone is a total order.
+        return "num", [{"filterable": first.meta(), "direction": "ASC"}]
     clauses, meta = [], []
     for part in text.split(","):
         name, direction = part, "ASC"

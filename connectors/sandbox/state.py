@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -42,8 +43,16 @@ CREATE TABLE IF NOT EXISTS records (
     data TEXT NOT NULL,
     PRIMARY KEY (vendor, account, kind, id)
 );
-CREATE INDEX IF NOT EXISTS records_num ON records (vendor, account, kind, num);
-CREATE INDEX IF NOT EXISTS records_updated ON records (vendor, account, kind, updated);
+-- The two indexes searches walk. Each also holds type, status (and num) so that a search filtered
+-- on them is counted and paged inside the index, never by reading the multi-KB rows: the first
+-- walks in num order (the default search order), the second serves updatedOn/shippedOn windows.
+-- (They replace narrower records_num and records_updated; a file from before is migrated below.)
+CREATE INDEX IF NOT EXISTS records_search
+    ON records (vendor, account, kind, num, type, status, updated);
+CREATE INDEX IF NOT EXISTS records_changed
+    ON records (vendor, account, kind, updated, num, type, status);
+DROP INDEX IF EXISTS records_num;
+DROP INDEX IF EXISTS records_updated;
 CREATE INDEX IF NOT EXISTS records_parent ON records (vendor, account, kind, parent);
 CREATE INDEX IF NOT EXISTS records_owner ON records (vendor, account, kind, owner);
 CREATE INDEX IF NOT EXISTS records_lookup ON records (vendor, account, kind, lookup);
@@ -57,6 +66,16 @@ CREATE TABLE IF NOT EXISTS log (
     data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS log_key ON log (vendor, kind, id);
+-- One counter per (vendor, account, kind), bumped in the same transaction as any write to that
+-- kind, so a reader sees the version that matches its own snapshot (what cached search counts
+-- and page positions are keyed on). Never reset: a wipe bumps them all.
+CREATE TABLE IF NOT EXISTS versions (
+    vendor TEXT NOT NULL,
+    account TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (vendor, account, kind)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS keys (
     vendor TEXT NOT NULL,
     account TEXT NOT NULL,
@@ -114,6 +133,28 @@ class Rec(NamedTuple):
 INSERT_RECORD = (
     f"INSERT OR REPLACE INTO records ({RECORD_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 )
+BUMP_VERSION = (
+    "INSERT INTO versions VALUES (?,?,?,1) "
+    "ON CONFLICT (vendor, account, kind) DO UPDATE SET version = version + 1"
+)
+# How many search shapes (filters + order) keep a remembered count and page positions.
+SEARCH_SHAPES = 64
+# A bound on the page positions remembered per shape (a full read of 100k rows in pages of
+# 500 needs 200).
+SEARCH_POSITIONS = 4096
+
+
+class _Shape:
+    """What one search shape is known to give at one version of its kind."""
+
+    __slots__ = ("after", "total", "version")
+
+    def __init__(self, version: int) -> None:
+        self.version = version
+        self.total: int | None = None
+        # offset -> num of the last row before it, so the page at that offset is a keyed seek
+        # (`num > ?`) instead of an OFFSET walk over every row before it.
+        self.after: dict[int, int] = {}
 
 
 class Store:
@@ -124,6 +165,8 @@ class Store:
         self._write_lock = threading.RLock()
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
+        self._shapes: OrderedDict[tuple[Any, ...], _Shape] = OrderedDict()
+        self._shapes_lock = threading.Lock()
         self.conn().executescript(SCHEMA)
 
     # --- connections and transactions ----------------------------------------------------
@@ -144,6 +187,7 @@ class Store:
             conn.execute("PRAGMA mmap_size=4294967296")
             self._local.conn = conn
             self._local.depth = 0
+            self._local.touched = set()
             with self._all_lock:
                 self._all.append(conn)
         return conn
@@ -166,6 +210,8 @@ class Store:
             self._local.depth = 1
             try:
                 yield conn
+                if self._local.touched:
+                    conn.executemany(BUMP_VERSION, self._local.touched)
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -173,6 +219,7 @@ class Store:
                 conn.execute("COMMIT")
             finally:
                 self._local.depth = 0
+                self._local.touched.clear()
         finally:
             if write:
                 self._write_lock.release()
@@ -199,11 +246,32 @@ class Store:
 
     # --- records -------------------------------------------------------------------------
 
+    def _touch(self, kinds: Iterable[tuple[str, str, str]]) -> None:
+        """Note the (vendor, account, kind)s a write changed: their versions move on commit."""
+        if self._local.depth:
+            self._local.touched.update(kinds)
+        else:  # autocommit: the write was its own transaction
+            self.conn().executemany(BUMP_VERSION, set(kinds))
+
+    def version(self, vendor: str, account: str, kind: str) -> int:
+        row = (
+            self.conn()
+            .execute(
+                "SELECT version FROM versions WHERE vendor=? AND account=? AND kind=?",
+                (vendor, account, kind),
+            )
+            .fetchone()
+        )
+        return row[0] if row else 0
+
     def put(self, rec: Rec) -> None:
         self.conn().execute(INSERT_RECORD, rec.as_params())
+        self._touch(((rec.vendor, rec.account, rec.kind),))
 
     def put_many(self, recs: Iterable[Rec]) -> None:
-        self.conn().executemany(INSERT_RECORD, (rec.as_params() for rec in recs))
+        params = [rec.as_params() for rec in recs]
+        self.conn().executemany(INSERT_RECORD, params)
+        self._touch({p[:3] for p in params})
 
     def get(self, vendor: str, account: str, kind: str, id: str | int) -> str | None:
         row = (
@@ -282,7 +350,109 @@ class Store:
             "DELETE FROM records WHERE vendor=? AND account=? AND kind=? AND id=?",
             (vendor, account, kind, str(id)),
         )
+        self._touch(((vendor, account, kind),))
         return cur.rowcount > 0
+
+    # --- searches ------------------------------------------------------------------------
+
+    def search_page(
+        self,
+        vendor: str,
+        account: str,
+        kind: str,
+        where: str,
+        params: Sequence[Any],
+        order: str,
+        limit: int,
+        offset: int,
+    ) -> tuple[int, list[str]]:
+        """(total, the `row` of each record on the page) for a paged search.
+
+        The same answer as COUNT(*) plus `ORDER BY order LIMIT limit OFFSET offset`, without
+        their cost on large kinds: the total and where each served page ended are remembered
+        per query shape until the kind's version moves, so reading page after page (or the same
+        page again) is a keyed seek rather than an OFFSET walk from the start. The page's keys
+        are found first (inside the covering indexes) and only its own rows are read, so even an
+        unremembered offset never reads the rows it skips. Order "num" (the default search
+        order) takes the keyed seek; it needs num unique within the kind, which every searched
+        kind's num is (its id).
+        """
+        base = "FROM records WHERE vendor=? AND account=? AND kind=?"
+        if where:
+            base += f" AND ({where})"
+        args = (vendor, account, kind, *params)
+        with self.transaction() as conn:
+            shape = self._shape(
+                (vendor, account, kind, where, tuple(params), order),
+                self.version(vendor, account, kind),
+            )
+            if shape.total is None:
+                shape.total = conn.execute(f"SELECT COUNT(*) {base}", args).fetchone()[0]
+            if offset >= shape.total:
+                return shape.total, []
+            if order != "num":
+                keys = [
+                    k
+                    for (k,) in conn.execute(
+                        f"SELECT rowid {base} ORDER BY {order} LIMIT ? OFFSET ?",
+                        (*args, limit, offset),
+                    )
+                ]
+            else:
+                after = shape.after.get(offset)
+                if offset == 0:
+                    found = conn.execute(
+                        f"SELECT rowid, num {base} ORDER BY num LIMIT ?", (*args, limit)
+                    ).fetchall()
+                elif after is not None:
+                    found = conn.execute(
+                        f"SELECT rowid, num {base} AND num > ? ORDER BY num LIMIT ?",
+                        (*args, after, limit),
+                    ).fetchall()
+                else:
+                    # One row more, from the row before the page: it is where a later request
+                    # for this same page can seek from.
+                    found = conn.execute(
+                        f"SELECT rowid, num {base} ORDER BY num LIMIT ? OFFSET ?",
+                        (*args, limit + 1, offset - 1),
+                    ).fetchall()
+                    if found:
+                        self._remember(shape, offset, found[0][1])
+                        found = found[1:]
+                if found:
+                    self._remember(shape, offset + len(found), found[-1][1])
+                keys = [k for k, _ in found]
+            rows: dict[int, str] = {}
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows.update(
+                    conn.execute(
+                        f"SELECT rowid, row FROM records WHERE rowid IN ({marks})", chunk
+                    ).fetchall()
+                )
+            return shape.total, [rows[k] for k in keys]
+
+    def _shape(self, key: tuple[Any, ...], version: int) -> _Shape:
+        with self._shapes_lock:
+            shape = self._shapes.get(key)
+            if shape is None or shape.version != version:
+                shape = self._shapes[key] = _Shape(version)
+            self._shapes.move_to_end(key)
+            while len(self._shapes) > SEARCH_SHAPES:
+                self._shapes.popitem(last=False)
+            return shape
+
+    def forget_searches(self) -> None:
+        """Drop every remembered search total and page position (benchmarks measure cold)."""
+        with self._shapes_lock:
+            self._shapes.clear()
+
+    @staticmethod
+    def _remember(shape: _Shape, offset: int, num: int) -> None:
+        if len(shape.after) >= SEARCH_POSITIONS:
+            shape.after.clear()
+        shape.after[offset] = num
 
     # --- history -------------------------------------------------------------------------
 
@@ -330,5 +500,7 @@ class Store:
         conn = self.conn()
         for table in ("records", "log", "keys"):
             conn.execute(f"DELETE FROM {table}")
+        # Versions only ever grow, so nothing remembered from before the wipe can match again.
+        conn.execute("UPDATE versions SET version = version + 1")
         # AUTOINCREMENT keeps its high-water mark in sqlite_sequence; a reset starts afresh.
         conn.execute("DELETE FROM sqlite_sequence WHERE name='log'")

@@ -159,6 +159,51 @@ def test_order_search_filters_by_status_contact_and_type(sandbox):
     assert {r[10] for r in rows} == set(facts["credited_order_ids"])  # parentOrderId
 
 
+def test_search_pages_follow_writes_between_requests(sandbox):
+    # The sandbox remembers search totals and where pages end; a write must make it forget.
+    client = brightpearl(sandbox)
+    search = {"orderStatusId": 26, "orderTypeId": 1}
+
+    def page(first: int, size: int = 5) -> dict:
+        params = {**search, "pageSize": size, "firstResult": first}
+        return client.get("/order-service/order-search", params=params).json()["response"]
+
+    everything = [r[0] for r in page(1, 500)["results"]]
+    assert len(everything) > 20
+    assert [r[0] for r in page(1)["results"]] == everything[:5]
+    assert [r[0] for r in page(6)["results"]] == everything[5:10]
+    assert [r[0] for r in page(6)["results"]] == everything[5:10]  # asked again
+    # The first order leaves the search: every later page moves up by one.
+    answer = client.put(f"/order-service/order/{everything[0]}/status", json={"orderStatusId": 2})
+    assert answer.status_code == 200
+    after = page(11)
+    assert [r[0] for r in after["results"]] == everything[11:16]
+    assert after["metaData"]["resultsAvailable"] == len(everything) - 1
+    # And comes back: it is first again, and the total with it.
+    client.put(f"/order-service/order/{everything[0]}/status", json={"orderStatusId": 26})
+    assert [r[0] for r in page(1)["results"]] == everything[:5]
+    assert [r[0] for r in page(11)["results"]] == everything[10:15]
+    assert page(16)["metaData"]["resultsAvailable"] == len(everything)
+
+
+def test_search_pages_at_any_first_result_match_one_full_page(sandbox):
+    client = brightpearl(sandbox)
+    for search in ({}, {"orderTypeId": 1}, {"sort": "updatedOn.DESC"}):
+        full = client.get("/order-service/order-search", params={**search, "pageSize": 500}).json()[
+            "response"
+        ]["results"]
+        total = len(full)
+        # Forwards in pages, then odd offsets and backwards (jumps the sandbox has not seen).
+        starts = [*range(1, total + 1, 37), 2, 3, total, total - 1, *range(total, 0, -41)]
+        for first in starts:
+            answer = client.get(
+                "/order-service/order-search",
+                params={**search, "pageSize": 37, "firstResult": first},
+            ).json()["response"]
+            assert answer["results"] == full[first - 1 : first - 1 + 37], (search, first)
+            assert answer["metaData"]["resultsAvailable"] == total
+
+
 def test_a_bad_filter_answers_500_cmnc_018_like_the_recording(sandbox):
     answer = brightpearl(sandbox).get("/order-service/order-search?orderStatusId=BAD%20PARAM")
     assert answer.status_code == 500
