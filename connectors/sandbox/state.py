@@ -9,6 +9,10 @@ status, type, lookup) carry what the searches and filters need, so they run on i
 `log` is append-only history: Ometria pushes and validation errors, Mailchimp status changes,
 outbound webhook attempts. `keys` indexes secondary keys such as Salesforce external ids.
 
+`versions` counts the writes to each (vendor, account, kind), in the writing transaction itself,
+so every snapshot knows which version of a kind it sees: Brightpearl search totals and page
+positions are remembered per version (search_page), and any write makes them stale at once.
+
 Threads: one connection per thread (sqlite3 connections are not shared), WAL so readers never
 wait for the writer, and one process-wide lock so writes are serialised. Each HTTP request runs
 in one transaction.
@@ -43,16 +47,19 @@ CREATE TABLE IF NOT EXISTS records (
     data TEXT NOT NULL,
     PRIMARY KEY (vendor, account, kind, id)
 );
--- The two indexes searches walk. Each also holds type, status (and num) so that a search filtered
--- on them is counted and paged inside the index, never by reading the multi-KB rows: the first
--- walks in num order (the default search order), the second serves updatedOn/shippedOn windows.
--- (They replace narrower records_num and records_updated; a file from before is migrated below.)
-CREATE INDEX IF NOT EXISTS records_search
-    ON records (vendor, account, kind, num, type, status, updated);
-CREATE INDEX IF NOT EXISTS records_changed
+CREATE INDEX IF NOT EXISTS records_num ON records (vendor, account, kind, num);
+-- What Brightpearl searches filter on: orderTypeId (type), orderStatusId and shipped (status),
+-- updatedOn and shippedOn (updated); they page in num order. Each index also carries the columns
+-- those filters are combined with, so whichever one the planner picks, a search is counted,
+-- skipped through and paged inside it, never by reading the multi-KB rows.
+CREATE INDEX IF NOT EXISTS records_type ON records (vendor, account, kind, type, num, updated);
+CREATE INDEX IF NOT EXISTS records_status ON records (vendor, account, kind, status, num, updated);
+CREATE INDEX IF NOT EXISTS records_window
     ON records (vendor, account, kind, updated, num, type, status);
-DROP INDEX IF EXISTS records_num;
+-- Replaced indexes, dropped from files made before.
 DROP INDEX IF EXISTS records_updated;
+DROP INDEX IF EXISTS records_search;
+DROP INDEX IF EXISTS records_changed;
 CREATE INDEX IF NOT EXISTS records_parent ON records (vendor, account, kind, parent);
 CREATE INDEX IF NOT EXISTS records_owner ON records (vendor, account, kind, owner);
 CREATE INDEX IF NOT EXISTS records_lookup ON records (vendor, account, kind, lookup);
@@ -246,13 +253,6 @@ class Store:
 
     # --- records -------------------------------------------------------------------------
 
-    def _touch(self, kinds: Iterable[tuple[str, str, str]]) -> None:
-        """Note the (vendor, account, kind)s a write changed: their versions move on commit."""
-        if self._local.depth:
-            self._local.touched.update(kinds)
-        else:  # autocommit: the write was its own transaction
-            self.conn().executemany(BUMP_VERSION, set(kinds))
-
     def version(self, vendor: str, account: str, kind: str) -> int:
         row = (
             self.conn()
@@ -264,14 +264,19 @@ class Store:
         )
         return row[0] if row else 0
 
+    # Every write to `records` goes through put, put_many or delete: each notes the kinds it
+    # changed, whose versions then move in the same transaction (its own when there is none).
+
     def put(self, rec: Rec) -> None:
-        self.conn().execute(INSERT_RECORD, rec.as_params())
-        self._touch(((rec.vendor, rec.account, rec.kind),))
+        with self.transaction(write=True) as conn:
+            conn.execute(INSERT_RECORD, rec.as_params())
+            self._local.touched.add((rec.vendor, rec.account, rec.kind))
 
     def put_many(self, recs: Iterable[Rec]) -> None:
         params = [rec.as_params() for rec in recs]
-        self.conn().executemany(INSERT_RECORD, params)
-        self._touch({p[:3] for p in params})
+        with self.transaction(write=True) as conn:
+            conn.executemany(INSERT_RECORD, params)
+            self._local.touched.update(p[:3] for p in params)
 
     def get(self, vendor: str, account: str, kind: str, id: str | int) -> str | None:
         row = (
@@ -346,11 +351,12 @@ class Store:
         return row[0] or 0
 
     def delete(self, vendor: str, account: str, kind: str, id: str | int) -> bool:
-        cur = self.conn().execute(
-            "DELETE FROM records WHERE vendor=? AND account=? AND kind=? AND id=?",
-            (vendor, account, kind, str(id)),
-        )
-        self._touch(((vendor, account, kind),))
+        with self.transaction(write=True) as conn:
+            cur = conn.execute(
+                "DELETE FROM records WHERE vendor=? AND account=? AND kind=? AND id=?",
+                (vendor, account, kind, str(id)),
+            )
+            self._local.touched.add((vendor, account, kind))
         return cur.rowcount > 0
 
     # --- searches ------------------------------------------------------------------------
