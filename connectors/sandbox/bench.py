@@ -8,12 +8,14 @@ keep-alive connection with the rate limits lifted, of:
   updatedOn window, contact-search, goods-out-search of shipped notes) at the first, middle and
   last firstResult, cold and warm, and the time to walk every page of each;
 - a Brightpearl GET of 200 orders by id set, and of the goods-out notes of 200 orders;
-- an Ometria push of 100 new order records, and of 100 updates to orders it already has.
+- an Ometria push of 100 orders: new ones into an empty store, then, after a fill with every
+  order (as a console full sync leaves it), new ones and updates.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import tempfile
 import time
@@ -25,6 +27,7 @@ import httpx
 from connectors.sandbox import Sandbox, start_sandbox
 
 PAGE = 500
+JSON_BODY = {"Content-Type": "application/json"}
 
 
 def _percentiles(samples: list[float]) -> str:
@@ -86,6 +89,64 @@ def _search(
         first = meta["lastResult"] + 1
     spent = time.perf_counter() - started
     print(f"    walk of all {pages} pages: {spent:.2f} s, {spent / pages * 1000:.1f} ms a page")
+
+
+def _order_record(order_id: int, status: str = "complete") -> dict:
+    """An Ometria order as the console sends one: its own customer, email and line items."""
+    customer = 201 + (order_id * 7919) % 33_333
+    return {
+        "@type": "order",
+        "id": str(order_id),
+        "timestamp": "2025-02-01T10:00:00.000+00:00",
+        "grand_total": 77.96,
+        "subtotal": 64.96,
+        "tax": 13.0,
+        "currency": "GBP",
+        "status": status,
+        "customer": {
+            "id": str(customer),
+            "email": f"customer.{customer}@example.com",
+            "firstname": "Alex",
+            "lastname": "Morgan",
+        },
+        "lineitems": [
+            {"product_id": "1007", "sku": "SOCK-BLA-1007", "quantity": 1, "unit_price": 11.99},
+            {"product_id": "1022", "sku": "SHIR-OLI-1022", "quantity": 2, "unit_price": 26.49},
+        ],
+        "properties": {"brightpearl_status": "Completed", "brightpearl_status_id": 26},
+    }
+
+
+def _ometria(client: httpx.Client, rounds: int, orders: int) -> None:
+    """Pushes of 100 orders: into an empty store, filling it with every order as a full sync
+    does, then new records and updates into the full store."""
+
+    def pushes(count: int, first: int, status: str = "complete") -> list[float]:
+        """Times of `count` pushes of 100 orders from id `first` on (the bodies are made
+        and encoded before each clock starts)."""
+        timings = []
+        for n in range(count):
+            records = [_order_record(first + n * 100 + i, status) for i in range(100)]
+            body = json.dumps(records).encode()
+            started = time.perf_counter()
+            answer = client.post("/v2/push", content=body, headers=JSON_BODY)
+            timings.append(time.perf_counter() - started)
+            assert answer.json()["accepted"] == 100, answer.text
+        return timings
+
+    new = 10_000_001  # ids no order has
+    timings = pushes(rounds, new)
+    print(f"Ometria push of 100 new orders (store empty): {_percentiles(timings)}")
+    fill = max(orders // 100, 1)
+    timings = pushes(fill, 10_001)
+    print(
+        f"Ometria fill with {fill * 100} orders in pushes of 100: {sum(timings):.1f} s, "
+        f"{_percentiles(timings)}"
+    )
+    timings = pushes(rounds, new + rounds * 100)
+    print(f"Ometria push of 100 new orders (store full): {_percentiles(timings)}")
+    timings = pushes(rounds, 10_001, "cancelled")
+    print(f"Ometria push of 100 updated orders (store full): {_percentiles(timings)}")
 
 
 def main() -> None:
@@ -159,37 +220,7 @@ def main() -> None:
                     f"{_percentiles(timings)}"
                 )
             with httpx.Client(base_url=om["base_url"], headers=om["headers"]) as client:
-
-                def push(n: int, prefix: str = "bench") -> httpx.Response:
-                    records = [
-                        {
-                            "@type": "order",
-                            "id": f"{prefix}-{n}-{i}",
-                            "timestamp": "2025-02-01T10:00:00+00:00",
-                            "grand_total": 42.5,
-                            "currency": "GBP",
-                            "status": "complete",
-                            "customer": {"id": str(200 + i)},
-                            "lineitems": [{"sku": "TEE-BLA-1001", "quantity": 1}],
-                        }
-                        for i in range(100)
-                    ]
-                    return client.post("/v2/push", json=records)
-
-                timings, answer = _time(rounds, push)
-                assert answer.json()["accepted"] == 100
-                print(f"Ometria push of 100 new records: {_percentiles(timings)}")
-
-                def update(n: int) -> httpx.Response:
-                    records = [
-                        {"@type": "order", "id": f"bench-{n}-{i}", "status": "cancelled"}
-                        for i in range(100)
-                    ]
-                    return client.post("/v2/push", json=records)
-
-                timings, answer = _time(rounds, update)
-                assert answer.json()["accepted"] == 100
-                print(f"Ometria push of 100 updates: {_percentiles(timings)}")
+                _ometria(client, rounds, args.orders)
         finally:
             sandbox.stop()
 

@@ -140,6 +140,14 @@ def record_rec(
     )
 
 
+# The columns an update leaves alone when it can (see push), as stored and as in a Rec.
+KEPT_COLUMNS = "num, created, parent, owner, type, lookup, row"
+
+
+def kept_columns(rec: Rec) -> tuple[Any, ...]:
+    return (rec.num, rec.created, rec.parent, rec.owner, rec.type, rec.lookup, rec.row)
+
+
 def error_response(message: str, status: int) -> Response:
     return json_response({"status": "ERROR", "message": message}, status)
 
@@ -210,12 +218,13 @@ class Ometria(Vendor):
         # All records share one @type: fetch what exists in one query, merge in order.
         record_type = next(iter(types), None)
         current: dict[str, Any] = {}
+        columns: dict[str, tuple[Any, ...]] = {}  # the stored rows' other columns
         if record_type in TYPES:
             ids = [str(r["id"]) for r in records if isinstance(r, dict) and r.get("id")]
-            current = {
-                k: json.loads(v)
-                for k, v in store.get_many(V, account, KIND[record_type], ids).items()
-            }
+            found = store.get_rows(V, account, KIND[record_type], ids, "data, " + KEPT_COLUMNS)
+            for rec_id, (data, *rest) in found.items():
+                current[rec_id] = json.loads(data)
+                columns[rec_id] = tuple(rest)
         stamp = sortable(now)
         for record in records:
             if (
@@ -239,7 +248,6 @@ class Ometria(Vendor):
                 continue
             accepted += 1
             record_id = str(record["id"])
-            is_new = record_id not in current
             merged = {**current.get(record_id, {}), **record}
             problems = validate(record_type, merged)
             if problems:
@@ -247,8 +255,10 @@ class Ometria(Vendor):
                     self._error(account, record, path, message, request_id, visible_at)
                 continue
             current[record_id] = merged
-            # A new record is stored as sent: no need to encode it twice.
-            stored.append(record_rec(account, record_type, merged, stamp, text if is_new else ""))
+            # Stored as sent when the merge changed nothing of it (new, or sent in full): no
+            # need to encode it twice.
+            same = list(merged) == list(record)
+            stored.append(record_rec(account, record_type, merged, stamp, text if same else ""))
             pushes.append(
                 (
                     V,
@@ -259,6 +269,16 @@ class Ometria(Vendor):
                     '{"request_id":"' + request_id + '","record":' + text + "}",
                 )
             )
+        # An update that keeps every column but updated, status and data (the usual re-send)
+        # rewrites just those: the row keeps its entries in the owner and lookup indexes, which
+        # sit on a different page for every record, so the push moves a quarter of the pages.
+        # (Only when every id is pushed once: otherwise the order of writes would matter.)
+        refresh: list[Rec] = []
+        if len({rec.id for rec in stored}) == len(stored):
+            refresh = [r for r in stored if columns.get(r.id) == kept_columns(r)]
+        if refresh:
+            store.refresh_many(refresh)
+            stored = [r for r in stored if columns.get(r.id) != kept_columns(r)]
         store.put_many(stored)
         store.log_many(pushes)
         return json_response(

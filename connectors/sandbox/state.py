@@ -267,8 +267,9 @@ class Store:
         )
         return row[0] if row else 0
 
-    # Every write to `records` goes through put, put_many or delete: each notes the kinds it
-    # changed, whose versions then move in the same transaction (its own when there is none).
+    # Every write to `records` goes through put, put_many, refresh_many or delete: each notes
+    # the kinds it changed, whose versions then move in the same transaction (its own when
+    # there is none).
 
     def put(self, rec: Rec) -> None:
         with self.transaction(write=True) as conn:
@@ -280,6 +281,19 @@ class Store:
         with self.transaction(write=True) as conn:
             conn.executemany(INSERT_RECORD, params)
             self._local.touched.update(p[:3] for p in params)
+
+    def refresh_many(self, recs: Iterable[Rec]) -> None:
+        """Rewrite updated, status and data of stored records whose other columns stay as
+        they are (the caller knows). Unlike put_many's replace, it leaves the row's entries in
+        the indexes without those columns untouched."""
+        recs = list(recs)
+        with self.transaction(write=True) as conn:
+            conn.executemany(
+                "UPDATE records SET updated=?, status=?, data=? "
+                "WHERE vendor=? AND account=? AND kind=? AND id=?",
+                [(r.updated, r.status, r.data, r.vendor, r.account, r.kind, r.id) for r in recs],
+            )
+            self._local.touched.update((r.vendor, r.account, r.kind) for r in recs)
 
     def get(self, vendor: str, account: str, kind: str, id: str | int) -> str | None:
         row = (
@@ -300,17 +314,24 @@ class Store:
         self, vendor: str, account: str, kind: str, ids: Sequence[str | int]
     ) -> dict[str, str]:
         """{id: data} for the ids that exist, in chunks under SQLite's parameter limit."""
-        found: dict[str, str] = {}
+        return {k: v[0] for k, v in self.get_rows(vendor, account, kind, ids, "data").items()}
+
+    def get_rows(
+        self, vendor: str, account: str, kind: str, ids: Sequence[str | int], columns: str
+    ) -> dict[str, tuple[Any, ...]]:
+        """{id: (columns...)} for the ids that exist: primary-key lookups, in no order (an
+        ORDER BY num could tempt the planner into walking every record of the kind)."""
+        found: dict[str, tuple[Any, ...]] = {}
         keys = [str(i) for i in ids]
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for rec_id, data in self.conn().execute(
-                f"SELECT id, data FROM records WHERE vendor=? AND account=? AND kind=? "
+            for rec_id, *values in self.conn().execute(
+                f"SELECT id, {columns} FROM records WHERE vendor=? AND account=? AND kind=? "
                 f"AND id IN ({marks})",
                 (vendor, account, kind, *chunk),
             ):
-                found[rec_id] = data
+                found[rec_id] = tuple(values)
         return found
 
     def rows(

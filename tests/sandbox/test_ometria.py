@@ -34,6 +34,31 @@ def test_an_existing_record_is_merged_with_the_fields_sent(sandbox):
     assert history["items"][1]["record"] == payload("ometria_push_order_cancel_request.json")[0]
 
 
+def test_a_resent_record_keeps_its_customer_and_email_findable(sandbox):
+    # A re-send that changes neither customer nor email takes a cheaper write than one that
+    # does; the state filters read the same either way.
+    client = ometria(sandbox)
+
+    def order(customer: str, status: str) -> dict:
+        return {"@type": "order", "id": "9001", "timestamp": "2025-02-01T10:00:00+00:00",
+                "grand_total": 5, "currency": "GBP", "status": status,
+                "customer": {"id": customer, "email": f"{customer}@example.com"}}  # fmt: skip
+
+    def found(**filters: str) -> list[str]:
+        return [o["status"] for o in sandbox.state("ometria", "orders", **filters)["items"]]
+
+    client.post("/v2/push", json=[order("201", "complete")])
+    client.post("/v2/push", json=[order("201", "cancelled")])
+    assert found(owner="201") == ["cancelled"] == found(lookup="201@example.com")
+    assert found(status="cancelled") == ["cancelled"] and found(status="complete") == []
+    client.post("/v2/push", json=[order("202", "cancelled")])
+    assert found(owner="201") == [] and found(lookup="201@example.com") == []
+    assert found(owner="202") == ["cancelled"] == found(lookup="202@example.com")
+    # The same id twice in one push: the last one wins.
+    client.post("/v2/push", json=[order("203", "complete"), order("202", "refunded")])
+    assert found(owner="202") == ["refunded"] and found(owner="203") == []
+
+
 def test_validation_is_asynchronous_and_a_rejected_record_is_not_stored(sandbox):
     facts = sandbox.seed_facts()["demo"]["brightpearl"]
     client = ometria(sandbox)
