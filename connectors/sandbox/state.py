@@ -159,8 +159,8 @@ class _Shape:
     def __init__(self, version: int) -> None:
         self.version = version
         self.total: int | None = None
-        # offset -> num of the last row before it, so the page at that offset is a keyed seek
-        # (`num > ?`) instead of an OFFSET walk over every row before it.
+        # offset -> a num that the row at that offset is the first above, so the page there is
+        # a keyed seek (`num > ?`) instead of an OFFSET walk over every row before it.
         self.after: dict[int, int] = {}
 
 
@@ -399,13 +399,13 @@ class Store:
         """(total, the `row` of each record on the page) for a paged search.
 
         The same answer as COUNT(*) plus `ORDER BY order LIMIT limit OFFSET offset`, without
-        their cost on large kinds: the total and where each served page ended are remembered
-        per query shape until the kind's version moves, so reading page after page (or the same
-        page again) is a keyed seek rather than an OFFSET walk from the start. The page's keys
-        are found first (inside the covering indexes) and only its own rows are read, so even an
-        unremembered offset never reads the rows it skips. Order "num" (the default search
-        order) takes the keyed seek; it needs num unique within the kind, which every searched
-        kind's num is (its id).
+        their cost on large kinds: the total and where each served page starts and ends are
+        remembered per query shape until the kind's version moves, so reading page after page
+        (or the same page again) is a keyed seek rather than an OFFSET walk from the start. The
+        page's keys are found first (inside the covering indexes) and only its own rows are
+        read, so even an unremembered offset never reads the rows it skips. Order "num" (the
+        default search order) takes the keyed seek; it needs num to be a unique integer within
+        the kind, which every searched kind's num is (its id).
         """
         base = "FROM records WHERE vendor=? AND account=? AND kind=?"
         if where:
@@ -430,26 +430,20 @@ class Store:
                 ]
             else:
                 after = shape.after.get(offset)
-                if offset == 0:
+                if after is None:
                     found = conn.execute(
-                        f"SELECT rowid, num {base} ORDER BY num LIMIT ?", (*args, limit)
+                        f"SELECT rowid, num {base} ORDER BY num LIMIT ? OFFSET ?",
+                        (*args, limit, offset),
                     ).fetchall()
-                elif after is not None:
+                else:
                     found = conn.execute(
                         f"SELECT rowid, num {base} AND num > ? ORDER BY num LIMIT ?",
                         (*args, after, limit),
                     ).fetchall()
-                else:
-                    # One row more, from the row before the page: it is where a later request
-                    # for this same page can seek from.
-                    found = conn.execute(
-                        f"SELECT rowid, num {base} ORDER BY num LIMIT ? OFFSET ?",
-                        (*args, limit + 1, offset - 1),
-                    ).fetchall()
-                    if found:
-                        self._remember(shape, offset, found[0][1])
-                        found = found[1:]
                 if found:
+                    # This page again, and the next one, are seeks from now on (num is an
+                    # integer: "> first - 1" starts at the first row).
+                    self._remember(shape, offset, found[0][1] - 1)
                     self._remember(shape, offset + len(found), found[-1][1])
                 keys = [k for k, _ in found]
             rows: dict[int, str] = {}
