@@ -7,10 +7,12 @@ tenacity only what can pass (connection errors, timeouts, 5xx, 429, Brightpearl'
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import random
 import re
+import ssl
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -134,6 +136,7 @@ class VendorHTTP:
         self.stats = CallStats()
         self.client = httpx.Client(
             base_url=base_url.rstrip("/"),
+            verify=_tls_context(),
             headers={"Accept": "application/json", **(headers or {})},
             auth=auth,
             transport=transport,
@@ -306,6 +309,13 @@ class VendorHTTP:
                 batch_size if batch_size is not None else "-",
                 self.budget.last_remaining,
             )
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """One verifying TLS context for every client: building one loads the CA bundle, about
+    25 ms, and a run opens a client per connection."""
+    return httpx.create_ssl_context()
 
 
 def _parse_json(vendor: str, response: httpx.Response, method: str, path: str) -> Any:

@@ -215,9 +215,14 @@ def save_states(states: list[RecordState]) -> None:
 
     This is bulk_create(update_conflicts=True) without the ORM's per-field preparation,
     which cost more than the database itself on a 200-record batch. The SQL is the same on
-    SQLite and PostgreSQL (ON CONFLICT … DO UPDATE with EXCLUDED).
+    SQLite and PostgreSQL (ON CONFLICT … DO UPDATE with EXCLUDED). One multi-row statement
+    rather than executemany: sqlite3 gives up the GIL for every row of an executemany, and
+    with the writer thread busy each row then waited for it again.
     """
-    if not states:
+    # A record twice in one statement is an error on PostgreSQL; the last state wins, as
+    # it would row by row.
+    latest = {(s.brand_id, s.flow, s.source_id): s for s in states}
+    if not latest:
         return
     ops = connection.ops
     meta = RecordState._meta
@@ -225,20 +230,26 @@ def save_states(states: list[RecordState]) -> None:
     columns = [*keys, *STATE_FIELDS, "changed"]
     quoted = [ops.quote_name(meta.get_field(c).column) for c in columns]
     updates = ", ".join(f"{q} = EXCLUDED.{q}" for q in quoted[len(keys) :])
-    sql = (
-        f"INSERT INTO {ops.quote_name(meta.db_table)} ({', '.join(quoted)}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))}) "
-        f"ON CONFLICT ({', '.join(quoted[: len(keys)])}) DO UPDATE SET {updates}"
-    )
     adapt = {
         "last_pushed": lambda v: ops.adapt_json_value(v, None),
         "source_updated": ops.adapt_datetimefield_value,
         "synced_at": ops.adapt_datetimefield_value,
     }
     now = ops.adapt_datetimefield_value(timezone.now())
-    rows = [(*(adapt.get(c, _same)(getattr(s, c)) for c in columns[:-1]), now) for s in states]
+    rows = [
+        (*(adapt.get(c, _same)(getattr(s, c)) for c in columns[:-1]), now) for s in latest.values()
+    ]
+    row_sql = f"({', '.join(['%s'] * len(columns))})"
+    size = ops.bulk_batch_size(columns, rows)
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
+            cursor.execute(
+                f"INSERT INTO {ops.quote_name(meta.db_table)} ({', '.join(quoted)}) "
+                f"VALUES {', '.join([row_sql] * len(chunk))} "
+                f"ON CONFLICT ({', '.join(quoted[: len(keys)])}) DO UPDATE SET {updates}",
+                [value for row in chunk for value in row],
+            )
 
 
 @dataclass
