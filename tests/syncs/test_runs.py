@@ -340,3 +340,31 @@ def test_a_scheduled_run_reconciles_in_full_once_a_day(brand_a):
         first = services.flow_scheduled(config_id=config.pk)
         second = services.flow_scheduled(config_id=config.pk)
     assert first.full is True and second.full is False
+
+
+def test_record_states_are_saved_in_bulk_last_one_winning(brand_a):
+    from syncs.engine import save_states
+    from syncs.models import RecordState
+
+    def state(source_id, status="synced", detail=""):
+        return RecordState(
+            brand_id=brand_a.pk,
+            flow="customers",
+            source_id=source_id,
+            status=status,
+            detail=detail,
+            last_pushed={"id": source_id},
+        )
+
+    RecordState.objects.create(
+        brand=brand_a, flow="customers", source_id="7", status="failed", detail="old"
+    )
+    # More rows than one statement may carry on SQLite, and one record twice in the batch
+    # (an error on PostgreSQL if sent in one statement): the later state is kept.
+    batch = [state(str(i)) for i in range(3000)]
+    batch.append(state("7", status="waiting", detail="second"))
+    save_states(batch)
+
+    assert RecordState.objects.filter(brand=brand_a, flow="customers").count() == 3000
+    seven = RecordState.objects.get(brand=brand_a, flow="customers", source_id="7")
+    assert (seven.status, seven.detail, seven.last_pushed) == ("waiting", "second", {"id": "7"})
