@@ -347,6 +347,22 @@ def ticket_ignore(*, ticket: Ticket, actor, note: str = "") -> Ticket:
     return ticket
 
 
+@transaction.atomic
+def ticket_reopen(*, ticket: Ticket, actor, note: str = "") -> Ticket:
+    """Put a resolved or ignored ticket back among the tickets still to do: an ignore made
+    by mistake, or a fix that did not hold. It goes back to its owning team's inbox."""
+    if ticket.is_open:
+        raise TicketActionError(f"Ticket #{ticket.pk} is already open; there is nothing to reopen.")
+    was = ticket.get_status_display().lower()
+    ticket.status = TicketStatus.OPEN
+    ticket.resolved_at = None
+    ticket.save(update_fields=["status", "resolved_at"])
+    _event(
+        ticket, EventKind.REOPENED, actor=actor, note=note.strip() or f"Reopened (it was {was})."
+    )
+    return ticket
+
+
 def ticket_comment(*, ticket: Ticket, actor, note: str) -> TicketEvent:
     if not (note or "").strip():
         raise TicketActionError("The comment is empty; write something to add to the history.")

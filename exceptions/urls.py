@@ -12,5 +12,6 @@ urlpatterns = [
     path("<int:pk>/reassign/", views.ticket_reassign_view, name="reassign"),
     path("<int:pk>/resolve/", views.ticket_resolve_view, name="resolve"),
     path("<int:pk>/ignore/", views.ticket_ignore_view, name="ignore"),
+    path("<int:pk>/reopen/", views.ticket_reopen_view, name="reopen"),
     path("<int:pk>/comment/", views.ticket_comment_view, name="comment"),
 ]

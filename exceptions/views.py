@@ -39,6 +39,7 @@ from exceptions.services import (
     ticket_comment,
     ticket_ignore,
     ticket_reassign,
+    ticket_reopen,
     ticket_resolve,
     ticket_retry,
     tickets_bulk,
@@ -313,6 +314,21 @@ def ticket_ignore_view(request: HttpRequest, pk: int) -> HttpResponse:
         lambda: (
             f"Ticket #{ticket.pk} ignored. It no longer shows among the tickets still to "
             "do; repeats of the problem are still counted on it."
+        ),
+    )
+
+
+@login_required
+@require_POST
+def ticket_reopen_view(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = _visible_ticket(request, pk)
+    return _act(
+        request,
+        ticket,
+        lambda: ticket_reopen(ticket=ticket, actor=request.user, note=request.POST.get("note", "")),
+        lambda: (
+            f"Ticket #{ticket.pk} reopened. It is back among the {ticket.get_team_display()} "
+            "team's tickets still to do."
         ),
     )
 

@@ -19,6 +19,7 @@ from exceptions.services import (
     ticket_ignore,
     ticket_raise,
     ticket_reassign,
+    ticket_reopen,
     ticket_resolve,
     ticket_retry,
     tickets_autoresolve,
@@ -422,3 +423,24 @@ def test_ticket_raise_keeps_its_signature(brand_a):
         retry_of=None,
     )
     assert ticket.team == Team.OPERATIONS
+
+
+def test_reopen_brings_back_an_ignored_or_resolved_ticket_with_who_and_why(brand_a, ops_user):
+    ticket = raise_ticket(brand_a)
+    with pytest.raises(TicketActionError, match="already open"):
+        ticket_reopen(ticket=ticket, actor=ops_user)
+    ticket_ignore(ticket=ticket, actor=ops_user)
+    ticket_reopen(ticket=ticket, actor=ops_user, note="Ignored by mistake.")
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.OPEN
+    event = ticket.events.last()
+    assert (event.kind, event.actor, event.note) == (
+        EventKind.REOPENED,
+        ops_user,
+        "Ignored by mistake.",
+    )
+    ticket_resolve(ticket=ticket, actor=ops_user, note="Mapped it.")
+    ticket_reopen(ticket=ticket, actor=ops_user)
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.resolved_at) == (TicketStatus.OPEN, None)
+    assert ticket.events.last().note == "Reopened (it was resolved)."

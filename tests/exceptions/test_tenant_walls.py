@@ -26,6 +26,7 @@ ACTIONS = {
     "resolve": {"note": "Not mine, but fixed."},
     "ignore": {"note": "Nothing to see."},
     "comment": {"note": "Hello from the other brand."},
+    "reopen": {"note": "Not mine either."},
 }
 
 

@@ -352,9 +352,31 @@ def test_ignore_and_comment_buttons(ops, brand_a, ops_user):
     assert ticket.events.get(kind=EventKind.COMMENTED).actor == ops_user
 
 
+def test_a_closed_ticket_offers_reopen_and_an_open_one_does_not(ops, brand_a):
+    ticket = raise_ticket(brand_a)
+    page = ops.get(url("ticket", ticket)).content.decode()
+    assert url("reopen", ticket) not in page
+    response = ops.post(url("reopen", ticket))
+    assert said(ops, response) == [
+        f"Ticket #{ticket.pk} is already open; there is nothing to reopen."
+    ]
+    ops.post(url("ignore", ticket))
+    page = ops.get(url("ticket", ticket)).content.decode()
+    assert url("reopen", ticket) in page
+    assert "reopen it if it was ignored by mistake" in page
+    response = ops.post(url("reopen", ticket), {"note": "Still happening."})
+    assert said(ops, response) == [
+        f"Ticket #{ticket.pk} reopened. It is back among the "
+        f"{ticket.get_team_display()} team's tickets still to do."
+    ]
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.OPEN
+    assert ticket.events.last().note == "Still happening."
+
+
 def test_buttons_only_answer_posts(ops, brand_a):
     ticket = raise_ticket(brand_a)
-    for name in ["retry", "reassign", "resolve", "ignore", "comment"]:
+    for name in ["retry", "reassign", "resolve", "ignore", "comment", "reopen"]:
         assert ops.get(url(name, ticket)).status_code == 405
     assert ops.get(reverse("exceptions:bulk")).status_code == 405
     assert ops.post(INBOX).status_code == 405
