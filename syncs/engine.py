@@ -174,6 +174,11 @@ def _state(
     flow: str | None = None,
 ) -> RecordState:
     synced = status == RecordStatus.SYNCED
+    held = status in (RecordStatus.WAITING, RecordStatus.FAILED)
+    was_held = previous is not None and previous.status in (
+        RecordStatus.WAITING,
+        RecordStatus.FAILED,
+    )
     return RecordState(
         brand_id=ctx.brand_id,
         flow=flow or ctx.flow.code,
@@ -191,6 +196,7 @@ def _state(
         detail=detail[:300],
         source_updated=source_updated or (previous.source_updated if previous else None),
         synced_at=ctx.now if synced else (previous.synced_at if previous else None),
+        held_since=((was_held and previous.held_since) or ctx.now) if held else None,
     )
 
 
@@ -203,6 +209,7 @@ STATE_FIELDS = [
     "detail",
     "source_updated",
     "synced_at",
+    "held_since",
 ]
 
 
@@ -234,6 +241,7 @@ def save_states(states: list[RecordState]) -> None:
         "last_pushed": lambda v: ops.adapt_json_value(v, None),
         "source_updated": ops.adapt_datetimefield_value,
         "synced_at": ops.adapt_datetimefield_value,
+        "held_since": ops.adapt_datetimefield_value,
     }
     now = ops.adapt_datetimefield_value(timezone.now())
     rows = [

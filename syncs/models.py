@@ -123,6 +123,11 @@ class RecordState(models.Model):
     detail = models.CharField(max_length=300, blank=True, help_text="Why it waits or failed.")
     source_updated = models.DateTimeField(null=True, blank=True)
     synced_at = models.DateTimeField(null=True, blank=True)
+    # How long a change has been held back is measured from here, not from its source date:
+    # a two-year-old order that waits for a mapping has waited since the console read it.
+    held_since = models.DateTimeField(
+        null=True, blank=True, help_text="When it first waited or failed; empty once it syncs."
+    )
     changed = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -557,16 +557,17 @@ def ometria_rejections_collect(*, brand: Brand | int) -> int:
 
 # --- lag and the sweeper --------------------------------------------------------------------
 def flow_lags(brand_id: int, configs: list[FlowConfig], now=None) -> dict[str, timedelta | None]:
-    """Per flow, the age of the oldest change not yet synced: not read yet (before the
-    cursor), waiting, failed, or a webhook not processed yet. None when never run.
-    Two queries for all of a brand's flows."""
+    """Per flow, how long the oldest change not yet synced has waited: since it was made if
+    it is not read yet (before the cursor, or a webhook not processed yet), since the console
+    first held it back if it waits or failed. None when never run. Two queries for all of a
+    brand's flows."""
     now = now or timezone.now()
     unsynced = dict(
         RecordState.objects.filter(
             brand_id=brand_id, status__in=[RecordStatus.WAITING, RecordStatus.FAILED]
         )
         .values("flow")
-        .annotate(t=Min("source_updated"))
+        .annotate(t=Min("held_since"))
         .values_list("flow", "t")
     )
     inbox = WebhookEvent.objects.filter(

@@ -83,14 +83,26 @@ def test_the_unknown_status_waits_with_exactly_one_ticket(sandbox, synced_brand)
     assert sorted(states.values_list("source_id", flat=True)) == waiting
 
 
+def held_since(brand) -> dict[str, object]:
+    return dict(
+        RecordState.objects.filter(brand=brand, flow="order_lifecycle")
+        .exclude(held_since=None)
+        .values_list("source_id", "held_since")
+    )
+
+
 def test_a_second_run_pushes_nothing(sandbox, synced_brand):
     before = pushes(sandbox)
+    first_held = held_since(synced_brand)
+    assert len(first_held) == 8
     runs = run_all(synced_brand, full=True)
     assert pushes(sandbox) == before
     assert all(run.written == 0 for run in runs.values()), {c: r.written for c, r in runs.items()}
     # The orders waiting on the unmapped status are still waiting; the ticket counts the runs.
     assert runs["order_lifecycle"].waiting == 8
     assert Ticket.objects.filter(type__code="unmapped_status").count() == 1
+    # They have waited since the first run held them back, not since this one.
+    assert held_since(synced_brand) == first_held
 
 
 def test_adding_the_mapping_resolves_the_ticket_and_the_orders_sync_next_run(sandbox, synced_brand):
@@ -105,6 +117,7 @@ def test_adding_the_mapping_resolves_the_ticket_and_the_orders_sync_next_run(san
     # An incremental run: the waiting orders have not changed in Brightpearl, yet they go.
     run = flow_run_now(brand=synced_brand, flow="order_lifecycle")
     assert run.written == 8 and run.waiting == 0
+    assert held_since(synced_brand) == {}
     sent = ometria_orders(sandbox)
     for order in all_items(sandbox, "brightpearl", "orders", status=unknown):
         assert sent[str(order["id"])]["properties"]["lifecycle_stage"] == "processing"

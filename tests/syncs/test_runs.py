@@ -233,7 +233,7 @@ def test_a_late_flow_gets_a_sync_delayed_ticket_that_resolves_when_it_catches_up
     assert ticket.status == "resolved"
 
 
-def test_lag_is_the_age_of_the_oldest_change_not_synced(brand_a):
+def test_lag_is_how_long_the_oldest_change_not_synced_has_waited(brand_a):
     now = timezone.now()
     config = FlowConfig.objects.create(
         brand=brand_a, flow="order_lifecycle", enabled=True, cursor=now - timedelta(minutes=5)
@@ -241,12 +241,14 @@ def test_lag_is_the_age_of_the_oldest_change_not_synced(brand_a):
     assert services.flow_lag(config, now) == timedelta(minutes=5)
     from syncs.models import RecordState
 
+    # An order changed two years ago, held back for a mapping two hours ago: two hours.
     RecordState.objects.create(
         brand=brand_a,
         flow="order_lifecycle",
         source_id="1",
         status="waiting",
-        source_updated=now - timedelta(hours=2),
+        source_updated=now - timedelta(days=730),
+        held_since=now - timedelta(hours=2),
     )
     assert services.flow_lag(config, now) == timedelta(hours=2)
 
