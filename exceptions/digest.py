@@ -1,4 +1,5 @@
-"""The daily digest: each team of each active brand gets its open tickets, grouped by type.
+"""The daily digest: each team of each active brand gets its open tickets, grouped by type,
+at 07:00 in the brand's own time zone (an hourly schedule sends to the brands it is 07:00 for).
 
 Sent through Django's e-mail backend (the console backend in development, SMTP in
 production). A team with nothing open, or with nobody to write to, gets nothing.
@@ -11,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -20,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from console.audit import audit
-from console.models import Brand, Membership, Team
+from console.models import AuditEvent, Brand, Membership, Team
 from exceptions.models import OPEN_STATUSES, ExceptionType, Severity, Ticket
 
 logger = logging.getLogger("exceptions.digest")
@@ -28,6 +30,8 @@ logger = logging.getLogger("exceptions.digest")
 # How many of each type's newest tickets the e-mail names; the link shows the rest.
 NEWEST_LISTED = 3
 SEVERITY_ORDER = [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW]
+# The local hour, in each brand's time zone, at which the schedule sends the digest.
+DIGEST_HOUR = 7
 
 
 @dataclass
@@ -135,12 +139,27 @@ def digests_for(brand: Brand, *, now: datetime) -> list[Digest]:
     return digests
 
 
-def digest_send(*, now: datetime | None = None) -> int:
-    """Send today's digests. Returns how many e-mails went out."""
+def digest_due(brand: Brand, now: datetime) -> bool:
+    """It is the digest hour in the brand's time zone, and this hour's digest has not gone
+    (a schedule run twice in the hour sends once)."""
+    local = now.astimezone(ZoneInfo(brand.timezone))
+    if local.hour != DIGEST_HOUR:
+        return False
+    hour_start = local.replace(minute=0, second=0, microsecond=0)
+    return not AuditEvent.objects.filter(
+        action="digest.sent", brand=brand, created__gte=hour_start
+    ).exists()
+
+
+def digest_send(*, now: datetime | None = None, due_only: bool = False) -> int:
+    """Send the digests: every active brand's now, or with `due_only` (the hourly schedule)
+    those of the brands for which it is 07:00. Returns how many e-mails went out."""
     now = now or timezone.now()
     sent = 0
     with get_connection() as connection:
         for brand in Brand.objects.filter(active=True).order_by("name"):
+            if due_only and not digest_due(brand, now):
+                continue
             for digest in digests_for(brand, now=now):
                 context = {"digest": digest, "now": now}
                 message = EmailMultiAlternatives(

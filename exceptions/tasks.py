@@ -6,4 +6,5 @@ from exceptions.digest import digest_send
 
 
 def send_digest() -> str:
-    return f"{digest_send()} digest e-mail(s) sent"
+    """Hourly: the digests of the brands for which it is now 07:00."""
+    return f"{digest_send(due_only=True)} digest e-mail(s) sent"

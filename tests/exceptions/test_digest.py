@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from io import StringIO
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.utils import timezone
 from django_q.models import Schedule
 
 from console.models import AuditEvent, Brand, Team
-from exceptions.digest import NEWEST_LISTED, digest_send
+from exceptions.digest import NEWEST_LISTED, digest_due, digest_send
 from exceptions.services import ticket_reassign, ticket_resolve
 from exceptions.tasks import send_digest
 from tests.conftest import make_user
@@ -111,16 +113,53 @@ def test_in_progress_tickets_count_as_open(brand_a, ops_user):
     assert "Late x" in mail.outbox[0].body
 
 
-def test_the_command_and_the_task_send_it(open_tickets):
+def test_the_command_sends_every_brands_digest_now(open_tickets):
     out = StringIO()
     call_command("send_digest", stdout=out)
     assert "Sent 3 digest e-mail(s)." in out.getvalue()
-    assert send_digest() == "3 digest e-mail(s) sent"
-    assert len(mail.outbox) == 6
+    assert len(mail.outbox) == 3
 
 
-def test_a_daily_schedule_sends_it():
+def test_the_schedule_runs_every_hour_on_the_hour():
     schedule = Schedule.objects.get(func="exceptions.tasks.send_digest")
-    assert schedule.schedule_type == Schedule.DAILY
+    assert schedule.schedule_type == Schedule.HOURLY
     assert schedule.repeats == -1
-    assert schedule.next_run.minute == 0
+    assert (schedule.next_run.minute, schedule.next_run.second) == (0, 0)
+
+
+def zone_where_it_is(hour: int, now: datetime) -> str:
+    """A fixed-offset zone in which `now` falls in the given local hour."""
+    offset = (hour - now.hour) % 24
+    if offset > 14:
+        offset -= 24
+    return f"Etc/GMT{-offset:+d}"  # the Etc/ names count the other way
+
+
+def test_the_schedule_sends_at_seven_in_each_brands_own_time_zone(open_tickets, brand_a, brand_b):
+    now = timezone.now()
+    Brand.objects.filter(pk=brand_a.pk).update(timezone=zone_where_it_is(7, now))
+    Brand.objects.filter(pk=brand_b.pk).update(timezone=zone_where_it_is(8, now))
+    assert send_digest() == "2 digest e-mail(s) sent"
+    assert {m.to[0] for m in mail.outbox} == {"olivia_ops@example.com", "mark_marketing@example.com"}
+    # The schedule running twice in the hour sends nothing more.
+    assert digest_send(now=now, due_only=True) == 0
+    # Bravo's 07:00 comes when it comes.
+    mail.outbox.clear()
+    Brand.objects.filter(pk=brand_b.pk).update(timezone=zone_where_it_is(7, now))
+    assert digest_send(now=now, due_only=True) == 1
+    assert [m.to for m in mail.outbox] == [["bob_bravo@example.com"]]
+
+
+@pytest.mark.parametrize(
+    ("zone", "utc", "due"),
+    [
+        ("Europe/London", datetime(2026, 1, 15, 7, 0, tzinfo=UTC), True),
+        ("Europe/London", datetime(2026, 7, 15, 7, 0, tzinfo=UTC), False),  # 08:00 BST
+        ("Europe/London", datetime(2026, 7, 15, 6, 0, tzinfo=UTC), True),
+        ("Asia/Kolkata", datetime(2026, 1, 15, 1, 30, tzinfo=UTC), True),
+        ("America/New_York", datetime(2026, 1, 15, 7, 0, tzinfo=UTC), False),
+    ],
+)
+def test_the_digest_is_due_at_seven_local_time(brand_a, zone, utc, due):
+    brand_a.timezone = zone
+    assert digest_due(brand_a, utc) is due
