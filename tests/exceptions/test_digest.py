@@ -140,7 +140,10 @@ def test_the_schedule_sends_at_seven_in_each_brands_own_time_zone(open_tickets, 
     Brand.objects.filter(pk=brand_a.pk).update(timezone=zone_where_it_is(7, now))
     Brand.objects.filter(pk=brand_b.pk).update(timezone=zone_where_it_is(8, now))
     assert send_digest() == "2 digest e-mail(s) sent"
-    assert {m.to[0] for m in mail.outbox} == {"olivia_ops@example.com", "mark_marketing@example.com"}
+    assert {m.to[0] for m in mail.outbox} == {
+        "olivia_ops@example.com",
+        "mark_marketing@example.com",
+    }
     # The schedule running twice in the hour sends nothing more.
     assert digest_send(now=now, due_only=True) == 0
     # Bravo's 07:00 comes when it comes.
