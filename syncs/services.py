@@ -135,6 +135,25 @@ def flow_run(*, run_id: int, progress: engine.Progress | None = None) -> SyncRun
                 ticket_id=run.ticket_id, note=f"The retry's run failed: {run.error}"
             )
         return run
+    finally:
+        _wake_waiting(run)
+
+
+def _wake_waiting(run: SyncRun) -> None:
+    """Runs that waited for this one go now, not at their next check up to a minute later
+    (the demo's first order sync waited behind the refunds run for a minute)."""
+    waiting = Schedule.objects.filter(
+        func="syncs.tasks.run_flow", name__endswith=f": after run {run.pk}"
+    )
+    for schedule in waiting:
+        # Deleted first: if the scheduler got there at the same moment, a run handed over
+        # twice is still claimed once. Still blocked (by a third run), it waits again.
+        if schedule.delete()[0]:
+            _enqueue(int(schedule.args))
+
+
+def _later_name(run_id: int, why: str) -> str:
+    return f"run {run_id}: {why}"[:100]
 
 
 def _claim(run_id: int) -> SyncRun | None:
@@ -256,7 +275,7 @@ def _failed(run: SyncRun, exc: ConnectorError) -> SyncRun:
 
 def _enqueue_later(run_id: int, *, seconds: float, why: str) -> None:
     Schedule.objects.create(
-        name=f"run {run_id}: {why}"[:100],
+        name=_later_name(run_id, why),
         func="syncs.tasks.run_flow",
         args=str(run_id),
         schedule_type=Schedule.ONCE,

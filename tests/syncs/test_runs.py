@@ -336,6 +336,26 @@ def test_flows_that_write_the_same_records_do_not_read_at_the_same_time(brand_a)
     assert execute.call_count == 2
 
 
+def test_a_run_that_waited_for_another_goes_as_soon_as_that_one_ends(brand_a):
+    orders = queued(brand_a, flow="order_lifecycle", full=True)
+    refunds = queued(brand_a, flow="refunds", state=RunState.RUNNING, heartbeat=timezone.now())
+    unrelated = queued(brand_a, flow="customers")
+    services._enqueue_later(unrelated.pk, seconds=30, why="attempt 2")
+    assert services.flow_run(run_id=orders.pk) is None
+    assert Schedule.objects.filter(args=str(orders.pk)).count() == 1
+    # The refunds run ends (here, a takeover by this test's worker finishing it).
+    SyncRun.objects.filter(pk=refunds.pk).update(state=RunState.QUEUED)
+    with (
+        mock.patch("syncs.engine.execute", side_effect=finish),
+        mock.patch("syncs.services.async_task") as enqueue,
+    ):
+        services.flow_run(run_id=refunds.pk)
+    assert [c.args[1] for c in enqueue.call_args_list] == [orders.pk]
+    assert not Schedule.objects.filter(args=str(orders.pk)).exists()
+    # A run waiting for its backoff, not for this run, keeps its time.
+    assert Schedule.objects.filter(args=str(unrelated.pk)).count() == 1
+
+
 def test_a_scheduled_run_reconciles_in_full_once_a_day(brand_a):
     config = FlowConfig.objects.create(brand=brand_a, flow="customers", enabled=True)
     with mock.patch("syncs.engine.execute", side_effect=finish):
