@@ -136,7 +136,7 @@ class VendorHTTP:
         self.stats = CallStats()
         self.client = httpx.Client(
             base_url=base_url.rstrip("/"),
-            verify=_tls_context(),
+            verify=tls_context(),
             headers={"Accept": "application/json", **(headers or {})},
             auth=auth,
             transport=transport,
@@ -312,7 +312,7 @@ class VendorHTTP:
 
 
 @functools.cache
-def _tls_context() -> ssl.SSLContext:
+def tls_context() -> ssl.SSLContext:
     """One verifying TLS context for every client: building one loads the CA bundle, about
     25 ms, and a run opens a client per connection."""
     return httpx.create_ssl_context()

@@ -140,26 +140,30 @@ def digests_for(brand: Brand, *, now: datetime) -> list[Digest]:
 
 
 def digest_due(brand: Brand, now: datetime) -> bool:
-    """It is the digest hour in the brand's time zone, and this hour's digest has not gone
-    (a schedule run twice in the hour sends once)."""
+    """It is 07:00 or later in the brand's time zone and today's digest has not gone yet.
+
+    "Or later": a cluster that was down at 07:00 sends at its next hourly run, not never.
+    """
     local = now.astimezone(ZoneInfo(brand.timezone))
-    if local.hour != DIGEST_HOUR:
+    if local.hour < DIGEST_HOUR:
         return False
-    hour_start = local.replace(minute=0, second=0, microsecond=0)
+    since = local.replace(hour=DIGEST_HOUR, minute=0, second=0, microsecond=0)
     return not AuditEvent.objects.filter(
-        action="digest.sent", brand=brand, created__gte=hour_start
+        action="digest.run", brand=brand, created__gte=since
     ).exists()
 
 
 def digest_send(*, now: datetime | None = None, due_only: bool = False) -> int:
     """Send the digests: every active brand's now, or with `due_only` (the hourly schedule)
-    those of the brands for which it is 07:00. Returns how many e-mails went out."""
+    those of the brands whose 07:00 has come and not been served. Returns how many e-mails
+    went out."""
     now = now or timezone.now()
     sent = 0
     with get_connection() as connection:
         for brand in Brand.objects.filter(active=True).order_by("name"):
             if due_only and not digest_due(brand, now):
                 continue
+            teams = 0
             for digest in digests_for(brand, now=now):
                 context = {"digest": digest, "now": now}
                 message = EmailMultiAlternatives(
@@ -178,6 +182,7 @@ def digest_send(*, now: datetime | None = None, due_only: bool = False) -> int:
                     logger.exception("digest: could not send to %s's %s team", brand, digest.team)
                     continue
                 sent += 1
+                teams += 1
                 audit(
                     "digest.sent",
                     brand=brand,
@@ -186,4 +191,7 @@ def digest_send(*, now: datetime | None = None, due_only: bool = False) -> int:
                     recipients=len(digest.recipients),
                     tickets=digest.total,
                 )
+            # Today's digest is done for this brand, even with nothing to send (the hourly
+            # schedule asks again until it finds this).
+            audit("digest.run", brand=brand, summary=f"Digest sent to {teams} team(s).")
     return sent

@@ -118,12 +118,7 @@ def ticket_raise(
         setattr(ticket, field, value)
     ticket.occurrences += 1
     if ticket.status == TicketStatus.RESOLVED:
-        ticket.status = TicketStatus.OPEN
-        ticket.resolved_at = None
-        ticket.save()
-        _event(
-            ticket, EventKind.REOPENED, note=f"The same problem came back: {error_message or title}"
-        )
+        _reopen(ticket, note=f"The same problem came back: {error_message or title}")
         return ticket
     ticket.save()
     if retry_of is not None and retry_of.pk == ticket.pk:
@@ -215,7 +210,7 @@ def ticket_reassign(
             )
         team = team or (ticket.team if ticket.team in teams else sorted(teams)[0])
     if team == ticket.team and assignee == ticket.assignee:
-        who = _who(team, assignee)
+        who = owner_label(team, assignee)
         raise TicketActionError(f"Ticket #{ticket.pk} is already with {who}; nothing changed.")
     before = {
         "team": ticket.team,
@@ -234,14 +229,14 @@ def ticket_reassign(
         ticket,
         EventKind.REASSIGNED,
         actor=actor,
-        note=note.strip() or f"Reassigned to {_who(team, assignee)}.",
+        note=note.strip() or f"Reassigned to {owner_label(team, assignee)}.",
         before=before,
         after=after,
     )
     return ticket
 
 
-def _who(team: str, assignee) -> str:
+def owner_label(team: str, assignee) -> str:
     if assignee is not None:
         return f"{assignee.get_username()} ({Team(team).label})"
     return f"the {Team(team).label} team"
@@ -350,17 +345,21 @@ def ticket_ignore(*, ticket: Ticket, actor, note: str = "") -> Ticket:
 @transaction.atomic
 def ticket_reopen(*, ticket: Ticket, actor, note: str = "") -> Ticket:
     """Put a resolved or ignored ticket back among the tickets still to do: an ignore made
-    by mistake, or a fix that did not hold. It goes back to its owning team's inbox."""
+    by mistake, or a fix that did not hold."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)  # two clicks, one reopen
     if ticket.is_open:
         raise TicketActionError(f"Ticket #{ticket.pk} is already open; there is nothing to reopen.")
     was = ticket.get_status_display().lower()
-    ticket.status = TicketStatus.OPEN
-    ticket.resolved_at = None
-    ticket.save(update_fields=["status", "resolved_at"])
-    _event(
-        ticket, EventKind.REOPENED, actor=actor, note=note.strip() or f"Reopened (it was {was})."
-    )
+    _reopen(ticket, actor=actor, note=note.strip() or f"Reopened (it was {was}).")
     return ticket
+
+
+def _reopen(ticket: Ticket, *, note: str, actor=None) -> None:
+    """Back to whoever had it: the person it was assigned to (in progress), else the team."""
+    ticket.status = TicketStatus.IN_PROGRESS if ticket.assignee_id else TicketStatus.OPEN
+    ticket.resolved_at = None
+    ticket.save()
+    _event(ticket, EventKind.REOPENED, actor=actor, note=note)
 
 
 def ticket_comment(*, ticket: Ticket, actor, note: str) -> TicketEvent:

@@ -32,6 +32,7 @@ from exceptions.selectors import (
 )
 from exceptions.services import (
     TicketActionError,
+    owner_label,
     people_of_brand,
     retry_blocker,
     retry_scope,
@@ -266,11 +267,7 @@ def ticket_reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
     team = request.POST.get("team", "")
 
     def done() -> str:
-        who = (
-            f"{assignee.get_username()} ({ticket.get_team_display()})"
-            if assignee
-            else f"the {ticket.get_team_display()} team"
-        )
+        who = owner_label(ticket.team, assignee)
         return f"Ticket #{ticket.pk} reassigned to {who}. It now shows in their inbox."
 
     return _act(
@@ -327,8 +324,8 @@ def ticket_reopen_view(request: HttpRequest, pk: int) -> HttpResponse:
         ticket,
         lambda: ticket_reopen(ticket=ticket, actor=request.user, note=request.POST.get("note", "")),
         lambda: (
-            f"Ticket #{ticket.pk} reopened. It is back among the {ticket.get_team_display()} "
-            "team's tickets still to do."
+            f"Ticket #{ticket.pk} reopened. It is back among the tickets still to do of "
+            f"{owner_label(ticket.team, ticket.assignee)}."
         ),
     )
 

@@ -222,13 +222,15 @@ def save_states(states: list[RecordState]) -> None:
 
     This is bulk_create(update_conflicts=True) without the ORM's per-field preparation,
     which cost more than the database itself on a 200-record batch. The SQL is the same on
-    SQLite and PostgreSQL (ON CONFLICT … DO UPDATE with EXCLUDED). One multi-row statement
-    rather than executemany: sqlite3 gives up the GIL for every row of an executemany, and
-    with the writer thread busy each row then waited for it again.
+    SQLite and PostgreSQL (ON CONFLICT … DO UPDATE with EXCLUDED). Multi-row statements
+    (as many rows as the database takes parameters: 76 on SQLite) rather than executemany:
+    sqlite3 gives up the GIL for every row of an executemany, and with the writer thread
+    busy each row then waited for it again.
     """
     # A record twice in one statement is an error on PostgreSQL; the last state wins, as
-    # it would row by row.
-    latest = {(s.brand_id, s.flow, s.source_id): s for s in states}
+    # it would row by row. Rows go in key order, so two runs writing some of the same
+    # records (a webhook run beside a full one) lock them in the same order: no deadlock.
+    latest = dict(sorted({(s.brand_id, s.flow, s.source_id): s for s in states}.items()))
     if not latest:
         return
     ops = connection.ops

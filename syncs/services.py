@@ -12,7 +12,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Min, Q, Subquery
+from django.db.models import Max, Min, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
@@ -143,7 +144,7 @@ def _wake_waiting(run: SyncRun) -> None:
     """Runs that waited for this one go now, not at their next check up to a minute later
     (the demo's first order sync waited behind the refunds run for a minute)."""
     waiting = Schedule.objects.filter(
-        func="syncs.tasks.run_flow", name__endswith=f": after run {run.pk}"
+        func="syncs.tasks.run_flow", name__endswith=f": {_after(run.pk)}"
     )
     for schedule in waiting:
         # Deleted first: if the scheduler got there at the same moment, a run handed over
@@ -152,8 +153,9 @@ def _wake_waiting(run: SyncRun) -> None:
             _enqueue(int(schedule.args))
 
 
-def _later_name(run_id: int, why: str) -> str:
-    return f"run {run_id}: {why}"[:100]
+def _after(run_id: int) -> str:
+    """Why a run waits: the words its wake-up looks for in its schedule's name."""
+    return f"after run {run_id}"
 
 
 def _claim(run_id: int) -> SyncRun | None:
@@ -210,7 +212,7 @@ def _claim(run_id: int) -> SyncRun | None:
                     run.log + f"\n{now:%H:%M:%S} Waiting for run {other.pk} to finish."
                 ).strip()
                 run.save(update_fields=["log"])
-                _enqueue_later(run.pk, seconds=30, why=f"after run {other.pk}")
+                _enqueue_later(run.pk, seconds=30, why=_after(other.pk))
             return None
         if run.state == RunState.RUNNING:
             run.log += f"\n{now:%H:%M:%S} Taken over: the previous worker stopped answering."
@@ -275,7 +277,7 @@ def _failed(run: SyncRun, exc: ConnectorError) -> SyncRun:
 
 def _enqueue_later(run_id: int, *, seconds: float, why: str) -> None:
     Schedule.objects.create(
-        name=_later_name(run_id, why),
+        name=f"run {run_id}: {why}"[:100],
         func="syncs.tasks.run_flow",
         args=str(run_id),
         schedule_type=Schedule.ONCE,
@@ -555,6 +557,8 @@ def ometria_rejections_collect(*, brand: Brand | int) -> int:
         RecordState.objects.filter(brand_id=brand_id, flow=flow, source_id=source_id).update(
             status=RecordStatus.FAILED,
             detail=f"Ometria rejected it: {message}"[:300],
+            # Held back from now (the overview's lag), or since it first was.
+            held_since=Coalesce("held_since", Value(timezone.now())),
         )
         ticket_raise(
             brand=brand_id,

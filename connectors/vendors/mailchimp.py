@@ -35,7 +35,7 @@ from connectors.errors import (
     ThrottledError,
     TransientError,
 )
-from connectors.http import BatchResult, RecordError, chunks, retry_after_seconds
+from connectors.http import BatchResult, RecordError, chunks, retry_after_seconds, tls_context
 from connectors.vendors.base import Connector, error_text
 from connectors.vendors.fields import Field
 
@@ -423,7 +423,10 @@ class Mailchimp(Connector):
         """
         if self._results_client is None:
             self._results_client = httpx.Client(
-                transport=self._transport, timeout=120.0, follow_redirects=True
+                transport=self._transport,
+                timeout=120.0,
+                follow_redirects=True,
+                verify=tls_context(),
             )
         parts = urlsplit(url)
         shown = f"{parts.scheme}://{parts.netloc}{parts.path}"  # never the signature

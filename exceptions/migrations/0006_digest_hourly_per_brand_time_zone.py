@@ -1,7 +1,10 @@
 """The digest goes at 07:00 in each brand's time zone: its schedule runs every hour and sends
-to the brands for which it is 07:00 (exceptions.digest.digest_due)."""
+to the brands whose 07:00 has come and not been served (exceptions.digest.digest_due)."""
 
+import zoneinfo
 from datetime import timedelta
+
+from django.conf import settings
 
 from django.db import migrations
 from django.utils import timezone
@@ -25,9 +28,13 @@ def hourly(apps, schema_editor):
 
 
 def daily(apps, schema_editor):
-    Schedule = apps.get_model("django_q", "Schedule")
-    Schedule.objects.filter(func=FUNC).update(
-        name="console: daily exception digest", schedule_type="D"
+    # Back to one run a day at 07:00 in the console's time zone (as 0004 made it).
+    local = timezone.now().astimezone(zoneinfo.ZoneInfo(settings.TIME_ZONE))
+    first = local.replace(hour=7, minute=0, second=0, microsecond=0)
+    if first <= local:
+        first += timedelta(days=1)
+    apps.get_model("django_q", "Schedule").objects.filter(func=FUNC).update(
+        name="console: daily exception digest", schedule_type="D", next_run=first
     )
 
 

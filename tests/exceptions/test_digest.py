@@ -135,34 +135,48 @@ def zone_where_it_is(hour: int, now: datetime) -> str:
     return f"Etc/GMT{-offset:+d}"  # the Etc/ names count the other way
 
 
-def test_the_schedule_sends_at_seven_in_each_brands_own_time_zone(open_tickets, brand_a, brand_b):
+def test_the_schedule_sends_once_a_day_from_seven_in_each_brands_own_time_zone(
+    open_tickets, brand_a, brand_b
+):
     now = timezone.now()
     Brand.objects.filter(pk=brand_a.pk).update(timezone=zone_where_it_is(7, now))
-    Brand.objects.filter(pk=brand_b.pk).update(timezone=zone_where_it_is(8, now))
+    Brand.objects.filter(pk=brand_b.pk).update(timezone=zone_where_it_is(6, now))
     assert send_digest() == "2 digest e-mail(s) sent"
     assert {m.to[0] for m in mail.outbox} == {
         "olivia_ops@example.com",
         "mark_marketing@example.com",
     }
-    # The schedule running twice in the hour sends nothing more.
+    # The schedule running again the same day sends nothing more.
     assert digest_send(now=now, due_only=True) == 0
-    # Bravo's 07:00 comes when it comes.
+    # Bravo's 07:00 has passed while nothing ran (the cluster was down): it goes now.
     mail.outbox.clear()
-    Brand.objects.filter(pk=brand_b.pk).update(timezone=zone_where_it_is(7, now))
+    Brand.objects.filter(pk=brand_b.pk).update(timezone=zone_where_it_is(9, now))
     assert digest_send(now=now, due_only=True) == 1
     assert [m.to for m in mail.outbox] == [["bob_bravo@example.com"]]
+
+
+def test_a_brand_with_nothing_open_is_asked_once_a_day_too(brand_a):
+    now = timezone.now()
+    Brand.objects.filter(pk=brand_a.pk).update(timezone=zone_where_it_is(8, now))
+    brand_a.refresh_from_db()
+    assert digest_send(now=now, due_only=True) == 0
+    assert AuditEvent.objects.filter(action="digest.run", brand=brand_a).count() == 1
+    assert not digest_due(brand_a, now)
 
 
 @pytest.mark.parametrize(
     ("zone", "utc", "due"),
     [
+        ("Europe/London", datetime(2026, 1, 15, 6, 59, tzinfo=UTC), False),
         ("Europe/London", datetime(2026, 1, 15, 7, 0, tzinfo=UTC), True),
-        ("Europe/London", datetime(2026, 7, 15, 7, 0, tzinfo=UTC), False),  # 08:00 BST
-        ("Europe/London", datetime(2026, 7, 15, 6, 0, tzinfo=UTC), True),
-        ("Asia/Kolkata", datetime(2026, 1, 15, 1, 30, tzinfo=UTC), True),
-        ("America/New_York", datetime(2026, 1, 15, 7, 0, tzinfo=UTC), False),
+        ("Europe/London", datetime(2026, 1, 15, 15, 0, tzinfo=UTC), True),  # late, not never
+        ("Europe/London", datetime(2026, 7, 15, 5, 0, tzinfo=UTC), False),  # 06:00 BST
+        ("Europe/London", datetime(2026, 7, 15, 6, 0, tzinfo=UTC), True),  # 07:00 BST
+        ("Asia/Kolkata", datetime(2026, 1, 15, 1, 0, tzinfo=UTC), False),  # 06:30
+        ("Asia/Kolkata", datetime(2026, 1, 15, 2, 0, tzinfo=UTC), True),  # the 07:30 run
+        ("America/New_York", datetime(2026, 1, 15, 7, 0, tzinfo=UTC), False),  # 02:00
     ],
 )
-def test_the_digest_is_due_at_seven_local_time(brand_a, zone, utc, due):
+def test_the_digest_is_due_from_seven_local_time(brand_a, zone, utc, due):
     brand_a.timezone = zone
     assert digest_due(brand_a, utc) is due

@@ -439,8 +439,14 @@ def test_reopen_brings_back_an_ignored_or_resolved_ticket_with_who_and_why(brand
         ops_user,
         "Ignored by mistake.",
     )
+    # Assigned to someone, it goes back to them, in progress.
+    ticket_reassign(ticket=ticket, actor=ops_user, assignee=ops_user)
     ticket_resolve(ticket=ticket, actor=ops_user, note="Mapped it.")
     ticket_reopen(ticket=ticket, actor=ops_user)
     ticket.refresh_from_db()
-    assert (ticket.status, ticket.resolved_at) == (TicketStatus.OPEN, None)
+    assert (ticket.status, ticket.resolved_at, ticket.assignee) == (
+        TicketStatus.IN_PROGRESS,
+        None,
+        ops_user,
+    )
     assert ticket.events.last().note == "Reopened (it was resolved)."

@@ -366,8 +366,8 @@ def test_a_closed_ticket_offers_reopen_and_an_open_one_does_not(ops, brand_a):
     assert "reopen it if it was ignored by mistake" in page
     response = ops.post(url("reopen", ticket), {"note": "Still happening."})
     assert said(ops, response) == [
-        f"Ticket #{ticket.pk} reopened. It is back among the "
-        f"{ticket.get_team_display()} team's tickets still to do."
+        f"Ticket #{ticket.pk} reopened. It is back among the tickets still to do of "
+        f"the {ticket.get_team_display()} team."
     ]
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.OPEN

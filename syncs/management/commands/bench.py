@@ -2,7 +2,9 @@
 
 It starts a vendor sandbox in its own process (seeded with N orders), connects a brand
 called "bench" to it (made afresh in the configured database), runs the four flows in
-full, here, one after the other, and prints one JSON line. Run it on a scratch database:
+full, and prints one JSON line. By default they run here, one after the other; with
+`--workers W` they are queued to a real `qcluster` of W workers, as in production, where
+flows that write different records run side by side. Run it on a scratch database:
 
     DATABASE_URL=sqlite:////tmp/bench.sqlite3 python manage.py migrate
     DATABASE_URL=sqlite:////tmp/bench.sqlite3 python manage.py bench --orders 10000
@@ -11,7 +13,9 @@ full, here, one after the other, and prints one JSON line. Run it on a scratch d
 from __future__ import annotations
 
 import json
+import os
 import resource
+import signal
 import socket
 import subprocess
 import sys
@@ -22,12 +26,17 @@ from pathlib import Path
 import httpx
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+from django_q.tasks import async_task, result
 
 from console.demo import connect_to_sandbox
 from console.models import Brand
 from syncs.flows import REGISTRY
 from syncs.mappings import brightpearl_statuses, mapping_seed_defaults
-from syncs.services import flow_run_now
+from syncs.models import RunState, SyncRun, Trigger
+from syncs.services import flow_enqueue, flow_run_now
 
 # With --vendor-limits off, both the sandbox and the console's budgets stop limiting, so
 # the figure is the console's own speed. With them on it is the vendors' ceiling instead
@@ -55,13 +64,27 @@ class Command(BaseCommand):
             help="Added by the sandbox to every call, as a remote vendor would.",
         )
         parser.add_argument(
+            "--workers",
+            type=int,
+            default=0,
+            help="0: run the flows here, one after the other; W: queue them to a qcluster "
+            "of W workers (the production default is 2).",
+        )
+        parser.add_argument(
             "--vendor-limits",
             choices=["off", "on"],
             default="off",
             help="off: measure the console; on: the vendors' real rate limits apply.",
         )
 
-    def handle(self, *args, orders: int, vendor_limits: str, latency_ms: int, **options):
+    def handle(
+        self, *args, orders: int, vendor_limits: str, latency_ms: int, workers: int, **options
+    ):
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            raise CommandError(
+                "The database is not up to date: run `python manage.py migrate` first."
+            )
         workdir = Path(tempfile.mkdtemp(prefix="console-bench-"))
         port = free_port()
         command = [
@@ -104,12 +127,12 @@ class Command(BaseCommand):
                     f"http://127.0.0.1:{port}/_sandbox/faults",
                     json={"vendor": vendor, "latency_ms": latency_ms},
                 ).raise_for_status()
-            result = self._run(discovery, orders, vendor_limits == "off")
-            result["latency_ms"] = latency_ms
+            figures = self._run(discovery, orders, vendor_limits == "off", workers)
+            figures["latency_ms"] = latency_ms
         finally:
             sandbox.terminate()
             sandbox.wait(timeout=30)
-        self.stdout.write(json.dumps(result))
+        self.stdout.write(json.dumps(figures))
 
     def _wait(self, url: str, proc: subprocess.Popen) -> dict:
         deadline = time.monotonic() + 600
@@ -122,7 +145,7 @@ class Command(BaseCommand):
                 time.sleep(0.5)
         raise CommandError("The sandbox did not come up within ten minutes.")
 
-    def _run(self, discovery: dict, orders: int, unlimited: bool) -> dict:
+    def _run(self, discovery: dict, orders: int, unlimited: bool, workers: int) -> dict:
         Brand.objects.filter(slug="bench").delete()
         brand = Brand.objects.create(name="Benchmark", slug="bench")
         for conn in connect_to_sandbox(brand, discovery):
@@ -130,31 +153,95 @@ class Command(BaseCommand):
                 conn.settings = {**conn.settings, **UNLIMITED}
                 conn.save()
         mapping_seed_defaults(brand=brand, statuses=brightpearl_statuses(brand=brand, refresh=True))
-        api_calls = 0
-        per_flow = {}
-        started = time.perf_counter()
-        for code in REGISTRY:
-            t = time.perf_counter()
-            run = flow_run_now(brand=brand, flow=code, full=True)
-            if run.state == "failed":
-                raise CommandError(f"{code} failed: {run.error}")
-            api_calls += run.api_calls
-            per_flow[code] = {
-                "read": run.read,
-                "written": run.written,
-                "api_calls": run.api_calls,
-                "seconds": round(time.perf_counter() - t, 2),
+        if workers:
+            seconds, runs, peak_rss_mb = self._run_on_cluster(brand, workers)
+        else:
+            seconds, runs = self._run_here(brand)
+            peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        failed = [f"{r.flow}: {r.error}" for r in runs if r.state == RunState.FAILED]
+        if failed:
+            raise CommandError("; ".join(failed))
+        per_flow = {
+            r.flow: {
+                "read": r.read,
+                "written": r.written,
+                "api_calls": r.api_calls,
+                "seconds": round((r.finished_at - r.started_at).total_seconds(), 2),
             }
-            self.stderr.write(f"  {code}: {per_flow[code]}")
-        seconds = time.perf_counter() - started
+            for r in runs
+        }
+        api_calls = sum(r.api_calls for r in runs)
         return {
             "orders": orders,
             "seconds": round(seconds, 2),
             "records_per_s": round(orders / seconds, 1),
             "api_calls": api_calls,
             "api_calls_per_record": round(api_calls / orders, 4),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "peak_rss_mb": round(peak_rss_mb, 1),
+            "workers": workers,
             "vendor_limits": "off" if unlimited else "on",
             "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
             "flows": per_flow,
         }
+
+    def _run_here(self, brand: Brand) -> tuple[float, list[SyncRun]]:
+        runs = []
+        started = time.perf_counter()
+        for code in REGISTRY:
+            runs.append(flow_run_now(brand=brand, flow=code, full=True))
+            self.stderr.write(f"  {code}: {runs[-1].get_state_display()}")
+        return time.perf_counter() - started, runs
+
+    def _run_on_cluster(self, brand: Brand, workers: int) -> tuple[float, list[SyncRun], float]:
+        """Queue the four runs to a real qcluster; the time is from queueing to the last end."""
+        cluster = subprocess.Popen(
+            [sys.executable, str(settings.BASE_DIR / "manage.py"), "qcluster"],
+            env={**os.environ, "Q_WORKERS": str(workers)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            # A task through the cluster and back: its workers are up and polling.
+            if result(async_task("math.floor", 1.5), wait=60_000) != 1:
+                raise CommandError("The qcluster did not start within a minute.")
+            started = timezone.now()
+            ids = [
+                flow_enqueue(brand_id=brand.pk, flow=code, trigger=Trigger.MANUAL, full=True).pk
+                for code in REGISTRY
+            ]
+            peak_kb = 0
+            while True:
+                peak_kb = max(peak_kb, _peak_rss_kb(cluster.pid))
+                runs = list(SyncRun.objects.filter(pk__in=ids).order_by("pk"))
+                if all(
+                    r.state in (RunState.SUCCEEDED, RunState.PARTIAL, RunState.FAILED) for r in runs
+                ):
+                    break
+                time.sleep(0.1)
+        finally:
+            os.killpg(cluster.pid, signal.SIGTERM)
+            try:
+                cluster.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                # Its workers are idle; the figures are in. No need to wait for a tidy stop.
+                os.killpg(cluster.pid, signal.SIGKILL)
+                cluster.wait()
+        seconds = (max(r.finished_at for r in runs) - started).total_seconds()
+        return seconds, runs, peak_kb / 1024
+
+
+def _peak_rss_kb(pid: int) -> int:
+    """The largest peak resident size (VmHWM) among a process and its descendants."""
+    peak = 0
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        peak = next(
+            int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM")
+        )
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                peak = max(peak, _peak_rss_kb(int(child)))
+    except (OSError, StopIteration, ValueError):
+        pass  # a process that ended between two reads
+    return peak
