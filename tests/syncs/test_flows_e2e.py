@@ -180,9 +180,13 @@ def test_async_rejection_becomes_a_ticket_on_the_brightpearl_contact(sandbox, sy
         brand=synced_brand, flow="customers", source_id=ticket.source_id
     )
     assert state.status == RecordStatus.FAILED
+    # Held back from the rejection on: the overview's lag counts it.
+    assert state.held_since is not None
     # Reading the same errors again raises nothing new, and a run does not resend the bad record.
     assert ometria_rejections_collect(brand=synced_brand) == 0
     assert flow_run_now(brand=synced_brand, flow="customers", full=True).written == 0
+    state.refresh_from_db()
+    assert state.held_since is not None
 
 
 @pytest.fixture

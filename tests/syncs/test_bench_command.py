@@ -1,0 +1,44 @@
+"""`manage.py bench` syncs N seeded orders through the four flows and prints one JSON line.
+
+No timing is asserted here: the figures are for the README, measured on purpose.
+"""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+from unittest import mock
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from syncs.flows import REGISTRY
+from syncs.models import SyncRun
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_bench_syncs_every_order_through_the_four_flows():
+    out = StringIO()
+    call_command("bench", orders=60, stdout=out, stderr=StringIO())
+    [line] = out.getvalue().splitlines()
+    figures = json.loads(line)
+    assert figures["orders"] == 60
+    assert set(figures["flows"]) == set(REGISTRY)
+    assert figures["flows"]["order_lifecycle"]["read"] == 60
+    runs = SyncRun.objects.filter(brand__slug="bench")
+    assert figures["api_calls"] == sum(runs.values_list("api_calls", flat=True)) > 0
+    assert figures["api_calls_per_record"] == round(figures["api_calls"] / 60, 4)
+    assert figures["records_per_s"] > 0 and figures["peak_rss_mb"] > 0
+    assert {r.state for r in runs} <= {"succeeded", "partial"}
+
+
+def test_bench_refuses_a_database_that_is_not_migrated():
+    with (
+        mock.patch(
+            "django.db.migrations.executor.MigrationExecutor.migration_plan",
+            return_value=[("a migration", False)],
+        ),
+        pytest.raises(CommandError, match="not up to date"),
+    ):
+        call_command("bench", orders=10, stdout=StringIO(), stderr=StringIO())
