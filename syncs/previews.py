@@ -26,7 +26,7 @@ from connectors.vendors import connector_for
 from console.models import Brand
 from exceptions.models import OPEN_STATUSES, Ticket
 from syncs.flows.customers import FLOW as CUSTOMERS_FLOW
-from syncs.flows.customers import attributes, contact_tag_ids
+from syncs.flows.customers import attributes, contact_tag_ids, uses_custom_fields
 from syncs.flows.order_lifecycle import FLOW as ORDER_FLOW
 from syncs.flows.order_lifecycle import (
     order_payload,
@@ -404,7 +404,7 @@ def attribute_mapping_preview(
         connection = Connection.objects.get(brand=brand, system="brightpearl")
         with connector_for(connection) as bp:
             for batch in chunks(list(rows), 200):
-                for contact in bp.contacts(batch):
+                for contact in bp.contacts(batch, custom_fields=uses_custom_fields(new)):
                     contact_id = str(contact["contactId"])
                     preview.examined += 1
                     names = {tags.get(t, "") for t in contact_tag_ids(contact)}

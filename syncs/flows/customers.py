@@ -42,6 +42,12 @@ def contact_tag_ids(contact: dict) -> set[int]:
     return {int(t["tagId"]) if isinstance(t, dict) else int(t) for t in tags}
 
 
+def uses_custom_fields(mappings: list[AttributeMapping]) -> bool:
+    """Whether contacts must be read with their custom fields: without them, a mapped field
+    would look empty and be cleared in Ometria for every contact."""
+    return any(m.source == AttributeSource.CUSTOM_FIELD for m in mappings)
+
+
 def attributes(
     contact: dict, tag_names: set[str], mappings: list[AttributeMapping]
 ) -> dict[str, Any]:
@@ -92,7 +98,13 @@ class CustomersFlow(Flow):
             changed=bp.changed_contact_ids,
             id_column="contactId",
         )
-        yield from fetched(ctx, ids, bp.contacts, key=lambda c: c["contactId"])
+        custom = uses_custom_fields(ctx.cache["mappings"])
+        yield from fetched(
+            ctx,
+            ids,
+            lambda batch: bp.contacts(batch, custom_fields=custom),
+            key=lambda c: c["contactId"],
+        )
 
     def transform(self, ctx: FlowContext, contact: dict) -> Push:
         contact_id = str(contact["contactId"])

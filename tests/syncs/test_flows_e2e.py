@@ -145,6 +145,29 @@ def test_customers_keyed_by_contact_id_with_mapped_attributes_only(sandbox, sync
     assert ticket.snapshot["contact_ids"] == [str(a), str(b)]
 
 
+def test_a_mapped_custom_field_sends_each_contacts_own_value(sandbox, synced_brand):
+    from syncs.models import AttributeMapping, AttributeSource
+
+    AttributeMapping.objects.create(
+        brand=synced_brand,
+        source=AttributeSource.CUSTOM_FIELD,
+        source_name="PCF_BIRTHMON",
+        ometria_attribute="birthday_month",
+    )
+    run = flow_run_now(brand=synced_brand, flow="customers", full=True)
+    assert run.written > 0
+    sent = {c["id"]: c["properties"] for c in all_items(sandbox, "ometria", "contacts")}
+    months = {
+        contact_id: sandbox.state("brightpearl", "contact_custom_fields", id=contact_id)["items"][
+            0
+        ]["PCF_BIRTHMON"]
+        for contact_id in list(sent)[:5]
+    }
+    # Read from Brightpearl with the contact, never cleared for want of asking for it.
+    assert all(months.values())
+    assert {cid: sent[cid]["birthday_month"] for cid in months} == months
+
+
 def test_each_shipped_note_is_one_shipment_event(sandbox, synced_brand):
     facts = sandbox.seed_facts()["demo"]["brightpearl"]
     events = {e["id"]: e for e in all_items(sandbox, "ometria", "custom_events")}

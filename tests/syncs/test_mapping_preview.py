@@ -200,6 +200,8 @@ def test_attribute_preview_predicts_exactly_what_the_next_run_changes(sandbox, s
     }
     assert actual == preview.predicted
     assert after[str(facts["vip_contact_id"])]["properties"]["vip"] == "yes"
+    # Every seeded contact has a birth month: read with the contact, never sent empty.
+    assert all(props.get("birth_month") for props in actual.values())
     assert preview.contacts == len(actual) > 0
     assert sum(m.contacts for m in preview.moves if m.attribute == "vip") == len(
         [c for c in actual.values() if "vip" in c]
