@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import defaultdict
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
@@ -53,6 +54,31 @@ class BrandWidget(widgets.ForeignKeyWidget):
             return super().clean(str(value).strip(), row, **kwargs)
         except Brand.DoesNotExist:
             raise ValueError(f"No brand has the short name “{value}”.") from None
+
+
+class StatusIdWidget(widgets.IntegerWidget):
+    """A Brightpearl status id: a whole number, with an error that says what was found."""
+
+    def clean(self, value, row=None, **kwargs):
+        text = str(value if value is not None else "").strip()
+        if not text:
+            raise ValueError(
+                "Give the id of the Brightpearl status, a number such as 25 (the Mappings "
+                "page lists each status with its id)."
+            )
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            number = None
+        # A spreadsheet may give 25 as 25.0; anything else is not an id.
+        if number is None or not number.is_finite() or number != number.to_integral_value():
+            raise ValueError(
+                f"“{text}” is not a number. Give the status's id as Brightpearl shows it, "
+                "such as 25 (the Mappings page lists each status with its id)."
+            )
+        if number < 0 or number.adjusted() > 9:
+            raise ValueError(f"“{text}” is not the id of a Brightpearl status.")
+        return int(number)
 
 
 def _choice(value, choices, what: str) -> str:
@@ -164,6 +190,10 @@ class MappingResource(resources.ModelResource):
 
 
 class StatusMappingResource(MappingResource):
+    bp_status_id = fields.Field(
+        attribute="bp_status_id", column_name="bp_status_id", widget=StatusIdWidget()
+    )
+
     class Meta:
         model = StatusMapping
         fields = ("brand", "bp_status_id", "bp_status_name", "ometria_status", "lifecycle_stage")

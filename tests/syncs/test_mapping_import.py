@@ -249,3 +249,32 @@ def test_admin_attribute_edits_go_through_the_services_and_the_history(
     assert (
         MappingChange.objects.filter(via="admin", kind="attribute", after__isnull=True).count() == 1
     )
+
+
+def page_text(response) -> str:
+    """The page's content as a reader sees it: no tags, no tooltips, spaces collapsed."""
+    html = response.content.decode()
+    html = html[html.find('id="content"') :]
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", html)
+    return re.sub(r"\s+", " ", text.replace("&#x27;", "'").replace("&quot;", '"'))
+
+
+STATUS_HEADER = "brand,bp_status_id,bp_status_name,ometria_status,lifecycle_stage\n"
+
+
+def test_a_status_id_that_is_not_a_number_says_so(client, live_brand, admin_user):
+    client.force_login(admin_user)
+    csv = STATUS_HEADER + (
+        "acme,23,Dispatched,complete,completed\n"
+        "acme,4,Invoiced,complete,completed\n"
+        "acme,20,Awaiting payment,pending,awaiting_payment\n"
+        "acme,26,Completed,complete,completed\n"
+        "acme,abc,Gift wrap,pending,placed\n"
+    )
+    before = snapshot_statuses()
+    text = page_text(upload(client, STATUS_IMPORT, csv.encode()))
+    assert "“abc” is not a number" in text
+    assert "decimal" not in text.lower() and "ConversionSyntax" not in text
+    assert "Confirm import" not in text
+    assert snapshot_statuses() == before
