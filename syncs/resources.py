@@ -138,6 +138,16 @@ class MappingResource(resources.ModelResource):
             audit_mapping_changes(brand, entries, self.user, ChangeVia.IMPORT)
             mapping_followup(brand=brand, entries=entries, actor=self.user)
 
+    def get_instance(self, instance_loader, row):
+        # A row whose brand or id cannot be read is read as a new mapping: import_instance then
+        # names that column beside the row's other problems, as a validation error. Left to
+        # raise here, it would be a generic error, and the page would list only those rows
+        # until they were fixed, hiding every other row's problems.
+        try:
+            return super().get_instance(instance_loader, row)
+        except ValueError:
+            return None
+
     # Columns given as a choice's label or in another case are read as the choice's code
     # before the row is matched to a saved mapping (so "Contact tag" finds the tag's row).
     # Each column: its choices, and what a value must be, for the error that names it.

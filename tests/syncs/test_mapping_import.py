@@ -278,3 +278,25 @@ def test_a_status_id_that_is_not_a_number_says_so(client, live_brand, admin_user
     assert "decimal" not in text.lower() and "ConversionSyntax" not in text
     assert "Confirm import" not in text
     assert snapshot_statuses() == before
+
+
+def test_every_row_s_problems_show_in_one_pass(client, live_brand, admin_user):
+    client.force_login(admin_user)
+    csv = STATUS_HEADER + (
+        "nowhere,25,Gift wrap,pending,placed\n"
+        "acme,999,Teleported,pending,placed\n"
+        "acme,26,Completed,complete,teleported\n"
+        "acme,abc,Gift wrap,sideways,placed\n"
+        "acme,23,Dispatched,complete,completed\n"
+    )
+    before = snapshot_statuses()
+    text = page_text(upload(client, STATUS_IMPORT, csv.encode()))
+    assert "No brand has the short name “nowhere”" in text
+    assert "Brightpearl has no sales-order status with id 999" in text
+    assert "“teleported” is not a lifecycle stage" in text
+    # Two problems in one row: both named.
+    assert "“abc” is not a number" in text
+    assert "“sideways” is not an Ometria order status" in text
+    assert "Confirm import" not in text
+    assert snapshot_statuses() == before
+    assert not MappingChange.objects.filter(via="import").exists()
