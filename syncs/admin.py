@@ -221,6 +221,8 @@ class MappingAdmin(ImportExportModelAdmin):
     (validated, in the history, audited, followed up), never straight to the table."""
 
     formats = IMPORT_FORMATS
+    # Each problem as a line of text naming the row and the column, not a tooltip.
+    import_template_name = "admin/syncs/mapping_import.html"
 
     def save_changes(self, *, brand, changes, actor, check: bool) -> SaveResult:
         raise NotImplementedError

@@ -148,6 +148,19 @@ class MappingResource(resources.ModelResource):
         except ValueError:
             return None
 
+    def import_row(self, row, instance_loader, **kwargs):
+        row_result = super().import_row(row, instance_loader, **kwargs)
+        # Each problem under the column that holds it, as the file names it.
+        error = row_result.validation_error
+        if error is not None and hasattr(error, "error_dict"):
+            columns = {f.attribute: f.column_name for f in self.fields.values()}
+            by_column: dict[str, list[str]] = {}
+            for name, messages in error.message_dict.items():
+                found = by_column.setdefault(columns.get(name, name), [])
+                found.extend(m for m in messages if m not in found)
+            row_result.validation_error = ValidationError(by_column)
+        return row_result
+
     # Columns given as a choice's label or in another case are read as the choice's code
     # before the row is matched to a saved mapping (so "Contact tag" finds the tag's row).
     # Each column: its choices, and what a value must be, for the error that names it.

@@ -300,3 +300,25 @@ def test_every_row_s_problems_show_in_one_pass(client, live_brand, admin_user):
     assert "Confirm import" not in text
     assert snapshot_statuses() == before
     assert not MappingChange.objects.filter(via="import").exists()
+
+
+def test_row_problems_are_lines_of_text_naming_the_row_and_the_column(
+    client, live_brand, admin_user
+):
+    client.force_login(admin_user)
+    csv = STATUS_HEADER + (
+        "acme,23,Dispatched,complete,completed\n"
+        "acme,4,Invoiced,complete,completed\n"
+        "acme,25,Gift wrap,pending,wrapped\n"
+        "acme,26,Completed,complete,completed\n"
+        "acme,abc,Gift wrap,pending,placed\n"
+    )
+    html = upload(client, STATUS_IMPORT, csv.encode()).content.decode()
+    # Visible as text, not only in a tooltip over a red count.
+    assert "validation-error-container" not in html
+    lines = [re.sub(r"\s+", " ", li).strip() for li in re.findall(r"<li>(.*?)</li>", html, re.S)]
+    assert "Row 5, bp_status_id: “abc” is not a number." in " ".join(lines)
+    assert any(
+        li.startswith("Row 3, lifecycle_stage: “wrapped” is not a lifecycle stage") for li in lines
+    )
+    assert "Nothing has been imported" in page_text(upload(client, STATUS_IMPORT, csv.encode()))
