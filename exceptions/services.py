@@ -150,6 +150,7 @@ def tickets_autoresolve(
     source_ids: Iterable[str],
     flow: str = "",
     type_codes: Iterable[str] | None = None,
+    except_type_codes: Iterable[str] = (),
     note: str = "The record synced cleanly.",
 ) -> int:
     """Resolve the open tickets of records that have since synced cleanly. Returns how many."""
@@ -164,6 +165,8 @@ def tickets_autoresolve(
         qs = qs.filter(flow=flow)
     if type_codes is not None:
         qs = qs.filter(type__code__in=list(type_codes))
+    if except_type_codes:
+        qs = qs.exclude(type__code__in=list(except_type_codes))
     resolved = 0
     with transaction.atomic():
         for ticket in qs.select_for_update():

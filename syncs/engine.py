@@ -470,6 +470,9 @@ def finish_batch(
             source_system=flow.source,
             source_ids=cleared,
             flow=flow.code,
+            # Ometria checks a record after it answers OK: whether it took it this time is
+            # known only later (ometria_rejections_collect).
+            except_type_codes=["async_rejection"],
             note=f"It synced cleanly in run {run.pk}.",
         )
 

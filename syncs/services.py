@@ -551,9 +551,7 @@ def ometria_rejections_collect(*, brand: Brand | int) -> int:
         if target is None:
             continue
         flow, source_id = target
-        message = str(
-            error.get("message") or error.get("error") or error.get("reason") or "Rejected."
-        )
+        message = _rejection_message(error)
         RecordState.objects.filter(brand_id=brand_id, flow=flow, source_id=source_id).update(
             status=RecordStatus.FAILED,
             detail=f"Ometria rejected it: {message}"[:300],
@@ -575,7 +573,60 @@ def ometria_rejections_collect(*, brand: Brand | int) -> int:
     # Keep the memory bounded: Ometria only lists its latest errors anyway.
     checkpoint.value = {"seen": remembered[-5000:]}
     checkpoint.save(update_fields=["value"])
+    _rejections_settled(brand_id)
     return raised
+
+
+# How long Ometria may take to check a record after answering OK; a record sent again after
+# its rejection and not rejected within this time was taken.
+OMETRIA_CHECK_GRACE = timedelta(minutes=10)
+
+
+def _rejections_settled(brand_id: int) -> None:
+    """Resolve the rejection tickets whose record was sent again since, and not rejected."""
+    tickets = list(
+        Ticket.objects.filter(
+            brand_id=brand_id, type__code="async_rejection", status__in=OPEN_STATUSES
+        ).only("flow", "source_id", "source_system", "last_seen")
+    )
+    if not tickets:
+        return
+    sent = {
+        (state.flow, state.source_id): state.synced_at
+        for state in RecordState.objects.filter(
+            brand_id=brand_id,
+            source_id__in={t.source_id for t in tickets},
+            status=RecordStatus.SYNCED,
+            synced_at__lte=timezone.now() - OMETRIA_CHECK_GRACE,
+        ).only("flow", "source_id", "synced_at")
+    }
+    for ticket in tickets:
+        synced_at = sent.get((ticket.flow, ticket.source_id))
+        if synced_at and synced_at > ticket.last_seen:
+            tickets_autoresolve(
+                brand=brand_id,
+                source_system=ticket.source_system,
+                source_ids=[ticket.source_id],
+                type_codes=["async_rejection"],
+                note=(
+                    f"Sent again at {timezone.localtime(synced_at):%H:%M on %d %b}, "
+                    "and Ometria has not rejected it since."
+                ),
+            )
+
+
+def _rejection_message(error: dict) -> str:
+    """Ometria's reason in words: its two documented fields, error_message and error_path
+    ("root > email"), become "email: not a valid value"."""
+    reason = str(
+        error.get("error_message")
+        or error.get("message")
+        or error.get("error")
+        or error.get("reason")
+        or "Rejected, without a reason."
+    )
+    where = str(error.get("error_path") or "").split(">")[-1].strip()
+    return f"{where}: {reason}" if where and where != "root" else reason
 
 
 # --- lag and the sweeper --------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -210,6 +211,51 @@ def test_async_rejection_becomes_a_ticket_on_the_brightpearl_contact(sandbox, sy
     assert flow_run_now(brand=synced_brand, flow="customers", full=True).written == 0
     state.refresh_from_db()
     assert state.held_since is not None
+    assert ticket.error_message == "email: not a valid value"
+
+
+def wait_for_rejections(brand) -> int:
+    from syncs.services import ometria_rejections_collect
+
+    # Ometria validates a moment after answering "OK": poll its error list briefly.
+    for _ in range(50):
+        if raised := ometria_rejections_collect(brand=brand):
+            return raised
+        time.sleep(0.1)
+    return 0
+
+
+def test_a_rejected_record_sent_again_stays_open_until_ometria_takes_it(
+    sandbox, synced_brand, monkeypatch
+):
+    from syncs import services
+    from syncs.services import ometria_rejections_collect
+
+    contact_id = str(sandbox.seed_facts()["demo"]["brightpearl"]["bad_email_contact_id"])
+    assert wait_for_rejections(synced_brand) == 1
+    ticket = Ticket.objects.get(type__code="async_rejection", source_id=contact_id)
+    # Sent again unchanged (a retry): Ometria answers OK, which proves nothing yet.
+    flow_run_now(brand=synced_brand, flow="customers", trigger="retry", scope=[contact_id])
+    ticket.refresh_from_db()
+    assert ticket.status == "open"
+    # ...and rejects it again: the same ticket counts it, still open.
+    assert wait_for_rejections(synced_brand) == 1
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.occurrences) == ("open", 2)
+    # The email is corrected in Brightpearl and the contact goes again; Ometria is quiet.
+    httpx.post(
+        f"{sandbox.url}/_sandbox/brightpearl/contacts/{contact_id}",
+        json={"email": "fixed@example.com"},
+    ).raise_for_status()
+    assert flow_run_now(brand=synced_brand, flow="customers", scope=[contact_id]).written == 1
+    assert wait_for_rejections(synced_brand) == 0
+    ticket.refresh_from_db()
+    assert ticket.status == "open"  # Ometria may still object, for a while
+    monkeypatch.setattr(services, "OMETRIA_CHECK_GRACE", timedelta(0))  # ...which has passed
+    ometria_rejections_collect(brand=synced_brand)
+    ticket.refresh_from_db()
+    assert ticket.status == "resolved"
+    assert "Ometria has not rejected it since" in ticket.events.last().note
 
 
 @pytest.fixture
