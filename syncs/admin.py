@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from import_export.admin import ImportExportModelAdmin
+from import_export.forms import SelectableFieldsExportForm
 
 from console.admin import ReadOnlyAdmin
 from console.audit import audit
@@ -216,6 +217,14 @@ class StatusMappingForm(forms.ModelForm):
         return cleaned
 
 
+class MappingExportForm(SelectableFieldsExportForm):
+    """Each column to export by its header in the file ("Brightpearl status id")."""
+
+    def _get_field_label(self, resource, field_name: str) -> str:
+        field = resource.fields.get(field_name)
+        return field.column_name if field else super()._get_field_label(resource, field_name)
+
+
 class MappingAdmin(ImportExportModelAdmin):
     """What the two mapping admins share: edits and deletes go through the mapping services
     (validated, in the history, audited, followed up), never straight to the table."""
@@ -223,6 +232,7 @@ class MappingAdmin(ImportExportModelAdmin):
     formats = IMPORT_FORMATS
     # Each problem as a line of text naming the row and the column, not a tooltip.
     import_template_name = "admin/syncs/mapping_import.html"
+    export_form_class = MappingExportForm
 
     def save_changes(self, *, brand, changes, actor, check: bool) -> SaveResult:
         raise NotImplementedError

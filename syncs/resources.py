@@ -81,6 +81,16 @@ class StatusIdWidget(widgets.IntegerWidget):
         return int(number)
 
 
+def _header_key(header) -> str:
+    return " ".join(str(header or "").replace("_", " ").split()).lower()
+
+
+def _column(attribute: str, header: str, widget=None) -> fields.Field:
+    return fields.Field(
+        attribute=attribute, column_name=header, widget=widget or widgets.CharWidget()
+    )
+
+
 def _choice(value, choices, what: str) -> str:
     """A choice by its code or its label, any case (spreadsheets say “Awaiting payment”)."""
     text = str(value or "").strip()
@@ -95,13 +105,27 @@ def _choice(value, choices, what: str) -> str:
 class MappingResource(resources.ModelResource):
     """What both mapping resources share: the importing user, all or nothing, follow-ups."""
 
-    brand = fields.Field(attribute="brand", column_name="brand", widget=BrandWidget())
+    brand = fields.Field(attribute="brand", column_name="Brand", widget=BrandWidget())
+
+    # Headers files made before the plain ones are still read, besides each field's own name in
+    # any case, with spaces or underscores ("bp_status_id", "Bp Status Id").
+    older_headers: dict[str, tuple[str, ...]] = {}
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.user = None
         self.file_name = ""
         self.entries: dict[int, list] = defaultdict(list)
+
+    def headers_read(self, dataset) -> None:
+        """Read each header the file gives as the column it names (its plain header, its
+        field's name in any case, an older header), so an exported file imports unchanged."""
+        known = {}
+        for name, field in self.fields.items():
+            for header in (name, field.column_name, *self.older_headers.get(name, ())):
+                known[_header_key(header)] = field.column_name
+        if dataset.headers:
+            dataset.headers = [known.get(_header_key(h), h) for h in dataset.headers]
 
     def import_data(
         self,
@@ -113,6 +137,7 @@ class MappingResource(resources.ModelResource):
         rollback_on_validation_errors=False,
         **kwargs,
     ):
+        self.headers_read(dataset)
         # All or nothing, whatever the caller asked: a file with one bad row changes nothing.
         return super().import_data(
             dataset,
@@ -167,7 +192,8 @@ class MappingResource(resources.ModelResource):
     choice_columns: dict[str, tuple[type, str]] = {}
 
     def before_import_row(self, row, **kwargs):
-        for column, (choices, _) in self.choice_columns.items():
+        for name, (choices, _) in self.choice_columns.items():
+            column = self.fields[name].column_name
             # A value that is no choice is left for import_instance to name.
             with contextlib.suppress(ValueError):
                 row[column] = _choice(row.get(column), choices, "")
@@ -181,7 +207,8 @@ class MappingResource(resources.ModelResource):
             errors = exc.update_error_dict(errors)
         for name, (choices, what) in self.choice_columns.items():
             try:
-                setattr(instance, name, _choice(row.get(name), choices, what))
+                column = self.fields[name].column_name
+                setattr(instance, name, _choice(row.get(column), choices, what))
             except ValueError as exc:
                 errors[name] = [str(exc)]
         if errors:
@@ -213,9 +240,14 @@ class MappingResource(resources.ModelResource):
 
 
 class StatusMappingResource(MappingResource):
-    bp_status_id = fields.Field(
-        attribute="bp_status_id", column_name="bp_status_id", widget=StatusIdWidget()
-    )
+    bp_status_id = _column("bp_status_id", "Brightpearl status id", StatusIdWidget())
+    bp_status_name = _column("bp_status_name", "Brightpearl status name")
+    ometria_status = _column("ometria_status", "Ometria order status")
+    lifecycle_stage = _column("lifecycle_stage", "Lifecycle stage")
+    older_headers = {
+        "bp_status_name": ("Brightpearl status",),
+        "ometria_status": ("Ometria status",),
+    }
 
     class Meta:
         model = StatusMapping
@@ -256,6 +288,13 @@ class StatusMappingResource(MappingResource):
 
 
 class AttributeMappingResource(MappingResource):
+    source = _column("source", "Source")
+    source_name = _column("source_name", "Brightpearl tag or field")
+    ometria_attribute = _column("ometria_attribute", "Ometria attribute")
+    value = _column("value", "Value")
+    absent_value = _column("absent_value", "Value when absent")
+    older_headers = {"source_name": ("Tag or field", "Brightpearl tag", "Brightpearl field")}
+
     class Meta:
         model = AttributeMapping
         fields = ("brand", "source", "source_name", "ometria_attribute", "value", "absent_value")

@@ -159,8 +159,8 @@ def test_an_xlsx_import_and_both_exports(client, live_brand, admin_user):
     )
     assert exported.status_code == 200
     text = exported.content.decode()
-    assert (
-        text.splitlines()[0] == "brand,bp_status_id,bp_status_name,ometria_status,lifecycle_stage"
+    assert text.splitlines()[0] == (
+        "Brand,Brightpearl status id,Brightpearl status name,Ometria order status,Lifecycle stage"
     )
     assert "acme,25,Awaiting gift wrap,pending,processing" in text
 
@@ -183,7 +183,14 @@ def test_an_xlsx_import_and_both_exports(client, live_brand, admin_user):
         },
     )
     rows = list(openpyxl.load_workbook(io.BytesIO(xlsx.content)).active.values)
-    assert rows[0][:3] == ("brand", "source", "source_name")
+    assert rows[0] == (
+        "Brand",
+        "Source",
+        "Brightpearl tag or field",
+        "Ometria attribute",
+        "Value",
+        "Value when absent",
+    )
     assert ("acme", "tag", "VIP", "vip", "true", "false") in rows
 
 
@@ -317,8 +324,45 @@ def test_row_problems_are_lines_of_text_naming_the_row_and_the_column(
     # Visible as text, not only in a tooltip over a red count.
     assert "validation-error-container" not in html
     lines = [re.sub(r"\s+", " ", li).strip() for li in re.findall(r"<li>(.*?)</li>", html, re.S)]
-    assert "Row 5, bp_status_id: “abc” is not a number." in " ".join(lines)
+    assert "Row 5, Brightpearl status id: “abc” is not a number." in " ".join(lines)
     assert any(
-        li.startswith("Row 3, lifecycle_stage: “wrapped” is not a lifecycle stage") for li in lines
+        li.startswith("Row 3, Lifecycle stage: “wrapped” is not a lifecycle stage") for li in lines
     )
     assert "Nothing has been imported" in page_text(upload(client, STATUS_IMPORT, csv.encode()))
+
+
+def export(client, model: str, fmt: str):
+    page = client.get(f"/admin/syncs/{model}/export/").content.decode()
+    boxes = re.findall(rf'name="({model}resource_\w+)"', page)
+    return client.post(
+        f"/admin/syncs/{model}/export/",
+        {"format": fmt, "resource": "0", **{box: "on" for box in boxes}},
+    )
+
+
+@pytest.mark.parametrize("fmt,name", [(CSV, "mappings.csv"), (XLSX, "mappings.xlsx")])
+@pytest.mark.parametrize("model", ["statusmapping", "attributemapping"])
+def test_an_exported_file_imports_unchanged(client, live_brand, admin_user, model, fmt, name):
+    client.force_login(admin_user)
+    page = client.get(f"/admin/syncs/{model}/export/").content.decode()
+    # The boxes to tick say the columns as the file will.
+    assert "Bp Status Id" not in page and "Source Name" not in page
+    exported = export(client, model, fmt)
+    assert exported.status_code == 200
+    preview = upload(client, f"/admin/syncs/{model}/import/", exported.content, fmt=fmt, name=name)
+    text = page_text(preview)
+    assert "Confirm import" in text, text[:3000]
+    kinds = set(re.findall(r'<tr class="(\w+)">', preview.content.decode()))
+    assert kinds == {"skip"}, "every row is read as it is"
+
+
+def test_files_with_the_older_headers_still_import(client, live_brand, admin_user):
+    client.force_login(admin_user)
+    for header in (
+        "brand,bp_status_id,bp_status_name,ometria_status,lifecycle_stage",
+        "Brand,Bp Status Id,Bp Status Name,Ometria Status,Lifecycle Stage",
+    ):
+        csv = f"{header}\nacme,25,Gift wrap,pending,processing\n"
+        preview = upload(client, STATUS_IMPORT, csv.encode())
+        assert "Confirm import" in page_text(preview)
+        assert '<tr class="new">' in preview.content.decode()
