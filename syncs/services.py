@@ -465,9 +465,13 @@ def webhooks_drain(*, connection_id: int) -> list[SyncRun]:
     return runs
 
 
+def webhook_base(system: str) -> str:
+    """Where this console receives a system's webhooks; each connection adds its secret."""
+    return f"{settings.CONSOLE_PUBLIC_URL.rstrip('/')}/hooks/{system}/"
+
+
 def webhook_url(connection: Connection) -> str:
-    base = settings.CONSOLE_PUBLIC_URL.rstrip("/")
-    return f"{base}/hooks/{connection.system}/{connection.webhook_secret}/"
+    return f"{webhook_base(connection.system)}{connection.webhook_secret}/"
 
 
 # Ids only, as Brightpearl sends them; raised-on makes each change its own event, so a
@@ -494,7 +498,23 @@ def webhooks_register(*, brand: Brand, actor=None) -> list[str]:
         }
     )
     url = webhook_url(connection)
+    ours = webhook_base("brightpearl")
+    live = {
+        webhook_url(c)
+        for c in Connection.objects.filter(system="brightpearl").only("system", "webhook_secret")
+    }
+    removed = []
     with connector_for(connection, priority=True) as bp:
+        for hook in bp.webhooks():
+            uri = str(hook.get("uriTemplate", ""))
+            # This console's own address with a secret no connection has any more (a console
+            # rebuilt, a secret rotated): every event sent there would be refused. Hooks of
+            # other apps, and of this console's other brands, are left alone.
+            stale = uri.startswith(ours) and uri not in live
+            unwanted = uri == url and hook.get("subscribeTo") not in events
+            if stale or unwanted:
+                bp.delete_webhook(hook["id"])
+                removed.append(str(hook.get("subscribeTo")))
         for event in events:
             bp.register_webhook(event, url, BRIGHTPEARL_BODY)
     audit(
@@ -502,7 +522,8 @@ def webhooks_register(*, brand: Brand, actor=None) -> list[str]:
         brand=brand,
         actor=actor,
         target=connection,
-        summary=", ".join(events),
+        summary=", ".join(events)
+        + (f" (removed {len(removed)} out of date: {', '.join(removed)})" if removed else ""),
     )
     return events
 

@@ -1,3 +1,5 @@
+from io import StringIO
+
 import pytest
 from django.urls import reverse
 
@@ -63,3 +65,24 @@ def test_sign_in_through_the_form(client, ops_user):
     wrong = client.post(reverse("login"), {"username": ops_user.username, "password": "nope"})
     assert wrong.status_code == 200
     assert b"Please enter a correct username and password" in wrong.content
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_make_demo_starts_fresh_sandbox_data_for_a_new_console_only(existing):
+    from unittest import mock
+
+    from django.core.management import call_command
+
+    if existing:
+        demo_setup()
+    command = "console.management.commands.demo"
+    with (
+        mock.patch(f"{command}.subprocess.Popen") as popen,
+        mock.patch(f"{command}.Command._wait_for_sandbox", return_value={}),
+        mock.patch(f"{command}.demo_go_live"),
+        mock.patch(f"{command}.signal.signal"),  # this test process keeps its Ctrl-C
+    ):
+        call_command("demo", setup_only=True, stdout=StringIO())
+    [sandbox_args] = [c.args[0] for c in popen.call_args_list if "sandbox" in c.args[0]]
+    # A new console's sandbox drops what an earlier console left in it (webhooks, errors).
+    assert ("--reset" in sandbox_args) is not existing

@@ -258,6 +258,35 @@ def test_a_rejected_record_sent_again_stays_open_until_ometria_takes_it(
     assert "Ometria has not rejected it since" in ticket.events.last().note
 
 
+def test_registering_webhooks_removes_this_consoles_out_of_date_ones_only(
+    sandbox, synced_brand, settings
+):
+    from connectors.models import Connection
+    from connectors.vendors import connector_for
+    from syncs.models import FlowConfig
+
+    settings.CONSOLE_PUBLIC_URL = "https://console.example.com"
+    connection = Connection.objects.get(brand=synced_brand, system="brightpearl")
+    ours = f"https://console.example.com/hooks/brightpearl/{connection.webhook_secret}/"
+    with connector_for(connection) as bp:
+        # A console rebuilt with a new secret left these behind; another app has its own.
+        bp.register_webhook("order", "https://console.example.com/hooks/brightpearl/old/", "{}")
+        bp.register_webhook("order", "https://crm.example.com/brightpearl", "{}")
+        # The contact flow is switched off: its event is no longer wanted here.
+        bp.register_webhook("contact", ours, "{}")
+    FlowConfig.objects.filter(brand=synced_brand, flow="customers").update(enabled=False)
+
+    events = webhooks_register(brand=synced_brand)
+    webhooks_register(brand=synced_brand)  # twice: nothing doubles
+
+    with connector_for(connection) as bp:
+        hooks = sorted((h["uriTemplate"], h["subscribeTo"]) for h in bp.webhooks())
+    assert "contact" not in events
+    assert hooks == sorted(
+        [("https://crm.example.com/brightpearl", "order")] + [(ours, e) for e in events]
+    )
+
+
 @pytest.fixture
 def webhooks_live(live_server, settings, synced_brand, monkeypatch):
     """Webhooks registered at the sandbox, pointing at this test's live console; tasks run inline."""

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from console.demo import DEMO_PASSWORD, DEMO_USERS, demo_go_live, demo_setup
+from console.models import Brand
 
 
 class Command(BaseCommand):
@@ -41,8 +42,11 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         try:
             call_command("migrate", interactive=False, verbosity=0)
+            # A console without its demo brand yet (a new database) starts from fresh sandbox
+            # data too: the old data's webhooks, errors and synced records belong to another.
+            fresh = ["--reset"] if not Brand.objects.filter(slug="demo").exists() else []
             children["vendor sandbox"] = subprocess.Popen(
-                [*manage, "sandbox", "--port", str(sandbox_port), "--seed", "demo"]
+                [*manage, "sandbox", "--port", str(sandbox_port), "--seed", "demo", *fresh]
             )
             discovery = self._wait_for_sandbox(
                 f"http://127.0.0.1:{sandbox_port}/_sandbox/", children
