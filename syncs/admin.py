@@ -233,9 +233,20 @@ class MappingAdmin(ImportExportModelAdmin):
     # Each problem as a line of text naming the row and the column, not a tooltip.
     import_template_name = "admin/syncs/mapping_import.html"
     export_form_class = MappingExportForm
+    # A problem's message only: never the row as Python sees it, nor a traceback (the
+    # template shows neither in any case).
+    import_error_display = ("message",)
 
     def save_changes(self, *, brand, changes, actor, check: bool) -> SaveResult:
         raise NotImplementedError
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        # The package names the Python exception ("'UnicodeDecodeError' encountered…").
+        form.add_error(
+            "import_file",
+            "This file could not be read in the format chosen. Choose csv for a comma-separated "
+            "text file or xlsx for an Excel workbook, and upload it again.",
+        )
 
     def save_model(self, request, obj, form, change):
         wanted = change_from_instance(obj)

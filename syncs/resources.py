@@ -41,6 +41,10 @@ from syncs.models import (
 IMPORT_FORMATS = [base_formats.CSV, base_formats.XLSX]
 
 
+class FileColumnsError(Exception):
+    """The file's first row does not name the columns an import needs (said in plain words)."""
+
+
 class BrandWidget(widgets.ForeignKeyWidget):
     """A brand by its short name, with an error that says which and what to do."""
 
@@ -81,6 +85,11 @@ class StatusIdWidget(widgets.IntegerWidget):
         return int(number)
 
 
+def _and(names: list[str]) -> str:
+    quoted = [f"“{n}”" for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
 def _header_key(header) -> str:
     return " ".join(str(header or "").replace("_", " ").split()).lower()
 
@@ -110,6 +119,8 @@ class MappingResource(resources.ModelResource):
     # Headers files made before the plain ones are still read, besides each field's own name in
     # any case, with spaces or underscores ("bp_status_id", "Bp Status Id").
     older_headers: dict[str, tuple[str, ...]] = {}
+    # Columns a file may leave out (the others must be there).
+    optional_columns: tuple[str, ...] = ()
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -127,6 +138,39 @@ class MappingResource(resources.ModelResource):
         if dataset.headers:
             dataset.headers = [known.get(_header_key(h), h) for h in dataset.headers]
 
+    def columns_problem(self, dataset) -> str | None:
+        """What is wrong with the file's columns, for the person who made it, or None."""
+        headers = [str(h or "").strip() for h in (dataset.headers or [])]
+        columns = [(n, self.fields[n]) for n in self.get_import_order() if n in self.fields]
+        expected = [
+            field.column_name + (" (may be left out)" if name in self.optional_columns else "")
+            for name, field in columns
+        ]
+        missing = [
+            field.column_name
+            for name, field in columns
+            if name not in self.optional_columns and field.column_name not in headers
+        ]
+        if not missing:
+            return None
+        found = ", ".join(f"“{h}”" for h in headers if h) or "none"
+        message = (
+            f"The file is missing the column{'s' if len(missing) > 1 else ''} {_and(missing)} "
+            f"(its columns: {found}). The first row of the file must name the columns: "
+            + ", ".join(expected)
+            + ". Exporting from this page gives a file with the right columns."
+        )
+        separator = next((sep for sep in (";", "\t", "|") if any(sep in h for h in headers)), None)
+        if separator:
+            word = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}[separator]
+            message += (
+                f" This file seems to be separated by {word}: save it as comma-separated "
+                "CSV (or as XLSX) and upload it again."
+            )
+        else:
+            message += " The file must be comma-separated CSV or XLSX."
+        return message
+
     def import_data(
         self,
         dataset,
@@ -138,6 +182,17 @@ class MappingResource(resources.ModelResource):
         **kwargs,
     ):
         self.headers_read(dataset)
+        problem = self.columns_problem(dataset)
+        if problem:
+            # Said once, plainly, and no row read: every row would fail for the same reason.
+            error = FileColumnsError(problem)
+            if raise_errors:
+                raise error
+            result = self.get_result_class()()
+            result.diff_headers = self.get_diff_headers()
+            result.total_rows = len(dataset)
+            result.append_base_error(self.get_error_result_class()(error))
+            return result
         # All or nothing, whatever the caller asked: a file with one bad row changes nothing.
         return super().import_data(
             dataset,
@@ -248,6 +303,8 @@ class StatusMappingResource(MappingResource):
         "bp_status_name": ("Brightpearl status",),
         "ometria_status": ("Ometria status",),
     }
+    # Brightpearl's own name is used whatever the file says.
+    optional_columns = ("bp_status_name",)
 
     class Meta:
         model = StatusMapping
@@ -294,6 +351,8 @@ class AttributeMappingResource(MappingResource):
     value = _column("value", "Value")
     absent_value = _column("absent_value", "Value when absent")
     older_headers = {"source_name": ("Tag or field", "Brightpearl tag", "Brightpearl field")}
+    # Left out, a saved mapping keeps its values and a new one sends true / clears.
+    optional_columns = ("value", "absent_value")
 
     class Meta:
         model = AttributeMapping

@@ -366,3 +366,48 @@ def test_files_with_the_older_headers_still_import(client, live_brand, admin_use
         preview = upload(client, STATUS_IMPORT, csv.encode())
         assert "Confirm import" in page_text(preview)
         assert '<tr class="new">' in preview.content.decode()
+
+
+@pytest.mark.parametrize(
+    "content,says",
+    [
+        (
+            b"brand;status;stage\nacme;25;placed\n",
+            "This file seems to be separated by semicolons: save it as comma-separated CSV",
+        ),
+        (
+            b"brand,status,stage\nacme,25,placed\n",
+            "The file must be comma-separated CSV or XLSX.",
+        ),
+        (
+            b"Brand;Brightpearl status id;Brightpearl status name;Ometria order status;Lifecycle "
+            b"stage\nacme;25;Gift wrap;pending;placed\n",
+            "separated by semicolons",
+        ),
+    ],
+)
+def test_a_file_with_the_wrong_columns_says_which_and_shows_no_traceback(
+    client, live_brand, admin_user, content, says
+):
+    client.force_login(admin_user)
+    before = snapshot_statuses()
+    response = upload(client, STATUS_IMPORT, content)
+    html = response.content.decode()
+    text = page_text(response)
+    assert "Traceback" not in html and "import_id_fields" not in html and "FieldError" not in html
+    assert "The file is missing the columns " in text
+    assert "“Brightpearl status id”" in text and "“Lifecycle stage” (its columns: “" in text
+    assert (
+        "The first row of the file must name the columns: Brand, Brightpearl status id, "
+        "Brightpearl status name (may be left out), Ometria order status, Lifecycle stage."
+    ) in text
+    assert says in text
+    assert "Confirm import" not in text
+    assert snapshot_statuses() == before
+
+
+def test_a_file_in_another_format_than_chosen_says_so_plainly(client, live_brand, admin_user):
+    client.force_login(admin_user)
+    text = page_text(upload(client, STATUS_IMPORT, b"\x00\xff\xfe not a workbook", fmt=XLSX))
+    assert "could not be read in the format chosen" in text
+    assert "Error" not in text.replace("errors", "")
