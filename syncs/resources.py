@@ -85,9 +85,9 @@ class StatusIdWidget(widgets.IntegerWidget):
         return int(number)
 
 
-def _and(names: list[str]) -> str:
-    quoted = [f"“{n}”" for n in names]
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+def _and(names: list, *, quoted: bool = True) -> str:
+    words = [f"“{n}”" if quoted else str(n) for n in names]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _header_key(header) -> str:
@@ -127,6 +127,7 @@ class MappingResource(resources.ModelResource):
         self.user = None
         self.file_name = ""
         self.entries: dict[int, list] = defaultdict(list)
+        self.repeated_in: dict[int, list[int]] = {}
 
     def headers_read(self, dataset) -> None:
         """Read each header the file gives as the column it names (its plain header, its
@@ -208,6 +209,33 @@ class MappingResource(resources.ModelResource):
         self.user = kwargs.get("user")
         self.file_name = kwargs.get("file_name") or "a file"
         self.entries = defaultdict(list)
+        # Rows that map the same thing: each is refused, naming the others (otherwise the
+        # last would silently win).
+        rows_of = defaultdict(list)
+        for number, values in enumerate(dataset, 1):
+            key = self.row_key(dict(zip(dataset.headers, values, strict=True)))
+            if key is not None:
+                rows_of[key].append(number)
+        self.repeated_in = {
+            n: [o for o in numbers if o != n]
+            for numbers in rows_of.values()
+            if len(numbers) > 1
+            for n in numbers
+        }
+
+    # The column that says what a row maps (its problems, a repeat, are named under it).
+    key_column = ""
+
+    def row_key(self, row: dict) -> tuple | None:
+        """What the row maps, as read from the file's text (None: nothing to compare)."""
+        raise NotImplementedError
+
+    def row_description(self, row: dict) -> str:
+        """What the row maps, in words, to say it is in another row too."""
+        raise NotImplementedError
+
+    def _cell(self, row: dict, name: str) -> str:
+        return str(row.get(self.fields[name].column_name) or "").strip()
 
     def after_import(self, dataset, result, **kwargs):
         super().after_import(dataset, result, **kwargs)
@@ -266,9 +294,20 @@ class MappingResource(resources.ModelResource):
                 setattr(instance, name, _choice(row.get(column), choices, what))
             except ValueError as exc:
                 errors[name] = [str(exc)]
+        if not errors:
+            try:
+                self.check_instance(instance)
+            except ValidationError as exc:
+                errors = exc.update_error_dict(errors)
+        others = self.repeated_in.get(kwargs.get("row_number"))
+        if others:
+            rows = _and(others, quoted=False)
+            errors.setdefault(self.key_column, []).append(
+                f"{self.row_description(row)} is in row{'s' if len(others) > 1 else ''} {rows} "
+                "as well. Keep only the row with the mapping you want."
+            )
         if errors:
             raise ValidationError(errors)
-        self.check_instance(instance)
 
     def check_instance(self, instance) -> None:
         """Refuse (ValidationError) a row the mapping's flow could not use."""
@@ -320,6 +359,18 @@ class StatusMappingResource(MappingResource):
         "ometria_status": (OmetriaOrderStatus, "an Ometria order status"),
         "lifecycle_stage": (LifecycleStage, "a lifecycle stage"),
     }
+    key_column = "bp_status_id"
+
+    def row_key(self, row: dict) -> tuple | None:
+        brand, status = self._cell(row, "brand").lower(), self._cell(row, "bp_status_id")
+        if not brand or not status:
+            return None
+        with contextlib.suppress(ValueError):
+            status = str(StatusIdWidget().clean(status))  # 25, 25.0 and " 25" are one status
+        return brand, status
+
+    def row_description(self, row: dict) -> str:
+        return f"Status {self._cell(row, 'bp_status_id')} of {self._cell(row, 'brand')}"
 
     def check_instance(self, instance) -> None:
         statuses = statuses_or_none(instance.brand)
@@ -365,6 +416,19 @@ class AttributeMappingResource(MappingResource):
         name = "Attribute mappings"
 
     choice_columns = {"source": (AttributeSource, "a source")}
+    key_column = "source_name"
+
+    def row_key(self, row: dict) -> tuple | None:
+        brand, name = self._cell(row, "brand").lower(), self._cell(row, "source_name")
+        source = self._cell(row, "source")
+        with contextlib.suppress(ValueError):
+            source = _choice(source, AttributeSource, "")
+        if not brand or not name:
+            return None
+        return brand, source.lower(), name
+
+    def row_description(self, row: dict) -> str:
+        return f"“{self._cell(row, 'source_name')}” of {self._cell(row, 'brand')}"
 
     def check_instance(self, instance) -> None:
         for name in ("value", "absent_value", "ometria_attribute", "source_name"):

@@ -411,3 +411,32 @@ def test_a_file_in_another_format_than_chosen_says_so_plainly(client, live_brand
     text = page_text(upload(client, STATUS_IMPORT, b"\x00\xff\xfe not a workbook", fmt=XLSX))
     assert "could not be read in the format chosen" in text
     assert "Error" not in text.replace("errors", "")
+
+
+def test_the_same_status_twice_is_refused_naming_both_rows(client, live_brand, admin_user):
+    client.force_login(admin_user)
+    csv = STATUS_HEADER + (
+        "acme,25,Gift wrap,pending,placed\n"
+        "acme,23,Dispatched,complete,completed\n"
+        "acme,25.0,Gift wrap,complete,completed\n"
+    )
+    before = snapshot_statuses()
+    text = page_text(upload(client, STATUS_IMPORT, csv.encode()))
+    assert (
+        "Row 1, Brightpearl status id: Status 25 of acme is in row 3 as well. "
+        "Keep only the row with the mapping you want." in text
+    )
+    assert "Row 3, Brightpearl status id: Status 25.0 of acme is in row 1 as well." in text
+    assert "Row 2" not in text
+    assert "Confirm import" not in text
+    assert snapshot_statuses() == before
+
+
+def test_the_same_tag_twice_is_refused_naming_both_rows(client, live_brand, admin_user):
+    client.force_login(admin_user)
+    header = "Brand,Source,Brightpearl tag or field,Ometria attribute,Value,Value when absent\n"
+    csv = header + "acme,tag,VIP,vip,yes,no\nacme,Contact tag,VIP,vip_flag,true,\n"
+    text = page_text(upload(client, ATTRIBUTE_IMPORT, csv.encode()))
+    assert "Row 1, Brightpearl tag or field: “VIP” of acme is in row 2 as well." in text
+    assert "Row 2, Brightpearl tag or field: “VIP” of acme is in row 1 as well." in text
+    assert "Confirm import" not in text
