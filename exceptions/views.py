@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
@@ -55,6 +57,8 @@ PAGE_SIZE = 25
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     scope = inbox_scope(request.user)
+    # What a refused bulk action left ticked and typed, shown again this once.
+    kept = request.session.pop(KEPT_BULK, None) or {}
     types = exception_types()
     people = people_of_brands(scope.brands)
     data = request.GET.copy()
@@ -107,6 +111,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "teams": Team.choices,
             "people": people,
             "here": request.get_full_path(),
+            "kept": kept,
+            "kept_tickets": set(kept.get("tickets", [])),
         },
     )
 
@@ -182,8 +188,22 @@ def _visible_ticket(request: HttpRequest, pk: int) -> Ticket:
 @require_GET
 def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = _visible_ticket(request, pk)
+    return _ticket_page(request, ticket, here=request.get_full_path())
+
+
+def _ticket_page(
+    request: HttpRequest,
+    ticket: Ticket,
+    *,
+    here: str,
+    entered: dict[str, dict[str, str]] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The ticket's page. `entered` holds what the person typed into a form that was
+    refused (by form: "reassign", "resolve"…), shown again so nothing has to be retyped."""
     scope = retry_scope(ticket)
-    back = request.GET.get("from", "")
+    # The inbox's filters travel in the ticket page's own address (`?from=…`).
+    back = parse_qs(urlsplit(here).query).get("from", [""])[0]
     return render(
         request,
         "exceptions/ticket.html",
@@ -205,8 +225,10 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if ticket.snapshot
             else "",
             "inbox_url": reverse("exceptions:inbox") + (f"?{back}" if back else ""),
-            "here": request.get_full_path(),
+            "here": here,
+            "entered": entered or {},
         },
+        status=status,
     )
 
 
@@ -221,16 +243,39 @@ def _next(request: HttpRequest, default: str) -> str:
 
 
 def _act(
-    request: HttpRequest, ticket: Ticket, action: Callable[[], Any], done: Callable[[], str]
+    request: HttpRequest,
+    ticket: Ticket,
+    action: Callable[[], Any],
+    done: Callable[[], str],
+    *,
+    form: str = "",
+    entered: dict[str, str] | None = None,
 ) -> HttpResponse:
-    """Run one service; say what it did, or why it could not. Always redirect."""
+    """Run one service and say what it did. Done: back to the page it came from. Refused:
+    the ticket's page again, with why and with what was typed into `form` still in it."""
     try:
         action()
     except TicketActionError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, done())
+        return _refused(request, ticket, str(exc), form=form, entered=entered)
+    messages.success(request, done())
     return redirect(_next(request, reverse("exceptions:ticket", args=[ticket.pk])))
+
+
+def _refused(
+    request: HttpRequest,
+    ticket: Ticket,
+    reason: str,
+    *,
+    form: str = "",
+    entered: dict[str, str] | None = None,
+) -> HttpResponse:
+    messages.error(request, reason)
+    # Read again: a refused service may have looked at (or locked) a newer state.
+    ticket = _visible_ticket(request, ticket.pk)
+    here = _next(request, reverse("exceptions:ticket", args=[ticket.pk]))
+    # The refused form's values come back with the page, so the person only corrects.
+    kept = {form: entered or {}} if form else {}
+    return _ticket_page(request, ticket, here=here, entered=kept, status=400)
 
 
 @login_required
@@ -238,7 +283,12 @@ def _act(
 def ticket_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = _visible_ticket(request, pk)
     scope = retry_scope(ticket)
-    what = f"{len(scope)} record(s)" if scope else f"the whole {flow_label(ticket.flow)} flow"
+    count = len(scope)
+    what = (
+        f"{count} record{pluralize(count)}"
+        if scope
+        else f"the whole {flow_label(ticket.flow)} flow"
+    )
     return _act(
         request,
         ticket,
@@ -254,17 +304,23 @@ def ticket_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def ticket_reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = _visible_ticket(request, pk)
+    entered = {
+        "team": request.POST.get("team", ""),
+        "assignee": request.POST.get("assignee", ""),
+        "note": request.POST.get("note", ""),
+    }
     assignee = None
-    raw = request.POST.get("assignee", "")
+    raw = entered["assignee"]
     if raw:
         assignee = people_of_brand(ticket.brand).filter(pk=raw if raw.isdigit() else 0).first()
         if assignee is None:
-            messages.error(
+            return _refused(
                 request,
+                ticket,
                 f"That person is not one of {ticket.brand}'s people; choose one from the list.",
+                form="reassign",
+                entered=entered,
             )
-            return redirect(_next(request, reverse("exceptions:ticket", args=[ticket.pk])))
-    team = request.POST.get("team", "")
 
     def done() -> str:
         who = owner_label(ticket.team, assignee)
@@ -276,11 +332,13 @@ def ticket_reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
         lambda: ticket_reassign(
             ticket=ticket,
             actor=request.user,
-            team=team,
+            team=entered["team"],
             assignee=assignee,
-            note=request.POST.get("note", ""),
+            note=entered["note"],
         ),
         done,
+        form="reassign",
+        entered=entered,
     )
 
 
@@ -297,6 +355,8 @@ def ticket_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
         lambda: (
             f"Ticket #{ticket.pk} resolved. If the same problem comes back, it reopens by itself."
         ),
+        form="resolve",
+        entered={"note": request.POST.get("note", "")},
     )
 
 
@@ -312,6 +372,8 @@ def ticket_ignore_view(request: HttpRequest, pk: int) -> HttpResponse:
             f"Ticket #{ticket.pk} ignored. It no longer shows among the tickets still to "
             "do; repeats of the problem are still counted on it."
         ),
+        form="ignore",
+        entered={"note": request.POST.get("note", "")},
     )
 
 
@@ -327,6 +389,8 @@ def ticket_reopen_view(request: HttpRequest, pk: int) -> HttpResponse:
             f"Ticket #{ticket.pk} reopened. It is back among the tickets still to do of "
             f"{owner_label(ticket.team, ticket.assignee)}."
         ),
+        form="reopen",
+        entered={"note": request.POST.get("note", "")},
     )
 
 
@@ -341,10 +405,16 @@ def ticket_comment_view(request: HttpRequest, pk: int) -> HttpResponse:
             ticket=ticket, actor=request.user, note=request.POST.get("note", "")
         ),
         lambda: f"Comment added to the history of ticket #{ticket.pk}.",
+        form="comment",
+        entered={"note": request.POST.get("note", "")},
     )
 
 
 # --- several tickets at once --------------------------------------------------------------
+# Where a refused bulk action leaves what the person chose, for the inbox to show again.
+KEPT_BULK = "inbox_bulk_kept"
+
+
 @login_required
 @require_POST
 def bulk(request: HttpRequest) -> HttpResponse:
@@ -353,7 +423,13 @@ def bulk(request: HttpRequest) -> HttpResponse:
         ids = {int(i) for i in request.POST.getlist("ticket")}
     except ValueError:
         raise Http404("No such ticket.") from None
+    entered = {
+        "team": request.POST.get("team", ""),
+        "assignee": request.POST.get("assignee", ""),
+        "note": request.POST.get("note", ""),
+    }
     if not ids:
+        _keep_bulk(request, [], entered)
         messages.warning(
             request,
             "No ticket was selected. Tick the box at the start of each ticket's row, "
@@ -371,11 +447,12 @@ def bulk(request: HttpRequest) -> HttpResponse:
         raise Http404("No such ticket.")
 
     assignee = None
-    raw = request.POST.get("assignee", "")
+    raw = entered["assignee"]
     if raw:
         scope = inbox_scope(request.user)
         assignee = next((p for p in people_of_brands(scope.brands) if str(p.pk) == raw), None)
         if assignee is None:
+            _keep_bulk(request, sorted(ids), entered)
             messages.error(
                 request, "That person is not one of your brands' people; choose one from the list."
             )
@@ -385,11 +462,12 @@ def bulk(request: HttpRequest) -> HttpResponse:
             action=request.POST.get("action", ""),
             tickets=tickets,
             actor=request.user,
-            team=request.POST.get("team", ""),
+            team=entered["team"],
             assignee=assignee,
-            note=request.POST.get("note", ""),
+            note=entered["note"],
         )
     except TicketActionError as exc:
+        _keep_bulk(request, sorted(ids), entered)
         messages.error(request, str(exc))
         return redirect(back)
     if not outcome.refused:
@@ -398,5 +476,14 @@ def bulk(request: HttpRequest) -> HttpResponse:
         level = messages.WARNING
     else:
         level = messages.ERROR
+    if outcome.refused:
+        # The tickets still to deal with stay ticked; those done are done.
+        _keep_bulk(request, [t.pk for t, _ in outcome.refused], entered)
     messages.add_message(request, level, outcome.summary())
     return redirect(back)
+
+
+def _keep_bulk(request: HttpRequest, ids: list[int], entered: dict[str, str]) -> None:
+    """A refused bulk action must not cost the person their ticks and their note: the
+    inbox they go back to shows them again, once."""
+    request.session[KEPT_BULK] = {"tickets": ids, **entered}

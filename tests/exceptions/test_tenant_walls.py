@@ -139,11 +139,12 @@ def test_reassigning_my_ticket_to_another_brands_person_is_refused(
     response = client.post(
         reverse("exceptions:reassign", args=[mine.pk]), {"assignee": bravo_user.pk}
     )
-    assert response.status_code == 302
-    messages = [str(m) for m in client.get(response["Location"]).context["messages"]]
-    assert messages == [
+    # The ticket's page again, with why; the other brand's person is never named on it.
+    assert response.status_code == 400
+    assert [str(m) for m in response.context["messages"]] == [
         "That person is not one of Acme Apparel's people; choose one from the list."
     ]
+    assert bravo_user.username not in response.content.decode()
     unchanged(mine)
     response = client.post(
         BULK, {"ticket": [mine.pk], "action": "reassign", "assignee": bravo_user.pk}

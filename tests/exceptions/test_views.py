@@ -37,6 +37,14 @@ def said(client, response) -> list[str]:
     return [text for _, text in told(client, response)]
 
 
+def refused(response) -> list[str]:
+    """A refused button shows the ticket's page again (400), with why, instead of redirecting:
+    what the person typed is still in the form."""
+    assert response.status_code == 400, response.status_code
+    assert response.templates[0].name == "exceptions/ticket.html"
+    return [str(m) for m in response.context["messages"]]
+
+
 def url(name: str, ticket: Ticket) -> str:
     return reverse(f"exceptions:{name}", args=[ticket.pk])
 
@@ -279,7 +287,7 @@ def test_retry_button(ops, brand_a):
     response = ops.post(url("retry", ticket))
     assert response.status_code == 302 and response["Location"] == url("ticket", ticket)
     assert said(ops, response) == [
-        f"Ticket #{ticket.pk}: a sync of 1 record(s) is queued. The ticket resolves itself if "
+        f"Ticket #{ticket.pk}: a sync of 1 record is queued. The ticket resolves itself if "
         "it passes; if it fails again, the new error shows in its history."
     ]
     assert SyncRun.objects.get().scope == ["1001"]
@@ -288,8 +296,7 @@ def test_retry_button(ops, brand_a):
 def test_retry_refused(ops, brand_a):
     ticket = raise_ticket(brand_a, "duplicate_contact", source_system="email", source_id="a@b.c")
     response = ops.post(url("retry", ticket))
-    assert response.status_code == 302
-    assert said(ops, response)[0].startswith("A retry cannot fix “Two Brightpearl contacts share")
+    assert refused(response)[0].startswith("A retry cannot fix “Two Brightpearl contacts share")
     assert not SyncRun.objects.exists()
 
 
@@ -307,11 +314,11 @@ def test_reassign_button(ops, brand_a, finance_user, bravo_user):
     assert (ticket.team, ticket.assignee) == (Team.FINANCE, finance_user)
     # A person of another brand: refused, and their name is not given away.
     response = ops.post(url("reassign", ticket), {"assignee": bravo_user.pk})
-    assert said(ops, response) == [
+    assert refused(response) == [
         "That person is not one of Acme Apparel's people; choose one from the list."
     ]
     response = ops.post(url("reassign", ticket), {})
-    assert said(ops, response) == ["Choose a team or a person to reassign the ticket to."]
+    assert refused(response) == ["Choose a team or a person to reassign the ticket to."]
     ticket.refresh_from_db()
     assert ticket.assignee == finance_user
 
@@ -319,7 +326,7 @@ def test_reassign_button(ops, brand_a, finance_user, bravo_user):
 def test_resolve_button_needs_a_note(ops, brand_a):
     ticket = raise_ticket(brand_a)
     response = ops.post(url("resolve", ticket), {"note": "  "})
-    assert said(ops, response) == [
+    assert refused(response) == [
         "Write a note saying how the problem was fixed; a resolve needs one."
     ]
     ticket.refresh_from_db()
@@ -337,11 +344,11 @@ def test_ignore_and_comment_buttons(ops, brand_a, ops_user):
     response = ops.post(url("comment", ticket), {"note": "Asked the warehouse."})
     assert said(ops, response) == [f"Comment added to the history of ticket #{ticket.pk}."]
     response = ops.post(url("comment", ticket), {"note": ""})
-    assert said(ops, response) == ["The comment is empty; write something to add to the history."]
+    assert refused(response) == ["The comment is empty; write something to add to the history."]
     response = ops.post(url("ignore", ticket), {"note": "A test order."})
     assert said(ops, response)[0].startswith(f"Ticket #{ticket.pk} ignored.")
     response = ops.post(url("ignore", ticket))
-    assert said(ops, response) == [
+    assert refused(response) == [
         f"Ticket #{ticket.pk} is ignored; only an open ticket can be ignored."
     ]
     assert [e.kind for e in ticket.events.all()] == [
@@ -357,7 +364,7 @@ def test_a_closed_ticket_offers_reopen_and_an_open_one_does_not(ops, brand_a):
     page = ops.get(url("ticket", ticket)).content.decode()
     assert url("reopen", ticket) not in page
     response = ops.post(url("reopen", ticket))
-    assert said(ops, response) == [
+    assert refused(response) == [
         f"Ticket #{ticket.pk} is already open; there is nothing to reopen."
     ]
     ops.post(url("ignore", ticket))
@@ -409,6 +416,55 @@ def test_inbox_links_keep_the_filters_for_the_way_back(ops, tickets):
     assert url("ticket", tickets["marketing"]) + "?from=team%3D%26status%3Dopen" in page
     detail = ops.get(url("ticket", tickets["marketing"]), {"from": "team=&status=open"})
     assert 'href="/exceptions/?team=&amp;status=open"' in detail.content.decode()
+
+
+def test_a_refused_reassign_keeps_the_team_person_and_note(ops, brand_a, finance_user):
+    ticket = raise_ticket(brand_a)
+    here = url("ticket", ticket) + "?from=team%3D"
+    response = ops.post(
+        url("reassign", ticket),
+        {
+            "team": Team.OPERATIONS,
+            "assignee": finance_user.pk,
+            "note": "Please look at this",
+            "next": here,
+        },
+    )
+    [message] = refused(response)
+    assert message.startswith("fiona_finance is not in the Operations team")
+    page = response.content.decode()
+    assert '<option value="operations" selected>' in page
+    assert f'<option value="{finance_user.pk}" selected>' in page
+    assert 'id="reassign-note" maxlength="2000" value="Please look at this"' in page
+    # The way back to the inbox keeps its filters, as on the page the button was on.
+    assert 'href="/exceptions/?team="' in page
+    ticket.refresh_from_db()
+    assert ticket.assignee is None
+
+
+def test_a_refused_resolve_or_comment_keeps_the_note(ops, brand_a, monkeypatch):
+    from exceptions import views
+    from exceptions.services import TicketActionError
+
+    def refuse(**kwargs):
+        raise TicketActionError("Someone changed this ticket meanwhile; try again.")
+
+    monkeypatch.setattr(views, "ticket_resolve", refuse)
+    monkeypatch.setattr(views, "ticket_comment", refuse)
+    ticket = raise_ticket(brand_a)
+    response = ops.post(url("resolve", ticket), {"note": "Fixed the <email> in Brightpearl"})
+    assert refused(response) == ["Someone changed this ticket meanwhile; try again."]
+    page = response.content.decode()
+    assert ">Fixed the &lt;email&gt; in Brightpearl</textarea>" in page
+    response = ops.post(url("comment", ticket), {"note": "Asked the warehouse"})
+    assert ">Asked the warehouse</textarea>" in response.content.decode()
+
+
+def test_a_page_that_is_not_refused_starts_empty(ops, brand_a):
+    ticket = raise_ticket(brand_a)
+    page = ops.get(url("ticket", ticket)).content.decode()
+    assert " selected>" not in page
+    assert 'value="Please' not in page
 
 
 # --- bulk -----------------------------------------------------------------------------------------
@@ -464,3 +520,58 @@ def test_bulk_without_a_selection_or_an_action(ops, brand_a):
     assert said(ops, response)[0].startswith("No ticket was selected.")
     response = ops.post(bulk, {"ticket": ticket.pk, "action": ""})
     assert said(ops, response) == ["“” is not an action for several tickets at once."]
+
+
+def test_a_refused_bulk_action_keeps_the_ticks_and_the_note(ops, brand_a, finance_user):
+    picked = [raise_ticket(brand_a) for _ in range(2)]
+    other = raise_ticket(brand_a)
+    back = INBOX + "?team=&status=open"
+    response = ops.post(
+        reverse("exceptions:bulk"),
+        {"ticket": [t.pk for t in picked], "action": "resolve", "note": " ", "next": back},
+    )
+    assert response["Location"] == back
+    inbox = ops.get(back)
+    page = inbox.content.decode()
+    for ticket in picked:
+        assert (
+            f'value="{ticket.pk}" id="pick-{ticket.pk}" aria-label="Select ticket #{ticket.pk}" checked'
+            in page
+        )
+    assert f'aria-label="Select ticket #{other.pk}" checked' not in page
+    # Once only: the next visit starts afresh.
+    assert " checked" not in ops.get(back).content.decode()
+
+    ops.post(
+        reverse("exceptions:bulk"),
+        {
+            "ticket": [picked[0].pk],
+            "action": "reassign",
+            "team": Team.FINANCE,
+            "assignee": "999999",
+            "note": "For the month end",
+            "next": back,
+        },
+    )
+    page = ops.get(back).content.decode()
+    assert f'aria-label="Select ticket #{picked[0].pk}" checked' in page
+    assert '<option value="finance" selected>' in page
+    assert 'id="bulk-note" maxlength="2000" value="For the month end"' in page
+
+
+def test_after_a_partly_refused_bulk_action_only_the_refused_stay_ticked(ops, brand_a):
+    done = raise_ticket(brand_a)
+    closed = raise_ticket(brand_a)
+    ticket_resolve(ticket=closed, actor=None, note="Earlier.")
+    response = ops.post(
+        reverse("exceptions:bulk"),
+        {
+            "ticket": [done.pk, closed.pk],
+            "action": "resolve",
+            "note": "Merged.",
+            "next": INBOX + "?team=&status=",
+        },
+    )
+    page = ops.get(response["Location"]).content.decode()
+    assert f'aria-label="Select ticket #{closed.pk}" checked' in page
+    assert f'aria-label="Select ticket #{done.pk}" checked' not in page
