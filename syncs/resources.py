@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import defaultdict
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -441,7 +442,28 @@ class AttributeMappingResource(MappingResource):
                     f"{instance.brand}; import again when it answers."
                 }
             )
-        try:
-            attribute_changes_validate(changes=[change_from_instance(instance)], tags=tags)
-        except MappingError as exc:
-            self._raise(exc, "ometria_attribute")
+        change = change_from_instance(instance)
+        problems = _attribute_problems(change, tags)
+        if not problems:
+            return
+        # Each problem under the column it is about: the one whose value, made harmless, makes
+        # the problem go (the checks themselves stay in the mapping service). An unknown tag is
+        # the tag's column, not the attribute's.
+        harmless = {
+            "source_name": _attribute_problems(replace(change, source_name="x"), None),
+            "value": _attribute_problems(replace(change, value=""), tags),
+            "absent_value": _attribute_problems(replace(change, absent_value=""), tags),
+        }
+        errors: dict[str, list[str]] = defaultdict(list)
+        for problem in problems:
+            column = next((c for c, left in harmless.items() if problem not in left), None)
+            errors[column or "ometria_attribute"].append(problem)
+        raise ValidationError(dict(errors))
+
+
+def _attribute_problems(change, tags) -> list[str]:
+    try:
+        attribute_changes_validate(changes=[change], tags=tags)
+    except MappingError as exc:
+        return [m for messages in exc.errors.values() for m in messages]
+    return []

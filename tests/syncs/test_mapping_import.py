@@ -440,3 +440,19 @@ def test_the_same_tag_twice_is_refused_naming_both_rows(client, live_brand, admi
     assert "Row 1, Brightpearl tag or field: “VIP” of acme is in row 2 as well." in text
     assert "Row 2, Brightpearl tag or field: “VIP” of acme is in row 1 as well." in text
     assert "Confirm import" not in text
+
+
+def test_attribute_problems_are_named_under_their_own_column(client, live_brand, admin_user):
+    client.force_login(admin_user)
+    header = "Brand,Source,Brightpearl tag or field,Ometria attribute,Value,Value when absent\n"
+    csv = header + (
+        "acme,tag,Platinum,tier,platinum,\nacme,custom_field,PCF_BIRTHMON,birth month,may,\n"
+    )
+    text = page_text(upload(client, ATTRIBUTE_IMPORT, csv.encode()))
+    assert (
+        "Row 1, Brightpearl tag or field: Brightpearl has no contact tag called “Platinum”" in text
+    )
+    assert "Row 1, Ometria attribute" not in text
+    assert "Row 2, Ometria attribute: “birth month” is not an attribute name Ometria takes" in text
+    assert "Row 2, Value: A field's value comes from Brightpearl" in text
+    assert "Confirm import" not in text
