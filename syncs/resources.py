@@ -1,10 +1,13 @@
 """Import and export of the mappings (CSV and XLSX) in the admin, through django-import-export.
 
-An import is all or nothing: one row with an unknown brand, status, stage or tag is named in
-the preview with what to fix, and nothing changes (even if someone confirms an import whose
-rows went bad in between). Rows are written through the mapping services, so every imported
-change lands in the history with who imported it, and the follow-ups of a save (the ticket
-resolved, the orders queued) happen once per brand after the whole file.
+Columns have plain headers ("Brightpearl status id"); an import reads them, the field names
+of older files, and says which columns a file lacks. An import is all or nothing: every row's
+problems (an unknown brand, status, stage or tag, a status given twice) are named in the
+preview by row and column with what to fix, all at once, and nothing changes (even if
+someone confirms an import whose rows went bad in between). Rows are written through the
+mapping services, so every imported change lands in the history with who imported it, and
+the follow-ups of a save (the ticket resolved, the orders queued) happen once per brand
+after the whole file.
 """
 
 from __future__ import annotations

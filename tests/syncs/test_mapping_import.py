@@ -88,28 +88,37 @@ def test_a_good_import_previews_then_saves_records_and_resolves_the_ticket(
 
 
 @pytest.mark.parametrize(
-    "row,error",
+    "row,column,error",
     [
-        ("acme,99,Teleported,pending,placed", "Brightpearl has no sales-order status with id 99"),
-        ("acme,25,Gift wrap,pending,wrapped", "“wrapped” is not a lifecycle stage"),
-        ("acme,25,Gift wrap,sideways,placed", "“sideways” is not an Ometria order status"),
-        ("nowhere,25,Gift wrap,pending,placed", "No brand has the short name “nowhere”"),
+        (
+            "acme,99,Teleported,pending,placed",
+            "Brightpearl status id",
+            "Brightpearl has no sales-order status with id 99",
+        ),
+        (
+            "acme,25,Gift wrap,pending,wrapped",
+            "Lifecycle stage",
+            "“wrapped” is not a lifecycle stage",
+        ),
+        (
+            "acme,25,Gift wrap,sideways,placed",
+            "Ometria order status",
+            "“sideways” is not an Ometria order status",
+        ),
+        ("nowhere,25,Gift wrap,pending,placed", "Brand", "No brand has the short name “nowhere”"),
     ],
 )
-def test_a_bad_row_is_named_and_nothing_changes(client, live_brand, admin_user, row, error):
+def test_a_bad_row_is_named_and_nothing_changes(client, live_brand, admin_user, row, column, error):
     client.force_login(admin_user)
     csv = (
         "brand,bp_status_id,bp_status_name,ometria_status,lifecycle_stage\n"
         "acme,23,Dispatched,complete,completed\n" + row + "\n"
     ).encode()
     before = snapshot_statuses()
-    response = upload(client, STATUS_IMPORT, csv)
-    html = response.content.decode()
-    assert error in html
-    # Named by its number: in the table of rows that failed to validate, or (a brand that
-    # does not exist, found before the row is read) in the list of errors.
-    assert re.search(r"<td>\s*2\s*</td>|Line number: 2 - ", html), "the bad row is named"
-    assert "Confirm import" not in html
+    text = page_text(upload(client, STATUS_IMPORT, csv))
+    # Named by its number and its column.
+    assert f"Row 2, {column}: {error}" in text
+    assert "Confirm import" not in text
     assert snapshot_statuses() == before
     assert not MappingChange.objects.filter(via="import").exists()
 
