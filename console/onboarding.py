@@ -146,6 +146,13 @@ def _setting_name(name: str) -> str:
     return f"setting__{name}"
 
 
+# Credentials that identify rather than unlock (an app's reference, an OAuth client id): the
+# person may see what they typed, and a refused form keeps them. Every other credential is a
+# secret: never rendered back into a page, so after a refusal it must be typed again.
+NOT_SECRET_CREDENTIALS = {("brightpearl", "app_ref"), ("salesforce", "client_id")}
+RETYPE_HELP = "Not kept after the error: type it again. Secrets are never shown back on a page."
+
+
 class OnboardingConnectionFormMixin:
     """One system's connection for one brand: the console's connection form (write-only
     credentials, per-vendor checks), with the vendor's settings as plain fields."""
@@ -181,6 +188,27 @@ class OnboardingConnectionFormMixin:
         ].help_text = 'Rarely needed: a JSON object such as {"rate_limit": 100}.'
         self.initial["settings"] = saved
         self.fields["settings"].widget.attrs["rows"] = 2
+        self._secrets = []
+        for f in vendor.credential_fields:
+            name = f"credential__{vendor.system}__{f.name}"
+            if name not in self.fields:
+                continue
+            if (vendor.system, f.name) in NOT_SECRET_CREDENTIALS:
+                self.fields[name].widget = forms.TextInput(attrs={"autocomplete": "off"})
+            else:
+                self._secrets.append(name)
+        # The labels of the secrets typed into this form that a refusal did not keep.
+        self.retype: list[str] = []
+
+    def full_clean(self):
+        super().full_clean()
+        if not self._errors:
+            return
+        for name in self._secrets:
+            if (self.data.get(self.add_prefix(name)) or "").strip():
+                # The bound field, already made while validating, keeps its own copy.
+                self.fields[name].help_text = self[name].help_text = RETYPE_HELP
+                self.retype.append(str(self.fields[name].label))
 
     def clean(self):
         extra = self.cleaned_data.get("settings")

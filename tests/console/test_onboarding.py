@@ -237,6 +237,50 @@ def test_a_failed_step_names_the_field_and_keeps_what_was_typed_but_no_secret(
     assert second["ometria"]["headers"]["X-Ometria-Auth"] not in page
 
 
+def test_a_bad_address_keeps_every_non_secret_field_and_asks_for_the_secrets_again(client, staff):
+    client.force_login(staff)
+    onboarding = start(client)
+    response = client.post(
+        u("connections", onboarding),
+        {
+            "brightpearl-base_url": "not a url",
+            "brightpearl-setting__account": "secondstyle",
+            "brightpearl-credential__brightpearl__app_ref": "second_console",
+            "brightpearl-credential__brightpearl__account_token": "tok-5ecret-123",
+            "ometria-base_url": "https://api.ometria.com",
+            "mailchimp-unused": "1",
+            "bigcommerce-unused": "1",
+            "salesforce-unused": "1",
+        },
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Base URL: Enter a valid URL." in page
+    assert 'value="not a url"' in page
+    assert 'value="secondstyle"' in page
+    # The app reference names the app, it unlocks nothing: kept, in a plain text box.
+    assert (
+        '<input type="text" name="brightpearl-credential__brightpearl__app_ref" '
+        'value="second_console"' in page
+    )
+    # The token is a secret: never on the page, and the page says to type it again.
+    assert "tok-5ecret-123" not in page
+    assert (
+        "Nothing of Brightpearl was saved. For safety the account token you typed is not "
+        "shown again: type it again below, with the corrections." in page
+    )
+    assert "Not kept after the error: type it again." in page
+    assert not Connection.objects.exists()
+
+
+def test_a_first_visit_asks_nothing_to_be_typed_again(client, staff):
+    client.force_login(staff)
+    onboarding = start(client)
+    page = client.get(u("connections", onboarding)).content.decode()
+    assert "type it again" not in page
+    assert 'type="password" name="brightpearl-credential__brightpearl__account_token"' in page
+
+
 def test_a_name_taken_by_another_brand_is_refused_in_words(client, staff, brand_a):
     client.force_login(staff)
     response = client.post(
