@@ -18,7 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -103,10 +103,14 @@ def _unsign(request: HttpRequest, brand: Brand) -> dict | None:
     return payload if payload.get("brand") == brand.pk else None
 
 
-def _stale_preview() -> HttpResponse:
-    return HttpResponseBadRequest(
-        b"This preview has expired or was changed on the way. Go back to the mappings page "
-        b"and preview the change again."
+def _stale_preview(request: HttpRequest, brand: Brand, kind: str) -> HttpResponse:
+    """A Save whose preview expired or was changed on the way: nothing is saved, and the
+    page says so in words, with the way back (still a 400 for anything that checks)."""
+    return render(
+        request,
+        "mappings/stale_preview.html",
+        {"brand": brand, "back_url": _back(brand, kind), "kind": kind},
+        status=400,
     )
 
 
@@ -297,11 +301,11 @@ def _save_previewed(
     brand = _editable_brand(request, slug)
     payload = _unsign(request, brand)
     if payload is None:
-        return _stale_preview()
+        return _stale_preview(request, brand, kind)
     changes = [change_from_dict(c) for c in payload["changes"]]
     if any(c.kind != kind for c in changes):
         # A preview of the other page, posted here: preview again on the right one.
-        return _stale_preview()
+        return _stale_preview(request, brand, kind)
     try:
         result = save(brand=brand, changes=changes, actor=request.user)
     except MappingError as exc:
@@ -357,7 +361,7 @@ def revert(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     entry = _entry(brand, pk)
     payload = _unsign(request, brand)
     if payload is None or payload.get("revert") != entry.pk:
-        return _stale_preview()
+        return _stale_preview(request, brand, entry.kind)
     expected = payload["changes"][0].get("expected")
     try:
         result = mapping_revert(entry=entry, actor=request.user, expected=expected)

@@ -343,3 +343,16 @@ def test_a_preview_saved_on_the_other_page_is_refused(client, live_brand, market
     response = client.post(url("attribute_save", live_brand.slug), {"payload": payload_of(preview)})
     assert response.status_code == 400
     assert not StatusMapping.objects.filter(bp_status_id=GIFT_WRAP).exists()
+
+
+def test_a_stale_preview_says_so_on_a_page_with_the_way_back(client, live_brand, marketing_user):
+    client.force_login(marketing_user)
+    for name, back in (("status_save", "statuses"), ("attribute_save", "attributes")):
+        response = client.post(url(name, live_brand.slug), {"payload": "changed on the way"})
+        assert response.status_code == 400
+        assert response.templates[0].name == "mappings/stale_preview.html"
+        page = response.content.decode()
+        assert "<title>Nothing saved · Acme Apparel · Integration Console</title>" in page
+        assert "This preview has expired or was changed on the way" in page
+        assert f'href="{url(back, live_brand.slug)}"' in page
+        assert 'class="topbar"' in page
