@@ -13,6 +13,7 @@ signed, in the form of its "Save" button.
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -114,6 +115,22 @@ def _stale_preview(request: HttpRequest, brand: Brand, kind: str) -> HttpRespons
     )
 
 
+def _draft(request: HttpRequest, brand: Brand, kind: str) -> list:
+    """The changes a preview's "Back, without saving" carries back (signed, in `?draft=`),
+    so the page shows the person's choices again instead of the saved ones."""
+    raw = request.GET.get("draft", "")
+    if not raw:
+        return []
+    try:
+        payload = signing.loads(raw, salt=SIGNING_SALT, max_age=PREVIEW_MAX_AGE)
+    except signing.BadSignature:
+        return []
+    if payload.get("brand") != brand.pk or payload.get("revert"):
+        return []
+    changes = [change_from_dict(c) for c in payload.get("changes", [])]
+    return [c for c in changes if c.kind == kind]
+
+
 # --- the brand picker ------------------------------------------------------------------------
 @login_required
 @require_GET
@@ -153,11 +170,13 @@ def _status_context(request, brand: Brand, table: StatusTable, **extra) -> dict:
 @require_GET
 def statuses(request: HttpRequest, slug: str) -> HttpResponse:
     brand = _brand(request, slug)
-    return render(
-        request,
-        "mappings/statuses.html",
-        _status_context(request, brand, status_table(brand=brand)),
-    )
+    table = status_table(brand=brand)
+    for change in _draft(request, brand, MappingKind.STATUS):
+        row = table.row(change.bp_status_id)
+        if row:
+            row.ometria_status, row.lifecycle_stage = change.ometria_status, change.lifecycle_stage
+            row.changed = True
+    return render(request, "mappings/statuses.html", _status_context(request, brand, table))
 
 
 @login_required
@@ -275,6 +294,10 @@ def _preview_page(
             "payload": _sign(brand, changes, revert=revert),
             "save_url": save_url,
             "back_url": _back(brand, kind),
+            # Back to the page with the choices still made (a revert had none to keep).
+            "edit_url": _back(brand, kind)
+            if revert
+            else f"{_back(brand, kind)}?{urlencode({'draft': _sign(brand, changes)})}",
         },
     )
 
@@ -392,10 +415,25 @@ def _attribute_context(request, brand: Brand, table: AttributeTable, **extra) ->
 @require_GET
 def attributes(request: HttpRequest, slug: str) -> HttpResponse:
     brand = _brand(request, slug)
+    table = attribute_table(brand=brand)
+    new: dict = {}
+    rows = {row.key: row for row in table.rows}
+    for change in _draft(request, brand, MappingKind.ATTRIBUTE):
+        row = rows.get(change.key)
+        if row is None and change.expected is None:
+            new = {
+                "source": change.source,
+                "source_name": change.source_name,
+                "ometria_attribute": change.ometria_attribute,
+                "value": change.value,
+                "absent_value": change.absent_value,
+                "errors": [],
+            }
+        elif row is not None:
+            row.ometria_attribute, row.value = change.ometria_attribute, change.value
+            row.absent_value, row.remove = change.absent_value, change.remove
     return render(
-        request,
-        "mappings/attributes.html",
-        _attribute_context(request, brand, attribute_table(brand=brand)),
+        request, "mappings/attributes.html", _attribute_context(request, brand, table, new=new)
     )
 
 

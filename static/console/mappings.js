@@ -7,11 +7,14 @@
   var note = form.querySelector("[data-changes-note]");
   var initial = note ? note.textContent : "";
   var rows = Array.prototype.slice.call(form.querySelectorAll("tr[data-status]"));
+  // The page says what is saved (data-saved): back from a preview, the choices shown are
+  // not what is saved, and still count as changes.
   rows.forEach(function (row) {
     row.querySelectorAll("select").forEach(function (select) {
-      select.dataset.saved = select.value;
+      if (!("saved" in select.dataset)) select.dataset.saved = select.value;
     });
   });
+  update();
   function update() {
     var changed = 0;
     rows.forEach(function (row) {

@@ -345,6 +345,73 @@ def test_a_preview_saved_on_the_other_page_is_refused(client, live_brand, market
     assert not StatusMapping.objects.filter(bp_status_id=GIFT_WRAP).exists()
 
 
+def back_link(response) -> str:
+    """Where the preview's "Back, without saving" goes."""
+    match = re.search(
+        r'<a class="button" href="([^"]+)">Back, without saving</a>', response.content.decode()
+    )
+    assert match, "the preview has a way back"
+    return match.group(1).replace("&amp;", "&")
+
+
+def test_back_without_saving_keeps_every_choice_made(client, live_brand, marketing_user):
+    client.force_login(marketing_user)
+    data = {f"s-{GIFT_WRAP}-ometria": "pending", f"s-{GIFT_WRAP}-stage": "processing"}
+    preview = client.post(url("status_preview", live_brand.slug), data)
+    back = back_link(preview)
+    assert back.startswith(url("statuses", live_brand.slug) + "?draft=")
+    page = client.get(back).content.decode()
+    row = page[page.index(f'data-status="{GIFT_WRAP}"') :]
+    row = row[: row.index("</tr>")]
+    assert '<option value="pending" selected>' in row
+    assert '<option value="processing" selected>' in row
+    # Still shown as a change, not as what is saved.
+    assert 'data-saved=""' in row
+    assert (
+        'class="row-changed"'
+        in page[page.rindex("<tr", 0, page.index(f'data-status="{GIFT_WRAP}"')) :][:80]
+    )
+    assert not StatusMapping.objects.filter(bp_status_id=GIFT_WRAP).exists()
+    # The top link goes the same way.
+    assert preview.content.decode().count(back.replace("&", "&amp;")) == 2
+
+
+def test_a_draft_that_is_not_ours_shows_the_saved_mappings(
+    client, live_brand, brand_b, marketing_user
+):
+    from syncs.mapping_views import _sign
+
+    client.force_login(marketing_user)
+    foreign = _sign(brand_b, [StatusChange(GIFT_WRAP, "Gift", "pending", "placed")])
+    for draft in ("x", foreign):
+        response = client.get(url("statuses", live_brand.slug), {"draft": draft})
+        assert response.status_code == 200
+        assert "row-changed" not in response.content.decode()
+
+
+def test_back_without_saving_keeps_the_attribute_choices(client, live_brand, marketing_user):
+    vip = AttributeMapping.objects.get(brand=live_brand, source_name="VIP")
+    client.force_login(marketing_user)
+    data = {
+        f"a-{vip.pk}-attribute": "vip",
+        f"a-{vip.pk}-value": "yes",
+        f"a-{vip.pk}-absent": "no",
+        "new-source": "tag",
+        "new-source_name": "Loyalty: Gold",
+        "new-attribute": "gold",
+    }
+    AttributeMapping.objects.filter(brand=live_brand, source_name="Loyalty: Gold").delete()
+    preview = client.post(url("attribute_preview", live_brand.slug), data)
+    assert preview.status_code == 200, preview.content.decode()
+    page = client.get(back_link(preview)).content.decode()
+    assert f'id="a-{vip.pk}-value" value="yes"' in page
+    assert f'id="a-{vip.pk}-absent" value="no"' in page
+    assert 'id="new-source_name" value="Loyalty: Gold"' in page
+    assert 'id="new-attribute" value="gold"' in page
+    vip.refresh_from_db()
+    assert vip.value == "true"
+
+
 def test_a_stale_preview_says_so_on_a_page_with_the_way_back(client, live_brand, marketing_user):
     client.force_login(marketing_user)
     for name, back in (("status_save", "statuses"), ("attribute_save", "attributes")):
