@@ -1,5 +1,9 @@
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.views.decorators.http import require_GET, require_http_methods
 
 from console.models import Brand, Team, user_teams
 from syncs.services import brand_overview
@@ -20,3 +24,21 @@ def home(request):
     brands = Brand.objects.for_user(request.user).filter(active=True)
     overview = [{"brand": brand, "flows": brand_overview(brand)} for brand in brands]
     return render(request, "console/home.html", {"overview": overview})
+
+
+_sign_out = auth_views.LogoutView.as_view()
+
+
+@require_http_methods(["GET", "POST"])
+def logout(request: HttpRequest) -> HttpResponse:
+    """Signing out is a POST (a link or an image must not sign anyone out); a GET, from a
+    typed or bookmarked address, gets a page with the button instead of a blank 405."""
+    if request.method == "POST":
+        return _sign_out(request)
+    return render(request, "registration/logout.html")
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page links; send them to the icon."""
+    return redirect(static("console/favicon.svg"), permanent=True)
