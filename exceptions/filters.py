@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import django_filters
+from django import forms
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
@@ -55,6 +56,23 @@ SEVERITY_RANK = {
 }
 
 
+class InboxFilterForm(forms.Form):
+    """The inbox's filter form. A value it does not understand falls back to what the inbox
+    shows by default (the tickets still to do, of my teams), never to "any": a mistyped
+    link must not quietly list resolved tickets. The form still reports the error."""
+
+    def clean(self):
+        cleaned = super().clean()
+        fallen_back = {name: value for name, value in DEFAULTS.items() if name in self._errors}
+        if fallen_back:
+            # The select shows the choice applied, not a blank.
+            self.data = self.data.copy()
+            for name, value in fallen_back.items():
+                cleaned[name] = value
+                self.data[self.add_prefix(name)] = value
+        return cleaned
+
+
 def person_label(person) -> str:
     name = person.get_full_name() or person.get_username()
     roles = getattr(person, "roles", None)
@@ -88,6 +106,7 @@ class TicketFilter(django_filters.FilterSet):
     class Meta:
         model = Ticket
         fields: list[str] = []
+        form = InboxFilterForm
 
     def __init__(
         self,

@@ -131,6 +131,24 @@ def test_a_filter_it_does_not_understand_is_named_with_the_fix(ops, tickets):
     assert "Type: Select a valid choice. no_such_type is not one of the available choices." in page
 
 
+def test_a_status_or_team_it_does_not_understand_falls_back_to_the_default(ops, tickets, ops_user):
+    done = tickets["ops"]
+    ticket_resolve(ticket=done, actor=ops_user, note="Fixed.")
+    response = ops.get(INBOX, {"status": "weird", "team": ""})
+    page = response.content.decode()
+    assert "Status: Select a valid choice. weird is not one of the available choices." in page
+    assert "back to their usual choice" in page
+    # Still to do only: the resolved ticket is not listed, and the page says so.
+    assert done.pk not in listed(response)
+    assert sorted(listed(response)) == sorted([tickets["marketing"].pk, tickets["ecommerce"].pk])
+    assert "still to do, owned by any team" in page
+    assert '<option value="open" selected>' in page
+
+    response = ops.get(INBOX, {"team": "nobody", "status": ""})
+    assert "Owning team: Select a valid choice." in response.content.decode()
+    assert listed(response) == [done.pk]  # my teams' (operations'), of any status
+
+
 @pytest.mark.parametrize(
     ("sort", "expected"),
     [
