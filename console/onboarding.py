@@ -142,6 +142,12 @@ def _person(actor) -> bool:
 
 
 # --- step 2: credentials ---------------------------------------------
+def in_sentence(label: str) -> str:
+    """A field's label inside a sentence: "Account token" → "account token", but an
+    abbreviation keeps its capitals ("API key" stays "API key", never "api key")."""
+    return " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in label.split(" "))
+
+
 def _setting_name(name: str) -> str:
     return f"setting__{name}"
 
@@ -208,7 +214,7 @@ class OnboardingConnectionFormMixin:
             if (self.data.get(self.add_prefix(name)) or "").strip():
                 # The bound field, already made while validating, keeps its own copy.
                 self.fields[name].help_text = self[name].help_text = RETYPE_HELP
-                self.retype.append(str(self.fields[name].label))
+                self.retype.append(in_sentence(str(self.fields[name].label)))
 
     def clean(self):
         extra = self.cleaned_data.get("settings")
@@ -234,7 +240,7 @@ class OnboardingConnectionFormMixin:
             for f in missing:
                 self.add_error(
                     _setting_name(f.name),
-                    f"Enter the {self.vendor.label} {f.label.lower()}."
+                    f"Enter the {self.vendor.label} {in_sentence(f.label)}."
                     + (f" {f.help}" if f.help else ""),
                 )
         return cleaned

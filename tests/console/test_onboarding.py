@@ -95,6 +95,10 @@ def test_an_admin_onboards_a_brand_end_to_end(
         "brightpearl",
         "ometria",
     }
+    # On step 3 itself, the page points below, not to "step 3".
+    page = client.get(u("test", onboarding)).content.decode()
+    assert "Brightpearl has not been tested since it was saved: test it below." in page
+    assert "test it at step 3" not in page
 
     page = client.post(u("test", onboarding)).content.decode()
     assert "Signed in to Brightpearl account second" in page
@@ -140,6 +144,9 @@ def test_an_admin_onboards_a_brand_end_to_end(
     assert {h["subscribeTo"] for h in hooks} >= {"order.created", "contact"}
     page = client.get(u("live", onboarding)).content.decode()
     assert "Second Style is live" in page
+    # A page about the brand names each flow without the brand again.
+    assert "<td>Customers → Ometria</td>" in page
+    assert "Second Style · " not in page
 
     # Going live again changes nothing: no second first sync, no second membership.
     client.post(u("live", onboarding))
@@ -467,3 +474,29 @@ def test_go_live_calls_brightpearl_outside_transactions_and_resumes_after_a_refu
     assert SyncRun.objects.filter(brand=brand).count() == 1  # the first sync, once
 
     assert in_transaction and not any(in_transaction), in_transaction
+
+
+def test_a_label_in_a_sentence_keeps_its_abbreviations():
+    from console.onboarding import in_sentence
+
+    assert in_sentence("API key") == "API key"
+    assert in_sentence("Account token") == "account token"
+    assert in_sentence("Audience (list) id") == "audience (list) id"
+
+
+def test_a_refused_ometria_form_names_the_api_key_with_its_capitals(client, staff):
+    client.force_login(staff)
+    onboarding = start(client)
+    page = client.post(
+        u("connections", onboarding),
+        {
+            "brightpearl-base_url": "https://euw1.brightpearlconnect.com",
+            "ometria-base_url": "not a url",
+            "ometria-credential__ometria__api_key": "om-5ecret",
+            "mailchimp-unused": "1",
+            "bigcommerce-unused": "1",
+            "salesforce-unused": "1",
+        },
+    ).content.decode()
+    assert "the API key you typed is not shown again" in page
+    assert "om-5ecret" not in page
