@@ -44,12 +44,26 @@ def same_origin(before: str, after: str) -> bool:
     return origin is not None and origin == url_origin(after)
 
 
+def _in_sentence(label: str) -> str:
+    """A field label inside a sentence: “Account token” → “account token”, but “API key” and
+    “URL” keep their capitals."""
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
+
+
+class SettingsField(forms.JSONField):
+    """Nothing typed shows as an empty box, not as the word null."""
+
+    def prepare_value(self, value):
+        return "" if value is None else super().prepare_value(value)
+
+
 class ConnectionFormBase(forms.ModelForm):
     credential_systems: tuple[str, ...] = ()
 
     class Meta:
         model = Connection
         fields = ["brand", "system", "base_url", "settings"]
+        field_classes = {"settings": SettingsField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -97,11 +111,13 @@ class ConnectionFormBase(forms.ModelForm):
                     retype.append(name)
                     self.add_error(
                         name,
-                        f"Enter the {vendor.label} {f.label.lower()} again for the new address.",
+                        f"Enter the {vendor.label} {_in_sentence(f.label)} again "
+                        "for the new address.",
                     )
                 else:
                     self.add_error(
-                        name, f"Enter the {vendor.label} {f.label.lower()}: none is saved yet."
+                        name,
+                        f"Enter the {vendor.label} {_in_sentence(f.label)}: none is saved yet.",
                     )
         if retype:
             self.add_error("base_url", ADDRESS_MOVED)
@@ -143,7 +159,7 @@ class ConnectionFormBase(forms.ModelForm):
             parts.append(f"base URL {self.saved_base_url} → {self.cleaned_data['base_url']}")
             changed.remove("base_url")
         parts += [
-            str(self.fields[n].label or n).lower() if n in self.fields else n for n in changed
+            _in_sentence(str(self.fields[n].label or n)) if n in self.fields else n for n in changed
         ]
         replaced = self.replaced_credentials()
         if replaced:

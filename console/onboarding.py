@@ -19,6 +19,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from connectors.errors import ConnectorError
@@ -703,7 +704,7 @@ def _go_live_switch_on(*, onboarding: Onboarding, actor, result: GoLive) -> None
                 target=brand,
                 summary=f"{brand} is live: flows {', '.join(result.configured) or 'as before'}"
                 f"; webhooks {', '.join(result.webhooks) or 'unchanged'}; "
-                f"{len(result.runs)} first sync run(s) queued.",
+                f"{len(result.runs)} first sync run{pluralize(len(result.runs))} queued.",
             )
 
 

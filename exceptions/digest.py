@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db.models import Count, Q
+from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -187,11 +188,17 @@ def digest_send(*, now: datetime | None = None, due_only: bool = False) -> int:
                     "digest.sent",
                     brand=brand,
                     target=digest.team_label,
-                    summary=f"{digest.total} open ticket(s) to {len(digest.recipients)} people",
+                    summary=(
+                        f"{digest.total} open ticket{pluralize(digest.total)} to "
+                        f"{len(digest.recipients)} "
+                        f"{'person' if len(digest.recipients) == 1 else 'people'}"
+                    ),
                     recipients=len(digest.recipients),
                     tickets=digest.total,
                 )
             # Today's digest is done for this brand, even with nothing to send (the hourly
             # schedule asks again until it finds this).
-            audit("digest.run", brand=brand, summary=f"Digest sent to {teams} team(s).")
+            audit(
+                "digest.run", brand=brand, summary=f"Digest sent to {teams} team{pluralize(teams)}."
+            )
     return sent

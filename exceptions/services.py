@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from console.models import Brand, Membership, Team
@@ -310,7 +311,7 @@ def ticket_retry(*, ticket: Ticket, actor) -> Any:
             scope=scope,
             ticket_id=ticket.pk,
         )
-        what = f"{len(scope)} record(s)" if scope else "the whole flow"
+        what = f"{len(scope)} record{pluralize(len(scope))}" if scope else "the whole flow"
         _event(
             ticket,
             EventKind.RETRIED,

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection, connections
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from connectors.errors import ConfigurationError
@@ -653,4 +654,6 @@ def _missing(ctx: FlowContext) -> None:
             source_id=source_id,
             error_message=f"Run {ctx.run.pk} asked {flow.source.title()} for it and got nothing.",
         )
-    ctx.log(f"{len(ctx.missing)} id(s) not found in {flow.source.title()}.")
+    ctx.log(
+        f"{len(ctx.missing)} id{pluralize(len(ctx.missing))} not found in {flow.source.title()}."
+    )

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from connectors.models import Connection
@@ -133,7 +134,12 @@ def describe(kind: str, value: dict | None) -> str:
             f"{_label(OmetriaOrderStatus, value['ometria_status'])} · "
             f"{_label(LifecycleStage, value['lifecycle_stage'])}"
         )
-    sent = f"“{value['value']}”" if value.get("value") else "the Brightpearl value (or true)"
+    if value.get("value"):
+        sent = f"“{value['value']}”"
+    elif value.get("source") == AttributeSource.TAG:
+        sent = "true"  # a tag has no value of its own: present is true
+    else:
+        sent = "the field's value in Brightpearl"
     absent = f"“{value['absent_value']}”" if value.get("absent_value") else "cleared"
     return f"{value['ometria_attribute']} = {sent}; when absent: {absent}"
 
@@ -572,7 +578,8 @@ def audit_mapping_changes(brand: Brand, entries: list[MappingChange], actor, via
         brand=brand,
         actor=actor,
         target=brand,
-        summary=f"{len(entries)} {noun} mapping(s) changed ({ChangeVia(via).label}): "
+        summary=f"{len(entries)} {noun} mapping{pluralize(len(entries))} changed "
+        f"({ChangeVia(via).label}): "
         + "; ".join(f"{e.label}: {describe(e.kind, e.after)}" for e in entries[:10]),
         changes=[e.pk for e in entries],
     )
@@ -633,7 +640,8 @@ def mapping_followup(
             ).count()
             who = entry.actor.get_username() if entry.actor else "The console"
             queued = (
-                f"The {waiting} waiting order(s) are queued to sync in run {order_run.pk}."
+                f"The {waiting} waiting order{pluralize(waiting)} "
+                f"{pluralize(waiting, 'is,are')} queued to sync in run {order_run.pk}."
                 if order_run and waiting
                 else "Its waiting orders sync when the order lifecycle flow next runs."
             )
@@ -647,8 +655,8 @@ def mapping_followup(
                 p
                 for p in (
                     entry.note,
-                    f"Resolved ticket #{ticket.pk}: {waiting} order(s) were waiting on this "
-                    "status.",
+                    f"Resolved ticket #{ticket.pk}: {waiting} order{pluralize(waiting)} "
+                    f"{pluralize(waiting, 'was,were')} waiting on this status.",
                 )
                 if p
             )

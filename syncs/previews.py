@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Q
+from django.template.defaultfilters import pluralize
 
 from connectors.errors import ConnectorError
 from connectors.http import chunks
@@ -308,7 +309,8 @@ def _preview_unsent(brand, preview: Preview, ids: list[str], effective, record) 
         missing = [i for i in ids if i not in found]
         preview.warnings.append(
             f"Brightpearl could not be read ({reason}), so the value and customers of "
-            f"{len(missing)} waiting order(s) are not counted below; they are still sent."
+            f"{len(missing)} waiting order{pluralize(len(missing))} "
+            f"{pluralize(len(missing), 'is,are')} not counted below; still sent."
         )
         preview.first_time += len(missing)
         preview.value_unknown += len(missing)
@@ -319,7 +321,8 @@ def _preview_unsent(brand, preview: Preview, ids: list[str], effective, record) 
         preview.value_unknown += rest
         preview.first_time += rest
         preview.warnings.append(
-            f"{rest} more waiting order(s) are sent too; the preview read only the first "
+            f"{rest} more waiting order{pluralize(rest)} {pluralize(rest, 'is,are')} sent too; "
+            "the preview read only the first "
             f"{len(readable)} from Brightpearl."
         )
 

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from django.template.defaultfilters import pluralize
+
 from connectors.http import BatchResult
 from exceptions.models import OPEN_STATUSES, Ticket
 from exceptions.services import ticket_raise, tickets_autoresolve
@@ -228,7 +230,10 @@ def raise_status_tickets(ctx: FlowContext) -> None:
         ticket_raise(
             brand=ctx.brand_id,
             type_code="unmapped_status",
-            title=f"Order status “{name}” has no mapping: {len(ids)} order(s) waiting",
+            title=(
+                f"Order status “{name}” has no mapping: "
+                f"{len(ids)} order{pluralize(len(ids))} waiting"
+            ),
             flow=FLOW,
             source_system="brightpearl",
             source_id=f"status:{status_id}",

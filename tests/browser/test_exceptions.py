@@ -20,7 +20,7 @@ def unmapped_status(brand, status_id: int = 33, name: str = "Gift wrap"):
     return ticket_raise(
         brand=brand,
         type_code="unmapped_status",
-        title=f"Order status “{name}” has no mapping: 2 order(s) waiting",
+        title=f"Order status “{name}” has no mapping: 2 orders waiting",
         flow="order_lifecycle",
         source_system="brightpearl",
         source_id=f"status:{status_id}",

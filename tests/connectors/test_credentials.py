@@ -272,7 +272,7 @@ def test_admin_add_names_the_missing_secret_and_setting(client, admin_user, bran
     )
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Enter the Mailchimp api key: none is saved yet." in page
+    assert "Enter the Mailchimp API key: none is saved yet." in page
     assert "Mailchimp needs list_id in the settings" in page
     assert not Connection.objects.exists()
 
@@ -313,3 +313,11 @@ def test_production_refuses_to_start_without(missing):
     result = _manage(env, "check")
     assert result.returncode != 0
     assert f"{missing} is not set" in result.stderr
+
+
+def test_settings_left_out_show_an_empty_box_not_null():
+    from connectors.forms import SettingsField
+
+    field = SettingsField(required=False)
+    assert field.prepare_value(None) == ""
+    assert field.prepare_value({"account": "acme"}) == '{"account": "acme"}'

@@ -143,7 +143,7 @@ def test_status_preview_predicts_exactly_what_the_next_run_changes(sandbox, sync
     assert ticket.status == "resolved"
     assert "mapping change #" in ticket.events.last().note
     entry = MappingChange.objects.get(key=str(facts["unknown_status_id"]))
-    assert f"Resolved ticket #{ticket.pk}: 8 order(s) were waiting" in entry.note
+    assert f"Resolved ticket #{ticket.pk}: 8 orders were waiting" in entry.note
 
 
 def test_removing_a_mapping_is_previewed_as_orders_that_would_wait(sandbox, synced_brand):

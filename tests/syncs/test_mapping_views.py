@@ -423,3 +423,14 @@ def test_a_stale_preview_says_so_on_a_page_with_the_way_back(client, live_brand,
         assert "This preview has expired or was changed on the way" in page
         assert f'href="{url(back, live_brand.slug)}"' in page
         assert 'class="topbar"' in page
+
+
+def test_a_mapping_is_described_in_plain_words():
+    from syncs.mappings import describe
+
+    tag = {"source": "tag", "ometria_attribute": "vip", "value": "", "absent_value": "false"}
+    field = {"source": "custom_field", "ometria_attribute": "birth_month", "value": ""}
+    assert describe("attribute", tag) == "vip = true; when absent: “false”"
+    assert describe("attribute", field) == (
+        "birth_month = the field's value in Brightpearl; when absent: cleared"
+    )
