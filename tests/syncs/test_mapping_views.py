@@ -145,6 +145,19 @@ def test_preview_then_save_maps_the_status_resolves_the_ticket_and_queues_the_or
     assert "mark_marketing" in message and "not mapped → <strong>Pending · Processing" in message
 
 
+def test_unmapping_a_status_counts_the_orders_that_would_stop_syncing(
+    client, synced_brand, marketing_user
+):
+    client.force_login(marketing_user)
+    fraud = 24  # the demo seed's "Fraud hold", mapped and synced
+    preview = client.post(
+        url("status_preview", synced_brand.slug), {f"s-{fraud}-ometria": "", f"s-{fraud}-stage": ""}
+    )
+    text = preview.content.decode()
+    waiting = re.search(r'<span class="stat">(\d+)</span> orders? would stop syncing', text)
+    assert waiting and int(waiting.group(1)) > 0, text
+
+
 def test_an_incomplete_row_names_the_status_and_keeps_the_choice(
     client, live_brand, marketing_user
 ):
