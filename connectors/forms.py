@@ -44,10 +44,10 @@ def same_origin(before: str, after: str) -> bool:
     return origin is not None and origin == url_origin(after)
 
 
-def _in_sentence(label: str) -> str:
-    """A field label inside a sentence: “Account token” → “account token”, but “API key” and
-    “URL” keep their capitals."""
-    return label if label[:2].isupper() else label[:1].lower() + label[1:]
+def in_sentence(label: str) -> str:
+    """A field's label inside a sentence: "Account token" → "account token", but an
+    abbreviation keeps its capitals ("API key" stays "API key", never "api key")."""
+    return " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in label.split(" "))
 
 
 class SettingsField(forms.JSONField):
@@ -111,13 +111,13 @@ class ConnectionFormBase(forms.ModelForm):
                     retype.append(name)
                     self.add_error(
                         name,
-                        f"Enter the {vendor.label} {_in_sentence(f.label)} again "
+                        f"Enter the {vendor.label} {in_sentence(f.label)} again "
                         "for the new address.",
                     )
                 else:
                     self.add_error(
                         name,
-                        f"Enter the {vendor.label} {_in_sentence(f.label)}: none is saved yet.",
+                        f"Enter the {vendor.label} {in_sentence(f.label)}: none is saved yet.",
                     )
         if retype:
             self.add_error("base_url", ADDRESS_MOVED)
@@ -159,7 +159,7 @@ class ConnectionFormBase(forms.ModelForm):
             parts.append(f"base URL {self.saved_base_url} → {self.cleaned_data['base_url']}")
             changed.remove("base_url")
         parts += [
-            _in_sentence(str(self.fields[n].label or n)) if n in self.fields else n for n in changed
+            in_sentence(str(self.fields[n].label or n)) if n in self.fields else n for n in changed
         ]
         replaced = self.replaced_credentials()
         if replaced:

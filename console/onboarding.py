@@ -23,7 +23,7 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from connectors.errors import ConnectorError
-from connectors.forms import connection_form_class
+from connectors.forms import connection_form_class, in_sentence
 from connectors.models import Connection, Health
 from connectors.services import connection_test
 from connectors.vendors import REGISTRY as VENDORS
@@ -143,12 +143,6 @@ def _person(actor) -> bool:
 
 
 # --- step 2: credentials ---------------------------------------------
-def in_sentence(label: str) -> str:
-    """A field's label inside a sentence: "Account token" → "account token", but an
-    abbreviation keeps its capitals ("API key" stays "API key", never "api key")."""
-    return " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in label.split(" "))
-
-
 def _setting_name(name: str) -> str:
     return f"setting__{name}"
 

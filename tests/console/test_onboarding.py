@@ -477,7 +477,7 @@ def test_go_live_calls_brightpearl_outside_transactions_and_resumes_after_a_refu
 
 
 def test_a_label_in_a_sentence_keeps_its_abbreviations():
-    from console.onboarding import in_sentence
+    from connectors.forms import in_sentence
 
     assert in_sentence("API key") == "API key"
     assert in_sentence("Account token") == "account token"
