@@ -65,6 +65,8 @@ from syncs.models import (
 from syncs.previews import attribute_mapping_preview, mapping_preview
 
 SIGNING_SALT = "mappings.preview"
+# A draft only fills the page again; its own salt, so a link in a history is never a Save.
+DRAFT_SALT = "mappings.draft"
 # A preview's Save button works for a day; after that, preview again.
 PREVIEW_MAX_AGE = 24 * 3600
 
@@ -83,14 +85,19 @@ def _editable_brand(request: HttpRequest, slug: str) -> Brand:
     return brand
 
 
-def _sign(brand: Brand, changes, revert: MappingChange | None = None) -> str:
+def _sign(
+    brand: Brand, changes, revert: MappingChange | None = None, salt: str = SIGNING_SALT
+) -> str:
+    # Compressed: a draft of many changes travels in a link, and servers cap a request line
+    # (gunicorn at 4 KB).
     return signing.dumps(
         {
             "brand": brand.pk,
             "changes": [c.as_dict() for c in changes],
             "revert": revert.pk if revert else None,
         },
-        salt=SIGNING_SALT,
+        salt=salt,
+        compress=True,
     )
 
 
@@ -122,7 +129,7 @@ def _draft(request: HttpRequest, brand: Brand, kind: str) -> list:
     if not raw:
         return []
     try:
-        payload = signing.loads(raw, salt=SIGNING_SALT, max_age=PREVIEW_MAX_AGE)
+        payload = signing.loads(raw, salt=DRAFT_SALT, max_age=PREVIEW_MAX_AGE)
     except signing.BadSignature:
         return []
     if payload.get("brand") != brand.pk or payload.get("revert"):
@@ -283,6 +290,7 @@ def _preview_page(
         template, preview = "mappings/status_preview.html", mapping_preview
     else:
         template, preview = "mappings/attribute_preview.html", attribute_mapping_preview
+    draft = _sign(brand, changes, salt=DRAFT_SALT)
     return render(
         request,
         template,
@@ -297,7 +305,7 @@ def _preview_page(
             # Back to the page with the choices still made (a revert had none to keep).
             "edit_url": _back(brand, kind)
             if revert
-            else f"{_back(brand, kind)}?{urlencode({'draft': _sign(brand, changes)})}",
+            else f"{_back(brand, kind)}?{urlencode({'draft': draft})}",
         },
     )
 

@@ -389,14 +389,35 @@ def test_back_without_saving_keeps_every_choice_made(client, live_brand, marketi
     assert preview.content.decode().count(back.replace("&", "&amp;")) == 2
 
 
+def test_a_draft_of_many_changes_fits_in_a_link_and_is_never_a_save(
+    client, live_brand, marketing_user
+):
+    from syncs.mapping_views import DRAFT_SALT, _sign
+
+    client.force_login(marketing_user)
+    changes = [
+        StatusChange(900 + i, f"A status with a long name {i}", "pending", "placed")
+        for i in range(30)
+    ]
+    draft = _sign(live_brand, changes, salt=DRAFT_SALT)
+    # Gunicorn refuses a request line over 4,094 bytes.
+    assert len(url("statuses", live_brand.slug)) + len(draft) < 2000
+    # Taken from a browser history or a log, the link cannot be posted as a confirmed Save.
+    response = client.post(url("status_save", live_brand.slug), {"payload": draft})
+    assert response.status_code == 400
+    assert not StatusMapping.objects.filter(bp_status_id__gte=900).exists()
+
+
 def test_a_draft_that_is_not_ours_shows_the_saved_mappings(
     client, live_brand, brand_b, marketing_user
 ):
-    from syncs.mapping_views import _sign
+    from syncs.mapping_views import DRAFT_SALT, _sign
 
     client.force_login(marketing_user)
-    foreign = _sign(brand_b, [StatusChange(GIFT_WRAP, "Gift", "pending", "placed")])
-    for draft in ("x", foreign):
+    change = [StatusChange(GIFT_WRAP, "Gift", "pending", "placed")]
+    foreign = _sign(brand_b, change, salt=DRAFT_SALT)
+    a_save = _sign(live_brand, change)  # a Save's payload is not a draft either
+    for draft in ("x", foreign, a_save):
         response = client.get(url("statuses", live_brand.slug), {"draft": draft})
         assert response.status_code == 200
         assert "row-changed" not in response.content.decode()
