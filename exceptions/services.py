@@ -31,8 +31,14 @@ class TicketActionError(Exception):
     """An action that cannot apply; the message says why, for the person who asked."""
 
 
-def fingerprint(brand_id: int, type_code: str, source_system: str, source_id: str) -> str:
-    return f"{brand_id}:{type_code}:{source_system}:{source_id}"
+def fingerprint(
+    brand_id: int, type_code: str, source_system: str, source_id: str, flow: str = ""
+) -> str:
+    """One open problem, one ticket. A record id means different records in different flows
+    (contact 1001, order 1001), so the flow is part of it; a key such as "status:25" or
+    "connection:3" is one thing for every flow, so it is not."""
+    scope = f"{flow}/" if flow and source_id.isdigit() else ""
+    return f"{brand_id}:{type_code}:{source_system}:{scope}{source_id}"
 
 
 # Keys whose values are never kept in a ticket, whatever a flow hands over: a snapshot is
@@ -83,7 +89,7 @@ def ticket_raise(
     brand_id = brand.pk if isinstance(brand, Brand) else brand
     ex_type = ExceptionType.objects.get(code=type_code)
     now = timezone.now()
-    key = fingerprint(brand_id, type_code, source_system, str(source_id))
+    key = fingerprint(brand_id, type_code, source_system, str(source_id), flow)
     ticket = Ticket.objects.select_for_update().filter(fingerprint=key).first()
     values = {
         "title": title[:300],

@@ -628,6 +628,7 @@ def _rejections_settled(brand_id: int) -> None:
                 brand=brand_id,
                 source_system=ticket.source_system,
                 source_ids=[ticket.source_id],
+                flow=ticket.flow,
                 type_codes=["async_rejection"],
                 note=(
                     f"Sent again at {timezone.localtime(synced_at):%H:%M on %d %b}, "

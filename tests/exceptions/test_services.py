@@ -450,3 +450,36 @@ def test_reopen_brings_back_an_ignored_or_resolved_ticket_with_who_and_why(brand
         ops_user,
     )
     assert ticket.events.last().note == "Reopened (it was resolved)."
+
+
+def test_the_same_record_id_in_two_flows_is_two_tickets(brand_a):
+    contact = ticket_raise(
+        brand=brand_a,
+        type_code="async_rejection",
+        title="Ometria rejected contact 1001",
+        flow="customers",
+        source_system="brightpearl",
+        source_id="1001",
+    )
+    order = ticket_raise(
+        brand=brand_a,
+        type_code="async_rejection",
+        title="Ometria rejected order 1001",
+        flow="order_lifecycle",
+        source_system="brightpearl",
+        source_id="1001",
+    )
+    assert contact.pk != order.pk
+    # A key that is not a record's id stays one ticket whichever flow raises it.
+    status = [
+        ticket_raise(
+            brand=brand_a,
+            type_code="unmapped_status",
+            title="Status 25 has no mapping",
+            flow=flow,
+            source_system="brightpearl",
+            source_id="status:25",
+        ).pk
+        for flow in ("order_lifecycle", "refunds")
+    ]
+    assert status[0] == status[1]
