@@ -140,18 +140,23 @@ def digests_for(brand: Brand, *, now: datetime) -> list[Digest]:
     return digests
 
 
+def _today_from(brand: Brand, now: datetime) -> datetime | None:
+    """Today's 07:00 in the brand's time zone, once it has come."""
+    local = now.astimezone(ZoneInfo(brand.timezone))
+    if local.hour < DIGEST_HOUR:
+        return None
+    return local.replace(hour=DIGEST_HOUR, minute=0, second=0, microsecond=0)
+
+
 def digest_due(brand: Brand, now: datetime) -> bool:
     """It is 07:00 or later in the brand's time zone and today's digest has not gone yet.
 
     "Or later": a cluster that was down at 07:00 sends at its next hourly run, not never.
     """
-    local = now.astimezone(ZoneInfo(brand.timezone))
-    if local.hour < DIGEST_HOUR:
-        return False
-    since = local.replace(hour=DIGEST_HOUR, minute=0, second=0, microsecond=0)
-    return not AuditEvent.objects.filter(
-        action="digest.run", brand=brand, created__gte=since
-    ).exists()
+    since = _today_from(brand, now)
+    return since is not None and not (
+        AuditEvent.objects.filter(action="digest.run", brand=brand, created__gte=since).exists()
+    )
 
 
 def digest_send(*, now: datetime | None = None, due_only: bool = False) -> int:
@@ -162,10 +167,20 @@ def digest_send(*, now: datetime | None = None, due_only: bool = False) -> int:
     sent = 0
     with get_connection() as connection:
         for brand in Brand.objects.filter(active=True).order_by("name"):
-            if due_only and not digest_due(brand, now):
-                continue
-            teams = 0
+            served: set[str] = set()
+            if due_only:
+                if not digest_due(brand, now):
+                    continue
+                # Teams that got today's digest already, before a send to another failed.
+                served = set(
+                    AuditEvent.objects.filter(
+                        action="digest.sent", brand=brand, created__gte=_today_from(brand, now)
+                    ).values_list("target", flat=True)
+                )
+            teams = failed = 0
             for digest in digests_for(brand, now=now):
+                if digest.team_label in served:
+                    continue
                 context = {"digest": digest, "now": now}
                 message = EmailMultiAlternatives(
                     subject=digest.subject,
@@ -181,6 +196,7 @@ def digest_send(*, now: datetime | None = None, due_only: bool = False) -> int:
                 except Exception:
                     # One unreachable team must not cost every other team its digest.
                     logger.exception("digest: could not send to %s's %s team", brand, digest.team)
+                    failed += 1
                     continue
                 sent += 1
                 teams += 1
@@ -196,9 +212,12 @@ def digest_send(*, now: datetime | None = None, due_only: bool = False) -> int:
                     recipients=len(digest.recipients),
                     tickets=digest.total,
                 )
-            # Today's digest is done for this brand, even with nothing to send (the hourly
-            # schedule asks again until it finds this).
-            audit(
-                "digest.run", brand=brand, summary=f"Digest sent to {teams} team{pluralize(teams)}."
-            )
+            # Today's digest is done for this brand, even with nothing to send; not while a
+            # team's could not be sent (the hourly schedule tries that team again).
+            if not failed:
+                audit(
+                    "digest.run",
+                    brand=brand,
+                    summary=f"Digest sent to {teams} team{pluralize(teams)}.",
+                )
     return sent

@@ -155,6 +155,34 @@ def test_the_schedule_sends_once_a_day_from_seven_in_each_brands_own_time_zone(
     assert [m.to for m in mail.outbox] == [["bob_bravo@example.com"]]
 
 
+def test_a_team_whose_digest_could_not_be_sent_gets_it_at_the_next_hourly_run(
+    open_tickets, brand_a, brand_b
+):
+    from unittest import mock
+
+    from django.core.mail import EmailMultiAlternatives
+
+    now = timezone.now()
+    Brand.objects.filter(pk=brand_a.pk).update(timezone=zone_where_it_is(7, now))
+    Brand.objects.filter(pk=brand_b.pk).update(timezone=zone_where_it_is(3, now))
+    real_send = EmailMultiAlternatives.send
+
+    def refuse_ops(message, *args, **kwargs):
+        if message.to == ["olivia_ops@example.com"]:
+            raise ConnectionRefusedError("the mail server refused it")
+        return real_send(message, *args, **kwargs)
+
+    with mock.patch.object(EmailMultiAlternatives, "send", refuse_ops):
+        assert digest_send(now=now, due_only=True) == 1  # marketing's went
+    # An hour later: only the team that missed it, once.
+    assert digest_send(now=now, due_only=True) == 1
+    assert [m.to for m in mail.outbox] == [
+        ["mark_marketing@example.com"],
+        ["olivia_ops@example.com"],
+    ]
+    assert digest_send(now=now, due_only=True) == 0
+
+
 def test_a_brand_with_nothing_open_is_asked_once_a_day_too(brand_a):
     now = timezone.now()
     Brand.objects.filter(pk=brand_a.pk).update(timezone=zone_where_it_is(8, now))
