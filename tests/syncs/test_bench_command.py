@@ -42,3 +42,26 @@ def test_bench_refuses_a_database_that_is_not_migrated():
         pytest.raises(CommandError, match="not up to date"),
     ):
         call_command("bench", orders=10, stdout=StringIO(), stderr=StringIO())
+
+
+def test_bench_through_a_real_cluster(monkeypatch):
+    from tests.fixtures.processes import console_env
+
+    # The cluster the bench starts must work on this test's database, like this process.
+    for key, value in console_env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    out = StringIO()
+    call_command("bench", orders=40, workers=1, stdout=out, stderr=StringIO())
+    figures = json.loads(out.getvalue())
+    assert figures["workers"] == 1
+    assert set(figures["flows"]) == set(REGISTRY)
+    assert figures["flows"]["order_lifecycle"]["read"] == 40
+    runs = SyncRun.objects.filter(brand__slug="bench")
+    assert {r.trigger for r in runs} == {"manual"} and runs.count() == len(REGISTRY)
+    assert figures["peak_rss_mb"] > 0
+
+
+def test_bench_through_a_cluster_refuses_a_database_with_other_brands(brand_a):
+    with pytest.raises(CommandError, match="holds other brands"):
+        call_command("bench", orders=10, workers=1, stdout=StringIO(), stderr=StringIO())

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -42,6 +43,7 @@ from syncs.services import flow_enqueue, flow_run_now
 # the figure is the console's own speed. With them on it is the vendors' ceiling instead
 # (Ometria's 8 pushes a second caps one brand near 800 orders a second).
 UNLIMITED = {"rate_limit": 1_000_000, "rate_window_seconds": 1}
+RUNS_DEADLINE_SECONDS = 3600
 
 
 def free_port() -> int:
@@ -84,6 +86,14 @@ class Command(BaseCommand):
         if executor.migration_plan(executor.loader.graph.leaf_nodes()):
             raise CommandError(
                 "The database is not up to date: run `python manage.py migrate` first."
+            )
+        others = Brand.objects.exclude(slug="bench")
+        if workers and others.exists():
+            # The cluster would run their schedules too (flows, sweeps, digest e-mails).
+            names = ", ".join(others.values_list("slug", flat=True)[:5])
+            raise CommandError(
+                f"This database holds other brands ({names}): run the benchmark with --workers "
+                "on a database of its own (DATABASE_URL=sqlite:////tmp/bench.sqlite3)."
             )
         workdir = Path(tempfile.mkdtemp(prefix="console-bench-"))
         port = free_port()
@@ -132,6 +142,7 @@ class Command(BaseCommand):
         finally:
             sandbox.terminate()
             sandbox.wait(timeout=30)
+            shutil.rmtree(workdir, ignore_errors=True)  # the seeded sandbox: up to a GB
         self.stdout.write(json.dumps(figures))
 
     def _wait(self, url: str, proc: subprocess.Popen) -> dict:
@@ -211,7 +222,12 @@ class Command(BaseCommand):
                 for code in REGISTRY
             ]
             peak_kb = 0
+            deadline = time.monotonic() + RUNS_DEADLINE_SECONDS
             while True:
+                if cluster.poll() is not None:
+                    raise CommandError(f"The qcluster stopped (exit {cluster.returncode}).")
+                if time.monotonic() > deadline:
+                    raise CommandError("The runs did not finish within an hour.")
                 peak_kb = max(peak_kb, _peak_rss_kb(cluster.pid))
                 runs = list(SyncRun.objects.filter(pk__in=ids).order_by("pk"))
                 if all(
@@ -222,7 +238,7 @@ class Command(BaseCommand):
         finally:
             os.killpg(cluster.pid, signal.SIGTERM)
             try:
-                cluster.wait(timeout=20)
+                cluster.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 # Its workers are idle; the figures are in. No need to wait for a tidy stop.
                 os.killpg(cluster.pid, signal.SIGKILL)
