@@ -40,5 +40,6 @@ def logout(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def favicon(request: HttpRequest) -> HttpResponse:
-    """Browsers ask for /favicon.ico whatever the page links; send them to the icon."""
-    return redirect(static("console/favicon.svg"), permanent=True)
+    """Browsers ask for /favicon.ico whatever the page links; send them to the icon. Not a
+    permanent redirect: the icon's address changes with its content in production."""
+    return redirect(static("console/favicon.svg"))

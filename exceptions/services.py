@@ -252,6 +252,19 @@ def owner_label(team: str, assignee) -> str:
     return f"the {Team(team).label} team"
 
 
+def retry_outcome(ticket: Ticket) -> str:
+    """When a retried ticket resolves itself, in words (the button and the message say it)."""
+    if ticket.type.code == "async_rejection":
+        # Ometria answers OK at once and checks the record later (ometria_rejections_collect).
+        return (
+            "If Ometria has not rejected the record again ten minutes after it is sent, the "
+            "ticket resolves itself; if it does, the new error shows in the history."
+        )
+    return (
+        "If it passes, the ticket resolves itself; if it fails, the new error shows in the history."
+    )
+
+
 def retry_scope(ticket: Ticket) -> list[str]:
     """The source records a retry syncs again; empty means a whole run of the flow.
 

@@ -37,6 +37,7 @@ from exceptions.services import (
     owner_label,
     people_of_brand,
     retry_blocker,
+    retry_outcome,
     retry_scope,
     snapshot_clean,
     ticket_comment,
@@ -213,6 +214,7 @@ def _ticket_page(
             "people": assignable_people(ticket.brand),
             "teams": Team.choices,
             "retry_blocker": retry_blocker(ticket),
+            "retry_outcome": retry_outcome(ticket),
             "retry_count": len(scope),
             "flow_name": flow_label(ticket.flow) if ticket.flow else "",
             "snapshot": json.dumps(
@@ -293,10 +295,7 @@ def ticket_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         ticket,
         lambda: ticket_retry(ticket=ticket, actor=request.user),
-        lambda: (
-            f"Ticket #{ticket.pk}: a sync of {what} is queued. The ticket resolves itself "
-            "if it passes; if it fails again, the new error shows in its history."
-        ),
+        lambda: f"Ticket #{ticket.pk}: a sync of {what} is queued. {retry_outcome(ticket)}",
     )
 
 

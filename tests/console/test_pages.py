@@ -37,5 +37,5 @@ def test_the_favicon_is_linked_and_answered(client, ops_user):
     page = client.get("/").content.decode()
     assert '<link rel="icon" href="/static/console/favicon.svg" type="image/svg+xml">' in page
     response = client.get("/favicon.ico")
-    assert response.status_code == 301
+    assert response.status_code == 302
     assert response["Location"] == "/static/console/favicon.svg"

@@ -305,10 +305,17 @@ def test_retry_button(ops, brand_a):
     response = ops.post(url("retry", ticket))
     assert response.status_code == 302 and response["Location"] == url("ticket", ticket)
     assert said(ops, response) == [
-        f"Ticket #{ticket.pk}: a sync of 1 record is queued. The ticket resolves itself if "
-        "it passes; if it fails again, the new error shows in its history."
+        f"Ticket #{ticket.pk}: a sync of 1 record is queued. If it passes, the ticket resolves "
+        "itself; if it fails, the new error shows in the history."
     ]
     assert SyncRun.objects.get().scope == ["1001"]
+
+
+def test_retrying_an_ometria_rejection_says_when_it_resolves(ops, brand_a):
+    ticket = raise_ticket(brand_a, "async_rejection", source_id="1002")
+    assert "ten minutes after it is sent" in ops.get(url("ticket", ticket)).content.decode()
+    response = ops.post(url("retry", ticket))
+    assert "ten minutes after it is sent" in said(ops, response)[0]
 
 
 def test_retry_refused(ops, brand_a):

@@ -259,7 +259,7 @@ def test_a_rejected_record_sent_again_stays_open_until_ometria_takes_it(
 
 
 def test_registering_webhooks_removes_this_consoles_out_of_date_ones_only(
-    sandbox, synced_brand, settings
+    sandbox, synced_brand, brand_b, settings
 ):
     from connectors.models import Connection
     from connectors.vendors import connector_for
@@ -272,6 +272,12 @@ def test_registering_webhooks_removes_this_consoles_out_of_date_ones_only(
         # A console rebuilt with a new secret left these behind; another app has its own.
         bp.register_webhook("order", "https://console.example.com/hooks/brightpearl/old/", "{}")
         bp.register_webhook("order", "https://crm.example.com/brightpearl", "{}")
+        # Another brand of this console on the same Brightpearl account keeps its own.
+        theirs = Connection.objects.create(
+            brand=brand_b, system="brightpearl", base_url=connection.base_url
+        )
+        their_url = f"https://console.example.com/hooks/brightpearl/{theirs.webhook_secret}/"
+        bp.register_webhook("order", their_url, "{}")
         # The contact flow is switched off: its event is no longer wanted here.
         bp.register_webhook("contact", ours, "{}")
     FlowConfig.objects.filter(brand=synced_brand, flow="customers").update(enabled=False)
@@ -283,7 +289,8 @@ def test_registering_webhooks_removes_this_consoles_out_of_date_ones_only(
         hooks = sorted((h["uriTemplate"], h["subscribeTo"]) for h in bp.webhooks())
     assert "contact" not in events
     assert hooks == sorted(
-        [("https://crm.example.com/brightpearl", "order")] + [(ours, e) for e in events]
+        [("https://crm.example.com/brightpearl", "order"), (their_url, "order")]
+        + [(ours, e) for e in events]
     )
 
 
