@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 
 from connectors.http import BatchResult, chunks
 from syncs.flows.base import Flow, Push, Skip
-from syncs.flows.order_lifecycle import FLOW as ORDER_FLOW
-from syncs.flows.order_lifecycle import push_to_ometria
+from syncs.flows.order_lifecycle import order_status, push_to_ometria
 from syncs.flows.reading import source_ids, unique, when
 from syncs.models import RecordState, RecordStatus
 
@@ -96,6 +95,16 @@ class ShipmentsFlow(Flow):
         if not status.get("shipped"):
             return Skip(source_id, "Not shipped yet.")
         customer = ctx.cache["customers"].get(str(note["orderId"])) or {}
+        mapping = ctx.status_map.get(customer.get("status_id"))
+        if mapping is None or mapping.cancels:
+            # Cancelled, held for fraud, gone, or in a status nobody has mapped yet: no
+            # "your order is on its way". Read again when the order changes.
+            why = (
+                f"Its order is “{customer.get('status_name')}”"
+                if customer
+                else "Its order is not in Brightpearl"
+            )
+            return Skip(source_id, f"{why}: no shipment event is sent for it.")
         siblings = ctx.cache["notes_of_order"].get(str(note["orderId"]), [])
         rows = note.get("orderRows") or {}
         items = [
@@ -142,20 +151,17 @@ class ShipmentsFlow(Flow):
 
 
 def customers_of_orders(ctx: FlowContext, order_ids: set[str]) -> dict[str, dict]:
-    """Each order's customer: from what the order flow last sent, else from Brightpearl."""
-    found = {
-        source_id: {"contact": pushed.get("contact", ""), "email": pushed.get("email", "")}
-        for source_id, pushed in RecordState.objects.filter(
-            brand_id=ctx.brand_id, flow=ORDER_FLOW, source_id__in=list(order_ids)
-        ).values_list("source_id", "last_pushed")
-        if pushed.get("contact")
-    }
-    missing = sorted(order_ids - set(found))
-    for order in ctx.connector("brightpearl").orders(missing) if missing else ():
+    """Each order's customer and its status now, read from Brightpearl: a shipment e-mail
+    must never go for an order cancelled or held for fraud since the order flow last ran."""
+    found = {}
+    for order in ctx.connector("brightpearl").orders(sorted(order_ids)) if order_ids else ():
         customer = (order.get("parties") or {}).get("customer") or {}
+        status_id, status_name = order_status(order)
         found[str(order["id"])] = {
             "contact": str(customer.get("contactId", "")),
             "email": customer.get("email", ""),
+            "status_id": status_id,
+            "status_name": status_name,
         }
     return found
 

@@ -331,6 +331,26 @@ def test_a_note_delivered_twice_makes_one_shipment_event(sandbox, webhooks_live)
     assert f"gon-{note_id}" in {e["id"] for e in all_items(sandbox, "ometria", "custom_events")}
 
 
+def test_no_shipment_event_for_an_order_cancelled_or_held_for_fraud(sandbox, synced_brand):
+    facts = sandbox.seed_facts()["demo"]["brightpearl"]
+    note_id = facts["unshipped_note_id"]
+    order_id = sandbox.state("brightpearl", "goods_out_notes", id=note_id)["items"][0]["orderId"]
+    for status in (facts["cancelled_status_id"], facts["fraud_status_id"]):
+        httpx.post(
+            f"{sandbox.url}/_sandbox/brightpearl/orders/{order_id}/status",
+            json={"statusId": status},
+        ).raise_for_status()
+        if status == facts["cancelled_status_id"]:
+            httpx.post(
+                f"{sandbox.url}/_sandbox/brightpearl/goods-out-notes/{note_id}/ship", json={}
+            ).raise_for_status()
+        # The note is read before the order flow has heard of the change: still nothing.
+        run = flow_run_now(brand=synced_brand, flow="shipments", scope=[str(note_id)])
+        assert run.written == 0
+        events = {e["id"] for e in all_items(sandbox, "ometria", "custom_events")}
+        assert f"gon-{note_id}" not in events
+
+
 def test_flows_cover_every_registered_flow():
     from syncs.flows import REGISTRY
 
