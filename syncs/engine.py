@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -271,6 +271,9 @@ class Prepared:
     previous: dict[str, RecordState]
     states: list[RecordState]
     to_write: list[tuple[Push, str]]
+    # Records held back earlier, never sent, that need nothing any more (a sales credit a
+    # webhook named as an order): their waiting state goes, or it would wait for ever.
+    dropped: list[int] = field(default_factory=list)
 
 
 def process_batch(ctx: FlowContext, records: list[Any], open_tickets: set[str]) -> None:
@@ -314,10 +317,17 @@ def prepare_batch(ctx: FlowContext, records: list[Any]) -> Prepared:
     previous = ctx.states(flow.code, [o.source_id for o in outcomes])
     states: list[RecordState] = []
     to_write: list[tuple[Push, str]] = []
+    dropped: list[int] = []
     for outcome in outcomes:
         before = previous.get(outcome.source_id)
         if isinstance(outcome, Skip):
             run.unchanged += 1
+            if (
+                before is not None
+                and before.status != RecordStatus.SYNCED
+                and not before.last_pushed
+            ):
+                dropped.append(before.pk)
             continue
         if isinstance(outcome, Wait):
             if outcome.failed:
@@ -376,7 +386,7 @@ def prepare_batch(ctx: FlowContext, records: list[Any]) -> Prepared:
                 run.unchanged += 1
                 continue
         to_write.append((outcome, digest))
-    return Prepared(previous, states, to_write)
+    return Prepared(previous, states, to_write, dropped)
 
 
 def finish_batch(
@@ -385,6 +395,8 @@ def finish_batch(
     """Record what the target acknowledged or refused, and close the tickets it settles."""
     flow, run = ctx.flow, ctx.run
     previous, states = prepared.previous, prepared.states
+    if prepared.dropped:
+        RecordState.objects.filter(pk__in=prepared.dropped).delete()
     extra_states: list[RecordState] = []
     synced_ids: list[str] = []
     if result is not None:

@@ -18,7 +18,7 @@ from django.template.defaultfilters import pluralize
 from connectors.http import BatchResult
 from exceptions.models import OPEN_STATUSES, Ticket
 from exceptions.services import ticket_raise, tickets_autoresolve
-from syncs.flows.base import Flow, Push, Wait, public
+from syncs.flows.base import Flow, Push, Skip, Wait, public
 from syncs.flows.reading import fetched, id_order, source_ids, when
 from syncs.models import RecordState, RecordStatus, StatusMapping
 
@@ -173,7 +173,10 @@ class OrderLifecycleFlow(Flow):
             ctx.cache["refunds"] = refunds_by_order(ctx.brand_id, [str(o["id"]) for o in orders])
             yield orders
 
-    def transform(self, ctx: FlowContext, order: dict) -> Push | Wait:
+    def transform(self, ctx: FlowContext, order: dict) -> Push | Wait | Skip:
+        if order.get("orderTypeCode", "SO") != "SO":
+            # A webhook names sales credits as orders too; the refunds flow sends those.
+            return Skip(str(order["id"]), "A sales credit, not a sales order.")
         status_id, _ = order_status(order)
         mapping = ctx.status_map.get(status_id)
         if mapping is None:

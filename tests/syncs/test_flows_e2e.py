@@ -351,6 +351,16 @@ def test_no_shipment_event_for_an_order_cancelled_or_held_for_fraud(sandbox, syn
         assert f"gon-{note_id}" not in events
 
 
+def test_a_credit_once_held_back_as_an_order_stops_waiting(sandbox, synced_brand):
+    credit_id = str(sandbox.seed_facts()["demo"]["brightpearl"]["open_credit_ids"][0])
+    # What an earlier version left: the credit waiting as an order in an unmapped status.
+    RecordState.objects.create(
+        brand=synced_brand, flow="order_lifecycle", source_id=credit_id, status="waiting"
+    )
+    flow_run_now(brand=synced_brand, flow="order_lifecycle", scope=[credit_id])
+    assert not RecordState.objects.filter(flow="order_lifecycle", source_id=credit_id).exists()
+
+
 def test_flows_cover_every_registered_flow():
     from syncs.flows import REGISTRY
 
@@ -408,3 +418,9 @@ def test_a_completed_credit_reaches_ometria_through_the_webhook(sandbox, webhook
     assert after == round(before + float(credit["total"]["total"]), 2)
     run = SyncRun.objects.filter(trigger="webhook", flow="refunds").get()
     assert run.scope == [str(credit_id)] and run.written == 1
+    # The order flow hears of it too (Brightpearl names a credit as an order) and leaves it:
+    # no waiting "order", no ticket for a "Credit complete" order status.
+    assert not RecordState.objects.filter(flow="order_lifecycle", source_id=str(credit_id)).exists()
+    assert not Ticket.objects.filter(
+        type__code="unmapped_status", source_id=f"status:{facts['credit_complete_status_id']}"
+    ).exists()
