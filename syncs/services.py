@@ -200,8 +200,10 @@ def _claim(run_id: int) -> SyncRun | None:
             busy = busy | running.filter(flow__in=partners, scope=[])
         other = busy.first()
         if other is not None:
-            if run.trigger == Trigger.SCHEDULE and not run.full:
-                # The next schedule reads from the cursor anyway: nothing is lost.
+            if run.trigger == Trigger.SCHEDULE and not run.full and other.flow == run.flow:
+                # This flow is reading already, and the next schedule reads from the cursor
+                # anyway: nothing is lost. (Behind a partner flow it waits instead: the two
+                # flows' schedules can meet every time, and it would never run.)
                 run.state = RunState.SUCCEEDED
                 run.finished_at = now
                 run.log = f"{now:%H:%M:%S} Skipped: run {other.pk} of this flow was still reading."

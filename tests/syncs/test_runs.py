@@ -91,6 +91,15 @@ def test_while_one_run_reads_a_scheduled_one_skips_a_full_one_waits_a_webhook_on
     execute.assert_called_once()
 
 
+def test_a_scheduled_run_behind_a_partner_flow_waits_instead_of_skipping(brand_a):
+    # Refunds every 5 minutes and orders every 15 meet at every order schedule.
+    refunds = queued(brand_a, flow="refunds", state=RunState.RUNNING, heartbeat=timezone.now())
+    scheduled = SyncRun.objects.create(brand=brand_a, flow="order_lifecycle", trigger="schedule")
+    assert services.flow_run(run_id=scheduled.pk) is None
+    scheduled.refresh_from_db()
+    assert scheduled.state == RunState.QUEUED and f"Waiting for run {refunds.pk}" in scheduled.log
+
+
 def test_a_one_off_flow_never_has_two_senders(brand_a):
     queued(brand_a, flow="shipments", state=RunState.RUNNING, heartbeat=timezone.now(), scope=["1"])
     webhook = queued(brand_a, flow="shipments", scope=["2"])
