@@ -40,7 +40,7 @@ def parse_idset(value: str) -> list[int]:
 def brightpearl_webhook(request: HttpRequest, secret: str) -> JsonResponse:
     connection = (
         Connection.objects.filter(system="brightpearl", webhook_secret=secret)
-        .only("pk", "brand_id")
+        .only("pk", "brand_id", "settings")
         .first()
     )
     if connection is None:
@@ -57,6 +57,14 @@ def brightpearl_webhook(request: HttpRequest, secret: str) -> JsonResponse:
     if not event or "id" not in body:
         return _refuse(
             400, "The body needs “id” and “fullEvent” (or “resourceType” and “lifecycleEvent”)."
+        )
+    account = str((connection.settings or {}).get("account", ""))
+    if body.get("accountCode") and account and str(body["accountCode"]) != account:
+        # Another account's event: its ids would be read from this brand's account.
+        return _refuse(
+            400,
+            f"This address takes the events of Brightpearl account {account}, "
+            f"not of “{body['accountCode']}”.",
         )
     try:
         ids = parse_idset(body["id"])

@@ -68,6 +68,7 @@ def test_unknown_secret_is_404_and_queues_nothing(
         ([1, 2], "must be a JSON object"),
         ({"id": "5"}, "needs “id” and “fullEvent”"),
         ({**BODY, "id": "abc"}, "not a Brightpearl id set"),
+        ({**BODY, "accountCode": "second"}, "events of Brightpearl account acme, not of “second”"),
     ],
 )
 def test_malformed_body_is_400_with_a_reason(
