@@ -254,7 +254,7 @@ class VendorHTTP:
             except _NOT_SENT as exc:
                 status = type(exc).__name__
                 err = TransientError(
-                    f"Could not connect to {self.vendor}: {type(exc).__name__}",
+                    f"Could not connect to {vendor_name(self.vendor)}: {type(exc).__name__}",
                     vendor=self.vendor,
                     method=method,
                     path=path,
@@ -264,7 +264,7 @@ class VendorHTTP:
             except httpx.TransportError as exc:
                 status = type(exc).__name__
                 raise TransientError(
-                    f"The connection to {self.vendor} failed before an answer arrived "
+                    f"The connection to {vendor_name(self.vendor)} failed before an answer arrived "
                     f"({type(exc).__name__}).",
                     vendor=self.vendor,
                     method=method,
@@ -326,7 +326,8 @@ def _parse_json(vendor: str, response: httpx.Response, method: str, path: str) -
     except (json.JSONDecodeError, UnicodeDecodeError):
         # A truncated or garbled body: the next attempt usually gets a whole one.
         raise TransientError(
-            f"{vendor} answered {response.status_code} with a body that is not valid JSON.",
+            f"{vendor_name(vendor)} answered {response.status_code} with a body that is not "
+            "valid JSON.",
             vendor=vendor,
             status=response.status_code,
             method=method,
@@ -339,6 +340,14 @@ def _safe_body(response: httpx.Response) -> Any:
         return response.json()
     except ValueError:
         return response.text[:500] or None
+
+
+# How people write the vendors' names (their codes are lower case).
+VENDOR_NAMES = {"bigcommerce": "BigCommerce"}
+
+
+def vendor_name(code: str) -> str:
+    return VENDOR_NAMES.get(code, code.title())
 
 
 def retry_after_seconds(response: httpx.Response) -> float | None:
@@ -358,15 +367,21 @@ def default_classify(
     status = response.status_code
     kwargs = {"vendor": vendor, "status": status, "code": code, "vendor_message": message}
     if status in (401, 403):
-        return AuthError(f"{vendor} refused the credentials (HTTP {status}).", **kwargs)
+        return AuthError(
+            f"{vendor_name(vendor)} refused the credentials (HTTP {status}).", **kwargs
+        )
     if status == 404:
-        return NotFoundError(f"{vendor} has no such record or address (HTTP 404).", **kwargs)
+        return NotFoundError(
+            f"{vendor_name(vendor)} has no such record or address (HTTP 404).", **kwargs
+        )
     if status == 429:
         return ThrottledError(
-            f"{vendor} throttled the request (HTTP 429).",
+            f"{vendor_name(vendor)} throttled the request (HTTP 429).",
             retry_after=retry_after_seconds(response),
             **kwargs,
         )
     if status in (408, 425) or status >= 500:
-        return TransientError(f"{vendor} had a temporary failure (HTTP {status}).", **kwargs)
-    return RejectedError(f"{vendor} rejected the request (HTTP {status}).", **kwargs)
+        return TransientError(
+            f"{vendor_name(vendor)} had a temporary failure (HTTP {status}).", **kwargs
+        )
+    return RejectedError(f"{vendor_name(vendor)} rejected the request (HTTP {status}).", **kwargs)

@@ -412,9 +412,10 @@ class BulkOutcome:
             more = f" and {len(self.done) - listed} more" if len(self.done) > listed else ""
             parts.append(f"{_tickets(len(self.done))} {verb} ({ids}{more}).")
         if self.refused:
-            reasons = "; ".join(f"#{t.pk}: {why}" for t, why in self.refused[:listed])
-            more = f"; and {len(self.refused) - listed} more" if len(self.refused) > listed else ""
-            parts.append(f"{len(self.refused)} could not be {verb}: {reasons}{more}")
+            # Each reason is a sentence of its own: no separator after its full stop.
+            reasons = " ".join(f"#{t.pk}: {why.rstrip('.')}." for t, why in self.refused[:listed])
+            more = f" And {len(self.refused) - listed} more." if len(self.refused) > listed else ""
+            parts.append(f"{len(self.refused)} could not be {verb}. {reasons}{more}")
         return " ".join(parts) or "No ticket was selected."
 
 

@@ -316,7 +316,8 @@ def ticket_reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
             return _refused(
                 request,
                 ticket,
-                f"That person is not one of {ticket.brand}'s people; choose one from the list.",
+                f"That person is not one of the people of {ticket.brand}; "
+                "choose one from the list.",
                 form="reassign",
                 entered=entered,
             )

@@ -393,7 +393,7 @@ class StatusMappingResource(MappingResource):
         except MappingError as exc:
             known = "; ".join(f"{i} {n}" for i, n in names.items())
             exc.errors = {
-                k: [f"{m} {instance.brand}'s statuses: {known}." for m in v]
+                k: [f"{m} The statuses of {instance.brand}: {known}." for m in v]
                 for k, v in exc.errors.items()
             }
             self._raise(exc, "bp_status_id")

@@ -251,7 +251,7 @@ def _failed(run: SyncRun, exc: ConnectorError) -> SyncRun:
             brand=run.brand_id,
             type_code=type_code,
             flow=run.flow,
-            title=f"{label}: {exc.vendor.title()} — {exc.message}",
+            title=f"{label}: {exc.message}",
             source_system=exc.vendor,
             source_id=record,
             snapshot={"run": run.pk, "status": exc.status, "path": exc.path},

@@ -142,7 +142,7 @@ def test_reassigning_my_ticket_to_another_brands_person_is_refused(
     # The ticket's page again, with why; the other brand's person is never named on it.
     assert response.status_code == 400
     assert [str(m) for m in response.context["messages"]] == [
-        "That person is not one of Acme Apparel's people; choose one from the list."
+        "That person is not one of the people of Acme Apparel; choose one from the list."
     ]
     assert bravo_user.username not in response.content.decode()
     unchanged(mine)

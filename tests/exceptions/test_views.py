@@ -340,7 +340,7 @@ def test_reassign_button(ops, brand_a, finance_user, bravo_user):
     # A person of another brand: refused, and their name is not given away.
     response = ops.post(url("reassign", ticket), {"assignee": bravo_user.pk})
     assert refused(response) == [
-        "That person is not one of Acme Apparel's people; choose one from the list."
+        "That person is not one of the people of Acme Apparel; choose one from the list."
     ]
     response = ops.post(url("reassign", ticket), {})
     assert refused(response) == ["Choose a team or a person to reassign the ticket to."]
@@ -508,7 +508,7 @@ def test_bulk_retry_reports_per_ticket(ops, brand_a):
     [(level, message)] = told(ops, response)
     assert level == "warning"
     assert message.startswith("3 tickets retried (")
-    assert "2 could not be retried: " in message
+    assert "2 could not be retried. #" in message
     assert "A retry cannot fix “Two Brightpearl contacts share one email”" in message
     assert SyncRun.objects.count() == 3
 
@@ -535,7 +535,7 @@ def test_bulk_reassign_and_resolve(ops, brand_a, finance_user, bravo_user):
     response = ops.post(bulk, {"ticket": ids, "action": "resolve", "note": "Again."})
     [(level, message)] = told(ops, response)
     assert level == "error"
-    assert message.startswith("2 could not be resolved: ")
+    assert message.startswith("2 could not be resolved. #")
 
 
 def test_bulk_without_a_selection_or_an_action(ops, brand_a):
