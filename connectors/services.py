@@ -33,3 +33,21 @@ def connection_test(*, connection: Connection, actor=None, transport=None) -> tu
         summary=("Working: " if ok else "Failing: ") + message,
     )
     return ok, message
+
+
+def connection_seen(*, connection: Connection, ok: bool, message: str = "") -> None:
+    """What a run learned about a connection: its credentials or settings were refused, or
+    it works (again). Recorded as health, like a test, so the admin's list shows it."""
+    status = Health.OK if ok else Health.FAILING
+    error = "" if ok else message
+    if connection.status == status and connection.last_error == error:
+        return
+    connection.status, connection.last_error = status, error
+    connection.last_checked = timezone.now()
+    connection.save(update_fields=["status", "last_checked", "last_error", "updated"])
+    audit(
+        "connection.health",
+        brand=connection.brand_id,
+        target=connection,
+        summary=("Working: a run reached it." if ok else f"Failing in a run: {message}"),
+    )

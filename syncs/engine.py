@@ -24,6 +24,7 @@ from django.utils import timezone
 from connectors.errors import ConfigurationError
 from connectors.http import BatchResult, RecordError
 from connectors.models import Connection
+from connectors.services import connection_seen
 from connectors.vendors import connector_for
 from connectors.vendors.base import Connector
 from exceptions.models import OPEN_STATUSES, Ticket
@@ -604,8 +605,9 @@ def execute(run: SyncRun, progress: Progress | None = None) -> SyncRun:
         note=f"Run {run.pk} of the flow succeeded.",
     )
     for system in {flow.source, flow.target}:
-        conn = Connection.objects.filter(brand_id=run.brand_id, system=system).only("pk").first()
+        conn = Connection.objects.filter(brand_id=run.brand_id, system=system).first()
         if conn:
+            connection_seen(connection=conn, ok=True)
             tickets_autoresolve(
                 brand=run.brand_id,
                 source_system=system,

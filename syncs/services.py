@@ -20,6 +20,7 @@ from django_q.tasks import async_task
 
 from connectors.errors import ConnectorError
 from connectors.models import Connection
+from connectors.services import connection_seen
 from connectors.vendors import connector_for
 from console.audit import audit
 from console.models import Brand
@@ -244,6 +245,8 @@ def _failed(run: SyncRun, exc: ConnectorError) -> SyncRun:
     }.get(exc.kind)
     if exc.kind == "throttled" and not exc.retryable:
         type_code = "api_allowance_spent"
+    if connection and exc.kind in ("auth", "configuration"):
+        connection_seen(connection=connection, ok=False, message=exc.plain)
     if type_code:
         run.state = RunState.FAILED
         run.save(update_fields=["state", "finished_at", "error"])

@@ -361,6 +361,17 @@ def test_a_credit_once_held_back_as_an_order_stops_waiting(sandbox, synced_brand
     assert not RecordState.objects.filter(flow="order_lifecycle", source_id=credit_id).exists()
 
 
+def test_a_run_that_reached_its_systems_marks_their_connections_working(synced_brand):
+    from connectors.models import Connection
+
+    health = dict(
+        Connection.objects.filter(
+            brand=synced_brand, system__in=["brightpearl", "ometria"]
+        ).values_list("system", "status")
+    )
+    assert health == {"brightpearl": "ok", "ometria": "ok"}
+
+
 def test_flows_cover_every_registered_flow():
     from syncs.flows import REGISTRY
 

@@ -168,6 +168,10 @@ def test_an_auth_failure_fails_the_run_with_one_ticket_for_admins(brand_a):
     assert ticket.type.code == "auth_failure" and ticket.team == "admin"
     assert ticket.source_id == f"connection:{conn.pk}" and ticket.occurrences == 2
     assert not Schedule.objects.filter(func="syncs.tasks.run_flow").exists(), "auth is not retried"
+    # The admin's list of connections says so too, not "Not tested yet".
+    conn.refresh_from_db()
+    assert conn.status == "failing" and "did not accept" in conn.last_error
+    assert AuditEvent.objects.filter(action="connection.health", brand=brand_a).count() == 1
 
 
 def test_a_temporary_failure_is_retried_later_then_becomes_a_ticket(brand_a):
