@@ -342,71 +342,77 @@ def ticket_reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
-def ticket_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
+def _note_action(
+    request: HttpRequest,
+    pk: int,
+    form: str,
+    service: Callable[..., Any],
+    done: Callable[[Ticket], str],
+) -> HttpResponse:
+    """Resolve, ignore, reopen and comment: one service that takes the person's note."""
     ticket = _visible_ticket(request, pk)
+    note = request.POST.get("note", "")
     return _act(
         request,
         ticket,
-        lambda: ticket_resolve(
-            ticket=ticket, actor=request.user, note=request.POST.get("note", "")
-        ),
-        lambda: (
-            f"Ticket #{ticket.pk} resolved. If the same problem comes back, it reopens by itself."
-        ),
-        form="resolve",
-        entered={"note": request.POST.get("note", "")},
+        lambda: service(ticket=ticket, actor=request.user, note=note),
+        lambda: done(ticket),
+        form=form,
+        entered={"note": note},
+    )
+
+
+@login_required
+@require_POST
+def ticket_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _note_action(
+        request,
+        pk,
+        "resolve",
+        ticket_resolve,
+        lambda t: f"Ticket #{t.pk} resolved. If the same problem comes back, it reopens by itself.",
     )
 
 
 @login_required
 @require_POST
 def ticket_ignore_view(request: HttpRequest, pk: int) -> HttpResponse:
-    ticket = _visible_ticket(request, pk)
-    return _act(
+    return _note_action(
         request,
-        ticket,
-        lambda: ticket_ignore(ticket=ticket, actor=request.user, note=request.POST.get("note", "")),
-        lambda: (
-            f"Ticket #{ticket.pk} ignored. It no longer shows among the tickets still to "
+        pk,
+        "ignore",
+        ticket_ignore,
+        lambda t: (
+            f"Ticket #{t.pk} ignored. It no longer shows among the tickets still to "
             "do; repeats of the problem are still counted on it."
         ),
-        form="ignore",
-        entered={"note": request.POST.get("note", "")},
     )
 
 
 @login_required
 @require_POST
 def ticket_reopen_view(request: HttpRequest, pk: int) -> HttpResponse:
-    ticket = _visible_ticket(request, pk)
-    return _act(
+    return _note_action(
         request,
-        ticket,
-        lambda: ticket_reopen(ticket=ticket, actor=request.user, note=request.POST.get("note", "")),
-        lambda: (
-            f"Ticket #{ticket.pk} reopened. It is back among the tickets still to do of "
-            f"{owner_label(ticket.team, ticket.assignee)}."
+        pk,
+        "reopen",
+        ticket_reopen,
+        lambda t: (
+            f"Ticket #{t.pk} reopened. It is back among the tickets still to do of "
+            f"{owner_label(t.team, t.assignee)}."
         ),
-        form="reopen",
-        entered={"note": request.POST.get("note", "")},
     )
 
 
 @login_required
 @require_POST
 def ticket_comment_view(request: HttpRequest, pk: int) -> HttpResponse:
-    ticket = _visible_ticket(request, pk)
-    return _act(
+    return _note_action(
         request,
-        ticket,
-        lambda: ticket_comment(
-            ticket=ticket, actor=request.user, note=request.POST.get("note", "")
-        ),
-        lambda: f"Comment added to the history of ticket #{ticket.pk}.",
-        form="comment",
-        entered={"note": request.POST.get("note", "")},
+        pk,
+        "comment",
+        ticket_comment,
+        lambda t: f"Comment added to the history of ticket #{t.pk}.",
     )
 
 
