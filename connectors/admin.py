@@ -2,11 +2,11 @@ from django.contrib import admin, messages
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 
+from brands.admin import ReadOnlyAdmin
+from brands.audit import audit
 from connectors.forms import connection_form_class
 from connectors.models import BudgetLease, Connection, RateBudget
 from connectors.services import connection_test
-from console.admin import ReadOnlyAdmin
-from console.audit import audit
 
 
 @admin.register(Connection)

@@ -42,10 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="connectors-bench-"))
     _setup(workdir)
 
+    from brands.models import Brand
     from connectors.sandbox import start_sandbox
     from connectors.vendors import connector_for
     from console.demo import connect_to_sandbox
-    from console.models import Brand
 
     sandbox = start_sandbox(workdir / "sandbox.sqlite3", seed="demo", orders=args.orders)
     facts = sandbox.seed_facts()["demo"]["brightpearl"]

@@ -8,8 +8,8 @@ from typing import Any
 
 from django.db import models
 
+from brands.models import Brand
 from connectors import crypto
-from console.models import Brand
 
 
 class System(models.TextChoices):

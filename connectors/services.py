@@ -5,10 +5,10 @@ from __future__ import annotations
 import httpx
 from django.utils import timezone
 
+from brands.audit import audit
 from connectors.errors import ConnectorError
 from connectors.models import Connection, Health
 from connectors.vendors import connector_for
-from console.audit import audit
 
 
 def connection_test(*, connection: Connection, actor=None, transport=None) -> tuple[bool, str]:

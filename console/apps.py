@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class ConsoleConfig(AppConfig):
     name = "console"
-    verbose_name = "Brands and people"
+    verbose_name = "Onboarding"

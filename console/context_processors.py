@@ -1,4 +1,4 @@
-from console.models import Brand
+from brands.models import Brand
 
 
 def navigation(request):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from console.models import Brand, Membership, Team
+from brands.models import Brand, Membership, Team
 
 DEMO_PASSWORD = "demo"
 DEMO_USERS: dict[str, list[str]] = {

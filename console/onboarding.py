@@ -22,13 +22,14 @@ from django.db import transaction
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
+from brands.audit import audit
+from brands.models import Brand, Membership, Team
 from connectors.errors import ConnectorError
 from connectors.forms import connection_form_class, in_sentence
 from connectors.models import Connection, Health
 from connectors.services import connection_test
 from connectors.vendors import REGISTRY as VENDORS
-from console.audit import audit
-from console.models import Brand, Membership, Onboarding, Team
+from console.models import Onboarding
 from syncs.flows import REGISTRY as FLOWS
 from syncs.mappings import brightpearl_statuses, mapping_seed_defaults
 from syncs.models import ChangeVia, FlowConfig, StatusMapping, SyncRun

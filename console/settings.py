@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "django_filters",
     "import_export",
     "django_q",
+    "brands",
     "console",
     "connectors",
     "syncs",

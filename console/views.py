@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.views.decorators.http import require_GET, require_http_methods
 
-from console.models import Brand, Team, user_teams
+from brands.models import Brand, Team, user_teams
 from syncs.services import brand_overview
 
 # People whose daily work is the exceptions inbox land there after signing in.

@@ -22,8 +22,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from console.audit import audit
-from console.models import AuditEvent, Brand, Membership, Team
+from brands.audit import audit
+from brands.models import AuditEvent, Brand, Membership, Team
 from exceptions.models import OPEN_STATUSES, ExceptionType, Severity, Ticket
 
 logger = logging.getLogger("exceptions.digest")

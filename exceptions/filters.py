@@ -13,7 +13,7 @@ from django import forms
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from console.models import Team
+from brands.models import Team
 from exceptions.models import OPEN_STATUSES, ExceptionType, Severity, Ticket, TicketStatus
 from exceptions.selectors import InboxScope
 from syncs.flows import flow_choices

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from console.models import Brand, Membership, Team
+from brands.models import Brand, Membership, Team
 
 
 class Severity(models.TextChoices):

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Count, QuerySet
 
-from console.models import Brand, Membership, Team
+from brands.models import Brand, Membership, Team
 from exceptions.models import ExceptionType, Ticket
 
 

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
-from console.models import Brand, Membership, Team
+from brands.models import Brand, Membership, Team
 from exceptions.models import (
     OPEN_STATUSES,
     EventKind,

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from console.models import Team
+from brands.models import Team
 from exceptions.filters import DEFAULTS, TicketFilter
 from exceptions.models import Ticket
 from exceptions.selectors import (

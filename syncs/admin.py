@@ -3,8 +3,8 @@ from django.contrib import admin, messages
 from import_export.admin import ImportExportModelAdmin
 from import_export.forms import SelectableFieldsExportForm
 
-from console.admin import ReadOnlyAdmin
-from console.audit import audit
+from brands.admin import ReadOnlyAdmin
+from brands.audit import audit
 from syncs.flows import flow_choices, flow_label
 from syncs.mappings import (
     AttributeChange,

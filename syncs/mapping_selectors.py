@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count
 
+from brands.models import Brand, Team, user_teams
 from connectors.errors import ConnectorError
 from connectors.models import Connection
-from console.models import Brand, Team, user_teams
 from exceptions.models import OPEN_STATUSES, Ticket
 from syncs.flows.order_lifecycle import FLOW as ORDER_FLOW
 from syncs.mappings import brightpearl_statuses, brightpearl_tags

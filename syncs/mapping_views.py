@@ -24,9 +24,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from brands.models import Brand
 from connectors.errors import ConnectorError
 from connectors.models import Connection
-from console.models import Brand
 from syncs.mapping_selectors import (
     AttributeTable,
     StatusTable,

@@ -19,10 +19,10 @@ from django.db import transaction
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
+from brands.audit import audit
+from brands.models import Brand
 from connectors.models import Connection
 from connectors.vendors import connector_for
-from console.audit import audit
-from console.models import Brand
 from exceptions.models import OPEN_STATUSES, Ticket
 from exceptions.services import ticket_resolve
 from syncs.flows.customers import FLOW as CUSTOMERS_FLOW

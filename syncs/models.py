@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from brands.models import Brand
 from connectors.models import Connection
-from console.models import Brand
 
 
 class FlowConfig(models.Model):

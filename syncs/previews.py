@@ -20,11 +20,11 @@ from decimal import Decimal
 from django.db.models import Q
 from django.template.defaultfilters import pluralize
 
+from brands.models import Brand
 from connectors.errors import ConnectorError
 from connectors.http import chunks
 from connectors.models import Connection
 from connectors.vendors import connector_for
-from console.models import Brand
 from exceptions.models import OPEN_STATUSES, Ticket
 from syncs.flows.customers import FLOW as CUSTOMERS_FLOW
 from syncs.flows.customers import attributes, contact_tag_ids, uses_custom_fields

@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 
-from console.models import Brand
+from brands.models import Brand
 from syncs.mappings import (
     MappingError,
     attribute_changes_validate,

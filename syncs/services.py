@@ -18,12 +18,12 @@ from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
+from brands.audit import audit
+from brands.models import Brand
 from connectors.errors import ConnectorError
 from connectors.models import Connection
 from connectors.services import connection_seen
 from connectors.vendors import connector_for
-from console.audit import audit
-from console.models import Brand
 from exceptions.models import OPEN_STATUSES, Ticket
 from exceptions.services import ticket_raise, ticket_retry_failed, tickets_autoresolve
 from syncs import engine

@@ -5,7 +5,7 @@ import importlib
 import pytest
 from django.contrib.auth import get_user_model
 
-from console.models import Brand, Membership, Team
+from brands.models import Brand, Membership, Team
 
 pytest_plugins = [
     "tests.fixtures.browser",

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from console.models import Team
+from brands.models import Team
 from exceptions.models import ExceptionType, TeamOverride, TicketStatus
 from exceptions.services import ticket_raise
 

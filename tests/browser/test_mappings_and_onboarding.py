@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from console.models import Brand, Membership, Team
+from brands.models import Brand, Membership, Team
 from exceptions.models import Ticket
 from syncs.models import RunState, StatusMapping, SyncRun
 from syncs.services import flow_run

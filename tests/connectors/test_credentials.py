@@ -15,9 +15,9 @@ from django.db import connection as db
 from django.test import override_settings
 from django.urls import reverse
 
+from brands.models import AuditEvent
 from connectors.crypto import CredentialKeyError
 from connectors.models import Connection
-from console.models import AuditEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

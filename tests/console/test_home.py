@@ -3,8 +3,8 @@ from io import StringIO
 import pytest
 from django.urls import reverse
 
+from brands.models import Brand
 from console.demo import DEMO_PASSWORD, DEMO_USERS, demo_setup
-from console.models import Brand
 
 pytestmark = pytest.mark.django_db
 

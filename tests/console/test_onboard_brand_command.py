@@ -12,8 +12,9 @@ from django.core.management import CommandError, call_command
 from django.forms.models import model_to_dict
 from django_q.models import Schedule
 
+from brands.models import AuditEvent, Brand, Membership
 from connectors.models import Connection
-from console.models import AuditEvent, Brand, Membership, Onboarding
+from console.models import Onboarding
 from syncs.models import AttributeMapping, FlowConfig, MappingChange, StatusMapping, SyncRun
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]

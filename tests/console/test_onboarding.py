@@ -7,10 +7,11 @@ import pytest
 from django.db import connection as db
 from django.urls import reverse
 
+from brands.models import AuditEvent, Brand, Membership, Team
 from connectors.errors import AuthError
 from connectors.models import Connection, Health
 from connectors.vendors.brightpearl import Brightpearl
-from console.models import AuditEvent, Brand, Membership, Onboarding, Team
+from console.models import Onboarding
 from syncs.flows import REGISTRY as FLOWS
 from syncs.models import FlowConfig, MappingChange, StatusMapping, SyncRun
 from tests.conftest import make_user

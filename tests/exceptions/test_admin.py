@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from console.models import Team
+from brands.models import Team
 from exceptions.models import ExceptionType, TeamOverride, Ticket
 from tests.exceptions.conftest import raise_ticket
 

@@ -11,7 +11,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from console.models import Brand
+from brands.models import Brand
 from exceptions.models import Ticket
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_q.models import Schedule
 
-from console.models import AuditEvent, Brand, Team
+from brands.models import AuditEvent, Brand, Team
 from exceptions.digest import NEWEST_LISTED, digest_due, digest_send
 from exceptions.services import ticket_reassign, ticket_resolve
 from exceptions.tasks import send_digest

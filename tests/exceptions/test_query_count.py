@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from console.models import Team
+from brands.models import Team
 from exceptions.services import ticket_reassign
 from tests.exceptions.conftest import raise_ticket
 

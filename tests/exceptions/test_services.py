@@ -8,7 +8,7 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from console.models import Team
+from brands.models import Team
 from exceptions.models import EventKind, ExceptionType, TeamOverride, Ticket, TicketStatus
 from exceptions.services import (
     HIDDEN,

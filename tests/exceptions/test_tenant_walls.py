@@ -11,7 +11,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from console.models import Team
+from brands.models import Team
 from exceptions.models import Ticket, TicketStatus
 from syncs.models import SyncRun
 from tests.exceptions.conftest import raise_ticket
@@ -154,7 +154,7 @@ def test_reassigning_my_ticket_to_another_brands_person_is_refused(
 
 
 def test_someone_in_both_brands_sees_both(client, ops_user, brand_b, mine, theirs):
-    from console.models import Membership
+    from brands.models import Membership
 
     Membership.objects.create(user=ops_user, brand=brand_b, team=Team.OPERATIONS)
     client.force_login(ops_user)

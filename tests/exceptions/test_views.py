@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from console.models import Team
+from brands.models import Team
 from exceptions.models import EventKind, Ticket, TicketStatus
 from exceptions.services import ticket_reassign, ticket_resolve
 from exceptions.views import PAGE_SIZE

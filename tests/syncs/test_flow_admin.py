@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django_q.models import Schedule
 
-from console.models import AuditEvent
+from brands.models import AuditEvent
 from syncs.models import FlowConfig
 
 pytestmark = pytest.mark.django_db

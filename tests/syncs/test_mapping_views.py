@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from console.models import Team
+from brands.models import Team
 from exceptions.models import Ticket
 from syncs.mappings import AttributeChange, StatusChange, attribute_mapping_save, mapping_save
 from syncs.models import AttributeMapping, MappingChange, StatusMapping, SyncRun
@@ -67,7 +67,7 @@ def test_another_brands_history_entry_is_not_found(client, brand_a, brand_b, mar
 
 def test_the_picker_lists_only_the_users_brands(client, brand_a, brand_b):
     both = make_user("two_brands", brand_a, Team.MARKETING)
-    from console.models import Membership
+    from brands.models import Membership
 
     Membership.objects.create(user=both, brand=brand_b, team=Team.MARKETING)
     client.force_login(both)

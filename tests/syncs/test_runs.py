@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule
 
+from brands.models import AuditEvent
 from connectors.errors import AuthError, TransientError
 from connectors.models import Connection
-from console.models import AuditEvent
 from exceptions.models import Ticket
 from syncs import services
 from syncs.models import FlowConfig, RunState, SyncRun

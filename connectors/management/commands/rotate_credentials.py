@@ -1,9 +1,9 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from brands.audit import audit
 from connectors import crypto
 from connectors.models import Connection
-from console.audit import audit
 
 
 class Command(BaseCommand):

@@ -13,8 +13,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from brands.models import Brand
 from console.demo import DEMO_PASSWORD, DEMO_USERS, demo_go_live, demo_setup
-from console.models import Brand
 
 
 class Command(BaseCommand):

@@ -28,7 +28,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from console.models import Brand, Membership, Team
+from brands.models import Brand, Membership, Team
 from exceptions.models import ExceptionType, Ticket, TicketStatus
 
 BENCH_BRANDS = [("bench-alpha", "Bench Alpha"), ("bench-bravo", "Bench Bravo")]

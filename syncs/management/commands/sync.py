@@ -7,7 +7,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from console.models import Brand
+from brands.models import Brand
 from syncs.flows import REGISTRY
 from syncs.models import SyncRun
 from syncs.services import flow_run_now

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from console.models import AuditEvent, Brand
+from brands.models import AuditEvent, Brand
 
 
 def audit(
