@@ -43,8 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     _setup(workdir)
 
     from brands.models import Brand
+    from connectors.registry import connector_for
     from connectors.sandbox import start_sandbox
-    from connectors.vendors import connector_for
     from console.demo import connect_to_sandbox
 
     sandbox = start_sandbox(workdir / "sandbox.sqlite3", seed="demo", orders=args.orders)

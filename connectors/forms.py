@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from django import forms
 
 from connectors.models import Connection
-from connectors.vendors import REGISTRY
+from connectors.registry import REGISTRY
 
 ADDRESS_MOVED = (
     "The address changed: enter the credentials again; saved ones are never sent to a new address."

@@ -8,7 +8,7 @@ from django.utils import timezone
 from brands.audit import audit
 from connectors.errors import ConnectorError
 from connectors.models import Connection, Health
-from connectors.vendors import connector_for
+from connectors.registry import connector_for
 
 
 def connection_test(*, connection: Connection, actor=None, transport=None) -> tuple[bool, str]:

@@ -27,8 +27,8 @@ from brands.models import Brand, Membership, Team
 from connectors.errors import ConnectorError
 from connectors.forms import connection_form_class, in_sentence
 from connectors.models import Connection, Health
+from connectors.registry import REGISTRY as VENDORS
 from connectors.services import connection_test
-from connectors.vendors import REGISTRY as VENDORS
 from console.models import Onboarding
 from syncs.flows import REGISTRY as FLOWS
 from syncs.mappings import brightpearl_statuses, mapping_seed_defaults

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from connectors.models import Connection
-from connectors.vendors import REGISTRY as VENDORS
+from connectors.registry import REGISTRY as VENDORS
 from console import onboarding as svc
 from console.models import Onboarding
 from syncs.flows import REGISTRY as FLOWS

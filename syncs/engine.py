@@ -21,12 +21,12 @@ from django.db import connection, connections
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
+from connectors.base import Connector
 from connectors.errors import ConfigurationError
 from connectors.http import BatchResult, RecordError
 from connectors.models import Connection
+from connectors.registry import connector_for
 from connectors.services import connection_seen
-from connectors.vendors import connector_for
-from connectors.vendors.base import Connector
 from exceptions.models import OPEN_STATUSES, Ticket
 from exceptions.services import ticket_raise, tickets_autoresolve
 from syncs.flows import get_flow

@@ -22,7 +22,7 @@ from django.utils import timezone
 from brands.audit import audit
 from brands.models import Brand
 from connectors.models import Connection
-from connectors.vendors import connector_for
+from connectors.registry import connector_for
 from exceptions.models import OPEN_STATUSES, Ticket
 from exceptions.services import ticket_resolve
 from syncs.flows.customers import FLOW as CUSTOMERS_FLOW

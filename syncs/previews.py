@@ -24,7 +24,7 @@ from brands.models import Brand
 from connectors.errors import ConnectorError
 from connectors.http import chunks
 from connectors.models import Connection
-from connectors.vendors import connector_for
+from connectors.registry import connector_for
 from exceptions.models import OPEN_STATUSES, Ticket
 from syncs.flows.customers import FLOW as CUSTOMERS_FLOW
 from syncs.flows.customers import attributes, contact_tag_ids, uses_custom_fields

@@ -22,8 +22,8 @@ from brands.audit import audit
 from brands.models import Brand
 from connectors.errors import ConnectorError
 from connectors.models import Connection
+from connectors.registry import connector_for
 from connectors.services import connection_seen
-from connectors.vendors import connector_for
 from exceptions.models import OPEN_STATUSES, Ticket
 from exceptions.services import ticket_raise, ticket_retry_failed, tickets_autoresolve
 from syncs import engine

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from connectors.mailchimp.fake_batches import results_response
 from connectors.sandbox.core import Request, Response, Router, json_response, parse_idset
-from connectors.sandbox.mailchimp_batches import results_response
 from connectors.sandbox.seed import CREDIT_COMPLETE_STATUS
 from connectors.sandbox.throttle import VENDORS
 
@@ -343,7 +343,7 @@ class Control:
         if key and vendor == "ometria" and params.get("type"):
             key = f"{params['type']}/{key}"
         if key and vendor == "mailchimp" and "@" in key:
-            from connectors.sandbox.mailchimp import subscriber_hash
+            from connectors.mailchimp.fake import subscriber_hash
 
             key = subscriber_hash(key)
         if key:
@@ -469,7 +469,7 @@ class Control:
         body = self._body(req)
 
         def change(vendor: Any) -> Any:
-            from connectors.sandbox import brightpearl as bp
+            from connectors.brightpearl import fake as bp
             from connectors.sandbox.core import iso_ms, utcnow
 
             store = self.app.store
@@ -517,7 +517,7 @@ class Control:
         body = self._body(req)
 
         def change(vendor: Any) -> Any:
-            from connectors.sandbox import brightpearl as bp
+            from connectors.brightpearl import fake as bp
 
             store = self.app.store
             code = req.account.code
@@ -626,7 +626,7 @@ class Control:
     @route("POST", r"/salesforce/expire-tokens")
     def sf_expire(self, req: Request) -> dict[str, Any]:
         """Invalidate the org's access token: the next call gets 401 INVALID_SESSION_ID."""
-        from connectors.sandbox.salesforce import access_token
+        from connectors.salesforce.fake import access_token
 
         account = self._account("salesforce", self._body(req).get("account"))
         account.creds["token_generation"] = str(int(account.creds.get("token_generation", "0")) + 1)

@@ -17,11 +17,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from connectors.sandbox import bigcommerce as bc
-from connectors.sandbox import brightpearl as bp
-from connectors.sandbox import mailchimp as mc
+from connectors.bigcommerce import fake as bc
+from connectors.brightpearl import fake as bp
+from connectors.mailchimp import fake as mc
+from connectors.salesforce.fake import access_token
 from connectors.sandbox.core import Account, parse_time
-from connectors.sandbox.salesforce import access_token
 from connectors.sandbox.state import Rec
 
 RNG_SEED = 20250106

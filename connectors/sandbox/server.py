@@ -19,18 +19,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from connectors.bigcommerce.fake import BigCommerce
+from connectors.brightpearl.fake import Brightpearl
+from connectors.mailchimp.fake import Mailchimp
+from connectors.ometria.fake import Ometria
+from connectors.salesforce.fake import Salesforce
 from connectors.sandbox import seed as seed_module
-from connectors.sandbox.bigcommerce import BigCommerce
-from connectors.sandbox.brightpearl import Brightpearl
 from connectors.sandbox.control import Control
 from connectors.sandbox.core import Account, Request, Response, Vendor
+from connectors.sandbox.deliveries import Deliverer
 from connectors.sandbox.faults import Faults
-from connectors.sandbox.mailchimp import Mailchimp
-from connectors.sandbox.ometria import Ometria
-from connectors.sandbox.salesforce import Salesforce
 from connectors.sandbox.state import Rec, Store
 from connectors.sandbox.throttle import Hit, Limits, Settings, Stats, Throttle
-from connectors.sandbox.webhooks import Deliverer
 
 logger = logging.getLogger(__name__)
 

@@ -8,13 +8,13 @@ import tarfile
 import httpx
 import pytest
 
+from connectors.brightpearl.client import idset
 from connectors.budget import Budget, BudgetHint, BudgetPolicy
 from connectors.errors import AuthError, RejectedError, ThrottledError, TransientError
+from connectors.mailchimp.client import subscriber_hash
 from connectors.models import Connection, RateBudget
+from connectors.registry import connector_for
 from connectors.services import connection_test
-from connectors.vendors import connector_for
-from connectors.vendors.brightpearl import idset
-from connectors.vendors.mailchimp import subscriber_hash
 
 pytestmark = pytest.mark.django_db
 

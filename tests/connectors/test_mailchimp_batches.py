@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from connectors.errors import RejectedError, TransientError
+from connectors.mailchimp.client import subscriber_hash
 from connectors.models import Connection
-from connectors.vendors import connector_for
-from connectors.vendors.mailchimp import subscriber_hash
+from connectors.registry import connector_for
 from console.demo import connect_to_sandbox
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -11,8 +11,8 @@ from django.conf import settings
 
 from connectors.errors import AuthError
 from connectors.models import Connection
+from connectors.registry import connector_for
 from connectors.services import connection_test
-from connectors.vendors import connector_for
 from console.demo import connect_to_sandbox
 from tests.fixtures.processes import console_env
 
@@ -153,7 +153,7 @@ def _worker_script(conn_id: int, calls: int) -> str:
         import django
         django.setup()
         from connectors.models import Connection
-        from connectors.vendors import connector_for
+        from connectors.registry import connector_for
         conn = Connection.objects.get(pk={conn_id})
         with connector_for(conn) as bp:
             for _ in range({calls}):

@@ -8,9 +8,9 @@ from django.db import connection as db
 from django.urls import reverse
 
 from brands.models import AuditEvent, Brand, Membership, Team
+from connectors.brightpearl.client import Brightpearl
 from connectors.errors import AuthError
 from connectors.models import Connection, Health
-from connectors.vendors.brightpearl import Brightpearl
 from console.models import Onboarding
 from syncs.flows import REGISTRY as FLOWS
 from syncs.models import FlowConfig, MappingChange, StatusMapping, SyncRun

@@ -262,7 +262,7 @@ def test_registering_webhooks_removes_this_consoles_out_of_date_ones_only(
     sandbox, synced_brand, brand_b, settings
 ):
     from connectors.models import Connection
-    from connectors.vendors import connector_for
+    from connectors.registry import connector_for
     from syncs.models import FlowConfig
 
     settings.CONSOLE_PUBLIC_URL = "https://console.example.com"

@@ -18,6 +18,14 @@ from urllib.parse import urlencode
 
 import httpx
 
+from connectors.mailchimp.fake_batches import (
+    BatchRunner,
+    check_operations,
+    pending_count,
+    public_batches,
+)
+from connectors.mailchimp.fake_batches import submit as batch_submit
+from connectors.ometria.fake import valid_email
 from connectors.sandbox.core import (
     PROBLEM_JSON,
     Account,
@@ -34,16 +42,8 @@ from connectors.sandbox.core import (
     sortable,
     utcnow,
 )
-from connectors.sandbox.mailchimp_batches import (
-    BatchRunner,
-    check_operations,
-    pending_count,
-    public_batches,
-)
-from connectors.sandbox.mailchimp_batches import submit as batch_submit
-from connectors.sandbox.ometria import valid_email
+from connectors.sandbox.deliveries import Delivery
 from connectors.sandbox.state import Rec
-from connectors.sandbox.webhooks import Delivery
 
 if TYPE_CHECKING:
     from connectors.sandbox.server import App

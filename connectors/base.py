@@ -16,8 +16,8 @@ import httpx
 from connectors.budget import Budget, BudgetHint, BudgetPolicy
 from connectors.crypto import CredentialKeyError
 from connectors.errors import ConfigurationError, ConnectorError
+from connectors.fields import Field
 from connectors.http import CallStats, VendorHTTP
-from connectors.vendors.fields import Field
 
 if TYPE_CHECKING:
     from connectors.models import Connection

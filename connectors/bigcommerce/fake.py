@@ -36,9 +36,9 @@ from connectors.sandbox.core import (
     sortable,
     utcnow,
 )
+from connectors.sandbox.deliveries import Delivery
 from connectors.sandbox.state import Rec
 from connectors.sandbox.throttle import Hit
-from connectors.sandbox.webhooks import Delivery
 
 V = "bigcommerce"
 STATUS_NAMES = {

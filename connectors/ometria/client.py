@@ -13,10 +13,10 @@ from collections.abc import Iterable
 
 import httpx
 
+from connectors.base import Connector
 from connectors.errors import AuthError, ConnectorError, ThrottledError
+from connectors.fields import Field
 from connectors.http import BatchResult, RecordError, chunks, retry_after_seconds
-from connectors.vendors.base import Connector
-from connectors.vendors.fields import Field
 
 MAX_RECORD_BYTES = 60 * 1024
 

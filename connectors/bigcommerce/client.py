@@ -14,11 +14,11 @@ from datetime import datetime
 
 import httpx
 
+from connectors.base import Connector
 from connectors.budget import BudgetHint
 from connectors.errors import AuthError, ConnectorError, RejectedError, ThrottledError
+from connectors.fields import Field
 from connectors.http import BatchResult, RecordError, chunks
-from connectors.vendors.base import Connector
-from connectors.vendors.fields import Field
 
 
 class BigCommerce(Connector):

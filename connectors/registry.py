@@ -1,15 +1,15 @@
-"""The vendor registry: adding a vendor is one module and one line here."""
+"""The vendor registry: adding a vendor is one package (connectors/<vendor>/) and one line here."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from connectors.vendors.base import Connector
-from connectors.vendors.bigcommerce import BigCommerce
-from connectors.vendors.brightpearl import Brightpearl
-from connectors.vendors.mailchimp import Mailchimp
-from connectors.vendors.ometria import Ometria
-from connectors.vendors.salesforce import Salesforce
+from connectors.base import Connector
+from connectors.bigcommerce.client import BigCommerce
+from connectors.brightpearl.client import Brightpearl
+from connectors.mailchimp.client import Mailchimp
+from connectors.ometria.client import Ometria
+from connectors.salesforce.client import Salesforce
 
 if TYPE_CHECKING:
     from connectors.models import Connection

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from connectors.base import Connector
 from connectors.budget import BudgetHint
 from connectors.errors import (
     AuthError,
@@ -23,9 +24,8 @@ from connectors.errors import (
     ThrottledError,
     TransientError,
 )
+from connectors.fields import Field
 from connectors.http import chunks
-from connectors.vendors.base import Connector
-from connectors.vendors.fields import Field
 
 # Brightpearl's order types, as order-search's orderTypeId filter knows them.
 ORDER_TYPE_IDS = {"SO": 1, "PO": 2, "SC": 3, "PC": 4}

@@ -34,9 +34,9 @@ from connectors.sandbox.core import (
     sortable,
     utcnow,
 )
+from connectors.sandbox.deliveries import Delivery
 from connectors.sandbox.state import Rec
 from connectors.sandbox.throttle import Hit
-from connectors.sandbox.webhooks import Delivery
 
 V = "brightpearl"
 JSON_UTF8 = "application/json;charset=UTF-8"

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from connectors.base import Connector, error_text
 from connectors.errors import (
     AuthError,
     ConnectorError,
@@ -35,9 +36,8 @@ from connectors.errors import (
     ThrottledError,
     TransientError,
 )
+from connectors.fields import Field
 from connectors.http import BatchResult, RecordError, chunks, retry_after_seconds, tls_context
-from connectors.vendors.base import Connector, error_text
-from connectors.vendors.fields import Field
 
 if TYPE_CHECKING:
     from connectors.models import Connection

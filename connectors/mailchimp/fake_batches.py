@@ -37,7 +37,7 @@ from connectors.sandbox.core import (
 from connectors.sandbox.state import Rec
 
 if TYPE_CHECKING:
-    from connectors.sandbox.mailchimp import Mailchimp
+    from connectors.mailchimp.fake import Mailchimp
     from connectors.sandbox.server import App
 
 logger = logging.getLogger(__name__)

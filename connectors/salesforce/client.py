@@ -12,11 +12,11 @@ from collections.abc import Iterable
 
 import httpx
 
+from connectors.base import Connector
 from connectors.budget import BudgetHint
 from connectors.errors import AuthError, ConnectorError, RejectedError, ThrottledError
+from connectors.fields import Field
 from connectors.http import BatchResult, RecordError, chunks
-from connectors.vendors.base import Connector
-from connectors.vendors.fields import Field
 
 _USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
 
