@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     from brands.models import Brand
     from connectors.registry import connector_for
     from connectors.sandbox import start_sandbox
-    from console.demo import connect_to_sandbox
+    from connectors.sandbox.connect import connect_to_sandbox
 
     sandbox = start_sandbox(workdir / "sandbox.sqlite3", seed="demo", orders=args.orders)
     facts = sandbox.seed_facts()["demo"]["brightpearl"]

@@ -1,4 +1,5 @@
-"""The demo brand and its people. Used only by `manage.py demo` (and the tests of it)."""
+"""The demo brand and its people. Used only by `manage.py demo` (and the tests of it), so it
+may use the sandbox: no production code path comes here."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from brands.models import Brand, Membership, Team
+from connectors.sandbox.connect import connect_to_sandbox
 
 DEMO_PASSWORD = "demo"
 DEMO_USERS: dict[str, list[str]] = {
@@ -57,46 +59,3 @@ def demo_go_live(brand: Brand, discovery: dict) -> None:
     if not SyncRun.objects.filter(brand=brand).exists():
         for code in REGISTRY:
             flow_enqueue(brand_id=brand.pk, flow=code, trigger="manual", full=True)
-
-
-def connect_to_sandbox(brand: Brand, discovery: dict, account: str = "demo") -> list:
-    """Point a brand's five connections at the vendor sandbox (demo and tests only)."""
-    from connectors.models import Connection
-
-    vendors = discovery.get("accounts", {}).get(account) or discovery
-    bp, om, mc, bc, sf = (
-        vendors[v] for v in ("brightpearl", "ometria", "mailchimp", "bigcommerce", "salesforce")
-    )
-    specs = {
-        "brightpearl": (
-            bp["base_url"],
-            {
-                "app_ref": bp["headers"]["brightpearl-app-ref"],
-                "account_token": bp["headers"]["brightpearl-account-token"],
-            },
-            {"account": bp["account"]},
-        ),
-        "ometria": (om["base_url"], {"api_key": om["headers"]["X-Ometria-Auth"]}, {}),
-        "mailchimp": (mc["base_url"], {"api_key": mc["api_key"]}, {"list_id": mc["list_id"]}),
-        "bigcommerce": (
-            bc["base_url"],
-            {"access_token": bc["headers"]["X-Auth-Token"]},
-            {"store_hash": bc["store_hash"]},
-        ),
-        "salesforce": (
-            sf["base_url"],
-            {"client_id": sf["client_id"], "client_secret": sf["client_secret"]},
-            {},
-        ),
-    }
-    connections = []
-    for system, (base_url, creds, settings) in specs.items():
-        conn = Connection.objects.filter(brand=brand, system=system).first() or Connection(
-            brand=brand, system=system
-        )
-        conn.base_url = base_url
-        conn.credentials = creds
-        conn.settings = {**(conn.settings or {}), **settings}
-        conn.save()
-        connections.append(conn)
-    return connections

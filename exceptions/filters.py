@@ -14,9 +14,9 @@ from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from brands.models import Team
+from exceptions.hooks import flow_choices
 from exceptions.models import OPEN_STATUSES, ExceptionType, Severity, Ticket, TicketStatus
 from exceptions.selectors import InboxScope
-from syncs.flows import flow_choices
 
 # The team filter's own value for "the teams I am in" (the default); an explicit empty
 # value means every team, which is what the overview page's links ask for.

@@ -14,6 +14,7 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from brands.models import Brand, Membership, Team
+from exceptions.hooks import flows
 from exceptions.models import (
     OPEN_STATUSES,
     EventKind,
@@ -283,9 +284,6 @@ def retry_scope(ticket: Ticket) -> list[str]:
 
 def retry_blocker(ticket: Ticket) -> str:
     """Why a retry cannot apply to this ticket, in the owner's words; empty when it can."""
-    from syncs.flows import REGISTRY
-    from syncs.models import RunState, SyncRun
-
     if not ticket.type.retryable:
         return f"A retry cannot fix “{ticket.type.title}”: {ticket.type.how_to_fix}"
     if not ticket.is_open:
@@ -295,41 +293,18 @@ def retry_blocker(ticket: Ticket) -> str:
         )
     if not ticket.flow:
         return "This ticket names no flow to run again; resolve it by hand when it is fixed."
-    if ticket.flow not in REGISTRY:
-        return (
-            f"The flow “{ticket.flow}” is not switched on in this console, so nothing can sync "
-            "this record again; resolve it by hand when it is fixed."
-        )
-    pending = (
-        SyncRun.objects.filter(ticket_id=ticket.pk, state__in=[RunState.QUEUED, RunState.RUNNING])
-        .order_by("-pk")
-        .first()
-    )
-    if pending is not None:
-        return (
-            f"A retry is already on its way (run {pending.pk}, "
-            f"{pending.get_state_display().lower()}); this ticket changes when it finishes."
-        )
-    return ""
+    return flows().retry_blocker(ticket)
 
 
 def ticket_retry(*, ticket: Ticket, actor) -> Any:
     """Sync exactly this ticket's record again. The ticket resolves itself if it passes,
     and records the new error if it fails. A ticket about the whole flow runs the flow."""
-    from syncs.services import flow_enqueue
-
     reason = retry_blocker(ticket)
     if reason:
         raise TicketActionError(reason)
     scope = retry_scope(ticket)
     with transaction.atomic():
-        run = flow_enqueue(
-            brand_id=ticket.brand_id,
-            flow=ticket.flow,
-            trigger="retry",
-            scope=scope,
-            ticket_id=ticket.pk,
-        )
+        run = flows().retry(ticket=ticket, scope=scope)
         what = f"{len(scope)} record{pluralize(len(scope))}" if scope else "the whole flow"
         _event(
             ticket,

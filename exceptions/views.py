@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from brands.models import Team
 from exceptions.filters import DEFAULTS, TicketFilter
+from exceptions.hooks import flow_label
 from exceptions.models import Ticket
 from exceptions.selectors import (
     assignable_people,
@@ -48,7 +49,6 @@ from exceptions.services import (
     ticket_retry,
     tickets_bulk,
 )
-from syncs.flows import flow_label
 
 PAGE_SIZE = 25
 

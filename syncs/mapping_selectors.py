@@ -10,7 +10,7 @@ from brands.models import Brand, Team, user_teams
 from connectors.errors import ConnectorError
 from connectors.models import Connection
 from exceptions.models import OPEN_STATUSES, Ticket
-from syncs.flows.order_lifecycle import FLOW as ORDER_FLOW
+from syncs.flows.ometria.order_lifecycle import FLOW as ORDER_FLOW
 from syncs.mappings import brightpearl_statuses, brightpearl_tags
 from syncs.models import (
     AttributeMapping,

@@ -25,9 +25,9 @@ from connectors.models import Connection
 from connectors.registry import connector_for
 from exceptions.models import OPEN_STATUSES, Ticket
 from exceptions.services import ticket_resolve
-from syncs.flows.customers import FLOW as CUSTOMERS_FLOW
-from syncs.flows.order_lifecycle import FLOW as ORDER_FLOW
-from syncs.flows.refunds import FLOW as REFUNDS_FLOW
+from syncs.flows.ometria.customers import FLOW as CUSTOMERS_FLOW
+from syncs.flows.ometria.order_lifecycle import FLOW as ORDER_FLOW
+from syncs.flows.ometria.refunds import FLOW as REFUNDS_FLOW
 from syncs.models import (
     AttributeMapping,
     AttributeSource,

@@ -26,10 +26,10 @@ from connectors.http import chunks
 from connectors.models import Connection
 from connectors.registry import connector_for
 from exceptions.models import OPEN_STATUSES, Ticket
-from syncs.flows.customers import FLOW as CUSTOMERS_FLOW
-from syncs.flows.customers import attributes, contact_tag_ids, uses_custom_fields
-from syncs.flows.order_lifecycle import FLOW as ORDER_FLOW
-from syncs.flows.order_lifecycle import (
+from syncs.flows.ometria.customers import FLOW as CUSTOMERS_FLOW
+from syncs.flows.ometria.customers import attributes, contact_tag_ids, uses_custom_fields
+from syncs.flows.ometria.order_lifecycle import FLOW as ORDER_FLOW
+from syncs.flows.ometria.order_lifecycle import (
     order_payload,
     order_status,
     order_summary,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import template
 
+from exceptions.hooks import flow_label
+
 register = template.Library()
 
 SYSTEMS = {
@@ -33,6 +35,4 @@ def person(user) -> str:
 
 @register.filter
 def flow_name(code: str) -> str:
-    from syncs.flows import flow_label
-
-    return flow_label(code) if code else ""
+    return flow_label(code)

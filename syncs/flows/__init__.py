@@ -1,16 +1,15 @@
-"""The flow registry: a flow is one module in this package and one line here."""
+"""The flow registry: a pair of systems is one package here (syncs/flows/<pair>/) and one
+line in PAIRS."""
 
 from __future__ import annotations
 
+from syncs.flows import ometria
 from syncs.flows.base import Flow
-from syncs.flows.customers import CustomersFlow
-from syncs.flows.order_lifecycle import OrderLifecycleFlow
-from syncs.flows.refunds import RefundsFlow
-from syncs.flows.shipments import ShipmentsFlow
 
-REGISTRY: dict[str, type[Flow]] = {
-    cls.code: cls for cls in (OrderLifecycleFlow, RefundsFlow, CustomersFlow, ShipmentsFlow)
-}
+# One line per pair of systems.
+PAIRS = (ometria,)
+
+REGISTRY: dict[str, type[Flow]] = {cls.code: cls for pair in PAIRS for cls in pair.FLOWS}
 
 
 def get_flow(code: str) -> Flow:

@@ -13,7 +13,7 @@ from connectors.errors import RejectedError, TransientError
 from connectors.mailchimp.client import subscriber_hash
 from connectors.models import Connection
 from connectors.registry import connector_for
-from console.demo import connect_to_sandbox
+from connectors.sandbox.connect import connect_to_sandbox
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

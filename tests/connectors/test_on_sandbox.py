@@ -12,8 +12,8 @@ from django.conf import settings
 from connectors.errors import AuthError
 from connectors.models import Connection
 from connectors.registry import connector_for
+from connectors.sandbox.connect import connect_to_sandbox
 from connectors.services import connection_test
-from console.demo import connect_to_sandbox
 from tests.fixtures.processes import console_env
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -14,7 +14,7 @@ from connectors.http import BatchResult
 from exceptions.models import Ticket
 from syncs.flows import REGISTRY
 from syncs.flows.base import Flow, Push
-from syncs.flows.order_lifecycle import OrderLifecycleFlow
+from syncs.flows.ometria.order_lifecycle import OrderLifecycleFlow
 from syncs.models import InboxState, RecordState, RecordStatus, RunState, SyncRun, WebhookEvent
 from syncs.services import flow_run_now, runs_sweep
 

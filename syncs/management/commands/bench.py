@@ -33,7 +33,7 @@ from django.utils import timezone
 from django_q.tasks import async_task, result
 
 from brands.models import Brand
-from console.demo import connect_to_sandbox
+from connectors.sandbox.connect import connect_to_sandbox
 from syncs.flows import REGISTRY
 from syncs.mappings import brightpearl_statuses, mapping_seed_defaults
 from syncs.models import RunState, SyncRun, Trigger

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.http import BatchResult
 from syncs.flows.base import Flow, Push, Skip, Wait
-from syncs.flows.order_lifecycle import (
+from syncs.flows.ometria.order_lifecycle import (
     FLOW as ORDER_FLOW,
 )
-from syncs.flows.order_lifecycle import (
+from syncs.flows.ometria.order_lifecycle import (
     order_payload,
     order_status,
     order_summary,

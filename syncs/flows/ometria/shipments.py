@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from connectors.http import BatchResult, chunks
 from syncs.flows.base import Flow, Push, Skip
-from syncs.flows.order_lifecycle import order_status, push_to_ometria
+from syncs.flows.ometria.order_lifecycle import order_status, push_to_ometria
 from syncs.flows.reading import source_ids, unique, when
 from syncs.models import RecordState, RecordStatus
 

@@ -17,7 +17,7 @@ from connectors.http import BatchResult, chunks
 from exceptions.models import OPEN_STATUSES, Ticket
 from exceptions.services import ticket_raise, tickets_autoresolve
 from syncs.flows.base import Flow, Push
-from syncs.flows.order_lifecycle import push_to_ometria
+from syncs.flows.ometria.order_lifecycle import push_to_ometria
 from syncs.flows.reading import fetched, source_ids, when
 from syncs.models import AttributeMapping, AttributeSource, RecordState
 
