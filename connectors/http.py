@@ -71,6 +71,9 @@ class CallStats:
 class RecordError:
     code: str
     message: str
+    # False when the answer was lost: the vendor may have written the record anyway, so a
+    # create must be looked up before it is sent again.
+    definite: bool = True
 
 
 @dataclass
@@ -81,11 +84,14 @@ class BatchResult:
     failed: dict[str, RecordError] = field(default_factory=dict)
     # Anything the vendor handed back per record (Salesforce ids, Ometria request ids).
     info: dict[str, Any] = field(default_factory=dict)
+    # Records created by this write: the id the target gave each.
+    created: dict[str, str] = field(default_factory=dict)
 
     def merge(self, other: BatchResult) -> None:
         self.ok.extend(other.ok)
         self.failed.update(other.failed)
         self.info.update(other.info)
+        self.created.update(other.created)
 
 
 @dataclass

@@ -8,12 +8,9 @@ either reaches the target or is in exactly one open ticket.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,14 +20,14 @@ from django.utils import timezone
 
 from connectors.base import Connector
 from connectors.errors import ConfigurationError
-from connectors.http import BatchResult, RecordError
 from connectors.models import Connection
 from connectors.registry import connector_for
 from connectors.services import connection_seen
 from exceptions.models import OPEN_STATUSES, Ticket
 from exceptions.services import ticket_raise, tickets_autoresolve
-from syncs.flows import get_flow
-from syncs.flows.base import Flow, Push, Skip, TicketSpec, Wait, public
+from syncs.batches import Prepared, finish_batch, prepare_batch, send_batch
+from syncs.flows import REGISTRY, get_flow
+from syncs.flows.base import Flow
 from syncs.models import FlowConfig, RecordState, RecordStatus, StatusMapping, SyncRun
 
 logger = logging.getLogger("syncs.engine")
@@ -43,15 +40,6 @@ Progress = Callable[[SyncRun, int | None], None]
 
 class RunTakenOver(Exception):
     """Another worker took this run over (this one looked dead): stop without writing more."""
-
-
-def content_hash(payload: Any) -> str:
-    """The hash of what the target receives (a flow's own `_keys` are not sent, so not hashed)."""
-    if isinstance(payload, dict):
-        payload = public(payload)
-    return hashlib.sha256(
-        json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
-    ).hexdigest()
 
 
 class FlowContext:
@@ -151,6 +139,9 @@ class FlowContext:
             )
         return self.cache["retry_ticket"]
 
+    def flow_class(self, code: str) -> type[Flow] | None:
+        return REGISTRY.get(code)
+
     # --- log ---------------------------------------------------------------------
     def log(self, message: str) -> None:
         self._log.append(f"{timezone.now():%H:%M:%S} {message}")
@@ -161,334 +152,10 @@ class FlowContext:
         return "\n".join(self._log)
 
 
-def _state(
-    ctx: FlowContext,
-    source_id: str,
-    status: str,
-    *,
-    previous: RecordState | None,
-    content: str | None = None,
-    target_id: str = "",
-    last_pushed: dict | None = None,
-    match_key: str = "",
-    detail: str = "",
-    source_updated: datetime | None = None,
-    flow: str | None = None,
-) -> RecordState:
-    synced = status == RecordStatus.SYNCED
-    held = status in (RecordStatus.WAITING, RecordStatus.FAILED)
-    was_held = previous is not None and previous.status in (
-        RecordStatus.WAITING,
-        RecordStatus.FAILED,
-    )
-    return RecordState(
-        brand_id=ctx.brand_id,
-        flow=flow or ctx.flow.code,
-        source_id=source_id,
-        status=status,
-        # A record that waits keeps the hash of what the target last acknowledged.
-        content_hash=content
-        if content is not None
-        else (previous.content_hash if previous else ""),
-        target_id=target_id or (previous.target_id if previous else ""),
-        last_pushed=last_pushed
-        if last_pushed is not None
-        else (previous.last_pushed if previous else {}),
-        match_key=match_key or (previous.match_key if previous else ""),
-        detail=detail[:300],
-        source_updated=source_updated or (previous.source_updated if previous else None),
-        synced_at=ctx.now if synced else (previous.synced_at if previous else None),
-        held_since=((was_held and previous.held_since) or ctx.now) if held else None,
-    )
-
-
-STATE_FIELDS = [
-    "status",
-    "content_hash",
-    "target_id",
-    "last_pushed",
-    "match_key",
-    "detail",
-    "source_updated",
-    "synced_at",
-    "held_since",
-]
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-def save_states(states: list[RecordState]) -> None:
-    """Insert or update a batch of record states in one statement.
-
-    This is bulk_create(update_conflicts=True) without the ORM's per-field preparation,
-    which cost more than the database itself on a 200-record batch. The SQL is the same on
-    SQLite and PostgreSQL (ON CONFLICT … DO UPDATE with EXCLUDED). Multi-row statements
-    (as many rows as the database takes parameters: 76 on SQLite) rather than executemany:
-    sqlite3 gives up the GIL for every row of an executemany, and with the writer thread
-    busy each row then waited for it again.
-    """
-    # A record twice in one statement is an error on PostgreSQL; the last state wins, as
-    # it would row by row. Rows go in key order, so two runs writing some of the same
-    # records (a webhook run beside a full one) lock them in the same order: no deadlock.
-    latest = dict(sorted({(s.brand_id, s.flow, s.source_id): s for s in states}.items()))
-    if not latest:
-        return
-    ops = connection.ops
-    meta = RecordState._meta
-    keys = ["brand_id", "flow", "source_id"]
-    columns = [*keys, *STATE_FIELDS, "changed"]
-    quoted = [ops.quote_name(meta.get_field(c).column) for c in columns]
-    updates = ", ".join(f"{q} = EXCLUDED.{q}" for q in quoted[len(keys) :])
-    adapt = {
-        "last_pushed": lambda v: ops.adapt_json_value(v, None),
-        "source_updated": ops.adapt_datetimefield_value,
-        "synced_at": ops.adapt_datetimefield_value,
-        "held_since": ops.adapt_datetimefield_value,
-    }
-    now = ops.adapt_datetimefield_value(timezone.now())
-    rows = [
-        (*(adapt.get(c, _same)(getattr(s, c)) for c in columns[:-1]), now) for s in latest.values()
-    ]
-    row_sql = f"({', '.join(['%s'] * len(columns))})"
-    size = ops.bulk_batch_size(columns, rows)
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), size):
-            chunk = rows[start : start + size]
-            cursor.execute(
-                f"INSERT INTO {ops.quote_name(meta.db_table)} ({', '.join(quoted)}) "
-                f"VALUES {', '.join([row_sql] * len(chunk))} "
-                f"ON CONFLICT ({', '.join(quoted[: len(keys)])}) DO UPDATE SET {updates}",
-                [value for row in chunk for value in row],
-            )
-
-
-@dataclass
-class Prepared:
-    """A batch transformed and compared with what the target has: what to write, and the
-    states of the records that need no write."""
-
-    previous: dict[str, RecordState]
-    states: list[RecordState]
-    to_write: list[tuple[Push, str]]
-    # Records held back earlier, never sent, that need nothing any more (a sales credit a
-    # webhook named as an order): their waiting state goes, or it would wait for ever.
-    dropped: list[int] = field(default_factory=list)
-
-
 def process_batch(ctx: FlowContext, records: list[Any], open_tickets: set[str]) -> None:
     """One batch, start to finish (the flows that may not overlap batches)."""
     prepared = prepare_batch(ctx, records)
-    result = (
-        ctx.flow.write(ctx, [push for push, _ in prepared.to_write]) if prepared.to_write else None
-    )
-    finish_batch(ctx, prepared, result, open_tickets)
-
-
-def _transform(ctx: FlowContext, record: Any) -> Push | Wait | Skip:
-    """One record; a record that breaks the transform fails alone, with a ticket."""
-    try:
-        return ctx.flow.transform(ctx, record)
-    except Exception as exc:
-        source_id = ctx.flow.source_id_of(record)
-        logger.exception(
-            "run %s: %s %s could not be transformed", ctx.run.pk, ctx.flow.code, source_id
-        )
-        message = f"{type(exc).__name__}: {exc}"[:300]
-        return Wait(
-            source_id=source_id,
-            reason=f"Could not be read: {message}",
-            ticket=TicketSpec(
-                type_code="record_unreadable",
-                title=f"{ctx.flow.noun[:-1].title()} {source_id} could not be read",
-                source_id=source_id,
-                source_system=ctx.flow.source,
-                error_code=type(exc).__name__,
-                error_message=message,
-            ),
-            failed=True,
-        )
-
-
-def prepare_batch(ctx: FlowContext, records: list[Any]) -> Prepared:
-    flow, run = ctx.flow, ctx.run
-    outcomes = [_transform(ctx, record) for record in records]
-    run.read += len(outcomes)
-    previous = ctx.states(flow.code, [o.source_id for o in outcomes])
-    states: list[RecordState] = []
-    to_write: list[tuple[Push, str]] = []
-    dropped: list[int] = []
-    for outcome in outcomes:
-        before = previous.get(outcome.source_id)
-        if isinstance(outcome, Skip):
-            run.unchanged += 1
-            if (
-                before is not None
-                and before.status != RecordStatus.SYNCED
-                and not before.last_pushed
-            ):
-                dropped.append(before.pk)
-            continue
-        if isinstance(outcome, Wait):
-            if outcome.failed:
-                run.failed += 1
-            else:
-                run.waiting += 1
-            states.append(
-                _state(
-                    ctx,
-                    outcome.source_id,
-                    RecordStatus.FAILED if outcome.failed else RecordStatus.WAITING,
-                    previous=before,
-                    match_key=outcome.match_key,
-                    detail=outcome.reason,
-                    source_updated=outcome.source_updated,
-                )
-            )
-            if outcome.ticket is not None:
-                spec = outcome.ticket
-                ticket_raise(
-                    brand=ctx.brand_id,
-                    type_code=spec.type_code,
-                    title=spec.title,
-                    flow=flow.code,
-                    source_system=spec.source_system,
-                    source_id=spec.source_id,
-                    source_url=spec.source_url,
-                    snapshot=spec.snapshot,
-                    error_code=spec.error_code,
-                    error_message=spec.error_message,
-                    retry_of=ctx.retry_ticket(),
-                )
-            continue
-        digest = content_hash(outcome.payload)
-        if (
-            before is not None
-            and before.status == RecordStatus.FAILED
-            and before.content_hash == digest
-            and run.trigger != "retry"
-        ):
-            # The target refused exactly this content; sending it again would fail the same
-            # way. A change in the source, or a retry from the ticket, sends it again.
-            run.unchanged += 1
-            continue
-        if before is not None and before.status == RecordStatus.SYNCED:
-            if before.content_hash == digest or flow.once:
-                run.unchanged += 1
-                continue
-            if (
-                outcome.source_updated
-                and before.source_updated
-                and outcome.source_updated < before.source_updated
-            ):
-                # An older read than what we already sent (a slower run overtaken by a
-                # webhook): sending it would put the target back in time.
-                run.unchanged += 1
-                continue
-        to_write.append((outcome, digest))
-    return Prepared(previous, states, to_write, dropped)
-
-
-def finish_batch(
-    ctx: FlowContext, prepared: Prepared, result: BatchResult | None, open_tickets: set[str]
-) -> None:
-    """Record what the target acknowledged or refused, and close the tickets it settles."""
-    flow, run = ctx.flow, ctx.run
-    previous, states = prepared.previous, prepared.states
-    if prepared.dropped:
-        RecordState.objects.filter(pk__in=prepared.dropped).delete()
-    extra_states: list[RecordState] = []
-    synced_ids: list[str] = []
-    if result is not None:
-        ok = set(result.ok)
-        for push, digest in prepared.to_write:
-            before = previous.get(push.source_id)
-            failure = result.failed.get(push.source_id)
-            if failure is None and push.source_id not in ok:
-                # Neither taken nor refused: never assume it arrived.
-                failure = RecordError(
-                    "no_outcome", f"{flow.target.title()} did not say whether it took this record."
-                )
-            if failure is not None:
-                run.failed += 1
-                states.append(
-                    _state(
-                        ctx,
-                        push.source_id,
-                        RecordStatus.FAILED,
-                        previous=before,
-                        content=digest,
-                        match_key=push.match_key,
-                        detail=f"{failure.code}: {failure.message}",
-                        source_updated=push.source_updated,
-                    )
-                )
-                ticket_raise(
-                    brand=ctx.brand_id,
-                    type_code="rejected_by_target",
-                    flow=flow.code,
-                    title=f"{flow.noun[:-1].title()} {push.source_id} refused by {flow.target}",
-                    source_system=flow.source,
-                    source_id=push.source_id,
-                    snapshot={"sent": flow.state_of(push.payload)},
-                    error_code=failure.code,
-                    error_message=failure.message,
-                    retry_of=ctx.retry_ticket(),
-                )
-                continue
-            run.written += 1
-            summary = flow.state_of(push.payload)
-            states.append(
-                _state(
-                    ctx,
-                    push.source_id,
-                    RecordStatus.SYNCED,
-                    previous=before,
-                    content=digest,
-                    target_id=push.target_id,
-                    last_pushed=summary,
-                    match_key=push.match_key,
-                    source_updated=push.source_updated,
-                )
-            )
-            if push.also_state is not None:
-                # The other record's own update time, when the flow gives it: a credit's
-                # time on its order's state would make the order flow take its next read
-                # of the order for an older one and skip it (a remapped status never sent).
-                other_flow, other_id, other_key, *other_updated = push.also_state
-                extra_states.append(
-                    _state(
-                        ctx,
-                        other_id,
-                        RecordStatus.SYNCED,
-                        previous=None,
-                        content=digest,
-                        target_id=push.target_id,
-                        last_pushed=summary,
-                        match_key=other_key,
-                        source_updated=other_updated[0] if other_updated else push.source_updated,
-                        flow=other_flow,
-                    )
-                )
-            synced_ids.append(push.source_id)
-
-    save_states(states)
-    # Another flow's record went out as a side effect (a refund pushes its whole order).
-    save_states(extra_states)
-    # A record that now syncs cleanly closes its tickets, whatever made it sync.
-    cleared = [sid for sid in synced_ids if sid in open_tickets]
-    if cleared:
-        tickets_autoresolve(
-            brand=ctx.brand_id,
-            source_system=flow.source,
-            source_ids=cleared,
-            flow=flow.code,
-            # Ometria checks a record after it answers OK: whether it took it this time is
-            # known only later (ometria_rejections_collect).
-            except_type_codes=["async_rejection"],
-            note=f"It synced cleanly in run {run.pk}.",
-        )
+    finish_batch(ctx, prepared, send_batch(ctx, prepared), open_tickets)
 
 
 def _after_batch(ctx: FlowContext, progress: Progress | None) -> None:
@@ -501,14 +168,15 @@ def _run_overlapped(ctx: FlowContext, open_tickets: set[str], progress: Progress
     """Write batch N to the target while batch N+1 is read from the source.
 
     Each side spends most of its time waiting for a vendor, so the two waits overlap.
-    The writer thread only sends; every state, ticket and count is recorded here, in order.
+    The writer thread sends and records what the target acknowledged (send_batch); every
+    refusal, ticket and count is recorded here, in order (finish_batch).
     """
     ctx.connector(ctx.flow.target)  # made here, not by two threads at once
-    pending: tuple[Prepared, Future | None] | None = None
+    pending: tuple[Prepared, Future] | None = None
 
-    def finish(item: tuple[Prepared, Future | None]) -> None:
+    def finish(item: tuple[Prepared, Future]) -> None:
         prepared, future = item
-        finish_batch(ctx, prepared, future.result() if future else None, open_tickets)
+        finish_batch(ctx, prepared, future.result(), open_tickets)
         _after_batch(ctx, progress)
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="flow-writer") as writer:
@@ -518,8 +186,9 @@ def _run_overlapped(ctx: FlowContext, open_tickets: set[str], progress: Progress
                 if pending is not None:
                     item, pending = pending, None
                     finish(item)
-                pushes = [push for push, _ in prepared.to_write]
-                pending = (prepared, writer.submit(ctx.flow.write, ctx, pushes) if pushes else None)
+                # The writer sends and records at once what the target took; a worker killed
+                # now re-sends only what was still in flight.
+                pending = (prepared, writer.submit(send_batch, ctx, prepared))
             if pending is not None:
                 item, pending = pending, None
                 finish(item)
@@ -576,9 +245,18 @@ def execute(run: SyncRun, progress: Progress | None = None) -> SyncRun:
         # moves the cursor there; the next incremental run reads from it, less the look-back.
         FlowConfig.objects.filter(pk=config.pk).update(cursor=ctx.until or ctx.now)
     run.state = "partial" if (run.failed or run.waiting) else "succeeded"
+    extra = "".join(
+        f", {n} {what}"
+        for n, what in (
+            (run.created, "created"),
+            (run.echoes, "echoes of its own changes not sent back"),
+            (run.resent, "sent again after a stopped worker"),
+        )
+        if n
+    )
     ctx.log(
         f"Finished: {run.read} read, {run.written} written, {run.unchanged} unchanged, "
-        f"{run.waiting} waiting, {run.failed} failed, {run.api_calls} API calls."
+        f"{run.waiting} waiting, {run.failed} failed{extra}, {run.api_calls} API calls."
     )
     run.log = ctx.log_text
     run.finished_at = timezone.now()
@@ -593,6 +271,9 @@ def execute(run: SyncRun, progress: Progress | None = None) -> SyncRun:
             "unchanged",
             "waiting",
             "failed",
+            "created",
+            "echoes",
+            "resent",
             "api_calls",
             "throttle_waits",
         ],
@@ -639,6 +320,9 @@ def _checkpoint(run: SyncRun, ctx: FlowContext) -> None:
             "unchanged",
             "waiting",
             "failed",
+            "created",
+            "echoes",
+            "resent",
             "api_calls",
             "throttle_waits",
             "log",

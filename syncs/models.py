@@ -77,6 +77,13 @@ class SyncRun(models.Model):
     unchanged = models.PositiveIntegerField(default=0)
     waiting = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0, help_text="Records created in the target.")
+    echoes = models.PositiveIntegerField(
+        default=0, help_text="Changes the console itself wrote, seen coming back and not sent."
+    )
+    resent = models.PositiveIntegerField(
+        default=0, help_text="Sends repeated because a stopped worker left their outcome unknown."
+    )
     api_calls = models.PositiveIntegerField("API calls", default=0)
     throttle_waits = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True, help_text="Why the run failed, in plain English.")
@@ -100,6 +107,66 @@ class SyncRun(models.Model):
         return None
 
 
+class RecordLink(models.Model):
+    """One record of one system, tied to the same entity's records in the other systems.
+
+    Rows that share `entity` are one customer, order or shipment seen from each system (the
+    entity key is the first system and id the console met it by, e.g. "bigcommerce:120").
+    A link also remembers what the console last wrote into its record (echo suppression) and
+    a create still in flight (`external_id` empty, `create_key` and `natural_key` set): the
+    next attempt looks the record up by its natural key before creating it again.
+    """
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="record_links")
+    kind = models.CharField(max_length=20, help_text="order, contact, shipment, credit…")
+    system = models.CharField(max_length=20)
+    external_id = models.CharField(
+        max_length=120, blank=True, help_text="The record's id there; empty while it is created."
+    )
+    entity = models.CharField(max_length=160)
+    # A create in flight: its idempotency key (the flow and the source record) and the value
+    # the target can be searched by (an order's external ref, a contact's email).
+    create_key = models.CharField(max_length=160, blank=True)
+    natural_key = models.CharField(max_length=254, blank=True)
+    create_started = models.DateTimeField(null=True, blank=True)
+    # What the console last wrote into this record, and which flow wrote it.
+    written_hash = models.CharField(max_length=64, blank=True)
+    written = models.JSONField(default=dict, blank=True)
+    written_at = models.DateTimeField(null=True, blank=True)
+    written_by = models.CharField(max_length=40, blank=True)
+    # A one-off notification sent but not yet acknowledged when its worker stopped: only
+    # these are sent again after a crash.
+    sending_hash = models.CharField(max_length=64, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand", "kind", "system", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="one_link_per_record",
+            ),
+            models.UniqueConstraint(
+                fields=["brand", "kind", "system", "create_key"],
+                condition=~models.Q(create_key=""),
+                name="one_create_per_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["brand", "entity"], name="link_entity"),
+            models.Index(fields=["brand", "kind", "system", "natural_key"], name="link_natural"),
+        ]
+        verbose_name = "record link"
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.system}:{self.external_id or '(being created)'}"
+
+    @property
+    def pending(self) -> bool:
+        return not self.external_id
+
+
 class RecordStatus(models.TextChoices):
     SYNCED = "synced", "Synced"
     WAITING = "waiting", "Waiting (mapping or data missing)"
@@ -112,6 +179,10 @@ class RecordState(models.Model):
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="record_states")
     flow = models.CharField(max_length=40)
     source_id = models.CharField(max_length=64)
+    # The source record's link: its ids in every system, and what was written to them.
+    link = models.ForeignKey(
+        RecordLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="states"
+    )
     status = models.CharField(max_length=10, choices=RecordStatus.choices)
     content_hash = models.CharField(max_length=64, blank=True)
     target_id = models.CharField(max_length=120, blank=True)

@@ -23,9 +23,16 @@ class Push:
 
     source_id: str
     payload: dict
-    target_id: str
+    # The target record's id; empty for a flow that creates, where the engine fills it in
+    # (from the record's link) or leaves it empty: create it.
+    target_id: str = ""
     source_updated: datetime | None = None
     match_key: str = ""
+    # What the target can be searched by if a create's answer is lost (an order's external
+    # ref, a contact's email): the engine looks before it creates again.
+    natural_key: str = ""
+    # Set by the engine: the entity the source record belongs to (its record link's).
+    entity: str = ""
     # Also record this state under another flow's record (flow, source id, match key, and
     # optionally that record's own update time): a refund pushes the whole order, so the
     # order flow must know that version went out.
@@ -80,6 +87,16 @@ class Flow:
     description: ClassVar[str]
     source: ClassVar[str] = "brightpearl"
     target: ClassVar[str]
+    # The kind of entity it reads (order, contact, credit, shipment…), for its record links,
+    # and the kind it writes when that differs (a refund writes its order).
+    kind: ClassVar[str] = ""
+    target_kind: ClassVar[str] = ""
+    # The target record may not exist yet: the engine's safe-create protocol applies (a
+    # pending link before the create, a look-up by natural key after a lost answer).
+    creates: ClassVar[bool] = False
+    # Each field that travels both ways has one owner system, for the flow's docs and its
+    # conflicts: {"field": "system that owns it"}.
+    owners: ClassVar[dict[str, str]] = {}
     # What the records are, for messages: "orders", "contacts"…
     noun: ClassVar[str] = "records"
     default_schedule_minutes: ClassVar[int] = 15
@@ -95,6 +112,13 @@ class Flow:
     lock_group: ClassVar[str] = ""
     batch_size: ClassVar[int] = 200
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A flow that names no kind links its records under its own code: never mixed up
+        # with another flow's ids.
+        if not cls.kind and getattr(cls, "code", ""):
+            cls.kind = cls.code
+
     def read(self, ctx: FlowContext) -> Iterator[list[Any]]:
         """Batches of full source records, for the run's mode (ctx.scope, ctx.full, ctx.since)."""
         raise NotImplementedError
@@ -105,6 +129,22 @@ class Flow:
     def write(self, ctx: FlowContext, pushes: list[Push]) -> BatchResult:
         """Send the pushes; the result is keyed by source id."""
         raise NotImplementedError
+
+    def lookup(self, ctx: FlowContext, pushes: list[Push]) -> dict[str, str]:
+        """Creates whose answer was lost: find each in the target by its natural key.
+        Returns {source id: target id} for those that exist. Only for flows that create."""
+        raise NotImplementedError(f"{self.code} creates records but cannot look them up")
+
+    def written_view(self, push: Push) -> dict:
+        """What this write sets in the target record, in the target system's own terms: kept
+        on the target's link, and compared with `echo_view` when that record comes back."""
+        return self.state_of(push.payload)
+
+    def echo_view(self, record: Any) -> dict | None:
+        """The fields of a source record this flow carries, in the same terms as the
+        `written_view` of the flows that write into this source: equal means the change is
+        the console's own, coming back. None: this flow never checks."""
+        return None
 
     def source_id_of(self, record: Any) -> str:
         """The source id of a raw record, for a ticket when the transform fails on it."""

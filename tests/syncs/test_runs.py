@@ -378,8 +378,8 @@ def test_a_scheduled_run_reconciles_in_full_once_a_day(brand_a):
 
 
 def test_record_states_are_saved_in_bulk_last_one_winning(brand_a):
-    from syncs.engine import save_states
     from syncs.models import RecordState
+    from syncs.states import save_states
 
     def state(source_id, status="synced", detail=""):
         return RecordState(

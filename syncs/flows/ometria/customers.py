@@ -82,6 +82,7 @@ class CustomersFlow(Flow):
         "Brightpearl contacts as Ometria contacts, with mapped tags and fields as attributes."
     )
     target = "ometria"
+    kind = "contact"
     overlap_batches = True
     noun = "contacts"
     default_schedule_minutes = 30

@@ -158,6 +158,7 @@ class OrderLifecycleFlow(Flow):
         "Brightpearl sales orders and their status, as Ometria orders and lifecycle stages."
     )
     target = "ometria"
+    kind = "order"
     lock_group = "ometria-orders"
     overlap_batches = True
     noun = "orders"

@@ -72,6 +72,9 @@ class RefundsFlow(Flow):
     label = "Refunds → Ometria"
     description = "Completed Brightpearl sales credits, as refunded lines on the Ometria order."
     target = "ometria"
+    kind = "credit"
+    # A refund is sent as its whole order.
+    target_kind = "order"
     lock_group = "ometria-orders"
     noun = "credits"
     default_schedule_minutes = 5

@@ -27,6 +27,7 @@ class ShipmentsFlow(Flow):
     label = "Shipments → Ometria"
     description = "One Ometria shipment event per shipped goods-out note, sent once."
     target = "ometria"
+    kind = "shipment"
     overlap_batches = True
     noun = "notes"
     default_schedule_minutes = 15

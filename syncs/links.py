@@ -1,0 +1,290 @@
+"""Record links: one entity's ids across systems, and what the console last wrote to each.
+
+Links are read and written a batch at a time, in one statement each, because every flow
+goes through them on its hot path (200 records a batch, thousands a second).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from syncs.models import RecordLink
+
+COLUMNS = [
+    "brand_id",
+    "kind",
+    "system",
+    "external_id",
+    "entity",
+    "create_key",
+    "natural_key",
+    "written_hash",
+    "written",
+    "written_at",
+    "written_by",
+    "sending_hash",
+    "created",
+    "updated",
+]
+# The partial unique index's condition, written as Django writes it: an upsert's conflict
+# target must name it the same way for SQLite and PostgreSQL to match the index.
+LINKED = "WHERE NOT (\"external_id\" = '')"
+
+
+def entity_of(kind: str, system: str, external_id: str) -> str:
+    """A new entity's key: the first system and id the console met it by."""
+    return f"{kind}:{system}:{external_id}"
+
+
+@dataclass
+class Written:
+    """What a flow wrote into one target record."""
+
+    entity: str
+    external_id: str
+    digest: str
+    view: dict
+    flow: str
+
+
+def _rows(brand_id: int, kind: str, system: str, values: Iterable[dict[str, Any]]) -> list[tuple]:
+    ops = connection.ops
+    now = ops.adapt_datetimefield_value(timezone.now())
+    rows = []
+    for v in values:
+        written_at = v.get("written_at")
+        rows.append(
+            (
+                brand_id,
+                kind,
+                system,
+                v.get("external_id", ""),
+                v["entity"],
+                v.get("create_key", ""),
+                v.get("natural_key", ""),
+                v.get("written_hash", ""),
+                ops.adapt_json_value(v.get("written") or {}, None),
+                ops.adapt_datetimefield_value(written_at) if written_at else None,
+                v.get("written_by", ""),
+                v.get("sending_hash", ""),
+                now,
+                now,
+            )
+        )
+    return rows
+
+
+def _insert(rows: list[tuple], conflict: str) -> list[tuple]:
+    """INSERT … ON CONFLICT <conflict> RETURNING id, external_id, entity, in chunks."""
+    if not rows:
+        return []
+    ops = connection.ops
+    table = ops.quote_name(RecordLink._meta.db_table)
+    cols = ", ".join(ops.quote_name(c) for c in COLUMNS)
+    one = f"({', '.join(['%s'] * len(COLUMNS))})"
+    size = max(ops.bulk_batch_size(COLUMNS, rows), 1)
+    out: list[tuple] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
+            cursor.execute(
+                f"INSERT INTO {table} ({cols}) VALUES {', '.join([one] * len(chunk))} "
+                f"{conflict} RETURNING id, external_id, entity",
+                [value for row in chunk for value in row],
+            )
+            out.extend(cursor.fetchall())
+    return out
+
+
+def links_resolve(
+    *, brand_id: int, kind: str, system: str, ids: list[str]
+) -> dict[str, RecordLink]:
+    """The links of these records of one system, made where missing (a record nobody has
+    linked yet is an entity of its own). One query when they all exist, two when not."""
+    ids = list(dict.fromkeys(str(i) for i in ids if str(i)))
+    found = {
+        link.external_id: link
+        for link in RecordLink.objects.filter(
+            brand_id=brand_id, kind=kind, system=system, external_id__in=ids
+        )
+    }
+    missing = [i for i in ids if i not in found]
+    if missing:
+        rows = _rows(
+            brand_id,
+            kind,
+            system,
+            ({"external_id": i, "entity": entity_of(kind, system, i)} for i in missing),
+        )
+        conflict = f'ON CONFLICT ("brand_id", "kind", "system", "external_id") {LINKED} DO NOTHING'
+        for pk, external_id, entity in _insert(rows, conflict):
+            found[external_id] = RecordLink(
+                pk=pk,
+                brand_id=brand_id,
+                kind=kind,
+                system=system,
+                external_id=external_id,
+                entity=entity,
+            )
+        late = [i for i in missing if i not in found]
+        if late:  # made by another run between our read and our insert
+            found.update(
+                (link.external_id, link)
+                for link in RecordLink.objects.filter(
+                    brand_id=brand_id, kind=kind, system=system, external_id__in=late
+                )
+            )
+    return found
+
+
+def links_of_entities(
+    *, brand_id: int, kind: str, system: str, entities: Iterable[str]
+) -> dict[str, RecordLink]:
+    """Each entity's link in one system (its id there, or a create in flight), by entity."""
+    return {
+        link.entity: link
+        for link in RecordLink.objects.filter(
+            brand_id=brand_id, kind=kind, system=system, entity__in=list(set(entities))
+        ).order_by("pk")
+    }
+
+
+def links_written(*, brand_id: int, kind: str, system: str, written: list[Written]) -> None:
+    """Record what was written into these target records (their ids known), in one upsert."""
+    if not written:
+        return
+    now = timezone.now()
+    rows = _rows(
+        brand_id,
+        kind,
+        system,
+        (
+            {
+                "external_id": w.external_id,
+                "entity": w.entity,
+                "written_hash": w.digest,
+                "written": w.view,
+                "written_at": now,
+                "written_by": w.flow,
+            }
+            for w in sorted(written, key=lambda w: w.external_id)
+        ),
+    )
+    q = connection.ops.quote_name
+    # The entity stays the record's own: a refund writes its order's record, which belongs
+    # to the order, not to the credit.
+    updates = ", ".join(
+        f"{q(c)} = EXCLUDED.{q(c)}"
+        for c in ("written_hash", "written", "written_at", "written_by", "updated")
+    )
+    conflict = (
+        f'ON CONFLICT ("brand_id", "kind", "system", "external_id") {LINKED} '
+        f"DO UPDATE SET {updates}, \"sending_hash\" = ''"
+    )
+    _insert(rows, conflict)
+
+
+def links_sending(*, brand_id: int, kind: str, system: str, sending: list[Written]) -> None:
+    """Before a one-off notification goes: note what is in flight, so that after a crash only
+    these (and not what was acknowledged) are sent again."""
+    if not sending:
+        return
+    rows = _rows(
+        brand_id,
+        kind,
+        system,
+        (
+            {"external_id": w.external_id, "entity": w.entity, "sending_hash": w.digest}
+            for w in sorted(sending, key=lambda w: w.external_id)
+        ),
+    )
+    q = connection.ops.quote_name
+    conflict = (
+        f'ON CONFLICT ("brand_id", "kind", "system", "external_id") {LINKED} '
+        f"DO UPDATE SET {q('sending_hash')} = EXCLUDED.{q('sending_hash')}"
+    )
+    _insert(rows, conflict)
+
+
+def links_forget_written(link_ids: list[int]) -> None:
+    """The record changed since the console wrote it: what it wrote no longer marks an echo
+    (a later change back to the same value is a person's, and must travel)."""
+    if link_ids:
+        RecordLink.objects.filter(pk__in=link_ids).update(written_hash="", written={})
+
+
+# --- safe creates ------------------------------------------------------------------------
+def create_begin(
+    *, brand_id: int, kind: str, system: str, entity: str, create_key: str, natural_key: str
+) -> RecordLink:
+    """Before a create: a pending link, committed at once, so that a crash or a lost answer
+    after this point is followed by a look-up by the natural key, never a second create."""
+    with transaction.atomic():
+        link, _ = RecordLink.objects.get_or_create(
+            brand_id=brand_id,
+            kind=kind,
+            system=system,
+            create_key=create_key,
+            defaults={
+                "entity": entity,
+                "natural_key": natural_key,
+                "create_started": timezone.now(),
+            },
+        )
+    return link
+
+
+def create_done(
+    link: RecordLink,
+    *,
+    external_id: str,
+    digest: str = "",
+    view: dict | None = None,
+    flow: str = "",
+) -> RecordLink:
+    """The create's id came back (or a look-up found it): the link is complete.
+
+    If another flow already linked that record (it read it before this answer was stored),
+    the two are one entity: that link takes this entity, and so do its entity's other links.
+    """
+    with transaction.atomic():
+        other = (
+            RecordLink.objects.select_for_update()
+            .filter(
+                brand_id=link.brand_id,
+                kind=link.kind,
+                system=link.system,
+                external_id=external_id,
+            )
+            .exclude(pk=link.pk)
+            .first()
+        )
+        fields: dict[str, Any] = {"create_key": "", "natural_key": link.natural_key}
+        if digest:
+            fields.update(
+                written_hash=digest,
+                written=view or {},
+                written_at=timezone.now(),
+                written_by=flow,
+            )
+        if other is not None:
+            RecordLink.objects.filter(brand_id=link.brand_id, entity=other.entity).exclude(
+                pk=other.pk
+            ).update(entity=link.entity)
+            RecordLink.objects.filter(pk=other.pk).update(entity=link.entity, **fields)
+            link.delete()
+            other.refresh_from_db()
+            return other
+        RecordLink.objects.filter(pk=link.pk).update(external_id=external_id, **fields)
+        link.refresh_from_db()
+    return link
+
+
+def create_abandon(link: RecordLink) -> None:
+    """The target refused the create outright: nothing was made, nothing to look up."""
+    RecordLink.objects.filter(pk=link.pk, external_id="").delete()
