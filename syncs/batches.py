@@ -53,6 +53,8 @@ class Sent:
     resent: int = 0
     # Creates whose answer never came: they wait, and the next run looks them up first.
     unknown: dict[str, str] = field(default_factory=dict)
+    # Records already in the target that the flow does not update: nothing was written.
+    untouched: set[str] = field(default_factory=set)
 
 
 def _transform(ctx: FlowContext, record: Any) -> Push | Wait | Skip:
@@ -114,6 +116,7 @@ def prepare_batch(ctx: FlowContext, records: list[Any]) -> Prepared:
             continue
         if echo is False and link is not None:
             diverged.append(link.pk)
+            flow.diverged(ctx, record, link)
         outcomes.append(_transform(ctx, record))
     links.links_forget_written(diverged)
     run.read += len(outcomes)
@@ -209,13 +212,19 @@ def send_batch(ctx: FlowContext, prepared: Prepared) -> Sent | None:
     pending: dict[str, RecordLink] = {}
     if flow.creates:
         pushes, pending = _creates_begin(ctx, pushes, sent)
+        if not flow.updates:
+            # Already in the target, and not updated there: nothing to send, nothing written.
+            posted = [p for p in pushes if p.target_id and p.source_id not in pending]
+            sent.result.ok.extend(p.source_id for p in posted)
+            sent.untouched.update(p.source_id for p in posted)
+            pushes = [p for p in pushes if p not in posted]
     if flow.once:
         _sending(ctx, pushes, sent)
     if pushes:
-        sent.result = flow.write(ctx, pushes)
+        sent.result.merge(flow.write(ctx, pushes))
     if flow.creates:
         _creates_end(ctx, pushes, pending, sent)
-    acknowledge(ctx, prepared, sent.result)
+    acknowledge(ctx, prepared, sent.result, sent.untouched)
     return sent
 
 
@@ -328,7 +337,9 @@ def _sending(ctx: FlowContext, pushes: list[Push], sent: Sent) -> None:
 _NO_LINK = RecordLink()
 
 
-def acknowledge(ctx: FlowContext, prepared: Prepared, result: BatchResult) -> None:
+def acknowledge(
+    ctx: FlowContext, prepared: Prepared, result: BatchResult, untouched: set[str] = frozenset()
+) -> None:
     """What the target took, recorded now: its state, and what was written to its link."""
     flow = ctx.flow
     ok = set(result.ok) | set(result.created)
@@ -354,7 +365,11 @@ def acknowledge(ctx: FlowContext, prepared: Prepared, result: BatchResult) -> No
                 link_id=link.pk if link else None,
             )
         )
-        if push.target_id and not (flow.creates and push.source_id in result.created):
+        if (
+            push.target_id
+            and push.source_id not in untouched
+            and not (flow.creates and push.source_id in result.created)
+        ):
             written.append(_target_written(ctx, push, digest))
         if push.also_state is not None:
             # The other record's own update time, when the flow gives it: a credit's

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, connections
@@ -28,11 +28,11 @@ from exceptions.services import ticket_raise, tickets_autoresolve
 from syncs.batches import Prepared, finish_batch, prepare_batch, send_batch
 from syncs.flows import REGISTRY, get_flow
 from syncs.flows.base import Flow
+from syncs.flows.reading import EPOCH
 from syncs.models import FlowConfig, RecordState, RecordStatus, StatusMapping, SyncRun
 
 logger = logging.getLogger("syncs.engine")
 
-EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 LOG_LINES = 200
 
 Progress = Callable[[SyncRun, int | None], None]

@@ -6,13 +6,14 @@ goes through them on its hot path (200 records a batch, thousands a second).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from connectors.errors import RejectedError
 from syncs.models import RecordLink
 
 COLUMNS = [
@@ -288,3 +289,57 @@ def create_done(
 def create_abandon(link: RecordLink) -> None:
     """The target refused the create outright: nothing was made, nothing to look up."""
     RecordLink.objects.filter(pk=link.pk, external_id="").delete()
+
+
+def link_or_create(
+    *,
+    brand_id: int,
+    kind: str,
+    system: str,
+    entity: str,
+    natural_key: str,
+    create_key: str,
+    find: Callable[[], str | None],
+    create: Callable[[], str],
+) -> str:
+    """A record another one needs (the customer of an order), made exactly once.
+
+    Linked already: its id. Otherwise it is searched for by its natural key first (it may
+    exist in the target, or a create whose answer was lost may have made it), and only
+    then created, behind a pending link. A create that fails leaves the link pending when
+    its outcome is unknown, so the next attempt searches again; `create` raises the
+    vendor's error either way.
+    """
+    link = links_of_entities(brand_id=brand_id, kind=kind, system=system, entities=[entity]).get(
+        entity
+    )
+    if link is not None and link.external_id:
+        return link.external_id
+    found = find()
+    if found:
+        if link is None:
+            link = create_begin(
+                brand_id=brand_id,
+                kind=kind,
+                system=system,
+                entity=entity,
+                create_key=create_key,
+                natural_key=natural_key,
+            )
+        return create_done(link, external_id=str(found)).external_id
+    link = link or create_begin(
+        brand_id=brand_id,
+        kind=kind,
+        system=system,
+        entity=entity,
+        create_key=create_key,
+        natural_key=natural_key,
+    )
+    if link.external_id:
+        return link.external_id
+    try:
+        new_id = str(create())
+    except RejectedError:
+        create_abandon(link)
+        raise
+    return create_done(link, external_id=new_id).external_id

@@ -194,6 +194,36 @@ class Brightpearl(Connector):
         body = self.http.json("POST", "/order-service/order", json_body=order, idempotent=False)
         return int(body["response"])
 
+    def create_sales_order(self, order: dict) -> int:
+        """The atomic sales-order POST: the order and its rows in one call (it fires
+        sales-order.created). Never sent twice by this layer: after a lost answer the engine
+        looks the order up by its external ref instead (order_ids_by_external_ref)."""
+        body = self.http.json(
+            "POST", "/order-service/sales-order", json_body=order, idempotent=False
+        )
+        return int(body["response"])
+
+    def order_ids_by_external_ref(self, refs: Iterable[str]) -> dict[str, int]:
+        """The sales order carrying each external ref (an order a channel created), by ref.
+        Several for one ref would be duplicates: the oldest is the one the console keeps."""
+        found: dict[str, int] = {}
+        for ref in dict.fromkeys(str(r) for r in refs if str(r)):
+            rows = self.search("/order-service/order-search", {"externalRef": ref})
+            ids = sorted(int(r["orderId"]) for r in rows if str(r.get("externalRef")) == ref)
+            if ids:
+                found[ref] = ids[0]
+        return found
+
+    def product_ids_by_sku(self, skus: Iterable[str]) -> dict[str, int]:
+        """Each SKU's product id (a search a SKU); SKUs Brightpearl does not know are absent."""
+        found: dict[str, int] = {}
+        for sku in dict.fromkeys(str(s) for s in skus if str(s)):
+            for row in self.search("/product-service/product-search", {"SKU": sku}):
+                if str(row.get("SKU", "")).lower() == sku.lower():
+                    found[sku] = int(row["productId"])
+                    break
+        return found
+
     # --- sales credits (refunds and returns) -----------------------------------------
     def sales_credits(self, ids: Iterable[int | str]) -> Iterator[dict]:
         return self._by_idset("/order-service/sales-credit", ids, self.batch_size)
@@ -239,7 +269,12 @@ class Brightpearl(Connector):
 
     def contact_ids_by_email(self, email: str) -> list[int]:
         rows = self.search("/contact-service/contact-search", {"primaryEmail": email})
-        return [int(r["contactId"]) for r in rows]
+        # The search matches words, not the whole address: keep exact matches only.
+        return sorted(
+            int(r["contactId"])
+            for r in rows
+            if str(r.get("primaryEmail", email)).strip().lower() == email.strip().lower()
+        )
 
     def changed_contact_ids(self, since: datetime, until: datetime | None = None) -> Iterator[dict]:
         window = f"{bp_datetime(since)}/{bp_datetime(until) if until else ''}"

@@ -94,6 +94,9 @@ class Flow:
     # The target record may not exist yet: the engine's safe-create protocol applies (a
     # pending link before the create, a look-up by natural key after a lost answer).
     creates: ClassVar[bool] = False
+    # For a flow that creates: whether a record already in the target is updated (False: it
+    # was posted once and belongs to the target from then on).
+    updates: ClassVar[bool] = True
     # Each field that travels both ways has one owner system, for the flow's docs and its
     # conflicts: {"field": "system that owns it"}.
     owners: ClassVar[dict[str, str]] = {}
@@ -145,6 +148,10 @@ class Flow:
         `written_view` of the flows that write into this source: equal means the change is
         the console's own, coming back. None: this flow never checks."""
         return None
+
+    def diverged(self, ctx: FlowContext, record: Any, link: Any) -> None:
+        """A source record the console wrote has changed there since (not an echo): a
+        flow whose fields have an owner elsewhere settles the conflict here (and audits it)."""
 
     def source_id_of(self, record: Any) -> str:
         """The source id of a raw record, for a ticket when the transform fails on it."""

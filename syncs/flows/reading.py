@@ -4,7 +4,7 @@ plus the records that waited last time, fetched 200 at a time."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +14,9 @@ from connectors.http import chunks
 
 if TYPE_CHECKING:
     from syncs.engine import FlowContext
+
+# Before any record a flow can meet: a first run reads from here.
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def unique(ids: Iterable[Any]) -> Iterator[str]:
