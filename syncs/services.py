@@ -12,8 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Min, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Max, Min, Q, Subquery
 from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
@@ -28,9 +27,9 @@ from exceptions.models import OPEN_STATUSES, Ticket
 from exceptions.services import ticket_raise, ticket_retry_failed, tickets_autoresolve
 from syncs import engine
 from syncs.flows import REGISTRY, get_flow
+from syncs.flows.ometria.rejections import ometria_rejections_collect
 from syncs.flows.reading import id_order
 from syncs.models import (
-    Checkpoint,
     FlowConfig,
     InboxState,
     RecordState,
@@ -531,129 +530,6 @@ def webhooks_register(*, brand: Brand, actor=None) -> list[str]:
         + (f" (removed {len(removed)} out of date: {', '.join(removed)})" if removed else ""),
     )
     return events
-
-
-# --- Ometria's late rejections ------------------------------------------------------------
-def _kind(error: dict) -> str:
-    return str(error.get("@type") or error.get("type") or error.get("record_type") or "record")
-
-
-def _rejection_target(error: dict) -> tuple[str, str] | None:
-    """Which flow and Brightpearl record an Ometria push error is about."""
-    kind = str(error.get("@type") or error.get("type") or error.get("record_type") or "")
-    record_id = str(error.get("id") or error.get("record_id") or "")
-    if not record_id:
-        return None
-    if kind == "contact":
-        return "customers", record_id
-    if kind == "custom_event" and record_id.startswith("gon-"):
-        return "shipments", record_id.removeprefix("gon-")
-    if kind == "order":
-        return "order_lifecycle", record_id
-    return None
-
-
-def ometria_rejections_collect(*, brand: Brand | int) -> int:
-    """Read Ometria's asynchronous push errors and attach each to the record that caused it."""
-    brand_id = brand.pk if isinstance(brand, Brand) else brand
-    connection = Connection.objects.filter(brand_id=brand_id, system="ometria").first()
-    if connection is None:
-        return 0
-    checkpoint, _ = Checkpoint.objects.get_or_create(brand_id=brand_id, name="ometria_push_errors")
-    remembered: list[str] = list(checkpoint.value.get("seen", []))
-    seen = set(remembered)
-    with connector_for(connection) as om:
-        errors = om.push_errors()
-    raised = 0
-    for error in errors:
-        marker = hashlib.sha256(
-            json.dumps(error, sort_keys=True, default=str).encode()
-        ).hexdigest()[:24]
-        if marker in seen:
-            continue
-        seen.add(marker)
-        remembered.append(marker)
-        target = _rejection_target(error)
-        if target is None:
-            continue
-        flow, source_id = target
-        message = _rejection_message(error)
-        RecordState.objects.filter(brand_id=brand_id, flow=flow, source_id=source_id).update(
-            status=RecordStatus.FAILED,
-            detail=f"Ometria rejected it: {message}"[:300],
-            # Held back from now (the overview's lag), or since it first was.
-            held_since=Coalesce("held_since", Value(timezone.now())),
-        )
-        ticket_raise(
-            brand=brand_id,
-            type_code="async_rejection",
-            flow=flow,
-            title=f"Ometria rejected {_kind(error)} {error.get('id')} after accepting it",
-            source_system="brightpearl",
-            source_id=source_id,
-            snapshot={"ometria_error": error},
-            error_code=str(error.get("code", "")),
-            error_message=message,
-        )
-        raised += 1
-    # Keep the memory bounded: Ometria only lists its latest errors anyway.
-    checkpoint.value = {"seen": remembered[-5000:]}
-    checkpoint.save(update_fields=["value"])
-    _rejections_settled(brand_id)
-    return raised
-
-
-# How long Ometria may take to check a record after answering OK; a record sent again after
-# its rejection and not rejected within this time was taken.
-OMETRIA_CHECK_GRACE = timedelta(minutes=10)
-
-
-def _rejections_settled(brand_id: int) -> None:
-    """Resolve the rejection tickets whose record was sent again since, and not rejected."""
-    tickets = list(
-        Ticket.objects.filter(
-            brand_id=brand_id, type__code="async_rejection", status__in=OPEN_STATUSES
-        ).only("flow", "source_id", "source_system", "last_seen")
-    )
-    if not tickets:
-        return
-    sent = {
-        (state.flow, state.source_id): state.synced_at
-        for state in RecordState.objects.filter(
-            brand_id=brand_id,
-            source_id__in={t.source_id for t in tickets},
-            status=RecordStatus.SYNCED,
-            synced_at__lte=timezone.now() - OMETRIA_CHECK_GRACE,
-        ).only("flow", "source_id", "synced_at")
-    }
-    for ticket in tickets:
-        synced_at = sent.get((ticket.flow, ticket.source_id))
-        if synced_at and synced_at > ticket.last_seen:
-            tickets_autoresolve(
-                brand=brand_id,
-                source_system=ticket.source_system,
-                source_ids=[ticket.source_id],
-                flow=ticket.flow,
-                type_codes=["async_rejection"],
-                note=(
-                    f"Sent again at {timezone.localtime(synced_at):%H:%M on %d %b}, "
-                    "and Ometria has not rejected it since."
-                ),
-            )
-
-
-def _rejection_message(error: dict) -> str:
-    """Ometria's reason in words: its two documented fields, error_message and error_path
-    ("root > email"), become "email: not a valid value"."""
-    reason = str(
-        error.get("error_message")
-        or error.get("message")
-        or error.get("error")
-        or error.get("reason")
-        or "Rejected, without a reason."
-    )
-    where = str(error.get("error_path") or "").split(">")[-1].strip()
-    return f"{where}: {reason}" if where and where != "root" else reason
 
 
 # --- lag and the sweeper --------------------------------------------------------------------

@@ -187,7 +187,7 @@ def test_each_shipped_note_is_one_shipment_event(sandbox, synced_brand):
 
 
 def test_async_rejection_becomes_a_ticket_on_the_brightpearl_contact(sandbox, synced_brand):
-    from syncs.services import ometria_rejections_collect
+    from syncs.flows.ometria.rejections import ometria_rejections_collect
 
     facts = sandbox.seed_facts()["demo"]["brightpearl"]
     # Ometria validates a moment after answering "OK": poll its error list briefly.
@@ -215,7 +215,7 @@ def test_async_rejection_becomes_a_ticket_on_the_brightpearl_contact(sandbox, sy
 
 
 def wait_for_rejections(brand) -> int:
-    from syncs.services import ometria_rejections_collect
+    from syncs.flows.ometria.rejections import ometria_rejections_collect
 
     # Ometria validates a moment after answering "OK": poll its error list briefly.
     for _ in range(50):
@@ -228,8 +228,8 @@ def wait_for_rejections(brand) -> int:
 def test_a_rejected_record_sent_again_stays_open_until_ometria_takes_it(
     sandbox, synced_brand, monkeypatch
 ):
-    from syncs import services
-    from syncs.services import ometria_rejections_collect
+    from syncs.flows.ometria import rejections
+    from syncs.flows.ometria.rejections import ometria_rejections_collect
 
     contact_id = str(sandbox.seed_facts()["demo"]["brightpearl"]["bad_email_contact_id"])
     assert wait_for_rejections(synced_brand) == 1
@@ -251,7 +251,7 @@ def test_a_rejected_record_sent_again_stays_open_until_ometria_takes_it(
     assert wait_for_rejections(synced_brand) == 0
     ticket.refresh_from_db()
     assert ticket.status == "open"  # Ometria may still object, for a while
-    monkeypatch.setattr(services, "OMETRIA_CHECK_GRACE", timedelta(0))  # ...which has passed
+    monkeypatch.setattr(rejections, "OMETRIA_CHECK_GRACE", timedelta(0))  # ...which has passed
     ometria_rejections_collect(brand=synced_brand)
     ticket.refresh_from_db()
     assert ticket.status == "resolved"

@@ -15,10 +15,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from exceptions.models import Ticket
+from syncs.flows.ometria.rejections import ometria_rejections_collect
 from syncs.mappings import AttributeChange, StatusChange, attribute_mapping_save, mapping_save
 from syncs.models import AttributeMapping, MappingChange, RunState, StatusMapping, SyncRun
 from syncs.previews import attribute_mapping_preview, mapping_preview, order_state
-from syncs.services import flow_run, ometria_rejections_collect
+from syncs.services import flow_run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
