@@ -568,14 +568,14 @@ class GoLive:
 
 
 def onboarding_go_live(*, onboarding: Onboarding, actor=None) -> GoLive:
-    """Schedule the chosen flows, register the webhooks at Brightpearl, queue a first full
+    """Schedule the chosen flows, register the webhooks the flows need, queue a first full
     sync, make the admin a member of the brand (Admin team) and switch the brand on.
 
     Three phases, so that no vendor call holds a database transaction open (SQLite would
     lock the whole database for as long as Brightpearl takes to answer):
 
     1. one transaction: the flows as chosen, and a note that the webhooks are owed;
-    2. no transaction: the webhooks registered at Brightpearl;
+    2. no transaction: the webhooks registered at each vendor the flows read from;
     3. one transaction: the first sync queued, the membership, the brand switched on, the
        note cleared.
 
@@ -595,7 +595,7 @@ def onboarding_go_live(*, onboarding: Onboarding, actor=None) -> GoLive:
     return result
 
 
-# Set in onboarding.data while the brand's webhooks must be (re)registered at Brightpearl.
+# Set in onboarding.data while the brand's webhooks must be (re)registered.
 WEBHOOKS_OWED = "webhooks_owed"
 
 
