@@ -110,3 +110,14 @@ def test_a_switched_off_flow_gets_no_events(brand_a, vendor_flows):
     assert webhooks_drain(connection_id=bc.pk) == []
     assert WebhookEvent.objects.get().state == "ignored"
     assert not SyncRun.objects.exists()
+
+
+def test_the_admin_lists_events_by_vendor(client, admin_user, brand_a):
+    store(connection(brand_a, "bigcommerce"), "bc", "store/order/created", [250])
+    store(connection(brand_a, "mailchimp"), "mc", "unsubscribe", ["a@example.com"])
+    client.force_login(admin_user)
+    changelist = reverse("admin:syncs_webhookevent_changelist")
+    page = client.get(changelist, {"connection__system": "bigcommerce"}).content.decode()
+    assert "store/order/created" in page and "BigCommerce" in page
+    rows = page.split("<tbody>")[1].split("</tbody>")[0]
+    assert "store/order/created" in rows and "unsubscribe" not in rows
