@@ -47,7 +47,8 @@ def demo_go_live(brand: Brand, discovery: dict) -> None:
     from syncs.flows import REGISTRY
     from syncs.mappings import brightpearl_statuses, mapping_seed_defaults
     from syncs.models import SyncRun
-    from syncs.services import flow_configure, flow_enqueue, webhooks_register
+    from syncs.services import flow_configure, flow_enqueue
+    from syncs.webhooks import webhooks_register
 
     connect_to_sandbox(brand, discovery)
     mapping_seed_defaults(brand=brand, statuses=brightpearl_statuses(brand=brand, refresh=True))

@@ -568,14 +568,14 @@ class GoLive:
 
 
 def onboarding_go_live(*, onboarding: Onboarding, actor=None) -> GoLive:
-    """Schedule the chosen flows, register the webhooks at Brightpearl, queue a first full
+    """Schedule the chosen flows, register the webhooks the flows need, queue a first full
     sync, make the admin a member of the brand (Admin team) and switch the brand on.
 
     Three phases, so that no vendor call holds a database transaction open (SQLite would
     lock the whole database for as long as Brightpearl takes to answer):
 
     1. one transaction: the flows as chosen, and a note that the webhooks are owed;
-    2. no transaction: the webhooks registered at Brightpearl;
+    2. no transaction: the webhooks registered at each vendor the flows read from;
     3. one transaction: the first sync queued, the membership, the brand switched on, the
        note cleared.
 
@@ -595,7 +595,7 @@ def onboarding_go_live(*, onboarding: Onboarding, actor=None) -> GoLive:
     return result
 
 
-# Set in onboarding.data while the brand's webhooks must be (re)registered at Brightpearl.
+# Set in onboarding.data while the brand's webhooks must be (re)registered.
 WEBHOOKS_OWED = "webhooks_owed"
 
 
@@ -639,24 +639,25 @@ def _go_live_configure(*, onboarding: Onboarding, actor, result: GoLive) -> None
 
 
 def _go_live_webhooks(*, onboarding: Onboarding, actor, result: GoLive) -> None:
-    """Phase 2 (HTTP, outside any transaction): register the webhooks at Brightpearl.
-    Registering is idempotent at Brightpearl's end (an existing hook is found, not doubled),
-    so a press after a lost answer does no harm."""
-    from syncs.services import webhooks_register
+    """Phase 2 (HTTP, outside any transaction): register the webhooks at each vendor the
+    flows read from (Brightpearl today). Registering is idempotent at the vendor's end (an
+    existing hook is found, not doubled), so a press after a lost answer does no harm."""
+    from syncs.webhooks import webhooks_register
 
     try:
         result.webhooks = webhooks_register(brand=onboarding.brand, actor=actor)
     except ConnectorError as exc:
+        vendor = VENDORS[exc.vendor].label if exc.vendor in VENDORS else "A vendor"
         if onboarding.is_live:
             after = (
-                "The flow changes are saved, but Brightpearl will not notify the console of "
+                f"The flow changes are saved, but {vendor} will not notify the console of "
                 "changes until this works."
             )
         else:
             after = "Nothing went live."
         raise OnboardingError(
-            f"Brightpearl refused the webhook registration: {exc.plain} {after} Check the "
-            "Brightpearl connection (steps 2 and 3), then press Go live again."
+            f"{vendor} refused the webhook registration: {exc.plain} {after} Check the "
+            f"{vendor} connection (steps 2 and 3), then press Go live again."
         ) from None
     result.webhooks_registered = True
 

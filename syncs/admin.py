@@ -175,8 +175,18 @@ class RecordStateAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(admin.ModelAdmin):
-    list_display = ["received_at", "brand", "event", "state", "processed_at"]
-    list_filter = [("brand", admin.RelatedOnlyFieldListFilter), "state", "event"]
+    list_display = ["received_at", "brand", "vendor", "event", "state", "processed_at"]
+    list_filter = [
+        ("brand", admin.RelatedOnlyFieldListFilter),
+        ("connection__system", admin.AllValuesFieldListFilter),
+        "state",
+        "event",
+    ]
+    list_select_related = ["brand", "connection"]
+
+    @admin.display(description="vendor", ordering="connection__system")
+    def vendor(self, obj: WebhookEvent) -> str:
+        return obj.connection.get_system_display()
 
     def has_add_permission(self, request):
         return False

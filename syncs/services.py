@@ -1,9 +1,9 @@
-"""Named services for runs and webhooks. Views, admin actions, commands and tasks all call these."""
+"""Named services for runs. Views, admin actions, commands and tasks all call these.
+
+The webhook inbox (receive, drain, register) is in syncs/webhooks.py."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import random
@@ -21,14 +21,12 @@ from brands.audit import audit
 from brands.models import Brand
 from connectors.errors import ConnectorError
 from connectors.models import Connection
-from connectors.registry import connector_for
 from connectors.services import connection_seen
 from exceptions.models import OPEN_STATUSES, Ticket
 from exceptions.services import ticket_raise, ticket_retry_failed, tickets_autoresolve
 from syncs import engine
 from syncs.flows import REGISTRY, get_flow
 from syncs.flows.ometria.rejections import ometria_rejections_collect
-from syncs.flows.reading import id_order
 from syncs.models import (
     FlowConfig,
     InboxState,
@@ -376,160 +374,6 @@ def flow_schedule_sync(config: FlowConfig) -> None:
     schedule.minutes = config.schedule_minutes
     schedule.save()
     config.schedule = schedule
-
-
-# --- webhooks --------------------------------------------------------------------------
-def webhook_receive(
-    *, connection: Connection, event: str, ids: list[int], body: dict
-) -> tuple[WebhookEvent, bool]:
-    """Store an inbound event first (so none is lost), then queue its processing.
-
-    The vendor delivers at least once: the same body twice is stored and processed once.
-    """
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
-    key = hashlib.sha256(f"{connection.pk}:{canonical}".encode()).hexdigest()
-    with transaction.atomic():
-        stored, created = WebhookEvent.objects.get_or_create(
-            dedupe_key=key,
-            defaults={
-                "connection": connection,
-                "brand_id": connection.brand_id,
-                "event": event,
-                "resource_ids": ids,
-                "body": body,
-            },
-        )
-        if created:
-            transaction.on_commit(
-                lambda: async_task(
-                    "syncs.tasks.drain_webhooks",
-                    connection.pk,
-                    task_name=f"webhook-{stored.pk}",
-                    group="webhooks",
-                )
-            )
-    return stored, created
-
-
-def _matches(event: str, prefixes: tuple[str, ...]) -> bool:
-    return any(event == p or event.startswith(p + ".") for p in prefixes)
-
-
-def webhooks_drain(*, connection_id: int) -> list[SyncRun]:
-    """Turn every stored, unprocessed event of a connection into one scoped run per flow."""
-    with transaction.atomic():
-        pending = list(
-            WebhookEvent.objects.select_for_update()
-            .filter(connection_id=connection_id, state=InboxState.RECEIVED)
-            .order_by("pk")[:2000]
-        )
-        WebhookEvent.objects.filter(pk__in=[e.pk for e in pending]).update(
-            state=InboxState.PROCESSING
-        )
-    if not pending:
-        return []
-    brand_id = pending[0].brand_id
-    active = Brand.objects.filter(pk=brand_id, active=True).exists()
-    enabled = (
-        set()
-        if not active
-        else set(
-            FlowConfig.objects.filter(brand_id=brand_id, enabled=True).values_list(
-                "flow", flat=True
-            )
-        )
-    )
-    scopes: dict[str, list[str]] = {}
-    used: dict[int, list[str]] = {}
-    for event in pending:
-        for code, cls in REGISTRY.items():
-            if (
-                code in enabled
-                and cls.source == "brightpearl"
-                and _matches(event.event, cls.webhook_events)
-            ):
-                scopes.setdefault(code, []).extend(str(i) for i in event.resource_ids)
-                used.setdefault(event.pk, []).append(code)
-    runs: list[SyncRun] = []
-    for code, ids in scopes.items():
-        run = SyncRun.objects.create(
-            brand_id=brand_id,
-            flow=code,
-            trigger=Trigger.WEBHOOK,
-            scope=sorted(set(ids), key=id_order),
-        )
-        runs.append(flow_run(run_id=run.pk) or run)
-    now = timezone.now()
-    for event in pending:
-        codes = used.get(event.pk, [])
-        event.state = InboxState.PROCESSED if codes else InboxState.IGNORED
-        event.processed_at = now
-        event.runs = [r.pk for r in runs if r.flow in codes]
-        event.save(update_fields=["state", "processed_at", "runs"])
-    return runs
-
-
-def webhook_base(system: str) -> str:
-    """Where this console receives a system's webhooks; each connection adds its secret."""
-    return f"{settings.CONSOLE_PUBLIC_URL.rstrip('/')}/hooks/{system}/"
-
-
-def webhook_url(connection: Connection) -> str:
-    return f"{webhook_base(connection.system)}{connection.webhook_secret}/"
-
-
-# Ids only, as Brightpearl sends them; raised-on makes each change its own event, so a
-# redelivery is recognised as a repeat and a new change to the same order is not.
-BRIGHTPEARL_BODY = (
-    '{"accountCode":"${account-code}","resourceType":"${resource-type}","id":"${resource-id}",'
-    '"lifecycleEvent":"${lifecycle-event}","fullEvent":"${full-event}","raisedOn":"${raised-on}"}'
-)
-
-
-def webhooks_register(*, brand: Brand, actor=None) -> list[str]:
-    """Register at Brightpearl, through its API, the events the brand's enabled flows need."""
-    connection = Connection.objects.filter(brand=brand, system="brightpearl").first()
-    if connection is None:
-        return []
-    events = sorted(
-        {
-            event
-            for code in FlowConfig.objects.filter(brand=brand, enabled=True).values_list(
-                "flow", flat=True
-            )
-            if code in REGISTRY and REGISTRY[code].source == "brightpearl"
-            for event in REGISTRY[code].webhook_events
-        }
-    )
-    url = webhook_url(connection)
-    ours = webhook_base("brightpearl")
-    live = {
-        webhook_url(c)
-        for c in Connection.objects.filter(system="brightpearl").only("system", "webhook_secret")
-    }
-    removed = []
-    with connector_for(connection, priority=True) as bp:
-        for hook in bp.webhooks():
-            uri = str(hook.get("uriTemplate", ""))
-            # This console's own address with a secret no connection has any more (a console
-            # rebuilt, a secret rotated): every event sent there would be refused. Hooks of
-            # other apps, and of this console's other brands, are left alone.
-            stale = uri.startswith(ours) and uri not in live
-            unwanted = uri == url and hook.get("subscribeTo") not in events
-            if stale or unwanted:
-                bp.delete_webhook(hook["id"])
-                removed.append(str(hook.get("subscribeTo")))
-        for event in events:
-            bp.register_webhook(event, url, BRIGHTPEARL_BODY)
-    audit(
-        "webhooks.registered",
-        brand=brand,
-        actor=actor,
-        target=connection,
-        summary=", ".join(events)
-        + (f" (removed {len(removed)} out of date: {', '.join(removed)})" if removed else ""),
-    )
-    return events
 
 
 # --- lag and the sweeper --------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from syncs import services
+from syncs import services, webhooks
 
 
 def run_flow(run_id: int) -> str:
@@ -16,7 +16,7 @@ def scheduled_run(config_id: int) -> str:
 
 
 def drain_webhooks(connection_id: int) -> str:
-    runs = services.webhooks_drain(connection_id=int(connection_id))
+    runs = webhooks.webhooks_drain(connection_id=int(connection_id))
     return f"connection {connection_id}: {len(runs)} run(s)"
 
 

@@ -3,5 +3,6 @@ from django.urls import path
 from syncs import views
 
 urlpatterns = [
-    path("hooks/brightpearl/<str:secret>/", views.brightpearl_webhook, name="brightpearl-webhook"),
+    # Every vendor, one shape: the vendor's name, then the connection's secret.
+    path("hooks/<str:vendor>/<str:secret>/", views.vendor_webhook, name="webhook"),
 ]

@@ -31,8 +31,24 @@ class BigCommerce(Connector):
     system = "bigcommerce"
     label = "BigCommerce"
     default_base_url = "https://api.bigcommerce.com"
-    credential_fields = (Field("access_token", "Access token", "Sent as X-Auth-Token."),)
-    setting_fields = (Field("store_hash", "Store hash", "The code in /stores/{store_hash}/."),)
+    credential_fields = (
+        Field("access_token", "Access token", "Sent as X-Auth-Token."),
+        Field(
+            "client_secret",
+            "Client secret",
+            "The app's client secret, if it has one: webhooks signed with it are checked.",
+            required=False,
+        ),
+    )
+    setting_fields = (
+        Field("store_hash", "Store hash", "The code in /stores/{store_hash}/."),
+        Field(
+            "store_id",
+            "Store id",
+            "The store's number in its webhooks (optional: the store hash is checked anyway).",
+            required=False,
+        ),
+    )
     batch_size = 2000  # stock levels per absolute adjustment
     variant_batch_size = 50
     page_size = 250  # v2 order lists
@@ -177,24 +193,6 @@ class BigCommerce(Connector):
             self.http.request("PUT", "/v3/catalog/variants", json_body=batch, batch_size=len(batch))
             result.ok.extend(str(v.get("id")) for v in batch)
         return result
-
-    # --- webhooks --------------------------------------------------------------------
-    def register_webhook(self, scope: str, destination: str, headers: dict[str, str]) -> int:
-        for hook in (self.http.json("GET", "/v3/hooks") or {}).get("data", []):
-            if hook.get("scope") == scope and hook.get("destination") == destination:
-                return int(hook["id"])
-        body = self.http.json(
-            "POST",
-            "/v3/hooks",
-            json_body={
-                "scope": scope,
-                "destination": destination,
-                "is_active": True,
-                "headers": headers,
-            },
-            idempotent=False,
-        )
-        return int(body["data"]["id"])
 
 
 def _bad_item_indexes(exc: RejectedError, size: int) -> set[int]:

@@ -504,24 +504,3 @@ class Mailchimp(Connector):
             offset += len(members)
             if not members or offset >= int(body.get("total_items", 0)):
                 return
-
-    def register_webhook(self, url: str) -> str:
-        for hook in (self.http.json("GET", f"{self.list_path}/webhooks") or {}).get("webhooks", []):
-            if hook.get("url") == url:
-                return str(hook["id"])
-        body = self.http.json(
-            "POST",
-            f"{self.list_path}/webhooks",
-            json_body={
-                "url": url,
-                "events": {
-                    "unsubscribe": True,
-                    "cleaned": True,
-                    "profile": False,
-                    "subscribe": False,
-                },
-                "sources": {"user": True, "admin": True, "api": False},
-            },
-            idempotent=False,
-        )
-        return str(body["id"])

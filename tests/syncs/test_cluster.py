@@ -14,7 +14,8 @@ from django_q.conf import Conf
 
 from exceptions.models import OPEN_STATUSES, Ticket
 from syncs.models import RunState, StatusMapping, SyncRun
-from syncs.services import flow_enqueue, webhooks_register
+from syncs.services import flow_enqueue
+from syncs.webhooks import webhooks_register
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

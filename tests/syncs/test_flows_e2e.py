@@ -11,7 +11,8 @@ from django_q.conf import Conf
 
 from exceptions.models import Ticket
 from syncs.models import RecordState, RecordStatus, StatusMapping, SyncRun
-from syncs.services import flow_run_now, webhooks_register
+from syncs.services import flow_run_now
+from syncs.webhooks import webhooks_register
 from tests.fixtures.flows import FLOWS, run_all
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,10 +8,10 @@ from unittest import mock
 import pytest
 from django.urls import reverse
 
+from connectors.brightpearl.webhooks import parse_idset
 from connectors.models import Connection
 from syncs.models import FlowConfig, InboxState, SyncRun, WebhookEvent
-from syncs.services import webhooks_drain
-from syncs.views import parse_idset
+from syncs.webhooks import webhooks_drain
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def bp_connection(brand_a):
 def post(client, secret, body, content_type="application/json"):
     data = json.dumps(body) if isinstance(body, dict | list) else body
     return client.post(
-        reverse("brightpearl-webhook", args=[secret]), data=data, content_type=content_type
+        reverse("webhook", args=["brightpearl", secret]), data=data, content_type=content_type
     )
 
 
@@ -85,7 +85,7 @@ def test_an_event_is_stored_then_queued_by_id_and_a_repeat_is_stored_once(
     client, bp_connection, django_capture_on_commit_callbacks
 ):
     with (
-        mock.patch("syncs.services.async_task") as enqueue,
+        mock.patch("syncs.webhooks.async_task") as enqueue,
         django_capture_on_commit_callbacks(execute=True),
     ):
         first = post(client, bp_connection.webhook_secret, BODY)
