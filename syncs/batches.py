@@ -272,6 +272,8 @@ def _creates_begin(
             if link.external_id:  # completed by a run that raced this one
                 push.target_id = link.external_id
                 continue
+            if flow.lookup_first:
+                unknown.append(push)
         else:
             unknown.append(push)
         pending[push.source_id] = link
@@ -280,7 +282,8 @@ def _creates_begin(
         for push in unknown:
             target_id = found.get(push.source_id)
             if target_id:
-                # It was created: the answer was lost, or the worker stopped before saving it.
+                # It exists: made by an earlier attempt whose answer was lost (or whose
+                # worker stopped before saving it), or by someone else before the console.
                 links.create_done(pending.pop(push.source_id), external_id=str(target_id))
                 push.target_id = str(target_id)
                 sent.found += 1
@@ -413,7 +416,11 @@ def finish_batch(
         run.created += sent.created
         run.resent += sent.resent
         if sent.found:
-            ctx.log(f"{sent.found} found already created (their answer had been lost).")
+            ctx.log(
+                f"{sent.found} found already in {flow.target.title()} by "
+                f"{'their natural key' if flow.lookup_first else 'a look-up after a lost answer'}; "
+                "not created again."
+            )
         ok = set(result.ok) | set(result.created)
         for push, digest in prepared.to_write:
             before = previous.get(push.source_id)

@@ -18,6 +18,8 @@ TOOLS = {
     "console.demo",
     "console.management.commands.demo",
     "syncs.management.commands.bench",
+    "syncs.management.commands.chaos",
+    "syncs.management.processes",
 }
 
 

@@ -95,8 +95,11 @@ class Flow:
     # pending link before the create, a look-up by natural key after a lost answer).
     creates: ClassVar[bool] = False
     # For a flow that creates: whether a record already in the target is updated (False: it
-    # was posted once and belongs to the target from then on).
+    # was posted once and belongs to the target from then on), and whether the target is
+    # searched by natural key before every create, not only after a lost answer (the record
+    # may have been made there by someone else: an order posted before the go-live).
     updates: ClassVar[bool] = True
+    lookup_first: ClassVar[bool] = False
     # Each field that travels both ways has one owner system, for the flow's docs and its
     # conflicts: {"field": "system that owns it"}.
     owners: ClassVar[dict[str, str]] = {}

@@ -13,28 +13,23 @@ flows that write different records run side by side. Run it on a scratch databas
 from __future__ import annotations
 
 import json
-import os
 import resource
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-import httpx
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
-from django_q.tasks import async_task, result
 
 from brands.models import Brand
 from connectors.sandbox.connect import connect_to_sandbox
-from syncs.flows import REGISTRY
+from syncs.flows import ometria
+from syncs.management.processes import (
+    Cluster,
+    SandboxProcess,
+    require_migrated,
+    require_own_database,
+)
 from syncs.mappings import brightpearl_statuses, mapping_seed_defaults
 from syncs.models import RunState, SyncRun, Trigger
 from syncs.services import flow_enqueue, flow_run_now
@@ -44,12 +39,8 @@ from syncs.services import flow_enqueue, flow_run_now
 # (Ometria's 8 pushes a second caps one brand near 800 orders a second).
 UNLIMITED = {"rate_limit": 1_000_000, "rate_window_seconds": 1}
 RUNS_DEADLINE_SECONDS = 3600
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# What it measures: the four Brightpearl → Ometria flows.
+FLOWS = [flow.code for flow in ometria.FLOWS]
 
 
 class Command(BaseCommand):
@@ -82,45 +73,16 @@ class Command(BaseCommand):
     def handle(
         self, *args, orders: int, vendor_limits: str, latency_ms: int, workers: int, **options
     ):
-        executor = MigrationExecutor(connection)
-        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-            raise CommandError(
-                "The database is not up to date: run `python manage.py migrate` first."
-            )
-        others = Brand.objects.exclude(slug="bench")
-        if workers and others.exists():
-            # The cluster would run their schedules too (flows, sweeps, digest e-mails).
-            names = ", ".join(others.values_list("slug", flat=True)[:5])
-            raise CommandError(
-                f"This database holds other brands ({names}): run the benchmark with --workers "
-                "on a database of its own (DATABASE_URL=sqlite:////tmp/bench.sqlite3)."
-            )
-        workdir = Path(tempfile.mkdtemp(prefix="console-bench-"))
-        port = free_port()
-        command = [
-            sys.executable,
-            str(settings.BASE_DIR / "manage.py"),
-            "sandbox",
-            "--port",
-            str(port),
-            "--db",
-            str(workdir / "sandbox.sqlite3"),
-            "--reset",
-            "--seed",
-            "demo",
-            "--orders",
-            str(orders),
-        ]
+        require_migrated()
+        if workers:
+            require_own_database("bench", "the benchmark with --workers")
         self.stderr.write(f"Seeding a sandbox with {orders:,} orders…")
-        sandbox = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-        )
+        sandbox = SandboxProcess(orders=orders)
         try:
-            discovery = self._wait(f"http://127.0.0.1:{port}/_sandbox/", sandbox)
             if vendor_limits == "off":
-                httpx.post(
-                    f"http://127.0.0.1:{port}/_sandbox/config",
-                    json={
+                sandbox.post(
+                    "config",
+                    {
                         "limits": {
                             k: 0
                             for k in (
@@ -131,30 +93,14 @@ class Command(BaseCommand):
                             )
                         }
                     },
-                ).raise_for_status()
+                )
             for vendor in ("brightpearl", "ometria") if latency_ms else ():
-                httpx.post(
-                    f"http://127.0.0.1:{port}/_sandbox/faults",
-                    json={"vendor": vendor, "latency_ms": latency_ms},
-                ).raise_for_status()
-            figures = self._run(discovery, orders, vendor_limits == "off", workers)
+                sandbox.post("faults", {"vendor": vendor, "latency_ms": latency_ms})
+            figures = self._run(sandbox.discovery, orders, vendor_limits == "off", workers)
             figures["latency_ms"] = latency_ms
         finally:
-            sandbox.terminate()
-            sandbox.wait(timeout=30)
-            shutil.rmtree(workdir, ignore_errors=True)  # the seeded sandbox: up to a GB
+            sandbox.stop()
         self.stdout.write(json.dumps(figures))
-
-    def _wait(self, url: str, proc: subprocess.Popen) -> dict:
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise CommandError(f"The sandbox stopped: {proc.stderr.read()[-2000:]}")
-            try:
-                return httpx.get(url, timeout=2).json()
-            except httpx.HTTPError:
-                time.sleep(0.5)
-        raise CommandError("The sandbox did not come up within ten minutes.")
 
     def _run(self, discovery: dict, orders: int, unlimited: bool, workers: int) -> dict:
         Brand.objects.filter(slug="bench").delete()
@@ -198,37 +144,29 @@ class Command(BaseCommand):
     def _run_here(self, brand: Brand) -> tuple[float, list[SyncRun]]:
         runs = []
         started = time.perf_counter()
-        for code in REGISTRY:
+        for code in FLOWS:
             runs.append(flow_run_now(brand=brand, flow=code, full=True))
             self.stderr.write(f"  {code}: {runs[-1].get_state_display()}")
         return time.perf_counter() - started, runs
 
     def _run_on_cluster(self, brand: Brand, workers: int) -> tuple[float, list[SyncRun], float]:
         """Queue the four runs to a real qcluster; the time is from queueing to the last end."""
-        cluster = subprocess.Popen(
-            [sys.executable, str(settings.BASE_DIR / "manage.py"), "qcluster"],
-            env={**os.environ, "Q_WORKERS": str(workers)},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        cluster = Cluster(workers)
+        cluster.start()
         try:
-            # A task through the cluster and back: its workers are up and polling.
-            if result(async_task("math.floor", 1.5), wait=60_000) != 1:
-                raise CommandError("The qcluster did not start within a minute.")
             started = timezone.now()
             ids = [
                 flow_enqueue(brand_id=brand.pk, flow=code, trigger=Trigger.MANUAL, full=True).pk
-                for code in REGISTRY
+                for code in FLOWS
             ]
             peak_kb = 0
             deadline = time.monotonic() + RUNS_DEADLINE_SECONDS
             while True:
-                if cluster.poll() is not None:
-                    raise CommandError(f"The qcluster stopped (exit {cluster.returncode}).")
+                if not cluster.alive():
+                    raise CommandError("The qcluster stopped.")
                 if time.monotonic() > deadline:
                     raise CommandError("The runs did not finish within an hour.")
-                peak_kb = max(peak_kb, _peak_rss_kb(cluster.pid))
+                peak_kb = max(peak_kb, _peak_rss_kb(cluster.proc.pid))
                 runs = list(SyncRun.objects.filter(pk__in=ids).order_by("pk"))
                 if all(
                     r.state in (RunState.SUCCEEDED, RunState.PARTIAL, RunState.FAILED) for r in runs
@@ -236,13 +174,8 @@ class Command(BaseCommand):
                     break
                 time.sleep(0.1)
         finally:
-            os.killpg(cluster.pid, signal.SIGTERM)
-            try:
-                cluster.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                # Its workers are idle; the figures are in. No need to wait for a tidy stop.
-                os.killpg(cluster.pid, signal.SIGKILL)
-                cluster.wait()
+            # Its workers are idle; the figures are in. No need to wait long for a tidy stop.
+            cluster.stop()
         seconds = (max(r.finished_at for r in runs) - started).total_seconds()
         return seconds, runs, peak_kb / 1024
 

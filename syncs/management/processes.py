@@ -1,0 +1,146 @@
+"""The processes the benchmark and chaos commands drive: a vendor sandbox and a qcluster.
+
+Tools only (they start the sandbox): never on a request's or a task's path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from django.conf import settings
+from django.core.management.base import CommandError
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django_q.tasks import async_task, result
+
+from brands.models import Brand
+
+MANAGE = str(settings.BASE_DIR / "manage.py")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def require_migrated() -> None:
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        raise CommandError("The database is not up to date: run `python manage.py migrate` first.")
+
+
+def require_own_database(slug: str, command: str) -> None:
+    """A cluster would run every brand's schedules (flows, sweeps, digest e-mails)."""
+    others = Brand.objects.exclude(slug=slug)
+    if others.exists():
+        names = ", ".join(others.values_list("slug", flat=True)[:5])
+        raise CommandError(
+            f"This database holds other brands ({names}): run {command} on a database of its "
+            "own (DATABASE_URL=sqlite:////tmp/<name>.sqlite3, then migrate)."
+        )
+
+
+class SandboxProcess:
+    """`manage.py sandbox` in its own process, seeded afresh, on a free port."""
+
+    def __init__(self, *, orders: int | None = None, seed: str = "demo") -> None:
+        self.workdir = Path(tempfile.mkdtemp(prefix="console-sandbox-"))
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [
+            sys.executable,
+            MANAGE,
+            "sandbox",
+            "--port",
+            str(self.port),
+            "--db",
+            str(self.workdir / "sandbox.sqlite3"),
+            "--reset",
+            "--seed",
+            seed,
+        ]
+        if orders:
+            command += ["--orders", str(orders)]
+        self.proc = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
+        self.discovery = self._wait()
+
+    def _wait(self) -> dict:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise CommandError(f"The sandbox stopped: {self.proc.stderr.read()[-2000:]}")
+            try:
+                return httpx.get(f"{self.url}/_sandbox/", timeout=2).json()
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        raise CommandError("The sandbox did not come up within ten minutes.")
+
+    def post(self, path: str, body: dict) -> dict:
+        reply = httpx.post(f"{self.url}/_sandbox/{path}", json=body, timeout=60)
+        reply.raise_for_status()
+        return reply.json()
+
+    def get(self, path: str, **params) -> dict:
+        reply = httpx.get(f"{self.url}/_sandbox/{path}", params=params, timeout=60)
+        reply.raise_for_status()
+        return reply.json()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+        shutil.rmtree(self.workdir, ignore_errors=True)  # a large seed: up to a GB
+
+
+class Cluster:
+    """A real `manage.py qcluster` of W workers, which can be killed (-9) and restarted."""
+
+    def __init__(self, workers: int, **env: str) -> None:
+        self.workers = workers
+        self.env = {**os.environ, "Q_WORKERS": str(workers), **env}
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, MANAGE, "qcluster"],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        # A task through the cluster and back: its workers are up and polling.
+        if result(async_task("math.floor", 1.5), wait=60_000) != 1:
+            raise CommandError("The qcluster did not start within a minute.")
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL to every process of the cluster: workers die mid-batch, as on a crash."""
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+            self.proc = None
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self.proc = None
