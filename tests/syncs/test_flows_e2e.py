@@ -436,3 +436,34 @@ def test_a_completed_credit_reaches_ometria_through_the_webhook(sandbox, webhook
     assert not Ticket.objects.filter(
         type__code="unmapped_status", source_id=f"status:{facts['credit_complete_status_id']}"
     ).exists()
+
+
+def test_a_shipment_whose_order_status_has_no_mapping_waits_then_goes(sandbox, synced_brand):
+    """Nobody can say yet whether an order in an unmapped status stands: its shipped note
+    waits, read again every run, and the event goes once marketing maps the status."""
+    facts = sandbox.seed_facts()["demo"]["brightpearl"]
+    note_id = facts["unshipped_note_id"]
+    order_id = sandbox.state("brightpearl", "goods_out_notes", id=note_id)["items"][0]["orderId"]
+    httpx.post(
+        f"{sandbox.url}/_sandbox/brightpearl/orders/{order_id}/status",
+        json={"statusId": facts["unknown_status_id"]},
+    ).raise_for_status()
+    httpx.post(
+        f"{sandbox.url}/_sandbox/brightpearl/goods-out-notes/{note_id}/ship", json={}
+    ).raise_for_status()
+    run = flow_run_now(brand=synced_brand, flow="shipments", scope=[str(note_id)])
+    assert run.written == 0 and run.waiting == 1
+    state = RecordState.objects.get(flow="shipments", source_id=str(note_id))
+    assert state.status == RecordStatus.WAITING and "has no mapping" in state.detail
+    assert f"gon-{note_id}" not in {e["id"] for e in all_items(sandbox, "ometria", "custom_events")}
+
+    StatusMapping.objects.create(
+        brand=synced_brand,
+        bp_status_id=facts["unknown_status_id"],
+        bp_status_name="Awaiting gift wrap",
+        ometria_status="pending",
+        lifecycle_stage="processing",
+    )
+    run = flow_run_now(brand=synced_brand, flow="shipments")  # a scheduled run reads it again
+    assert run.written == 1
+    assert f"gon-{note_id}" in {e["id"] for e in all_items(sandbox, "ometria", "custom_events")}

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from connectors.http import BatchResult, chunks
-from syncs.flows.base import Flow, Push, Skip
+from syncs.flows.base import Flow, Push, Skip, Wait
 from syncs.flows.ometria.order_lifecycle import order_status, push_to_ometria
 from syncs.flows.reading import source_ids, unique, when
 from syncs.models import RecordState, RecordStatus
@@ -89,7 +89,7 @@ class ShipmentsFlow(Flow):
                 )
             yield notes
 
-    def transform(self, ctx: FlowContext, item: tuple[int, dict]) -> Push | Skip:
+    def transform(self, ctx: FlowContext, item: tuple[int, dict]) -> Push | Wait | Skip:
         note_id, note = item
         source_id = str(note_id)
         status = note.get("status") or {}
@@ -97,9 +97,22 @@ class ShipmentsFlow(Flow):
             return Skip(source_id, "Not shipped yet.")
         customer = ctx.cache["customers"].get(str(note["orderId"])) or {}
         mapping = ctx.status_map.get(customer.get("status_id"))
+        if customer and mapping is None:
+            # Its order's status has no mapping yet: nobody can say whether the order stands.
+            # The note waits (read again every run) behind the status's one ticket, and goes
+            # when marketing maps it.
+            return Wait(
+                source_id=source_id,
+                reason=(
+                    f"Its order's status “{customer.get('status_name')}” (id "
+                    f"{customer.get('status_id')}) has no mapping."
+                ),
+                source_updated=when(status.get("shippedOn")),
+                match_key=str(customer.get("status_id")),
+            )
         if mapping is None or mapping.cancels:
-            # Cancelled, held for fraud, gone, or in a status nobody has mapped yet: no
-            # "your order is on its way". Read again when the order changes.
+            # Cancelled, held for fraud, or gone: no "your order is on its way". Read again
+            # when the order changes.
             why = (
                 f"Its order is “{customer.get('status_name')}”"
                 if customer
