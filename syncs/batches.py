@@ -17,7 +17,7 @@ from connectors.http import BatchResult, RecordError
 from exceptions.services import ticket_raise, tickets_autoresolve
 from syncs import links
 from syncs.flows.base import Push, Skip, TicketSpec, Wait
-from syncs.models import RecordLink, RecordState, RecordStatus
+from syncs.models import RecordState, RecordStatus
 from syncs.states import content_hash, record_state, save_states
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ class Prepared:
     states: list[RecordState]
     to_write: list[tuple[Push, str]]
     # The source records' links, by source id.
-    links: dict[str, RecordLink] = field(default_factory=dict)
+    links: dict[str, links.Link] = field(default_factory=dict)
     # Records held back earlier, never sent, that need nothing any more (a sales credit a
     # webhook named as an order): their waiting state goes, or it would wait for ever.
     dropped: list[int] = field(default_factory=list)
@@ -82,7 +82,7 @@ def _transform(ctx: FlowContext, record: Any) -> Push | Wait | Skip:
         )
 
 
-def _echo(ctx: FlowContext, record: Any, link: RecordLink | None) -> bool | None:
+def _echo(ctx: FlowContext, record: Any, link: links.Link | None) -> bool | None:
     """True: this record is the console's own write coming back to the system it came
     from; False: a change made elsewhere since; None: nothing to compare."""
     if link is None or not link.written_hash:
@@ -131,7 +131,7 @@ def prepare_batch(ctx: FlowContext, records: list[Any]) -> Prepared:
             run.unchanged += 1
             if (
                 before is not None
-                and before.status != RecordStatus.SYNCED
+                and before.status in (RecordStatus.WAITING, RecordStatus.FAILED)
                 and not before.last_pushed
             ):
                 dropped.append(before.pk)
@@ -209,7 +209,7 @@ def send_batch(ctx: FlowContext, prepared: Prepared) -> Sent | None:
         return None
     flow = ctx.flow
     sent = Sent(result=BatchResult())
-    pending: dict[str, RecordLink] = {}
+    pending: dict[str, links.Link] = {}
     if flow.creates:
         pushes, pending = _creates_begin(ctx, pushes, sent)
         if not flow.updates:
@@ -219,7 +219,7 @@ def send_batch(ctx: FlowContext, prepared: Prepared) -> Sent | None:
             sent.untouched.update(p.source_id for p in posted)
             pushes = [p for p in pushes if p not in posted]
     if flow.once:
-        _sending(ctx, pushes, sent)
+        _sending(ctx, prepared, sent)
     if pushes:
         sent.result.merge(flow.write(ctx, pushes))
     if flow.creates:
@@ -241,7 +241,7 @@ def _target_written(ctx: FlowContext, push: Push, digest: str = "") -> links.Wri
 
 def _creates_begin(
     ctx: FlowContext, pushes: list[Push], sent: Sent
-) -> tuple[list[Push], dict[str, RecordLink]]:
+) -> tuple[list[Push], dict[str, links.Link]]:
     """The safe-create protocol, before the write. A record already linked is updated; one
     with a create in flight from an earlier attempt is looked up by its natural key first;
     a new one gets a pending link, committed before anything is sent."""
@@ -252,7 +252,7 @@ def _creates_begin(
         system=flow.target,
         entities=[p.entity for p in pushes],
     )
-    pending: dict[str, RecordLink] = {}
+    pending: dict[str, links.Link] = {}
     unknown: list[Push] = []
     for push in pushes:
         link = targets.get(push.entity)
@@ -291,7 +291,7 @@ def _creates_begin(
 
 
 def _creates_end(
-    ctx: FlowContext, pushes: list[Push], pending: dict[str, RecordLink], sent: Sent
+    ctx: FlowContext, pushes: list[Push], pending: dict[str, links.Link], sent: Sent
 ) -> None:
     result = sent.result
     for push in pushes:
@@ -320,24 +320,30 @@ def _creates_end(
             )
 
 
-def _sending(ctx: FlowContext, pushes: list[Push], sent: Sent) -> None:
-    """A one-off notification: note it in flight before it goes. One noted by a worker that
-    stopped before its answer was recorded goes again (the same id): counted as resent."""
-    flow = ctx.flow
-    kind = flow.target_kind or flow.kind
-    before = links.links_of_entities(
-        brand_id=ctx.brand_id, kind=kind, system=flow.target, entities=[p.entity for p in pushes]
-    )
-    sent.resent += sum(1 for p in pushes if (before.get(p.entity) or _NO_LINK).sending_hash)
-    links.links_sending(
-        brand_id=ctx.brand_id,
-        kind=kind,
-        system=flow.target,
-        sending=[_target_written(ctx, p) for p in pushes],
-    )
-
-
-_NO_LINK = RecordLink()
+def _sending(ctx: FlowContext, prepared: Prepared, sent: Sent) -> None:
+    """A one-off notification: noted as on its way before it goes, in the same row its
+    answer is recorded in. One a stopped worker left on its way goes again (the same id):
+    counted as resent. One acknowledged is never sent again."""
+    states = []
+    for push, digest in prepared.to_write:
+        before = prepared.previous.get(push.source_id)
+        if before is not None and before.status == RecordStatus.SENDING:
+            sent.resent += 1
+        link = prepared.links.get(push.source_id)
+        states.append(
+            record_state(
+                ctx,
+                push.source_id,
+                RecordStatus.SENDING,
+                previous=before,
+                content=digest,
+                target_id=push.target_id,
+                match_key=push.match_key,
+                source_updated=push.source_updated,
+                link_id=link.pk if link else None,
+            )
+        )
+    save_states(states)
 
 
 def acknowledge(
@@ -393,12 +399,13 @@ def acknowledge(
                     flow=other_flow,
                 )
             )
-    links.links_written(
-        brand_id=ctx.brand_id,
-        kind=flow.target_kind or flow.kind,
-        system=flow.target,
-        written=written,
-    )
+    if ctx.target_read_back:
+        links.links_written(
+            brand_id=ctx.brand_id,
+            kind=flow.target_kind or flow.kind,
+            system=flow.target,
+            written=written,
+        )
     save_states(states)
 
 

@@ -67,9 +67,19 @@ class FlowContext:
         if not self.scope:
             self.retry_ids = list(
                 RecordState.objects.filter(
-                    brand_id=self.brand_id, flow=flow.code, status=RecordStatus.WAITING
+                    brand_id=self.brand_id,
+                    flow=flow.code,
+                    # On its way when a worker stopped: its outcome is unknown, so it goes
+                    # again (a one-off notification, with the same id).
+                    status__in=[RecordStatus.WAITING, RecordStatus.SENDING],
                 ).values_list("source_id", flat=True)
             )
+        # What the console writes into the target is kept on the target's links only where
+        # something can come back from there: a flow reads that system, or the flow creates
+        # (the ids it gets back). A push-only target (Ometria) keeps it on the record state.
+        self.target_read_back = flow.creates or any(
+            other.source == flow.target for other in REGISTRY.values()
+        )
         # Status and purchase events go before bulk backfills (the budget's reserve).
         self.priority = run.trigger in ("webhook", "retry")
         self.total_hint: int | None = None

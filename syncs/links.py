@@ -28,18 +28,52 @@ COLUMNS = [
     "written",
     "written_at",
     "written_by",
-    "sending_hash",
     "created",
     "updated",
 ]
-# The partial unique index's condition, written as Django writes it: an upsert's conflict
-# target must name it the same way for SQLite and PostgreSQL to match the index.
-LINKED = "WHERE NOT (\"external_id\" = '')"
+# The conflict target of every upsert: the plain unique index on a record's id.
+ON_RECORD = 'ON CONFLICT ("brand_id", "kind", "system", "external_id")'
 
 
 def entity_of(kind: str, system: str, external_id: str) -> str:
     """A new entity's key: the first system and id the console met it by."""
     return f"{kind}:{system}:{external_id}"
+
+
+@dataclass(slots=True)
+class Link:
+    """A link as the hot path reads it: its ids and hashes, without the model's JSON."""
+
+    pk: int
+    brand_id: int
+    kind: str
+    system: str
+    external_id: str
+    entity: str
+    natural_key: str = ""
+    written_hash: str = ""
+    written_by: str = ""
+
+    @property
+    def pending(self) -> bool:
+        return not self.external_id
+
+
+LINK_FIELDS = (
+    "pk",
+    "brand_id",
+    "kind",
+    "system",
+    "external_id",
+    "entity",
+    "natural_key",
+    "written_hash",
+    "written_by",
+)
+
+
+def _links(**filters: Any) -> list[Link]:
+    return [Link(*row) for row in RecordLink.objects.filter(**filters).values_list(*LINK_FIELDS)]
 
 
 @dataclass
@@ -64,15 +98,14 @@ def _rows(brand_id: int, kind: str, system: str, values: Iterable[dict[str, Any]
                 brand_id,
                 kind,
                 system,
-                v.get("external_id", ""),
+                v.get("external_id") or None,
                 v["entity"],
-                v.get("create_key", ""),
+                v.get("create_key") or None,
                 v.get("natural_key", ""),
                 v.get("written_hash", ""),
                 ops.adapt_json_value(v.get("written") or {}, None),
                 ops.adapt_datetimefield_value(written_at) if written_at else None,
                 v.get("written_by", ""),
-                v.get("sending_hash", ""),
                 now,
                 now,
             )
@@ -102,18 +135,12 @@ def _insert(rows: list[tuple], conflict: str) -> list[tuple]:
     return out
 
 
-def links_resolve(
-    *, brand_id: int, kind: str, system: str, ids: list[str]
-) -> dict[str, RecordLink]:
+def links_resolve(*, brand_id: int, kind: str, system: str, ids: list[str]) -> dict[str, Link]:
     """The links of these records of one system, made where missing (a record nobody has
     linked yet is an entity of its own). One query when they all exist, two when not."""
     ids = list(dict.fromkeys(str(i) for i in ids if str(i)))
-    found = {
-        link.external_id: link
-        for link in RecordLink.objects.filter(
-            brand_id=brand_id, kind=kind, system=system, external_id__in=ids
-        )
-    }
+    scope = {"brand_id": brand_id, "kind": kind, "system": system}
+    found = {link.external_id: link for link in _links(**scope, external_id__in=ids)}
     missing = [i for i in ids if i not in found]
     if missing:
         rows = _rows(
@@ -122,37 +149,21 @@ def links_resolve(
             system,
             ({"external_id": i, "entity": entity_of(kind, system, i)} for i in missing),
         )
-        conflict = f'ON CONFLICT ("brand_id", "kind", "system", "external_id") {LINKED} DO NOTHING'
+        conflict = f"{ON_RECORD} DO NOTHING"
         for pk, external_id, entity in _insert(rows, conflict):
-            found[external_id] = RecordLink(
-                pk=pk,
-                brand_id=brand_id,
-                kind=kind,
-                system=system,
-                external_id=external_id,
-                entity=entity,
-            )
+            found[external_id] = Link(pk, brand_id, kind, system, external_id, entity)
         late = [i for i in missing if i not in found]
         if late:  # made by another run between our read and our insert
-            found.update(
-                (link.external_id, link)
-                for link in RecordLink.objects.filter(
-                    brand_id=brand_id, kind=kind, system=system, external_id__in=late
-                )
-            )
+            found.update((link.external_id, link) for link in _links(**scope, external_id__in=late))
     return found
 
 
 def links_of_entities(
     *, brand_id: int, kind: str, system: str, entities: Iterable[str]
-) -> dict[str, RecordLink]:
+) -> dict[str, Link]:
     """Each entity's link in one system (its id there, or a create in flight), by entity."""
-    return {
-        link.entity: link
-        for link in RecordLink.objects.filter(
-            brand_id=brand_id, kind=kind, system=system, entity__in=list(set(entities))
-        ).order_by("pk")
-    }
+    found = _links(brand_id=brand_id, kind=kind, system=system, entity__in=list(set(entities)))
+    return {link.entity: link for link in sorted(found, key=lambda link: link.pk)}
 
 
 def links_written(*, brand_id: int, kind: str, system: str, written: list[Written]) -> None:
@@ -183,33 +194,7 @@ def links_written(*, brand_id: int, kind: str, system: str, written: list[Writte
         f"{q(c)} = EXCLUDED.{q(c)}"
         for c in ("written_hash", "written", "written_at", "written_by", "updated")
     )
-    conflict = (
-        f'ON CONFLICT ("brand_id", "kind", "system", "external_id") {LINKED} '
-        f"DO UPDATE SET {updates}, \"sending_hash\" = ''"
-    )
-    _insert(rows, conflict)
-
-
-def links_sending(*, brand_id: int, kind: str, system: str, sending: list[Written]) -> None:
-    """Before a one-off notification goes: note what is in flight, so that after a crash only
-    these (and not what was acknowledged) are sent again."""
-    if not sending:
-        return
-    rows = _rows(
-        brand_id,
-        kind,
-        system,
-        (
-            {"external_id": w.external_id, "entity": w.entity, "sending_hash": w.digest}
-            for w in sorted(sending, key=lambda w: w.external_id)
-        ),
-    )
-    q = connection.ops.quote_name
-    conflict = (
-        f'ON CONFLICT ("brand_id", "kind", "system", "external_id") {LINKED} '
-        f"DO UPDATE SET {q('sending_hash')} = EXCLUDED.{q('sending_hash')}"
-    )
-    _insert(rows, conflict)
+    _insert(rows, f"{ON_RECORD} DO UPDATE SET {updates}")
 
 
 def links_forget_written(link_ids: list[int]) -> None:
@@ -222,7 +207,7 @@ def links_forget_written(link_ids: list[int]) -> None:
 # --- safe creates ------------------------------------------------------------------------
 def create_begin(
     *, brand_id: int, kind: str, system: str, entity: str, create_key: str, natural_key: str
-) -> RecordLink:
+) -> Link:
     """Before a create: a pending link, committed at once, so that a crash or a lost answer
     after this point is followed by a look-up by the natural key, never a second create."""
     with transaction.atomic():
@@ -237,11 +222,15 @@ def create_begin(
                 "create_started": timezone.now(),
             },
         )
-    return link
+    return _as_link(link)
+
+
+def _as_link(link: RecordLink) -> Link:
+    return Link(*(getattr(link, name) for name in LINK_FIELDS))
 
 
 def create_done(
-    link: RecordLink,
+    link: Link,
     *,
     external_id: str,
     digest: str = "",
@@ -265,7 +254,7 @@ def create_done(
             .exclude(pk=link.pk)
             .first()
         )
-        fields: dict[str, Any] = {"create_key": "", "natural_key": link.natural_key}
+        fields: dict[str, Any] = {"create_key": None, "natural_key": link.natural_key}
         if digest:
             fields.update(
                 written_hash=digest,
@@ -278,17 +267,16 @@ def create_done(
                 pk=other.pk
             ).update(entity=link.entity)
             RecordLink.objects.filter(pk=other.pk).update(entity=link.entity, **fields)
-            link.delete()
+            RecordLink.objects.filter(pk=link.pk).delete()
             other.refresh_from_db()
-            return other
+            return _as_link(other)
         RecordLink.objects.filter(pk=link.pk).update(external_id=external_id, **fields)
-        link.refresh_from_db()
-    return link
+    return _as_link(RecordLink.objects.get(pk=link.pk))
 
 
-def create_abandon(link: RecordLink) -> None:
+def create_abandon(link: Link) -> None:
     """The target refused the create outright: nothing was made, nothing to look up."""
-    RecordLink.objects.filter(pk=link.pk, external_id="").delete()
+    RecordLink.objects.filter(pk=link.pk, external_id__isnull=True).delete()
 
 
 def link_or_create(

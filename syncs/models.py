@@ -111,8 +111,8 @@ class RecordLink(models.Model):
     """One record of one system, tied to the same entity's records in the other systems.
 
     Rows that share `entity` are one customer, order or shipment seen from each system (the
-    entity key is the first system and id the console met it by, e.g. "bigcommerce:120").
-    A link also remembers what the console last wrote into its record (echo suppression) and
+    entity key is the first system and id the console met it by, e.g. "order:bigcommerce:120").
+    A link also remembers what the console last wrote into its record (echo suppression), and
     a create still in flight (`external_id` empty, `create_key` and `natural_key` set): the
     next attempt looks the record up by its natural key before creating it again.
     """
@@ -120,13 +120,15 @@ class RecordLink(models.Model):
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="record_links")
     kind = models.CharField(max_length=20, help_text="order, contact, shipment, credit…")
     system = models.CharField(max_length=20)
+    # Null (not blank) while the create is in flight: unique constraints let nulls repeat, so
+    # one plain unique index serves both the constraint and every look-up by id.
     external_id = models.CharField(
-        max_length=120, blank=True, help_text="The record's id there; empty while it is created."
+        max_length=120, null=True, blank=True, help_text="Its id there; empty while it is created."
     )
     entity = models.CharField(max_length=160)
     # A create in flight: its idempotency key (the flow and the source record) and the value
     # the target can be searched by (an order's external ref, a contact's email).
-    create_key = models.CharField(max_length=160, blank=True)
+    create_key = models.CharField(max_length=160, null=True, blank=True)
     natural_key = models.CharField(max_length=254, blank=True)
     create_started = models.DateTimeField(null=True, blank=True)
     # What the console last wrote into this record, and which flow wrote it.
@@ -134,28 +136,23 @@ class RecordLink(models.Model):
     written = models.JSONField(default=dict, blank=True)
     written_at = models.DateTimeField(null=True, blank=True)
     written_by = models.CharField(max_length=40, blank=True)
-    # A one-off notification sent but not yet acknowledged when its worker stopped: only
-    # these are sent again after a crash.
-    sending_hash = models.CharField(max_length=64, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["brand", "kind", "system", "external_id"],
-                condition=~models.Q(external_id=""),
-                name="one_link_per_record",
+                fields=["brand", "kind", "system", "external_id"], name="one_link_per_record"
             ),
             models.UniqueConstraint(
-                fields=["brand", "kind", "system", "create_key"],
-                condition=~models.Q(create_key=""),
-                name="one_create_per_key",
+                fields=["brand", "kind", "system", "create_key"], name="one_create_per_key"
             ),
         ]
         indexes = [
-            models.Index(fields=["brand", "entity"], name="link_entity"),
-            models.Index(fields=["brand", "kind", "system", "natural_key"], name="link_natural"),
+            # From one side to the other: an entity's link in a given system…
+            models.Index(fields=["brand", "kind", "system", "entity"], name="link_entity"),
+            # …and every link of an entity (the find-a-record page).
+            models.Index(fields=["brand", "entity"], name="link_entity_all"),
         ]
         verbose_name = "record link"
 
@@ -171,6 +168,9 @@ class RecordStatus(models.TextChoices):
     SYNCED = "synced", "Synced"
     WAITING = "waiting", "Waiting (mapping or data missing)"
     FAILED = "failed", "Failed"
+    # A one-off notification on its way, its answer not recorded yet: if its worker stops
+    # now, it is the one thing sent again.
+    SENDING = "sending", "Sending"
 
 
 class RecordState(models.Model):
