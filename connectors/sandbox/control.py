@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from connectors.mailchimp.fake_batches import results_response
+from connectors.mailchimp.fake.batches import results_response
 from connectors.sandbox.core import Request, Response, Router, json_response, parse_idset
 from connectors.sandbox.seed import CREDIT_COMPLETE_STATUS
 from connectors.sandbox.throttle import VENDORS
