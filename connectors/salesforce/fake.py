@@ -24,6 +24,7 @@ from connectors.sandbox.core import (
     Vendor,
     dumps,
     empty,
+    json_object,
     json_response,
     raw_json,
     sortable,
@@ -93,6 +94,26 @@ class Salesforce(Vendor):
     def counts_toward_limit(self, req: Request) -> bool:
         # The OAuth endpoint is not an API call against the daily allocation.
         return req.path.startswith("/services/data")
+
+    def is_write(self, req: Request) -> bool:
+        # Getting a token writes nothing: it is neither logged nor lost as a write.
+        return super().is_write(req) and not req.sent_path.startswith("/services/oauth2/")
+
+    def write_keys(self, req: Request) -> list[str]:
+        """The records an upsert names, as "<Object>.<ExternalIdField>:<value>"."""
+        one = re.match(r"/services/data/v[\d.]+/sobjects/(\w+)/(\w+)/([^/]+)$", req.sent_path)
+        if one:
+            return [f"{one.group(1)}.{one.group(2)}:{one.group(3)}"]
+        many = re.match(r"/services/data/v[\d.]+/composite/sobjects/(\w+)/(\w+)$", req.sent_path)
+        if not many:
+            return []
+        obj, field = many.groups()
+        records = json_object(req).get("records") or []
+        return [
+            f"{obj}.{field}:{r[field]}"
+            for r in records
+            if isinstance(r, dict) and r.get(field) not in (None, "")
+        ]
 
     def authenticate(self, req: Request) -> Response | None:
         if req.path.startswith("/services/oauth2/"):

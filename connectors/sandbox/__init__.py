@@ -88,6 +88,17 @@ class Sandbox:
     def wait_for_deliveries(self, timeout: float = 5.0) -> bool:
         return self.app.deliverer.wait_idle(timeout)
 
+    def writes(self, **params: Any) -> dict[str, Any]:
+        """GET /_sandbox/state/sandbox/writes?... as a dict: {count, forgotten, items}.
+
+        Filters: vendor, method, path_prefix, account, key (e.g. "externalRef:101"), status
+        (a number, "dropped" or "2xx"), limit, offset.
+        """
+        return self.app.control.writes({k: str(v) for k, v in params.items()})
+
+    def reset_writes(self) -> None:
+        self.app.writes.reset()
+
 
 def start_sandbox(
     db_path: str | Path,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from connectors.bigcommerce.fake.constants import V, v2_error, v3_error
 from connectors.sandbox.core import Request, Response, Router, Vendor
 from connectors.sandbox.throttle import Hit
@@ -27,6 +29,11 @@ class BigCommerceBase(Vendor):
 
     def bucket(self, req: Request) -> str:
         return self._parts(req)[0] or "-"
+
+    def write_keys(self, req: Request) -> list[str]:
+        """The order a write names ("order:<id>": an order's status, its shipments)."""
+        found = re.match(r"/stores/[^/]+/v2/orders/(\d+)(?:/|$)", req.sent_path)
+        return [f"order:{found.group(1)}"] if found else []
 
     def authenticate(self, req: Request) -> Response | None:
         store_hash, rest = self._parts(req)

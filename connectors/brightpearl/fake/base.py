@@ -27,6 +27,7 @@ from connectors.sandbox.core import (
     dumps,
     idset_size,
     iso_ms,
+    json_object,
     json_response,
     parse_idset,
     raw_json,
@@ -53,6 +54,30 @@ class BrightpearlBase(Vendor):
 
     def bucket(self, req: Request) -> str:
         return self._parts(req)[0] or "-"
+
+    def write_keys(self, req: Request) -> list[str]:
+        """The record a write names: an order or contact by id, or a create's natural keys
+        (an order's reference and externalRef, a credit's parentId, a contact's email)."""
+        parts = req.sent_path.split("/", 3)
+        path = "/" + (parts[3] if len(parts) > 3 else "")
+        body = json_object(req)
+        segments = path.strip("/").split("/")
+        if len(segments) >= 3 and segments[2].isdigit():
+            kind = {"order": "order", "contact": "contact"}.get(segments[1])
+            if kind:
+                return [f"{kind}:{segments[2]}"]
+        keys = []
+        if path.rstrip("/") in ("/order-service/order", "/order-service/sales-order"):
+            reference = body.get("reference") or body.get("ref")
+            keys += [f"reference:{reference}"] if reference else []
+            keys += [f"externalRef:{body['externalRef']}"] if body.get("externalRef") else []
+        elif path.rstrip("/") == "/order-service/sales-credit" and body.get("parentId"):
+            keys.append(f"parentId:{body['parentId']}")
+        elif path.rstrip("/") == "/contact-service/contact":
+            emails = (body.get("communication") or {}).get("emails") or {}
+            email = (emails.get("PRI") or {}).get("email")
+            keys += [f"email:{str(email).lower()}"] if email else []
+        return keys
 
     def authenticate(self, req: Request) -> Response | None:
         code, rest = self._parts(req)

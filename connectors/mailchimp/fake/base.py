@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING
+import json
+from typing import TYPE_CHECKING, Any
 
 from connectors.mailchimp.fake.batches import BatchRunner
-from connectors.mailchimp.fake.records import V, problem
-from connectors.sandbox.core import Request, Response, Router, Vendor
+from connectors.mailchimp.fake.records import V, normal_hash, problem, subscriber_hash
+from connectors.sandbox.core import Request, Response, Router, Vendor, json_object
 
 if TYPE_CHECKING:
     from connectors.sandbox.server import App
@@ -50,6 +51,27 @@ class MailchimpBase(Vendor):
         account = self.app.accounts.find(V, "api_key", self._api_key(req))
         return account.code if account else "-"
 
+    def write_keys(self, req: Request) -> list[str]:
+        """The members a write names, as "member:<subscriber hash>": from the path, the body's
+        email_address, a batch subscribe's members, or a /batches operation's path or body."""
+        path = req.sent_path.removeprefix("/3.0")
+        body = json_object(req)
+        segments = path.strip("/").split("/")
+        if path.rstrip("/") == "/batches":
+            hashes = []
+            for op in body.get("operations") or []:
+                if not isinstance(op, dict):
+                    continue
+                op_segments = str(op.get("path", "")).removeprefix("/3.0").strip("/").split("/")
+                found = _member_hash(op_segments, _op_body(op))
+                hashes += [found] if found else []
+            return [f"member:{h}" for h in dict.fromkeys(hashes)]
+        if len(segments) == 2 and segments[0] == "lists":  # batch subscribe
+            emails = [m.get("email_address") for m in body.get("members") or []]
+            return [f"member:{subscriber_hash(e)}" for e in emails if isinstance(e, str) and e]
+        found = _member_hash(segments, body)
+        return [f"member:{found}"] if found else []
+
     def authenticate(self, req: Request) -> Response | None:
         key = self._api_key(req)
         account = self.app.accounts.find(V, "api_key", key) if key else None
@@ -87,3 +109,22 @@ class MailchimpBase(Vendor):
         if list_id != req.account.code:
             return self.not_found(req)
         return None
+
+
+def _member_hash(segments: list[str], body: dict[str, Any]) -> str | None:
+    """lists/{id}/members/{hash or email}[/...], or lists/{id}/members with an email_address."""
+    if len(segments) < 3 or segments[0] != "lists" or segments[2] != "members":
+        return None
+    if len(segments) > 3:
+        return normal_hash(segments[3])
+    email = body.get("email_address")
+    return subscriber_hash(email) if isinstance(email, str) and email else None
+
+
+def _op_body(op: dict[str, Any]) -> dict[str, Any]:
+    """A batch operation's body: a JSON string, as Mailchimp takes it."""
+    try:
+        body = json.loads(op.get("body") or "null")
+    except (TypeError, ValueError):
+        return {}
+    return body if isinstance(body, dict) else {}

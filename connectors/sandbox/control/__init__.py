@@ -147,3 +147,9 @@ class Control(StateRoutes, ChangeRoutes):
     def stats_reset(self, req: Request) -> dict[str, Any]:
         self.app.stats.reset()
         return self.app.stats.snapshot()
+
+    @route("POST", r"/writes/reset")
+    def writes_reset(self, req: Request) -> dict[str, Any]:
+        """Empty the write log (a reset does too), e.g. between the phases of a test."""
+        self.app.writes.reset()
+        return self.writes({})

@@ -63,7 +63,8 @@ FILTERS = {
 
 
 class StateRoutes(ControlBase):
-    """/state/{vendor}/{collection}[/{id}] and /webhooks/deliveries|wait."""
+    """/state/{vendor}/{collection}[/{id}] (vendor "sandbox": deliveries, writes) and
+    /webhooks/deliveries|wait."""
 
     # --- state ---------------------------------------------------------------------------
 
@@ -90,6 +91,8 @@ class StateRoutes(ControlBase):
         offset = _int(params.get("offset"), 0)
         if vendor == "sandbox" and collection == "deliveries":
             return self._deliveries(params, limit, offset)
+        if vendor == "sandbox" and collection == "writes":
+            return self.writes(params)
         if vendor not in COLLECTIONS:
             raise ControlError(404, f"Unknown vendor {vendor!r}")
         if collection == "accounts":
@@ -187,6 +190,15 @@ class StateRoutes(ControlBase):
             ).fetchall()
         items = [{"key": k, "at": at, **json.loads(data)} for k, at, data in rows]
         return {"collection": kind, "account": account, "count": total, "items": items}
+
+    def writes(self, params: dict[str, str]) -> dict[str, Any]:
+        """The write log (writes.py): ?vendor=&method=&path_prefix=&account=&key=&status=
+        &limit=&offset=. `account` is a brand key (its accounts at every vendor) or a code."""
+        accounts = None
+        if params.get("account"):
+            name = params["account"]
+            accounts = {a.code for a in self.app.accounts.all() if name in (a.brand, a.code)}
+        return self.app.writes.query(params, accounts)
 
     def _deliveries(self, params: dict[str, str], limit: int, offset: int) -> dict[str, Any]:
         where, args = ["kind='delivery'"], []
