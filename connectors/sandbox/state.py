@@ -29,6 +29,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from connectors.sandbox.core import sortable, utcnow
 from connectors.sandbox.schema import BUMP_VERSION, INSERT_RECORD, SCHEMA, Rec
 
 __all__ = ["Rec", "Store"]
@@ -381,6 +382,20 @@ class Store:
         self.conn().executemany(
             "INSERT INTO log (vendor, account, kind, id, at, data) VALUES (?,?,?,?,?,?)", entries
         )
+
+    def note_created(self, vendor: str, account: str, kind: str, id: str | int) -> None:
+        """Remember that a request created this record now (not the seed, which never calls
+        this): the duplicates report tells the console's own creates from the seed's."""
+        self.log(vendor, account, "created", f"{kind}/{id}", sortable(utcnow()), "{}")
+
+    def created(self, vendor: str, account: str, kind: str) -> dict[str, str]:
+        """{record id: when it was created (sortable UTC)} for the records of a kind that a
+        request created since the last reset."""
+        rows = self.conn().execute(
+            "SELECT id, at FROM log WHERE vendor=? AND account=? AND kind='created' AND id LIKE ?",
+            (vendor, account, kind + "/%"),
+        )
+        return {key.partition("/")[2]: at for key, at in rows}
 
     # --- secondary keys (Salesforce external ids) -----------------------------------------
 

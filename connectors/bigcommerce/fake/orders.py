@@ -265,6 +265,7 @@ class OrderRoutes(BigCommerceBase):
                 parent=str(order_id),
             )
         )
+        store.note_created(V, code, "shipment", shipment_id)
         previous = order["status_id"]
         order["items_shipped"] = shipped
         order["status_id"] = 2 if shipped >= order["items_total"] else 3
@@ -359,6 +360,7 @@ class OrderRoutes(BigCommerceBase):
             payment_method=body.get("payment_method", "Stripe"),
         )
         store.put_many(order_recs(code, order, products, addresses))
+        store.note_created(V, code, "order", order_id)
         fire(
             self.app,
             req,

@@ -85,6 +85,7 @@ class RefundRoutes(BigCommerceBase):
         order["date_modified"] = rfc2822(now)
         addresses = store.get_json(V, code, "order_addresses", order_id)
         store.put_many(order_recs(code, order, products, addresses))
+        store.note_created(V, code, "refund", refund_id)
         fire(
             self.app,
             req,

@@ -67,6 +67,7 @@ class ContactRoutes(BrightpearlBase):
             company=(body.get("organisation") or {}).get("name", ""),
         )
         store.put(contact_rec(code, doc))
+        store.note_created(V, code, "contact", contact_id)
         fire(self.app, req, req.account, "contact.created", contact_id)
         return json_response({"response": contact_id}, content_type=JSON_UTF8)
 

@@ -124,6 +124,8 @@ class CreditRoutes(BrightpearlBase):
             credit_id=credit_id, order=order, status=status, rows=credit_rows, created=utcnow()
         )
         store.put_many(credit_recs(account.code, credit, order, status))
+        store.note_created(V, account.code, "sales_credit", credit_id)
+        store.note_created(V, account.code, "order", credit_id)
         fire(self.app, req, account, "sales-credit.created", credit_id, copies)
         fire(self.app, req, account, "order.created", credit_id, copies)
         return credit

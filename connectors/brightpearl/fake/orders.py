@@ -212,6 +212,7 @@ class OrderRoutes(BrightpearlBase):
             currency=(body.get("currency") or {}).get("orderCurrencyCode", "GBP"),
         )
         store.put(order_rec(account.code, doc))
+        store.note_created(V, account.code, "order", order_id)
         fire(self.app, req, account, event, order_id)
         if event != "order.created":
             fire(self.app, req, account, "order.created", order_id)

@@ -204,6 +204,7 @@ class MemberRoutes(MailchimpBase):
                 vip=bool(body.get("vip", False)),
             )
             self._log_status(list_id, doc, None, status, source)
+            store.note_created(V, list_id, "member", doc["id"])
         else:
             doc = existing
             doc["merge_fields"] = {**doc["merge_fields"], **merge}
