@@ -18,9 +18,12 @@ from connectors.sandbox.control.base import ControlError, route
 from connectors.sandbox.control.changes import ChangeRoutes
 from connectors.sandbox.control.state import StateRoutes
 from connectors.sandbox.core import Request
+from connectors.sandbox.duplicates import find_duplicates
 from connectors.sandbox.throttle import VENDORS
 
 __all__ = ["Control", "ControlError"]
+
+TRUE = ("1", "true", "yes", "on")
 
 
 class Control(StateRoutes, ChangeRoutes):
@@ -147,6 +150,20 @@ class Control(StateRoutes, ChangeRoutes):
     def stats_reset(self, req: Request) -> dict[str, Any]:
         self.app.stats.reset()
         return self.app.stats.snapshot()
+
+    @route("GET", r"/duplicates(?:/(?P<vendor>\w+))?")
+    def duplicates(self, req: Request, vendor: str | None = None) -> dict[str, Any]:
+        """Records sharing a natural key (duplicates.py): ?account=&since=&created_after_seed=1."""
+        params = {k: v[0] for k, v in req.query.items()}
+        if vendor is not None and vendor not in VENDORS:
+            raise ControlError(404, f"No vendor {vendor!r}; try {', '.join(VENDORS)}")
+        return find_duplicates(
+            self.app,
+            vendor,
+            account=params.get("account") or None,
+            since=params.get("since") or None,
+            created_after_seed=params.get("created_after_seed", "").lower() in TRUE,
+        )
 
     @route("POST", r"/writes/reset")
     def writes_reset(self, req: Request) -> dict[str, Any]:
