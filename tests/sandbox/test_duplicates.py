@@ -214,3 +214,22 @@ def test_a_retry_after_a_lost_write_duplicates_and_a_lookup_first_does_not(sandb
     }
     creates = sandbox.writes(path_prefix="/public-api/demo/order-service/sales-order")
     assert [w["keys"][1] for w in creates["items"]] == ["externalRef:501"] * 2 + ["externalRef:502"]
+
+
+def test_a_sales_credit_keeps_its_ref_and_external_ref_so_a_repeat_is_listed(sandbox):
+    client = brightpearl(sandbox)
+    parent = sandbox.seed_facts()["demo"]["brightpearl"]["first_order_by_status"]["4"]
+    body = {"parentId": parent, "ref": "RMA-1", "externalRef": "bc-refund-1"}
+    ids = [
+        client.post("/order-service/sales-credit", json=body).json()["response"] for _ in range(2)
+    ]
+    credit = client.get(f"/order-service/sales-credit/{ids[0]}").json()["response"][0]
+    assert credit["ref"] == "RMA-1" and credit["externalRef"] == "bc-refund-1"
+    found = client.get("/order-service/order-search?orderTypeId=3&externalRef=bc-refund-1").json()
+    assert [row[0] for row in found["response"]["results"]] == ids
+    groups = sandbox.duplicates("brightpearl", created_after_seed=True)["groups"]
+    assert {(g["order_type"], g["key_name"], g["key"]) for g in groups} == {
+        ("SC", "externalRef", "bc-refund-1"),
+        ("SC", "reference", "RMA-1"),
+    }
+    assert sandbox.writes(key="externalRef:bc-refund-1")["count"] == 2

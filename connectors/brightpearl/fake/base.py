@@ -71,8 +71,10 @@ class BrightpearlBase(Vendor):
             reference = body.get("reference") or body.get("ref")
             keys += [f"reference:{reference}"] if reference else []
             keys += [f"externalRef:{body['externalRef']}"] if body.get("externalRef") else []
-        elif path.rstrip("/") == "/order-service/sales-credit" and body.get("parentId"):
-            keys.append(f"parentId:{body['parentId']}")
+        elif path.rstrip("/") == "/order-service/sales-credit":
+            keys += [f"reference:{body['ref']}"] if body.get("ref") else []
+            keys += [f"externalRef:{body['externalRef']}"] if body.get("externalRef") else []
+            keys += [f"parentId:{body['parentId']}"] if body.get("parentId") else []
         elif path.rstrip("/") == "/contact-service/contact":
             emails = (body.get("communication") or {}).get("emails") or {}
             email = (emails.get("PRI") or {}).get("email")

@@ -59,6 +59,8 @@ class CreditRoutes(BrightpearlBase):
             int(body["parentId"]),
             body.get("rows"),
             status_id=int(status_id) if status_id is not None else None,
+            reference=str(body.get("ref") or ""),
+            external_ref=str(body.get("externalRef") or ""),
         )
         if isinstance(result, Response):
             return result
@@ -71,8 +73,13 @@ class CreditRoutes(BrightpearlBase):
         rows: list[dict[str, Any]] | None,
         copies: int = 1,
         status_id: int | None = None,
+        reference: str = "",
+        external_ref: str = "",
     ) -> dict[str, Any] | Response:
-        """Raise a credit, in the first SC status or in `status_id` (e.g. 11, already complete)."""
+        """Raise a credit, in the first SC status or in `status_id` (e.g. 11, already complete).
+
+        `reference` and `external_ref` are the POST's documented `ref` and `externalRef` (the
+        natural key a safe create looks a credit up by); without a ref the credit is SC-<id>."""
         account = req.account
         store = self.app.store
         order = store.get_json(V, account.code, "order", order_id)
@@ -121,7 +128,13 @@ class CreditRoutes(BrightpearlBase):
                 )
         credit_id = store.max_num(V, account.code, ["order"]) + 1
         credit = credit_doc(
-            credit_id=credit_id, order=order, status=status, rows=credit_rows, created=utcnow()
+            credit_id=credit_id,
+            order=order,
+            status=status,
+            rows=credit_rows,
+            created=utcnow(),
+            reference=reference,
+            external_ref=external_ref,
         )
         store.put_many(credit_recs(account.code, credit, order, status))
         store.note_created(V, account.code, "sales_credit", credit_id)

@@ -269,6 +269,7 @@ def credit_doc(
     created: datetime,
     reference: str = "",
     updated: datetime | None = None,
+    external_ref: str = "",
 ) -> dict[str, Any]:
     """A sales credit as the sales-credit resource answers it (unconfirmed shape, documented).
 
@@ -304,7 +305,7 @@ def credit_doc(
         "parentId": order["id"],
         "statusId": status["statusId"],
         "ref": reference or f"SC-{credit_id}",
-        "externalRef": "",
+        "externalRef": external_ref,
         "customer": {"id": customer["contactId"], "email": customer.get("email", "")},
         "billing": {
             "contactId": customer["contactId"],
@@ -381,6 +382,7 @@ def credit_recs(
         updated=updated,
         parent_id=order["id"],
         reference=credit["ref"],
+        external_ref=credit.get("externalRef") or "",
         payment_status="NOT_APPLICABLE",
         shipping_status="NST",
         warehouse_id=credit["warehouseId"],
