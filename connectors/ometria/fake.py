@@ -29,6 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from connectors.sandbox.core import (
+    BadRequest,
     Request,
     Response,
     Router,
@@ -160,6 +161,18 @@ class Ometria(Vendor):
     def bucket(self, req: Request) -> str:
         account = self.app.accounts.find(V, "api_key", req.headers.get("X-Ometria-Auth"))
         return account.code if account else "-"
+
+    def write_keys(self, req: Request) -> list[str]:
+        """The records a push names, as "<@type>:<id>" (e.g. "custom_event:gon-50006")."""
+        try:
+            records = req.json()
+        except BadRequest:
+            return []
+        if not isinstance(records, list):
+            return []
+        return [
+            f"{r.get('@type')}:{r['id']}" for r in records if isinstance(r, dict) and r.get("id")
+        ]
 
     def authenticate(self, req: Request) -> Response | None:
         key = req.headers.get("X-Ometria-Auth")

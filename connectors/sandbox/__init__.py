@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from connectors.sandbox.duplicates import find_duplicates
 from connectors.sandbox.server import App, SandboxServer
 
 __all__ = ["Sandbox", "start_sandbox"]
@@ -87,6 +88,35 @@ class Sandbox:
 
     def wait_for_deliveries(self, timeout: float = 5.0) -> bool:
         return self.app.deliverer.wait_idle(timeout)
+
+    def duplicates(
+        self,
+        vendor: str | None = None,
+        *,
+        account: str | None = None,
+        since: str | None = None,
+        created_after_seed: bool = False,
+    ) -> dict[str, Any]:
+        """GET /_sandbox/duplicates[/{vendor}] as a dict: {count, groups}. A chaos test asks
+        `created_after_seed=True` (or `since=` its start) to leave out the seed's own."""
+        return find_duplicates(
+            self.app,
+            vendor,
+            account=account,
+            since=since,
+            created_after_seed=created_after_seed,
+        )
+
+    def writes(self, **params: Any) -> dict[str, Any]:
+        """GET /_sandbox/state/sandbox/writes?... as a dict: {count, forgotten, items}.
+
+        Filters: vendor, method, path_prefix, account, key (e.g. "externalRef:101"), status
+        (a number, "dropped" or "2xx"), limit, offset.
+        """
+        return self.app.control.writes({k: str(v) for k, v in params.items()})
+
+    def reset_writes(self) -> None:
+        self.app.writes.reset()
 
 
 def start_sandbox(

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 APPLICATION_JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
+# Methods that change nothing at any vendor; every other one is a write (the write log and the
+# lost-write fault go by this, unless a vendor says otherwise: Vendor.is_write).
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 class BadRequest(Exception):
@@ -84,13 +87,15 @@ class Request:
     ) -> None:
         self.app = app
         self.method = method
-        self.path = path
+        self.path = path  # the vendor-relative path; a vendor's auth may strip its account part
+        self.sent_path = path  # as the client sent it (after the vendor prefix), never changed
         self.query = parse_qs(query, keep_blank_values=True)
         self.headers = headers  # case-insensitive .get(), like http.client.HTTPMessage
         self.body = body
         self.base_url = base_url  # scheme://host:port the client used, for links and discovery
         self.account: Account | None = None
         self.hit: Any = None  # the rate-limit window this request was counted in, if any
+        self.fault: str | None = None  # the fault that shaped the answer (stats' names)
         # Work to run once the request's transaction has committed (webhook deliveries).
         self.after_commit: list[Callable[[], None]] = []
         self._json: Any = None
@@ -106,6 +111,16 @@ class Request:
             except ValueError as exc:
                 raise BadRequest(f"The body is not valid JSON: {exc}") from exc
         return self._json
+
+
+def json_object(req: Request) -> dict[str, Any]:
+    """The body if it is a JSON object, else {}; never raises (the write log reads refused
+    writes' bodies too)."""
+    try:
+        body = req.json()
+    except BadRequest:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 Handler = Callable[..., Response]
@@ -172,6 +187,16 @@ class Vendor:
 
     def counts_toward_limit(self, req: Request) -> bool:
         return True
+
+    def is_write(self, req: Request) -> bool:
+        """Whether the call may change the vendor's data (the write log, lost-write faults)."""
+        return req.method not in READ_METHODS
+
+    def write_keys(self, req: Request) -> list[str]:
+        """The natural keys a write names, e.g. "externalRef:101" or "member:<md5>", so a test
+        can count the writes per record. Read from the path and body as sent: it runs for
+        refused writes too. Unknown shapes give no keys."""
+        return []
 
     def handle(self, req: Request) -> Response:
         fn, params, path_known = self.router.match(req.method, req.path)

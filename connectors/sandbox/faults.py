@@ -1,7 +1,8 @@
 """Faults on demand, per vendor: errors, latency, throttle storms, outages, lost and broken answers.
 
-Randomness comes from one seeded RNG per vendor, and every request draws the same three numbers
-whatever the plan, so the same plan and the same sequence of requests give the same faults.
+Randomness comes from one seeded RNG per vendor, and every request draws the same four numbers
+whatever the plan (reads too, even for the write-only fault), so the same plan and the same
+sequence of requests give the same faults.
 Durations (storms, outages) and latency are real time: a test sets them directly, so the time
 scale does not apply to them.
 """
@@ -21,6 +22,10 @@ OUTAGE_MODES = ("gateway", "reset")
 class FaultPlan:
     error_rate: float = 0.0  # share of requests answered with the vendor's own 500
     lost_response_rate: float = 0.0  # share applied, then the connection closes unanswered
+    # The same, for writes only (POST/PUT/PATCH/DELETE that the vendor applied, i.e. answered
+    # below 400): a create whose answer never arrives, while reads keep working, so a client
+    # can look the record up by its natural key before creating it again.
+    lost_write_rate: float = 0.0
     malformed_rate: float = 0.0  # share applied, then answered 200 with truncated JSON
     latency_ms: int = 0  # added before every answer
     throttle_storm_seconds: float = 0.0  # every request gets the vendor's throttle answer
@@ -50,12 +55,14 @@ class Decision:
     storm: bool = False
     error: bool = False
     lost: bool = False
+    lost_write: bool = False  # applies only if the request is a write the vendor applied
     malformed: bool = False
 
 
 FIELDS = (
     "error_rate",
     "lost_response_rate",
+    "lost_write_rate",
     "malformed_rate",
     "latency_ms",
     "throttle_storm_seconds",
@@ -108,7 +115,7 @@ class Faults:
             if plan is None:
                 return Decision()
             now = time.monotonic()
-            rolls = (plan.rng.random(), plan.rng.random(), plan.rng.random())
+            rolls = (plan.rng.random(), plan.rng.random(), plan.rng.random(), plan.rng.random())
             return Decision(
                 latency_ms=plan.latency_ms,
                 outage=plan.outage_mode if now < plan.outage_until else None,
@@ -116,6 +123,7 @@ class Faults:
                 error=rolls[0] < plan.error_rate,
                 lost=rolls[1] < plan.lost_response_rate,
                 malformed=rolls[2] < plan.malformed_rate,
+                lost_write=rolls[3] < plan.lost_write_rate,
             )
 
 

@@ -2,8 +2,9 @@
 
 /{vendor}/{the vendor's real path} -> stats -> faults (outage, latency, storm, error) ->
 the vendor's rate budget -> the vendor's auth -> the handler, in one SQLite transaction ->
-(lost or malformed answer faults) -> the vendor's rate headers on the answer.
-/_sandbox/... is the control API (control.py); it has no auth and no faults.
+(lost, lost-write or malformed answer faults) -> the vendor's rate headers on the answer ->
+the write log (writes.py), for every write whatever became of it.
+/_sandbox/... is the control API (control/); it has no auth and no faults.
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ from connectors.ometria.fake import Ometria
 from connectors.salesforce.fake import Salesforce
 from connectors.sandbox import seed as seed_module
 from connectors.sandbox.control import Control
-from connectors.sandbox.core import Account, Request, Response, Vendor
+from connectors.sandbox.core import READ_METHODS, Account, Request, Response, Vendor
 from connectors.sandbox.deliveries import Deliverer
-from connectors.sandbox.faults import Faults
+from connectors.sandbox.faults import Decision, Faults
 from connectors.sandbox.state import Rec, Store
 from connectors.sandbox.throttle import Hit, Limits, Settings, Stats, Throttle
+from connectors.sandbox.writes import WriteLog
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +43,6 @@ VENDOR_CLASSES: tuple[type[Vendor], ...] = (
     BigCommerce,
     Salesforce,
 )
-READ_METHODS = ("GET", "HEAD", "OPTIONS")
 # Dropping the connection instead of answering (lost responses, "reset" outages).
 DROP = Response(status=0)
 RESET = Response(status=-1)
@@ -121,6 +122,7 @@ class App:
         self.time_scale = 1.0
         self.limits = Limits()
         self.settings = Settings()
+        self.writes = WriteLog()
         self.apply_defaults()
         self.throttle = Throttle()
         self.stats = Stats(self.throttle)
@@ -140,6 +142,7 @@ class App:
         self.limits = Limits(**{**asdict(Limits()), **limits})
         self.settings = Settings()
         self.settings.update(settings)
+        self.writes.resize(self.settings.write_log_max)
 
     def configure(self, values: dict[str, Any]) -> None:
         if "time_scale" in values and values["time_scale"] is not None:
@@ -154,6 +157,7 @@ class App:
                 raise ValueError(f"unknown limit {key!r}")
             setattr(self.limits, key, int(value) if value else None)
         self.settings.update(values.get("settings") or {})
+        self.writes.resize(self.settings.write_log_max)
 
     def config_snapshot(self) -> dict[str, Any]:
         return {
@@ -185,6 +189,7 @@ class App:
         self.faults.clear()
         self.throttle.reset()
         self.stats.reset()
+        self.writes.reset(self.settings.write_log_max)
         return facts
 
     def seed_facts(self) -> dict[str, Any]:
@@ -241,41 +246,54 @@ class App:
         if concurrent:
             allowed_in_flight, _ = self.throttle.enter(name, bucket, self.limits.for_vendor(name))
         try:
-            if decision.latency_ms:
-                self.stats.fault(name, "latency")
-                time.sleep(decision.latency_ms / 1000)
-            if decision.outage:
-                self.stats.fault(name, "outage")
-                self.stats.answered(name, "outage")
-                if decision.outage == "reset":
-                    return RESET
-                return Response(503, GATEWAY_PAGE, "text/html")
-            hit: Hit | None = None
-            if not concurrent and vendor.counts_toward_limit(req):
-                hit = self.throttle.hit(name, bucket, self.limits.for_vendor(name), self.time_scale)
-            req.hit = hit
-            response = self._answer(vendor, req, decision, hit, allowed_in_flight)
-            if response.status > 0:
-                response.headers.update(vendor.limit_headers(req, hit))
-            self.stats.answered(name, response.status if response.status > 0 else "dropped")
-            return response
+            response = self._pipeline(vendor, req, decision, bucket, allowed_in_flight)
         finally:
             if concurrent:
                 self.throttle.leave(name, bucket)
+        if vendor.is_write(req):
+            self._log_write(vendor, req, response)
+        return response
+
+    def _pipeline(
+        self, vendor: Vendor, req: Request, decision: Decision, bucket: str, in_flight_ok: bool
+    ) -> Response:
+        name = vendor.name
+        if decision.latency_ms:
+            self.stats.fault(name, "latency")
+            time.sleep(decision.latency_ms / 1000)
+        if decision.outage:
+            self.stats.fault(name, "outage")
+            self.stats.answered(name, "outage")
+            req.fault = "outage"
+            if decision.outage == "reset":
+                return RESET
+            return Response(503, GATEWAY_PAGE, "text/html")
+        hit: Hit | None = None
+        if name != "mailchimp" and vendor.counts_toward_limit(req):
+            hit = self.throttle.hit(name, bucket, self.limits.for_vendor(name), self.time_scale)
+        req.hit = hit
+        response = self._answer(vendor, req, decision, hit, in_flight_ok)
+        if response.status > 0:
+            response.headers.update(vendor.limit_headers(req, hit))
+        self.stats.answered(name, response.status if response.status > 0 else "dropped")
+        return response
 
     def _answer(
-        self, vendor: Vendor, req: Request, decision: Any, hit: Hit | None, in_flight_ok: bool
+        self, vendor: Vendor, req: Request, decision: Decision, hit: Hit | None, in_flight_ok: bool
     ) -> Response:
         name = vendor.name
         if decision.storm:
             self.stats.fault(name, "throttle_storm")
             self.stats.throttle(name)
+            req.fault = "throttle_storm"
             return vendor.throttled(req)
         if (hit is not None and not hit.allowed) or not in_flight_ok:
             self.stats.throttle(name)
+            req.fault = "throttled"
             return vendor.throttled(req)
         if decision.error:
             self.stats.fault(name, "error")
+            req.fault = "error"
             return vendor.server_error(req)
         denied = vendor.authenticate(req)
         if denied is not None:
@@ -291,13 +309,36 @@ class App:
         if decision.lost:
             # The write above is committed; the client never hears about it.
             self.stats.fault(name, "lost_response")
+            req.fault = "lost_response"
+            return DROP
+        if decision.lost_write and response.status < 400 and vendor.is_write(req):
+            # The same, for writes only, and only one the vendor applied (a refused write
+            # changed nothing, so losing its answer is not a lost write).
+            self.stats.fault(name, "lost_write")
+            req.fault = "lost_write"
             return DROP
         if decision.malformed and response.body:
             self.stats.fault(name, "malformed")
+            req.fault = "malformed"
             return Response(
                 200, response.body[: max(len(response.body) // 2, 1)], response.content_type
             )
         return response
+
+    def _log_write(self, vendor: Vendor, req: Request, response: Response) -> None:
+        try:
+            keys = vendor.write_keys(req)
+        except Exception:  # a body no handler could read names no record
+            keys = []
+        self.writes.add(
+            vendor=vendor.name,
+            account=req.account.code if req.account else None,
+            method=req.method,
+            path=req.sent_path,
+            status=response.status if response.status > 0 else "dropped",
+            fault=req.fault,
+            keys=keys,
+        )
 
     def close(self) -> None:
         self.deliverer.stop()

@@ -93,6 +93,9 @@ class Settings:
         default_factory=lambda: [1, 5, 15, 60, 180, 300, 600, 900, 1800, 3600]
     )
     webhook_timeout_seconds: float = 10.0
+    # The sandbox's own: how many write requests GET /_sandbox/state/sandbox/writes keeps (the
+    # newest; older ones are counted as "forgotten").
+    write_log_max: int = 50_000
 
     def update(self, values: dict[str, Any]) -> None:
         known = {f.name for f in fields(self)}

@@ -160,7 +160,7 @@ def test_the_command_serves_the_sandbox(tmp_path):
     env = {**os.environ, "DEBUG": "1", "SANDBOX_DB": str(tmp_path / "cmd.sqlite3")}
     proc = subprocess.Popen(
         [sys.executable, str(MANAGE), "sandbox", "--port", "0", "--seed", "demo", "--orders", "40",
-         "--fault", "ometria:latency_ms=1"],
+         "--fault", "ometria:latency_ms=1", "brightpearl:lost_write_rate=0.25,seed=3"],
         stdout=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip
     try:
@@ -171,7 +171,9 @@ def test_the_command_serves_the_sandbox(tmp_path):
         found = httpx.get(url + "/_sandbox/", timeout=10).json()
         assert found["brightpearl"]["account"] == "demo"
         assert found["seed"]["demo"]["brightpearl"]["order_ids"] == [10001, 10040]
-        assert httpx.get(url + "/_sandbox/faults").json()["ometria"]["latency_ms"] == 1
+        faults = httpx.get(url + "/_sandbox/faults").json()
+        assert faults["ometria"]["latency_ms"] == 1
+        assert faults["brightpearl"]["lost_write_rate"] == 0.25
     finally:
         proc.terminate()
         proc.wait(timeout=10)

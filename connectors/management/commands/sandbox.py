@@ -42,7 +42,10 @@ class Command(BaseCommand):
             nargs="+",
             default=[],
             metavar="VENDOR:key=value[,key=value]",
-            help="Fault plans, e.g. --fault brightpearl:error_rate=0.2 ometria:latency_ms=50.",
+            help=(
+                "Fault plans, e.g. --fault brightpearl:error_rate=0.2 ometria:latency_ms=50 "
+                "bigcommerce:lost_write_rate=0.1 (keys: see connectors/sandbox/README.md)."
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -25,19 +25,11 @@ import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from connectors.sandbox.core import (
-    Account,
-    Request,
-    Response,
-    dumps,
-    iso_seconds,
-    sortable,
-    utcnow,
-)
+from connectors.sandbox.core import Account, Request, Response, dumps, iso_seconds, sortable, utcnow
 from connectors.sandbox.state import Rec
 
 if TYPE_CHECKING:
-    from connectors.mailchimp.fake import Mailchimp
+    from connectors.mailchimp.fake.base import MailchimpBase
     from connectors.sandbox.server import App
 
 logger = logging.getLogger(__name__)
@@ -110,7 +102,7 @@ def archive(batch_id: str, results: list[dict[str, Any]], per_file: int, mtime: 
 class BatchRunner:
     """One thread that runs submitted batches in order, one at a time (as Mailchimp does)."""
 
-    def __init__(self, app: App, vendor: Mailchimp) -> None:
+    def __init__(self, app: App, vendor: MailchimpBase) -> None:
         self.app = app
         self.vendor = vendor
         self._cond = threading.Condition()

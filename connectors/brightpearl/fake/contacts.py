@@ -1,0 +1,137 @@
+"""Brightpearl's contact service: contacts, their search, tags and custom fields."""
+
+from __future__ import annotations
+
+import json
+
+from connectors.brightpearl.fake.base import BrightpearlBase, route
+from connectors.brightpearl.fake.columns import CONTACT_COLUMNS
+from connectors.brightpearl.fake.constants import JSON_UTF8, V, errors
+from connectors.brightpearl.fake.contact_records import contact_doc, contact_rec
+from connectors.brightpearl.fake.records import simple_rec
+from connectors.brightpearl.fake.webhooks import fire
+from connectors.sandbox.core import (
+    BadRequest,
+    Request,
+    Response,
+    iso_ms,
+    json_response,
+    parse_idset,
+    raw_json,
+    utcnow,
+)
+
+
+class ContactRoutes(BrightpearlBase):
+    """/contact-service: contacts, tags, custom fields."""
+
+    # --- contact service -------------------------------------------------------------------
+
+    @route("GET", r"/contact-service/contact/(?P<ids>[^/]+)")
+    def contact_get(self, req: Request, ids: str) -> Response:
+        return self._get_list(req, "contact", ids, self.settings.brightpearl_idset_max)
+
+    @route("OPTIONS", r"/contact-service/contact(?:/(?P<ids>[^/]*))?")
+    def contact_options(self, req: Request, ids: str | None = None) -> Response:
+        return self._options(
+            req, "contact", ids or "", "contact", self.settings.brightpearl_idset_max
+        )
+
+    @route("GET", r"/contact-service/contact-search")
+    def contact_search(self, req: Request) -> Response:
+        return self._search(req, "contact", CONTACT_COLUMNS)
+
+    @route("POST", r"/contact-service/contact")
+    def contact_post(self, req: Request) -> Response:
+        body = req.json()
+        if not isinstance(body, dict):
+            raise BadRequest("The body must be a JSON object")
+        if not (body.get("firstName") or body.get("lastName")):
+            return errors("CONC-010", "A contact needs a first name or a last name", 400)
+        store = self.app.store
+        code = req.account.code
+        contact_id = store.max_num(V, code, ["contact"]) + 1
+        emails = (body.get("communication") or {}).get("emails") or {}
+        phones = (body.get("communication") or {}).get("telephones") or {}
+        now = utcnow()
+        doc = contact_doc(
+            contact_id=contact_id,
+            first=body.get("firstName", ""),
+            last=body.get("lastName", ""),
+            email=(emails.get("PRI") or {}).get("email", ""),
+            phone=phones.get("PRI", ""),
+            tags=[],
+            customer_group="Retail",
+            created=now,
+            updated=now,
+            company=(body.get("organisation") or {}).get("name", ""),
+        )
+        store.put(contact_rec(code, doc))
+        store.note_created(V, code, "contact", contact_id)
+        fire(self.app, req, req.account, "contact.created", contact_id)
+        return json_response({"response": contact_id}, content_type=JSON_UTF8)
+
+    @route("GET", r"/contact-service/tag(?:/(?P<ids>[^/]*))?")
+    def tag_get(self, req: Request, ids: str | None = None) -> Response:
+        rows = self.app.store.rows(V, req.account.code, "tag")
+        if ids:
+            wanted = {str(i) for i in parse_idset(ids)}
+            rows = [r for r in rows if r[0] in wanted]
+        text = '{"response":{' + ",".join(f'"{i}":{d}' for i, d in rows) + "}}"
+        return raw_json(text, content_type=JSON_UTF8)
+
+    @route("POST", r"/contact-service/contact/(?P<ids>[^/]+)/tag/(?P<tags>[^/]+)")
+    def contact_tag_post(self, req: Request, ids: str, tags: str) -> Response:
+        contact_ids = self._ids(ids, self.settings.brightpearl_idset_max)
+        if isinstance(contact_ids, Response):
+            return contact_ids
+        tag_ids = self._ids(tags, self.settings.brightpearl_idset_max)
+        if isinstance(tag_ids, Response):
+            return tag_ids
+        store = self.app.store
+        code = req.account.code
+        known = {r[0] for r in store.rows(V, code, "tag", columns="id")}
+        unknown = [t for t in tag_ids if str(t) not in known]
+        if unknown:
+            return errors("CONC-040", f"Tag {unknown[0]} does not exist", 400)
+        found = store.get_many(V, code, "contact", contact_ids)
+        now = utcnow()
+        for text in found.values():
+            doc = json.loads(text)
+            current = [int(t) for t in doc["contactTags"].split(",") if t]
+            doc["contactTags"] = ",".join(str(t) for t in sorted(set(current) | set(tag_ids)))
+            doc["updatedOn"] = iso_ms(now)
+            store.put(contact_rec(code, doc))
+        return raw_json("{}", content_type=JSON_UTF8)
+
+    @route("GET", r"/contact-service/contact/(?P<contact_id>\d+)/custom-field")
+    def custom_field_get(self, req: Request, contact_id: str) -> Response:
+        store = self.app.store
+        if store.get(V, req.account.code, "contact", contact_id) is None:
+            return errors("CONC-404", f"Contact {contact_id} does not exist", 404)
+        custom = store.get(V, req.account.code, "contact_custom", contact_id) or "{}"
+        return raw_json('{"response":' + custom + "}", content_type=JSON_UTF8)
+
+    @route("PATCH", r"/contact-service/contact/(?P<contact_id>\d+)/custom-field")
+    def custom_field_patch(self, req: Request, contact_id: str) -> Response:
+        """JSON-Patch on the custom fields. Like Brightpearl, updatedOn does not move."""
+        store = self.app.store
+        code = req.account.code
+        if store.get(V, code, "contact", contact_id) is None:
+            return errors("CONC-404", f"Contact {contact_id} does not exist", 404)
+        custom = json.loads(store.get(V, code, "contact_custom", contact_id) or "{}")
+        ops = req.json()
+        if not isinstance(ops, list):
+            raise BadRequest("The body must be a JSON-Patch array")
+        for op in ops:
+            key = str(op.get("path", "")).lstrip("/")
+            if not key:
+                raise BadRequest("Every operation needs a path such as /PCF_LOYALTY")
+            if op.get("op") in ("add", "replace"):
+                custom[key] = op.get("value")
+            elif op.get("op") == "remove":
+                custom.pop(key, None)
+            else:
+                raise BadRequest(f"Unsupported operation {op.get('op')!r}")
+        store.put(simple_rec(code, "contact_custom", int(contact_id), custom))
+        return json_response({"response": custom}, content_type=JSON_UTF8)
