@@ -100,6 +100,8 @@ class Table:
     error: str = ""
     # The empty row a new value is typed into (kinds whose values are typed), or None.
     new: Row | None = None
+    # What to type into it, in words.
+    new_help: str = ""
     # <datalist> id → [(value, label)]: suggestions for typed values.
     suggestions: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     # Whatever the kind's editor needs again (the vendor lists it read).

@@ -10,6 +10,7 @@ from brands.models import Brand, Membership, Team
 pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.flows",
+    "tests.fixtures.payments_flow",
     "tests.fixtures.processes",
     "tests.fixtures.sandbox",
 ]

@@ -197,7 +197,8 @@ def known_values(*, brand: Brand, kind: ValueKind) -> Known:
     """The values each side's vendor lists for the brand (read live, kept ten minutes)."""
     known = Known()
     known.source = _read(kind.source, brand, known.errors, kind.source_system)
-    for part in kind.parts:
+    known.parts["target"] = _read(kind.target, brand, known.errors, kind.target_system)
+    for part in kind.extra:
         known.parts[part.name] = _read(part, brand, known.errors, kind.target_system)
     return known
 

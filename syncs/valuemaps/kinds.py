@@ -94,9 +94,12 @@ class Part:
         return f"“{value}” is not a {self.label} of this brand. Its list: {shown or 'empty'}."
 
     def label_of(self, value: str) -> str:
-        """A value with its name from the fixed list: “11 (Awaiting Fulfillment)”."""
+        """A value in words, from the fixed list: an id with its name, “11 (Awaiting
+        Fulfillment)”; a code as its name, “a Mailchimp tag”."""
         name = dict(self.choices).get(value)
-        return f"{value} ({name})" if name else value
+        if not name:
+            return value
+        return f"{value} ({name})" if self.whole_number else name
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,8 @@ class ValueKind:
         extra = value.get("extra") or {}
         for part in self.extra:
             if extra.get(part.name):
-                words += f" · {part.label} {part.label_of(str(extra[part.name]))}"
+                value = part.label_of(str(extra[part.name]))
+                words += f" · {value}" if part.choices else f" · {part.label} {value}"
         return words
 
 
@@ -154,6 +158,7 @@ class Known:
     """What each side's vendor list says for one brand (None: not listable, or unreachable)."""
 
     source: list[tuple[str, str]] | None = None
+    # "target", and each further part by its name.
     parts: dict[str, list[tuple[str, str]] | None] = field(default_factory=dict)
     # Why a list the kind can read is missing, in words.
     errors: list[str] = field(default_factory=list)

@@ -7,6 +7,7 @@ may declare its maps before its flows exist.
 from __future__ import annotations
 
 import importlib
+import re
 from functools import cache
 
 from brands.models import Brand
@@ -21,6 +22,9 @@ MAPS = (
 )
 
 
+CODE = re.compile(r"[a-z][a-z0-9_]{0,49}")
+
+
 @cache
 def kinds() -> dict[str, ValueKind]:
     """Every kind by its code, in the order the maps modules declare them. Read on first
@@ -30,6 +34,12 @@ def kinds() -> dict[str, ValueKind]:
         for kind in importlib.import_module(name).KINDS:
             if kind.code in found:
                 raise ValueError(f"Two value maps are called “{kind.code}” ({name}).")
+            if not CODE.fullmatch(kind.code) or "__" in kind.code:
+                # The code is a URL part, a JSON key in record states and a match key.
+                raise ValueError(
+                    f"“{kind.code}” ({name}) is not a value map code: use lowercase letters, "
+                    "digits and single underscores, at most 50."
+                )
             found[kind.code] = kind
     return found
 

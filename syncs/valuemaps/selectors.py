@@ -45,7 +45,8 @@ def value_counts(*, brand: Brand, kind: ValueKind, values: list[str] | None = No
         .exclude(used=None)
     )
     if values is not None:
-        synced = synced.filter(used__in=values)
+        # The JSON lookup, not the text annotation: on SQLite `used__in` compares JSON.
+        synced = synced.filter(**{f"last_pushed___maps__{kind.code}__in": values})
     for row in synced.values("used").annotate(n=Count("id")):
         counts.synced[str(row["used"])] = row["n"]
     return counts
@@ -60,7 +61,10 @@ def _cell(part: Part, *, name: str, label: str, saved: str, listed, table: Table
     names = dict(choices or listed or [])
     options = None
     if choices is not None:
-        options = [(v, f"{n} ({v})" if n and n != v else v) for v, n in choices]
+        options = [
+            (v, f"{n} ({v})" if n and n != v and part.whole_number else (n or v))
+            for v, n in choices
+        ]
         if saved and saved not in names:
             options.append((saved, f"{saved} (not in the list any more)"))
     suggestions = ""
@@ -194,10 +198,12 @@ def value_table(*, brand: Brand, kind: ValueKind) -> Table:
     for value in counts.waiting:
         if value not in maps:
             unmapped.rows.append(make(value, counts.labels.get(value, ""), []))
-    for value, label in known.source or []:
+    strict_list = known.source is not None and kind.source.strict
+    # A strict list is every value there is (each needs a mapping); any other list only
+    # suggests what may be typed.
+    for value, label in known.source if strict_list else []:
         if value not in maps and value not in counts.waiting:
             unmapped.rows.append(make(value, label, []))
-    strict_list = known.source is not None and kind.source.strict
     for value in sorted(maps, key=lambda v: (maps[v].source_label or v).lower()):
         if strict_list and value not in listed:
             gone.rows.append(make(value, "", []))
@@ -206,6 +212,10 @@ def value_table(*, brand: Brand, kind: ValueKind) -> Table:
     unmapped.rows.sort(key=lambda r: (-r.waiting, r.name.lower()))
     if not strict_list:
         table.new = Row(key="", name="", cells=new_cells(kind, known, table))
+        table.new_help = (
+            f"Type the {kind.source.label} exactly as {source_name} gives it, then what it "
+            "maps to. The values records wait on have a row above already."
+        )
     return table
 
 

@@ -52,7 +52,7 @@ BP_CONTACT_ATTRIBUTE = ValueKind(
     extra=(
         Part(
             name="as",
-            label="sent as",
+            label="Mailchimp field type",
             choices=((AS_TAG, "a Mailchimp tag"), (AS_MERGE_FIELD, "a merge field")),
         ),
     ),
