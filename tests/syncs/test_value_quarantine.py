@@ -131,7 +131,7 @@ def test_a_mapping_made_elsewhere_resolves_the_ticket_and_the_record_goes_next_r
 def test_a_value_nothing_waits_on_any_more_has_its_ticket_resolved(
     sandbox, live_brand, payments_flow
 ):
-    method, order_id = klarna(sandbox)
+    _, order_id = klarna(sandbox)
     map_methods(live_brand, ("Stripe", "STRIPE", "1220"), ("PayPal", "PAYPAL", "1221"))
     flow_run_now(brand=live_brand, flow=payments_flow.code, full=True)
     # The order is gone from the waiting list (say its flow dropped it).
@@ -143,7 +143,7 @@ def test_a_value_nothing_waits_on_any_more_has_its_ticket_resolved(
 def test_the_preview_counts_what_a_change_releases_and_who_used_the_old_mapping(
     sandbox, live_brand, payments_flow
 ):
-    method, order_id = klarna(sandbox)
+    method, _ = klarna(sandbox)
     map_methods(live_brand, ("Stripe", "STRIPE", "1220"), ("PayPal", "PAYPAL", "1221"))
     flow_run_now(brand=live_brand, flow=payments_flow.code, full=True)
     stripe_orders = sum(1 for p in payments_flow.sent if p["payment_method"] == "STRIPE")
