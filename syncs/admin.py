@@ -27,6 +27,7 @@ from syncs.models import (
     DefaultStatusMapping,
     FlowConfig,
     MappingChange,
+    MappingKind,
     RecordState,
     StatusMapping,
     SyncRun,
@@ -441,12 +442,23 @@ class ValueMapAdmin(MappingAdmin):
         )
 
 
+class HistoryKindFilter(KindFilter):
+    """Order statuses, contact attributes, and each kind of value map, by name."""
+
+    def lookups(self, request, model_admin):
+        return [*MappingKind.choices, *kind_choices()]
+
+
 @admin.register(MappingChange)
 class MappingChangeAdmin(admin.ModelAdmin):
-    list_display = ["created", "brand", "kind_label", "label", "before", "after", "actor", "via"]
-    list_filter = [("brand", admin.RelatedOnlyFieldListFilter), "via"]
+    list_display = ["created", "brand", "kind_name", "label", "before", "after", "actor", "via"]
+    list_filter = [("brand", admin.RelatedOnlyFieldListFilter), HistoryKindFilter, "via"]
     search_fields = ["label", "key", "note"]
     date_hierarchy = "created"
+
+    @admin.display(description="kind", ordering="kind")
+    def kind_name(self, obj):
+        return obj.kind_label
 
     # The history is written by the mapping services only.
     def has_add_permission(self, request):

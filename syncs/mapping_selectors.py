@@ -226,3 +226,19 @@ def waiting_by_brand(brands: list[Brand]) -> dict[int, tuple[int, int]]:
         statuses, orders = out.get(row["brand_id"], (0, 0))
         out[row["brand_id"]] = (statuses + 1, orders + row["n"])
     return out
+
+
+def values_waiting_by_brand(brands: list[Brand]) -> dict[int, tuple[int, int]]:
+    """Per brand: (unmapped values of value maps that records wait on, those records)."""
+    out: dict[int, tuple[int, int]] = {}
+    rows = (
+        RecordState.objects.filter(
+            brand__in=brands, status=RecordStatus.WAITING, match_key__startswith="map:"
+        )
+        .values("brand_id", "match_key")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        values, records = out.get(row["brand_id"], (0, 0))
+        out[row["brand_id"]] = (values + 1, records + row["n"])
+    return out

@@ -42,6 +42,7 @@ from syncs.mapping_selectors import (
     AttributeTable,
     attribute_table,
     can_edit_mappings,
+    values_waiting_by_brand,
     waiting_by_brand,
 )
 from syncs.mappings import (
@@ -85,11 +86,14 @@ def picker(request: HttpRequest) -> HttpResponse:
     if len(brands) == 1:
         return redirect("mappings:statuses", slug=brands[0].slug)
     waiting = waiting_by_brand(brands)
+    values = values_waiting_by_brand(brands)
     rows = [
         {
             "brand": b,
             "statuses": waiting.get(b.pk, (0, 0))[0],
             "orders": waiting.get(b.pk, (0, 0))[1],
+            "values": values.get(b.pk, (0, 0))[0],
+            "records": values.get(b.pk, (0, 0))[1],
         }
         for b in brands
     ]

@@ -198,3 +198,17 @@ def test_admin_edits_go_through_the_services_and_the_history(client, live_brand,
     client.post(f"/admin/syncs/valuemap/{saved.pk}/delete/", {"post": "yes"})
     assert not ValueMap.objects.exists()
     assert MappingChange.objects.filter(via="admin", after__isnull=True).count() == 1
+
+
+def test_the_admin_history_filters_by_kind_in_words(client, live_brand, admin_user):
+    value_map_save(
+        brand=live_brand,
+        changes=[ValueChange("bc_channel", "1", target_value="3")],
+        actor=admin_user,
+    )
+    client.force_login(admin_user)
+    page = client.get("/admin/syncs/mappingchange/?kind=bc_channel").content.decode()
+    assert "Channels" in page and "Order status" in page  # the filter's choices
+    assert page.count('class="field-kind_name"') == 1
+    everything = client.get("/admin/syncs/mappingchange/").content.decode()
+    assert everything.count('class="field-kind_name"') == MappingChange.objects.count() > 1

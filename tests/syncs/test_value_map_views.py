@@ -268,3 +268,18 @@ def test_revert_previews_then_puts_the_map_back(client, live_brand, marketing_us
         reverse("mappings:revert_preview", args=[live_brand.slug, second.pk]), follow=True
     )
     assert "there is nothing to revert" in again.content.decode()
+
+
+def test_the_picker_counts_the_values_records_wait_on(client, waiting_klarna, brand_b):
+    from brands.models import Membership, Team
+    from tests.conftest import make_user
+
+    both = make_user("two_brands", waiting_klarna.brand, Team.MARKETING)
+    Membership.objects.create(user=both, brand=brand_b, team=Team.MARKETING)
+    client.force_login(both)
+    page = client.get(reverse("mappings:picker")).content.decode()
+    acme = page[page.index("Acme Apparel") :]
+    acme = acme[: acme.index("</tr>")]
+    assert "1 unmapped" in acme
+    bravo = page[page.index("Bravo Beauty") :]
+    assert "None with records waiting" in bravo[: bravo.index("</tr>")]
