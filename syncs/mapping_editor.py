@@ -17,6 +17,7 @@ from django.contrib import messages
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from brands.models import Brand
 from syncs.mapping_base import MappingError, SaveResult
@@ -188,8 +189,6 @@ def draft_changes(request: HttpRequest, brand: Brand, editor: Editor) -> list:
 def tabs(brand: Brand) -> list[dict]:
     """The brand's mapping pages: statuses, attributes, and each kind of value map whose
     two systems the brand is connected to."""
-    from django.urls import reverse
-
     return [
         {
             "id": "statuses",

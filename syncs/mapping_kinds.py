@@ -25,8 +25,8 @@ from syncs.mappings import (
 )
 from syncs.models import MappingKind, StatusMapping
 from syncs.previews import attribute_mapping_preview, mapping_preview
-from syncs.valuemaps.changes import SYSTEM_NAMES, value_change_cleaned
-from syncs.valuemaps.kinds import ValueKind
+from syncs.valuemaps.changes import value_change_cleaned
+from syncs.valuemaps.kinds import ValueKind, system_name
 from syncs.valuemaps.preview import value_map_preview
 from syncs.valuemaps.registry import get_kind, is_kind, kinds_for_brand
 from syncs.valuemaps.selectors import value_table
@@ -143,7 +143,7 @@ class ValueEditor(TableEditor):
             f"Nothing to preview: choose or type a {kind.target.label} for a value first."
         )
         self.row_nouns = "value,values"
-        names = {SYSTEM_NAMES.get(s, s) for s in (kind.source_system, kind.target_system)}
+        names = {system_name(s) for s in (kind.source_system, kind.target_system)}
         self.refresh_from = " and ".join(sorted(names))
         self.refresh_note = (
             "Lists the vendors keep (where they can tell) are kept for 10 minutes; this reads "

@@ -18,16 +18,8 @@ from syncs.mapping_base import (
     user_or_none,
 )
 from syncs.models import MappingChange, ValueMap
-from syncs.valuemaps.kinds import Known, Part, ValueKind
+from syncs.valuemaps.kinds import Known, Part, ValueKind, system_name
 from syncs.valuemaps.registry import get_kind
-
-SYSTEM_NAMES = {
-    "brightpearl": "Brightpearl",
-    "bigcommerce": "BigCommerce",
-    "salesforce": "Salesforce",
-    "mailchimp": "Mailchimp",
-    "ometria": "Ometria",
-}
 
 
 def value_of(mapping: ValueMap | None) -> dict | None:
@@ -182,13 +174,13 @@ def _read(part: Part, brand: Brand, errors: list[str], system: str):
         return [(str(v), str(label)) for v, label in part.values(brand)]
     except Connection.DoesNotExist:
         errors.append(
-            f"{brand.name} has no {SYSTEM_NAMES.get(system, system)} connection, so its "
-            f"{part.label}s cannot be listed."
+            f"{brand.name} has no {system_name(system)} connection, so the list to choose "
+            f"the {part.label} from cannot be read."
         )
     except ConnectorError as exc:
         errors.append(
-            f"{SYSTEM_NAMES.get(system, system)} could not be reached to list its "
-            f"{part.label}s: {exc.plain}"
+            f"{system_name(system)} could not be reached to read the list to choose the "
+            f"{part.label} from: {exc.plain}"
         )
     return None
 

@@ -15,10 +15,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from brands.models import Brand
+from connectors.models import System
 
 # The values a vendor knows, as (value, label) pairs. May raise ConnectorError or
 # Connection.DoesNotExist: the caller says the list is unknown and checks the text alone.
 Lister = Callable[[Brand], Sequence[tuple[str, str]]]
+
+
+def system_name(code: str) -> str:
+    """A system's name as people write it: “BigCommerce”."""
+    return dict(System.choices).get(code, code)
 
 
 def _whole_number(text: str) -> str | None:

@@ -102,6 +102,10 @@ def unmapped_wait(
     `label` is the value's name in the source system, when it has one ("Klarna", "Fraud")."""
     declared = get_kind(kind)
     stored = source_value(kind, value)
+    if not stored:
+        # No value is not an unmapped value: no mapping could ever release it. Raised in a
+        # transform, the engine holds the record as unreadable, with its own ticket.
+        raise ValueError(f"The record has no {declared.source_label}.")
     named = f"“{label}” ({stored})" if label and label != stored else f"“{stored}”"
     return Wait(
         source_id=str(source_id),
@@ -132,7 +136,7 @@ class _Waiting:
         return sum(len(ids) for ids in self.by_flow.values())
 
 
-def _label_from(detail: str) -> str:
+def label_from_detail(detail: str) -> str:
     # detail reads: BigCommerce payment method “Klarna” has no mapping…, or “Name” (id).
     if "“" in detail and "”" in detail:
         return detail.split("“", 1)[1].split("”", 1)[0]
@@ -151,7 +155,7 @@ def waiting_on_values(brand_id: int) -> dict[tuple[str, str], _Waiting]:
             continue
         entry = waiting[parsed]
         entry.by_flow[flow].append(record_id)
-        entry.label = entry.label or _label_from(detail)
+        entry.label = entry.label or label_from_detail(detail)
     return waiting
 
 

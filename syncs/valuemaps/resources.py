@@ -17,12 +17,12 @@ from import_export import fields, widgets
 from syncs.models import ValueMap
 from syncs.resources import MappingResource, _choice, _column
 from syncs.valuemaps.changes import (
-    SYSTEM_NAMES,
     ValueChange,
     known_values,
     value_change_cleaned,
     value_problems,
 )
+from syncs.valuemaps.kinds import system_name
 from syncs.valuemaps.registry import get_kind, kind_choices, kinds
 
 SOURCE, TARGET = "source_value", "target_value"
@@ -142,7 +142,7 @@ class ValueMapResource(MappingResource):
         errors: dict[str, list[str]] = defaultdict(list)
         if known.errors and any(p.values and p.strict for p in (kind.source, *kind.parts)):
             # The kind checks values against a vendor's list it could not read.
-            system = SYSTEM_NAMES.get(kind.source_system, kind.source_system)
+            system = system_name(kind.source_system)
             errors[SOURCE].append(f"{' '.join(known.errors)} Import again when {system} answers.")
         for part, messages in value_problems(change, known).items():
             errors[_part_attribute(part)].extend(messages)

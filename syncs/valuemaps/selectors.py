@@ -11,9 +11,9 @@ from brands.models import Brand
 from exceptions.models import OPEN_STATUSES, Ticket
 from syncs.mapping_tables import Cell, Row, Section, Table, field_id
 from syncs.models import RecordState, RecordStatus, ValueMap
-from syncs.valuemaps.changes import SYSTEM_NAMES, known_values, value_of
-from syncs.valuemaps.kinds import Known, Part, ValueKind
-from syncs.valuemaps.quarantine import PREFIX, TICKET_TYPE, _label_from, value_ticket_id
+from syncs.valuemaps.changes import known_values, value_of
+from syncs.valuemaps.kinds import Known, Part, ValueKind, system_name
+from syncs.valuemaps.quarantine import PREFIX, TICKET_TYPE, label_from_detail, value_ticket_id
 
 
 @dataclass
@@ -37,7 +37,7 @@ def value_counts(*, brand: Brand, kind: ValueKind, values: list[str] | None = No
     for row in waiting.values("match_key").annotate(n=Count("id"), detail=Min("detail")):
         value = row["match_key"][len(prefix) :]
         counts.waiting[value] = row["n"]
-        counts.labels[value] = _label_from(row["detail"] or "")
+        counts.labels[value] = label_from_detail(row["detail"] or "")
     # Synced records say which value they were translated from (quarantine.used).
     synced = (
         RecordState.objects.filter(brand=brand, status=RecordStatus.SYNCED, flow__in=kind.flows)
@@ -137,7 +137,7 @@ def value_table(*, brand: Brand, kind: ValueKind) -> Table:
     the values the source system lists that nothing maps yet), then the mapped ones, then
     mapped values the source system no longer lists."""
     known = known_values(brand=brand, kind=kind)
-    source_name = SYSTEM_NAMES.get(kind.source_system, kind.source_system)
+    source_name = system_name(kind.source_system)
     unmapped = Section(
         "unmapped",
         "Values that need a mapping",

@@ -283,3 +283,21 @@ def test_the_picker_counts_the_values_records_wait_on(client, waiting_klarna, br
     assert "1 unmapped" in acme
     bravo = page[page.index("Bravo Beauty") :]
     assert "None with records waiting" in bravo[: bravo.index("</tr>")]
+
+
+def test_a_vendor_that_cannot_be_reached_is_said_and_the_saved_maps_still_show(
+    client, live_brand, marketing_user, sandbox
+):
+    value_map_save(brand=live_brand, changes=[ValueChange("bp_warehouse", "2", target_value="1")])
+    from django.core.cache import cache
+
+    cache.clear()
+    sandbox.set_faults("brightpearl", outage_seconds=60)
+    client.force_login(marketing_user)
+    page = client.get(url("values", live_brand, "bp_warehouse"))
+    sandbox.clear_faults()
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Brightpearl could not be reached to read the list to choose the Brightpearl" in text
+    mapped = text.split('id="mapped"')[1]
+    assert 'data-value="2"' in mapped and 'value="1"' in mapped

@@ -175,3 +175,58 @@ def test_the_preview_counts_what_a_change_releases_and_who_used_the_old_mapping(
     # Nothing written.
     assert not ValueMap.objects.filter(source_value=method).exists()
     assert ticket.status == "open"
+
+
+def test_records_of_several_flows_share_the_values_one_ticket(
+    sandbox, live_brand, payments_flow, django_capture_on_commit_callbacks
+):
+    """Another flow (here only its record state: its code is not registered) waits on the
+    same value: still one ticket, listing both; saving queues what can run and says when the
+    rest goes."""
+    method, order_id = klarna(sandbox)
+    map_methods(live_brand, ("Stripe", "STRIPE", "1220"), ("PayPal", "PAYPAL", "1221"))
+    RecordState.objects.create(
+        brand=live_brand,
+        flow="refunds_in",
+        source_id="9001",
+        status=RecordStatus.WAITING,
+        match_key=f"map:{KIND}:{method}",
+        detail="BigCommerce payment method “Klarna” has no mapping…",
+    )
+    flow_run_now(brand=live_brand, flow=payments_flow.code, full=True)
+    ticket = tickets(live_brand).get()
+    assert ticket.snapshot["waiting"] == {payments_flow.code: [order_id], "refunds_in": ["9001"]}
+    assert "2 records waiting" in ticket.title
+
+    with django_capture_on_commit_callbacks(execute=False):
+        result = map_methods(live_brand, (method, "KLARNA", "1230"))
+    assert [(r.flow, r.scope) for r in result.runs] == [(payments_flow.code, [order_id])]
+    note = ticket.events.order_by("-pk").first().note
+    assert "The 2 waiting records are queued" in note and "refunds_in go when that flow" in note
+
+
+def test_a_brand_that_gave_the_type_to_another_team_keeps_its_choice(
+    sandbox, live_brand, payments_flow
+):
+    from exceptions.models import ExceptionType, TeamOverride
+
+    TeamOverride.objects.create(
+        brand=live_brand,
+        exception_type=ExceptionType.objects.get(code="unmapped_value"),
+        team="ecommerce",
+    )
+    map_methods(live_brand, ("Stripe", "STRIPE", "1220"), ("PayPal", "PAYPAL", "1221"))
+    flow_run_now(brand=live_brand, flow=payments_flow.code, full=True)
+    assert tickets(live_brand).get().team == "ecommerce"
+
+
+def test_a_record_with_no_value_at_all_is_unreadable_not_unmapped(live_brand):
+    from syncs.valuemaps.quarantine import unmapped_wait
+
+    with pytest.raises(ValueError, match="The record has no BigCommerce payment method"):
+        unmapped_wait(KIND, "  ", source_id="1")
+    wait = unmapped_wait("bc_order_status", "11.0", source_id="7", label="Awaiting Fulfillment")
+    assert wait.match_key == "map:bc_order_status:11"
+    assert "“Awaiting Fulfillment” (11) has no mapping to a Brightpearl order status" in (
+        wait.reason
+    )
