@@ -143,10 +143,13 @@ class ValueEditor(TableEditor):
             f"Nothing to preview: choose or type a {kind.target.label} for a value first."
         )
         self.row_nouns = "value,values"
-        names = {system_name(s) for s in (kind.source_system, kind.target_system)}
-        self.refresh_from = " and ".join(sorted(names))
+        # Only the systems whose lists the kind reads (none: nothing to refresh).
+        listed = {kind.source_system} if kind.source.values else set()
+        if any(p.values for p in kind.parts):
+            listed.add(kind.target_system)
+        self.refresh_from = " and ".join(sorted(system_name(s) for s in listed))
         self.refresh_note = (
-            "Lists the vendors keep (where they can tell) are kept for 10 minutes; this reads "
+            f"The lists are read from {self.refresh_from} and kept for 10 minutes; this reads "
             "them again now."
         )
 

@@ -301,3 +301,21 @@ def test_a_vendor_that_cannot_be_reached_is_said_and_the_saved_maps_still_show(
     assert "Brightpearl could not be reached to read the list to choose the Brightpearl" in text
     mapped = text.split('id="mapped"')[1]
     assert 'data-value="2"' in mapped and 'value="1"' in mapped
+
+
+def test_refresh_reads_the_kinds_lists_again_and_only_a_kind_with_lists_offers_it(
+    client, live_brand, marketing_user, sandbox
+):
+    client.force_login(marketing_user)
+    page = client.get(url("values", live_brand, "bp_warehouse")).content.decode()
+    assert "Refresh from Brightpearl</button>" in page
+    assert "Refresh from" not in client.get(url("values", live_brand)).content.decode()
+    before = sandbox.stats()["brightpearl"]["requests"]
+    done = client.post(
+        reverse("mappings:refresh", args=[live_brand.slug]),
+        {"next": "value:bp_warehouse"},
+        follow=True,
+    )
+    assert done.redirect_chain[-1][0] == url("values", live_brand, "bp_warehouse")
+    assert "Read the lists from Brightpearl just now." in done.content.decode()
+    assert sandbox.stats()["brightpearl"]["requests"] > before
