@@ -39,9 +39,11 @@ class ExceptionType(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def team_for(self, brand: Brand) -> str:
+    def team_for(self, brand: Brand, default: str = "") -> str:
+        """The brand's own choice of team for this type, else the team the raiser names
+        (a value map's kind names its owner), else the type's."""
         override = self.team_overrides.filter(brand=brand).values_list("team", flat=True).first()
-        return override or self.owner_team
+        return override or default or self.owner_team
 
 
 class TeamOverride(models.Model):

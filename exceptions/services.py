@@ -85,8 +85,11 @@ def ticket_raise(
     error_code: str = "",
     error_message: str = "",
     retry_of: Ticket | None = None,
+    team: str = "",
 ) -> Ticket:
-    """Open a ticket, or count a repeat on the one that exists (reopening it if resolved)."""
+    """Open a ticket, or count a repeat on the one that exists (reopening it if resolved).
+
+    `team` owns a new ticket instead of the type's team (a brand's override still wins)."""
     brand_id = brand.pk if isinstance(brand, Brand) else brand
     ex_type = ExceptionType.objects.get(code=type_code)
     now = timezone.now()
@@ -112,7 +115,7 @@ def ticket_raise(
                     source_system=source_system,
                     source_id=str(source_id),
                     fingerprint=key,
-                    team=ex_type.team_for(Brand(pk=brand_id)),
+                    team=ex_type.team_for(Brand(pk=brand_id), default=team),
                     **values,
                 )
         except IntegrityError:

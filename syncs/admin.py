@@ -18,6 +18,7 @@ from syncs.mappings import (
     status_changes_validate,
     statuses_or_none,
     tags_or_none,
+    value_map_save,
 )
 from syncs.models import (
     AttributeMapping,
@@ -26,13 +27,23 @@ from syncs.models import (
     DefaultStatusMapping,
     FlowConfig,
     MappingChange,
+    MappingKind,
     RecordState,
     StatusMapping,
     SyncRun,
+    ValueMap,
     WebhookEvent,
 )
 from syncs.resources import IMPORT_FORMATS, AttributeMappingResource, StatusMappingResource
 from syncs.services import flow_configure, flow_enqueue
+from syncs.valuemaps.changes import (
+    ValueChange,
+    known_values,
+    value_change_cleaned,
+    value_problems,
+)
+from syncs.valuemaps.registry import get_kind, kind_choices
+from syncs.valuemaps.resources import ValueMapResource
 
 
 def flow_config_lookback_set(*, config: FlowConfig, lookback_minutes: int, actor=None) -> bool:
@@ -355,12 +366,109 @@ class AttributeMappingAdmin(MappingAdmin):
         )
 
 
+class ValueMapForm(forms.ModelForm):
+    kind = forms.ChoiceField(choices=(), help_text="Which kind of value map.")
+
+    class Meta:
+        model = ValueMap
+        fields = ["brand", "kind", "source_value", "source_label", "target_value", "extra", "note"]
+        help_texts = {
+            "extra": "The further parts some kinds need, by name: a payment method's "
+            '{"nominal_code": "1220"}; a Mailchimp mapping\'s {"as": "tag"} or '
+            '{"as": "merge_field"}. Leave {} for the other kinds.'
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "kind" in self.fields:
+            self.fields["kind"].choices = kind_choices()
+
+    def clean(self):
+        cleaned = super().clean()
+        brand = cleaned.get("brand") or getattr(self.instance, "brand", None)
+        kind = cleaned.get("kind") or self.instance.kind
+        if brand is None or not kind or self.errors:
+            return cleaned
+        change = ValueChange(
+            kind=kind,
+            source_value=cleaned.get("source_value") or self.instance.source_value,
+            source_label=cleaned.get("source_label", ""),
+            target_value=cleaned.get("target_value", ""),
+            extra={str(k): str(v) for k, v in (cleaned.get("extra") or {}).items()},
+            note=cleaned.get("note", ""),
+        )
+        field_of = {"source": "source_value", "target": "target_value", "note": "note"}
+        for part, problems in value_problems(
+            value_change_cleaned(change), known_values(brand=brand, kind=get_kind(kind))
+        ).items():
+            name = field_of.get(part, "extra")
+            if name in self.fields:
+                self.add_error(name, problems)
+            else:
+                self.add_error(None, problems)
+        return cleaned
+
+
+class KindFilter(admin.SimpleListFilter):
+    title = "kind"
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return kind_choices()
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
+@admin.register(ValueMap)
+class ValueMapAdmin(MappingAdmin):
+    list_display = [
+        "brand",
+        "kind_name",
+        "source_value",
+        "source_label",
+        "target_value",
+        "extra",
+        "note",
+        "updated",
+    ]
+    list_filter = [("brand", admin.RelatedOnlyFieldListFilter), KindFilter]
+    search_fields = ["source_value", "source_label", "target_value", "note"]
+    form = ValueMapForm
+    resource_classes = [ValueMapResource]
+
+    @admin.display(description="kind")
+    def kind_name(self, obj):
+        return dict(kind_choices()).get(obj.kind, obj.kind)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Another value, kind or brand is another map: add that one instead.
+        return ["brand", "kind", "source_value"] if obj else []
+
+    def save_changes(self, *, brand, changes, actor, check: bool) -> SaveResult:
+        # The form checked the values against the vendors' lists already.
+        return value_map_save(
+            brand=brand, changes=changes, actor=actor, via=ChangeVia.ADMIN, check_lists=False
+        )
+
+
+class HistoryKindFilter(KindFilter):
+    """Order statuses, contact attributes, and each kind of value map, by name."""
+
+    def lookups(self, request, model_admin):
+        return [*MappingKind.choices, *kind_choices()]
+
+
 @admin.register(MappingChange)
 class MappingChangeAdmin(admin.ModelAdmin):
-    list_display = ["created", "brand", "kind", "label", "before", "after", "actor", "via"]
-    list_filter = [("brand", admin.RelatedOnlyFieldListFilter), "kind", "via"]
+    list_display = ["created", "brand", "kind_name", "label", "before", "after", "actor", "via"]
+    list_filter = [("brand", admin.RelatedOnlyFieldListFilter), HistoryKindFilter, "via"]
     search_fields = ["label", "key", "note"]
     date_hierarchy = "created"
+
+    @admin.display(description="kind", ordering="kind")
+    def kind_name(self, obj):
+        return obj.kind_label
 
     # The history is written by the mapping services only.
     def has_add_permission(self, request):

@@ -30,6 +30,7 @@ from syncs.flows import REGISTRY, get_flow
 from syncs.flows.base import Flow
 from syncs.flows.reading import EPOCH
 from syncs.models import FlowConfig, RecordState, RecordStatus, StatusMapping, SyncRun
+from syncs.valuemaps import quarantine as value_maps
 
 logger = logging.getLogger("syncs.engine")
 
@@ -130,6 +131,12 @@ class FlowContext:
                 m.bp_status_id: m for m in StatusMapping.objects.filter(brand_id=self.brand_id)
             }
         return self.cache["status_map"]
+
+    # --- value maps (syncs/valuemaps) ----------------------------------------------------
+    def mapped(self, kind: str, value: Any) -> value_maps.Mapped | None:
+        """What the brand maps this value of this kind to (read once per run), or None:
+        then the transform returns `value_maps.unmapped_wait(...)` and the record waits."""
+        return value_maps.lookup(self, kind, value)
 
     # --- record states of this or another flow -----------------------------------------
     def states(self, flow: str, source_ids: list[str]) -> dict[str, RecordState]:
@@ -247,6 +254,8 @@ def execute(run: SyncRun, progress: Progress | None = None) -> SyncRun:
                 _after_batch(ctx, progress)
         _missing(ctx)
         flow.finish(ctx)
+        # One ticket per unmapped value records wait on (any flow); resolved once mapped.
+        value_maps.value_tickets_sync(ctx)
     finally:
         run.api_calls, run.throttle_waits = ctx.api_calls()
         ctx.close()

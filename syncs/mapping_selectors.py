@@ -11,15 +11,18 @@ from connectors.errors import ConnectorError
 from connectors.models import Connection
 from exceptions.models import OPEN_STATUSES, Ticket
 from syncs.flows.ometria.order_lifecycle import FLOW as ORDER_FLOW
-from syncs.mappings import brightpearl_statuses, brightpearl_tags
+from syncs.mapping_tables import Cell, Row, Section, Table
 from syncs.models import (
     AttributeMapping,
+    LifecycleStage,
     MappingChange,
-    MappingKind,
+    OmetriaOrderStatus,
     RecordState,
     RecordStatus,
     StatusMapping,
 )
+from syncs.status_mappings import status_value
+from syncs.vendor_lists import brightpearl_statuses, brightpearl_tags
 
 # Who may change a brand's mappings; every other member of the brand may look.
 EDITOR_TEAMS = {Team.MARKETING, Team.ADMIN}
@@ -30,56 +33,77 @@ def can_edit_mappings(user, brand: Brand) -> bool:
     return bool(user_teams(user, brand) & EDITOR_TEAMS)
 
 
-@dataclass
-class StatusRow:
-    id: int
-    name: str
-    mapping: StatusMapping | None = None
-    disabled: bool = False
-    in_brightpearl: bool = True
-    waiting: int = 0
-    synced: int = 0
-    ticket: Ticket | None = None
-    # What the form shows: the saved values, or what the person chose before an error.
-    ometria_status: str = ""
-    lifecycle_stage: str = ""
-    errors: list[str] = field(default_factory=list)
-    changed: bool = False
+def _status_cells(status_id: int, name: str, mapping: StatusMapping | None) -> list[Cell]:
+    saved = (mapping.ometria_status, mapping.lifecycle_stage) if mapping else ("", "")
+    return [
+        Cell(
+            part="ometria",
+            name=f"s-{status_id}-ometria",
+            label=f"Ometria order status for {name}",
+            value=saved[0],
+            saved=saved[0],
+            choices=list(OmetriaOrderStatus.choices),
+            display=mapping.get_ometria_status_display() if mapping else "",
+        ),
+        Cell(
+            part="stage",
+            name=f"s-{status_id}-stage",
+            label=f"Lifecycle stage for {name}",
+            value=saved[1],
+            saved=saved[1],
+            choices=list(LifecycleStage.choices),
+            display=mapping.get_lifecycle_stage_display() if mapping else "",
+        ),
+    ]
 
 
-@dataclass
-class StatusTable:
-    unmapped: list[StatusRow] = field(default_factory=list)
-    mapped: list[StatusRow] = field(default_factory=list)
-    gone: list[StatusRow] = field(default_factory=list)
-    # Why Brightpearl's list is missing (empty when it answered).
-    error: str = ""
-    statuses: list[dict] | None = None
-
-    @property
-    def rows(self) -> list[StatusRow]:
-        return [*self.unmapped, *self.mapped, *self.gone]
-
-    def row(self, status_id: int) -> StatusRow | None:
-        return next((r for r in self.rows if r.id == status_id), None)
-
-
-def status_table(*, brand: Brand) -> StatusTable:
+def status_table(*, brand: Brand) -> Table:
     """Every Brightpearl status of the brand beside its mapping, unmapped ones first (most
     orders waiting first). When Brightpearl cannot be reached, the saved mappings alone."""
-    table = StatusTable()
+    statuses = None
+    error = ""
     try:
-        table.statuses = brightpearl_statuses(brand=brand)
+        statuses = brightpearl_statuses(brand=brand)
     except Connection.DoesNotExist:
-        table.error = (
+        error = (
             f"{brand.name} has no Brightpearl connection yet, so its statuses cannot be listed. "
             "An agency admin connects it (Onboarding, or the admin's Connections)."
         )
     except ConnectorError as exc:
-        table.error = (
+        error = (
             f"Brightpearl could not be reached: {exc.plain} The saved mappings are shown "
             "below; statuses that are not mapped yet show again when Brightpearl answers."
         )
+    unmapped = Section(
+        "unmapped",
+        "Statuses that need a mapping",
+        "Orders in these statuses are not sent to Ometria. Choose an Ometria order status and "
+        "a lifecycle stage for each; the preview then shows which orders would be sent.",
+        empty="Every status is mapped.",
+    )
+    mapped = Section(
+        "mapped",
+        "Mapped statuses",
+        "Changing one moves the orders already in Ometria to the new stage on the next run; "
+        "the preview shows how many, and how much revenue.",
+        empty="No status is mapped yet.",
+    )
+    gone = Section(
+        "gone",
+        "Mapped, but no longer in Brightpearl",
+        "Brightpearl does not list these statuses any more. Their mappings do no harm; set "
+        "both choices to “not mapped” to remove one.",
+    )
+    table = Table(
+        sections=[unmapped, mapped, gone],
+        source_header="Brightpearl status",
+        counts_header="Orders",
+        headers=["Ometria order status", "Lifecycle stage"],
+        synced_words="in Ometria",
+        row_attribute="status",
+        error=error,
+        extra={"statuses": statuses},
+    )
     mappings = {m.bp_status_id: m for m in StatusMapping.objects.filter(brand=brand)}
     counts: dict[tuple[str, str], int] = {
         (row["match_key"], row["status"]): row["n"]
@@ -94,39 +118,41 @@ def status_table(*, brand: Brand) -> StatusTable:
         )
     }
 
-    def make(status_id: int, name: str, **extra) -> StatusRow:
+    def make(status_id: int, name: str, notes: list[str]) -> Row:
         mapping = mappings.get(status_id)
         key = str(status_id)
-        return StatusRow(
-            id=status_id,
+        return Row(
+            key=key,
             name=name,
-            mapping=mapping,
+            detail=f"(id {status_id})",
+            notes=notes,
+            cells=_status_cells(status_id, name, mapping),
+            expected=status_value(mapping),
             waiting=counts.get((key, RecordStatus.WAITING), 0),
             synced=counts.get((key, RecordStatus.SYNCED), 0),
             ticket=tickets.get(f"status:{key}"),
-            ometria_status=mapping.ometria_status if mapping else "",
-            lifecycle_stage=mapping.lifecycle_stage if mapping else "",
-            **extra,
         )
 
+    unconfirmed = ["Not confirmed by Brightpearl"]
     seen: set[int] = set()
-    for status in table.statuses or []:
+    for status in statuses or []:
         seen.add(status["id"])
-        row = make(status["id"], status["name"], disabled=status["disabled"])
-        (table.mapped if row.mapping else table.unmapped).append(row)
+        notes = ["Switched off in Brightpearl"] if status["disabled"] else []
+        row = make(status["id"], status["name"], notes)
+        (mapped if row.expected else unmapped).rows.append(row)
     for status_id, mapping in sorted(mappings.items(), key=lambda i: i[1].bp_status_name.lower()):
         if status_id in seen:
             continue
-        row = make(status_id, mapping.bp_status_name, in_brightpearl=table.statuses is None)
-        (table.mapped if table.statuses is None else table.gone).append(row)
+        row = make(status_id, mapping.bp_status_name, unconfirmed if statuses is None else [])
+        (mapped if statuses is None else gone).rows.append(row)
     # Statuses orders wait on that Brightpearl did not list (it could not be reached).
-    if table.statuses is None:
+    if statuses is None:
         for key, state in list(counts):
             if state == RecordStatus.WAITING and key.isdigit() and int(key) not in mappings:
                 ticket = tickets.get(f"status:{key}")
                 name = (ticket.snapshot.get("status_name") if ticket else "") or f"Status {key}"
-                table.unmapped.append(make(int(key), name, in_brightpearl=False))
-    table.unmapped.sort(key=lambda r: (-r.waiting, r.name.lower()))
+                unmapped.rows.append(make(int(key), name, unconfirmed))
+    unmapped.rows.sort(key=lambda r: (-r.waiting, r.name.lower()))
     return table
 
 
@@ -202,4 +228,17 @@ def waiting_by_brand(brands: list[Brand]) -> dict[int, tuple[int, int]]:
     return out
 
 
-KIND_LABELS = dict(MappingKind.choices)
+def values_waiting_by_brand(brands: list[Brand]) -> dict[int, tuple[int, int]]:
+    """Per brand: (unmapped values of value maps that records wait on, those records)."""
+    out: dict[int, tuple[int, int]] = {}
+    rows = (
+        RecordState.objects.filter(
+            brand__in=brands, status=RecordStatus.WAITING, match_key__startswith="map:"
+        )
+        .values("brand_id", "match_key")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        values, records = out.get(row["brand_id"], (0, 0))
+        out[row["brand_id"]] = (values + 1, records + row["n"])
+    return out

@@ -13,6 +13,9 @@ urlpatterns = [
     path("<slug:slug>/attributes/", views.attributes, name="attributes"),
     path("<slug:slug>/attributes/preview/", views.attribute_preview, name="attribute_preview"),
     path("<slug:slug>/attributes/save/", views.attribute_save, name="attribute_save"),
+    path("<slug:slug>/values/<slug:kind>/", views.values, name="values"),
+    path("<slug:slug>/values/<slug:kind>/preview/", views.value_preview, name="value_preview"),
+    path("<slug:slug>/values/<slug:kind>/save/", views.value_save, name="value_save"),
     path("<slug:slug>/history/<int:pk>/revert/", views.revert_preview, name="revert_preview"),
     path("<slug:slug>/history/<int:pk>/revert/save/", views.revert, name="revert"),
 ]

@@ -1,8 +1,9 @@
-"""The mappings pages: order statuses and contact attributes, per brand, for marketing.
+"""The mappings pages, per brand: order statuses, contact attributes, and one tab per kind
+of value map the brand's connections call for. For marketing, and each kind's owners.
 
-Thin: the forms are read into changes, and every change goes through a service in
-syncs.mappings (`mapping_save`, `attribute_mapping_save`, `mapping_revert`) or a preview in
-syncs.previews, which writes nothing. A brand is looked up through the tenant wall
+Thin: each page is an Editor (syncs/mapping_kinds.py) drawn and read by the shared editor
+code (syncs/mapping_editor.py); every change goes through a service in syncs.mappings, or a
+preview, which writes nothing. A brand is looked up through the tenant wall
 (`Brand.objects.for_user`), so another brand's page is a 404; members outside marketing and
 admin may look but not change (403).
 
@@ -12,12 +13,8 @@ signed, in the form of its "Save" button.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,48 +24,44 @@ from django.views.decorators.http import require_GET, require_POST
 from brands.models import Brand
 from connectors.errors import ConnectorError
 from connectors.models import Connection
+from syncs.mapping_editor import (
+    DRAFT_SALT,
+    SIGNING_SALT,
+    draft_changes,
+    editor_page,
+    editor_preview,
+    page_context,
+    preview_page,
+    save_previewed,
+    sign,
+    stale_preview,
+    unsign,
+)
+from syncs.mapping_kinds import ATTRIBUTES, STATUSES, editor_for, value_editor
 from syncs.mapping_selectors import (
     AttributeTable,
-    StatusTable,
     attribute_table,
     can_edit_mappings,
-    mapping_history,
-    status_table,
+    values_waiting_by_brand,
     waiting_by_brand,
 )
 from syncs.mappings import (
     AttributeChange,
     MappingError,
-    SaveResult,
-    StatusChange,
-    attribute_changes_validate,
     attribute_key,
-    attribute_mapping_save,
     brightpearl_statuses,
     brightpearl_tags,
-    change_from_dict,
     describe,
     mapping_revert,
-    mapping_save,
     revert_change,
-    status_changes_validate,
-    tags_or_none,
 )
-from syncs.models import (
-    AttributeSource,
-    LifecycleStage,
-    MappingChange,
-    MappingKind,
-    OmetriaOrderStatus,
-    StatusMapping,
-)
-from syncs.previews import attribute_mapping_preview, mapping_preview
+from syncs.models import AttributeSource, MappingChange
+from syncs.valuemaps.changes import known_values
+from syncs.vendor_lists import vendor_lists_forget
 
-SIGNING_SALT = "mappings.preview"
-# A draft only fills the page again; its own salt, so a link in a history is never a Save.
-DRAFT_SALT = "mappings.draft"
-# A preview's Save button works for a day; after that, preview again.
-PREVIEW_MAX_AGE = 24 * 3600
+# Kept under their old names: tests and links sign with them.
+_sign = sign
+__all__ = ["DRAFT_SALT", "SIGNING_SALT", "_sign"]
 
 
 def _brand(request: HttpRequest, slug: str) -> Brand:
@@ -85,59 +78,6 @@ def _editable_brand(request: HttpRequest, slug: str) -> Brand:
     return brand
 
 
-def _sign(
-    brand: Brand, changes, revert: MappingChange | None = None, salt: str = SIGNING_SALT
-) -> str:
-    # Compressed: a draft of many changes travels in a link, and servers cap a request line
-    # (gunicorn at 4 KB).
-    return signing.dumps(
-        {
-            "brand": brand.pk,
-            "changes": [c.as_dict() for c in changes],
-            "revert": revert.pk if revert else None,
-        },
-        salt=salt,
-        compress=True,
-    )
-
-
-def _unsign(request: HttpRequest, brand: Brand) -> dict | None:
-    try:
-        payload = signing.loads(
-            request.POST.get("payload", ""), salt=SIGNING_SALT, max_age=PREVIEW_MAX_AGE
-        )
-    except signing.BadSignature:
-        return None
-    return payload if payload.get("brand") == brand.pk else None
-
-
-def _stale_preview(request: HttpRequest, brand: Brand, kind: str) -> HttpResponse:
-    """A Save whose preview expired or was changed on the way: nothing is saved, and the
-    page says so in words, with the way back (still a 400 for anything that checks)."""
-    return render(
-        request,
-        "mappings/stale_preview.html",
-        {"brand": brand, "back_url": _back(brand, kind), "kind": kind},
-        status=400,
-    )
-
-
-def _draft(request: HttpRequest, brand: Brand, kind: str) -> list:
-    """The changes a preview's "Back, without saving" carries back (signed, in `?draft=`),
-    so the page shows the person's choices again instead of the saved ones."""
-    raw = request.GET.get("draft", "")
-    if not raw:
-        return []
-    try:
-        payload = signing.loads(raw, salt=DRAFT_SALT, max_age=PREVIEW_MAX_AGE)
-    except signing.BadSignature:
-        return []
-    if payload.get("brand") != brand.pk or payload.get("revert"):
-        return []
-    changes = [change_from_dict(c) for c in payload.get("changes", [])]
-    return [c for c in changes if c.kind == kind]
-
-
 # --- the brand picker ------------------------------------------------------------------------
 @login_required
 @require_GET
@@ -146,11 +86,14 @@ def picker(request: HttpRequest) -> HttpResponse:
     if len(brands) == 1:
         return redirect("mappings:statuses", slug=brands[0].slug)
     waiting = waiting_by_brand(brands)
+    values = values_waiting_by_brand(brands)
     rows = [
         {
             "brand": b,
             "statuses": waiting.get(b.pk, (0, 0))[0],
             "orders": waiting.get(b.pk, (0, 0))[1],
+            "values": values.get(b.pk, (0, 0))[0],
+            "records": values.get(b.pk, (0, 0))[1],
         }
         for b in brands
     ]
@@ -158,39 +101,61 @@ def picker(request: HttpRequest) -> HttpResponse:
 
 
 # --- order statuses ----------------------------------------------------------------------------
-def _status_context(request, brand: Brand, table: StatusTable, **extra) -> dict:
-    history, total = mapping_history(brand=brand, kind=MappingKind.STATUS)
-    return {
-        "brand": brand,
-        "table": table,
-        "can_edit": can_edit_mappings(request.user, brand),
-        "ometria_statuses": OmetriaOrderStatus.choices,
-        "stages": LifecycleStage.choices,
-        "history": history,
-        "history_total": total,
-        "tab": "statuses",
-        **extra,
-    }
-
-
 @login_required
 @require_GET
 def statuses(request: HttpRequest, slug: str) -> HttpResponse:
+    return editor_page(request, _brand(request, slug), STATUSES)
+
+
+@login_required
+@require_POST
+def status_preview(request: HttpRequest, slug: str) -> HttpResponse:
+    return editor_preview(request, _editable_brand(request, slug), STATUSES)
+
+
+@login_required
+@require_POST
+def status_save(request: HttpRequest, slug: str) -> HttpResponse:
+    return save_previewed(request, _editable_brand(request, slug), STATUSES)
+
+
+# --- value maps: one tab per kind --------------------------------------------------------------
+@login_required
+@require_GET
+def values(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
     brand = _brand(request, slug)
-    table = status_table(brand=brand)
-    for change in _draft(request, brand, MappingKind.STATUS):
-        row = table.row(change.bp_status_id)
-        if row:
-            row.ometria_status, row.lifecycle_stage = change.ometria_status, change.lifecycle_stage
-            row.changed = True
-    return render(request, "mappings/statuses.html", _status_context(request, brand, table))
+    return editor_page(request, brand, value_editor(brand, kind))
+
+
+@login_required
+@require_POST
+def value_preview(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
+    brand = _editable_brand(request, slug)
+    return editor_preview(request, brand, value_editor(brand, kind))
+
+
+@login_required
+@require_POST
+def value_save(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
+    brand = _editable_brand(request, slug)
+    return save_previewed(request, brand, value_editor(brand, kind))
 
 
 @login_required
 @require_POST
 def refresh(request: HttpRequest, slug: str) -> HttpResponse:
-    """Read the statuses and tags from Brightpearl again now, instead of the cached lists."""
+    """Read the vendors' lists (statuses, tags, warehouses…) again now, not the kept ones."""
     brand = _brand(request, slug)
+    back = request.POST.get("next") or ""
+    vendor_lists_forget(brand=brand)
+    if back.startswith("value:"):
+        editor = value_editor(brand, back.removeprefix("value:"))
+        known = known_values(brand=brand, kind=editor.value_kind)
+        for error in known.errors:
+            messages.error(request, error)
+        if not known.errors:
+            messages.success(request, f"Read the lists from {editor.refresh_from} just now.")
+        return redirect(editor.url(brand))
     try:
         found = brightpearl_statuses(brand=brand, refresh=True)
         brightpearl_tags(brand=brand, refresh=True)
@@ -202,155 +167,9 @@ def refresh(request: HttpRequest, slug: str) -> HttpResponse:
         messages.success(
             request, f"Read {len(found)} sales-order statuses from Brightpearl just now."
         )
-    back = request.POST.get("next") or ""
     if back == "attributes":
         return redirect("mappings:attributes", slug=brand.slug)
     return redirect("mappings:statuses", slug=brand.slug)
-
-
-def _read_status_form(request, table: StatusTable) -> list[StatusChange]:
-    """The rows whose choices differ from what is saved, as changes; the table keeps what
-    was chosen, so a page shown again with errors shows it."""
-    changes = []
-    for row in table.rows:
-        prefix = f"s-{row.id}-"
-        if prefix + "ometria" not in request.POST and prefix + "stage" not in request.POST:
-            continue
-        row.ometria_status = request.POST.get(prefix + "ometria", "").strip()
-        row.lifecycle_stage = request.POST.get(prefix + "stage", "").strip()
-        saved = (
-            (row.mapping.ometria_status, row.mapping.lifecycle_stage) if row.mapping else ("", "")
-        )
-        if (row.ometria_status, row.lifecycle_stage) == saved:
-            continue
-        row.changed = True
-        changes.append(
-            StatusChange(
-                bp_status_id=row.id,
-                bp_status_name=row.name,
-                ometria_status=row.ometria_status,
-                lifecycle_stage=row.lifecycle_stage,
-                expected=(
-                    {"ometria_status": saved[0], "lifecycle_stage": saved[1]}
-                    if row.mapping
-                    else None
-                ),
-            )
-        )
-    return changes
-
-
-@login_required
-@require_POST
-def status_preview(request: HttpRequest, slug: str) -> HttpResponse:
-    brand = _editable_brand(request, slug)
-    table = status_table(brand=brand)
-    changes = _read_status_form(request, table)
-    if not changes:
-        messages.info(
-            request,
-            "Nothing to preview: choose a different Ometria status or lifecycle stage for a "
-            "status first.",
-        )
-        return redirect("mappings:statuses", slug=brand.slug)
-    try:
-        status_changes_validate(
-            changes=changes,
-            statuses=table.statuses,
-            mapped=StatusMapping.objects.filter(brand=brand).values_list("bp_status_id", flat=True),
-        )
-    except MappingError as exc:
-        for key, errors in exc.errors.items():
-            row = table.row(int(key))
-            if row:
-                row.errors = errors
-        return render(
-            request,
-            "mappings/statuses.html",
-            _status_context(request, brand, table, form_error=exc.message),
-            status=400,
-        )
-    return _preview_page(
-        request, brand, changes, save_url=reverse("mappings:status_save", args=[brand.slug])
-    )
-
-
-def _preview_page(
-    request: HttpRequest,
-    brand: Brand,
-    changes: list,
-    *,
-    save_url: str,
-    revert: MappingChange | None = None,
-) -> HttpResponse:
-    """What the changes (all of one kind) would do, with a Save button that carries them,
-    signed. Nothing is written here."""
-    kind = changes[0].kind
-    if kind == MappingKind.STATUS:
-        template, preview = "mappings/status_preview.html", mapping_preview
-    else:
-        template, preview = "mappings/attribute_preview.html", attribute_mapping_preview
-    draft = _sign(brand, changes, salt=DRAFT_SALT)
-    return render(
-        request,
-        template,
-        {
-            "brand": brand,
-            "entry": revert,
-            "preview": preview(brand=brand, changes=changes),
-            "rows": _change_rows(changes, kind),
-            "payload": _sign(brand, changes, revert=revert),
-            "save_url": save_url,
-            "back_url": _back(brand, kind),
-            # Back to the page with the choices still made (a revert had none to keep).
-            "edit_url": _back(brand, kind)
-            if revert
-            else f"{_back(brand, kind)}?{urlencode({'draft': draft})}",
-        },
-    )
-
-
-def _change_rows(changes, kind: str) -> list[dict]:
-    return [
-        {
-            "label": c.label,
-            "before": describe(kind, c.expected if isinstance(c.expected, dict) else None),
-            "after": describe(kind, c.after),
-        }
-        for c in changes
-    ]
-
-
-def _saved(request: HttpRequest, result) -> None:
-    messages.success(request, result.summary())
-
-
-def _save_previewed(
-    request: HttpRequest, slug: str, *, kind: str, save: Callable[..., SaveResult]
-) -> HttpResponse:
-    """The Save button of a preview: the signed changes, through the kind's save service."""
-    brand = _editable_brand(request, slug)
-    payload = _unsign(request, brand)
-    if payload is None:
-        return _stale_preview(request, brand, kind)
-    changes = [change_from_dict(c) for c in payload["changes"]]
-    if any(c.kind != kind for c in changes):
-        # A preview of the other page, posted here: preview again on the right one.
-        return _stale_preview(request, brand, kind)
-    try:
-        result = save(brand=brand, changes=changes, actor=request.user)
-    except MappingError as exc:
-        details = " ".join(m for errors in exc.errors.values() for m in errors)
-        messages.error(request, f"{exc.message} {details}".strip())
-    else:
-        _saved(request, result)
-    return redirect(_back(brand, kind))
-
-
-@login_required
-@require_POST
-def status_save(request: HttpRequest, slug: str) -> HttpResponse:
-    return _save_previewed(request, slug, kind=MappingKind.STATUS, save=mapping_save)
 
 
 # --- reverting an entry of the history -----------------------------------------------------
@@ -358,16 +177,12 @@ def _entry(brand: Brand, pk: int) -> MappingChange:
     return get_object_or_404(MappingChange, brand=brand, pk=pk)
 
 
-def _back(brand: Brand, kind: str) -> str:
-    name = "mappings:statuses" if kind == MappingKind.STATUS else "mappings:attributes"
-    return reverse(name, args=[brand.slug])
-
-
 @login_required
 @require_GET
 def revert_preview(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     brand = _editable_brand(request, slug)
     entry = _entry(brand, pk)
+    editor = editor_for(brand, entry.kind)
     change = revert_change(entry)
     if change.expected == change.after:
         messages.info(
@@ -375,10 +190,11 @@ def revert_preview(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             f"“{entry.label}” is already {describe(entry.kind, change.after)}: there is "
             "nothing to revert.",
         )
-        return redirect(_back(brand, entry.kind))
-    return _preview_page(
+        return redirect(editor.url(brand))
+    return preview_page(
         request,
         brand,
+        editor,
         [change],
         save_url=reverse("mappings:revert", args=[brand.slug, entry.pk]),
         revert=entry,
@@ -390,33 +206,32 @@ def revert_preview(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def revert(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     brand = _editable_brand(request, slug)
     entry = _entry(brand, pk)
-    payload = _unsign(request, brand)
+    editor = editor_for(brand, entry.kind)
+    payload = unsign(request, brand)
     if payload is None or payload.get("revert") != entry.pk:
-        return _stale_preview(request, brand, entry.kind)
+        return stale_preview(request, brand, editor)
     expected = payload["changes"][0].get("expected")
     try:
         result = mapping_revert(entry=entry, actor=request.user, expected=expected)
     except MappingError as exc:
         messages.error(request, exc.message)
     else:
-        _saved(request, result)
-    return redirect(_back(brand, entry.kind))
+        messages.success(request, result.summary())
+    return redirect(editor.url(brand))
 
 
-# --- contact attributes ------------------------------------------------------------------------
-def _attribute_context(request, brand: Brand, table: AttributeTable, **extra) -> dict:
-    history, total = mapping_history(brand=brand, kind=MappingKind.ATTRIBUTE)
-    return {
-        "brand": brand,
-        "table": table,
-        "can_edit": can_edit_mappings(request.user, brand),
-        "sources": AttributeSource.choices,
-        "history": history,
-        "history_total": total,
-        "tab": "attributes",
-        "new": extra.pop("new", {}),
+# --- contact attributes (their own page; preview, save, history and revert shared) -------------
+def _attribute_page(request, brand: Brand, table: AttributeTable, *, status=200, **extra):
+    context = page_context(
+        request,
+        brand,
+        ATTRIBUTES,
+        table=table,
+        sources=AttributeSource.choices,
+        new=extra.pop("new", {}),
         **extra,
-    }
+    )
+    return render(request, "mappings/attributes.html", context, status=status)
 
 
 @login_required
@@ -426,7 +241,7 @@ def attributes(request: HttpRequest, slug: str) -> HttpResponse:
     table = attribute_table(brand=brand)
     new: dict = {}
     rows = {row.key: row for row in table.rows}
-    for change in _draft(request, brand, MappingKind.ATTRIBUTE):
+    for change in draft_changes(request, brand, ATTRIBUTES):
         row = rows.get(change.key)
         if row is None and change.expected is None:
             new = {
@@ -440,9 +255,7 @@ def attributes(request: HttpRequest, slug: str) -> HttpResponse:
         elif row is not None:
             row.ometria_attribute, row.value = change.ometria_attribute, change.value
             row.absent_value, row.remove = change.absent_value, change.remove
-    return render(
-        request, "mappings/attributes.html", _attribute_context(request, brand, table, new=new)
-    )
+    return _attribute_page(request, brand, table, new=new)
 
 
 def _read_attribute_form(request, table: AttributeTable) -> tuple[list[AttributeChange], dict]:
@@ -521,7 +334,7 @@ def attribute_preview(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect("mappings:attributes", slug=brand.slug)
     errors: dict[str, list[str]] = {}
     try:
-        attribute_changes_validate(changes=changes, tags=tags_or_none(brand))
+        ATTRIBUTES.validate(brand=brand, changes=changes)
     except MappingError as exc:
         errors = exc.errors
     new_key = attribute_key(new["source"], new["source_name"])
@@ -530,24 +343,18 @@ def attribute_preview(request: HttpRequest, slug: str) -> HttpResponse:
     if new["source_name"] or new["ometria_attribute"]:
         new["errors"] += errors.get(new_key, [])
     if errors or new["errors"]:
-        return render(
+        return _attribute_page(
             request,
-            "mappings/attributes.html",
-            _attribute_context(
-                request,
-                brand,
-                table,
-                new=new,
-                form_error="Some rows cannot be saved: nothing was changed. See below.",
-            ),
+            brand,
+            table,
+            new=new,
+            form_error="Some rows cannot be saved: nothing was changed. See below.",
             status=400,
         )
-    return _preview_page(
-        request, brand, changes, save_url=reverse("mappings:attribute_save", args=[brand.slug])
-    )
+    return preview_page(request, brand, ATTRIBUTES, changes, save_url=ATTRIBUTES.save_url(brand))
 
 
 @login_required
 @require_POST
 def attribute_save(request: HttpRequest, slug: str) -> HttpResponse:
-    return _save_previewed(request, slug, kind=MappingKind.ATTRIBUTE, save=attribute_mapping_save)
+    return save_previewed(request, _editable_brand(request, slug), ATTRIBUTES)

@@ -404,8 +404,10 @@ class MappingChange(models.Model):
     """
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="mapping_changes")
-    kind = models.CharField(max_length=12, choices=MappingKind.choices)
-    # The status id, or "tag:VIP" / "custom_field:PCF_LOYALTY" for an attribute mapping.
+    # "status", "attribute" (MappingKind), or the code of a kind of value map.
+    kind = models.CharField(max_length=60)
+    # The status id, "tag:VIP" / "custom_field:PCF_LOYALTY" for an attribute mapping, or
+    # the source value of a value map.
     key = models.CharField(max_length=160)
     label = models.CharField(max_length=200, help_text="What was mapped, in words.")
     before = models.JSONField(null=True, blank=True)
@@ -431,3 +433,17 @@ class MappingChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label}: {self.before} → {self.after}"
+
+    @property
+    def kind_label(self) -> str:
+        """What was mapped, in words: “Order status”, “Payment methods”."""
+        if self.kind in MappingKind.values:
+            return MappingKind(self.kind).label
+        from syncs.valuemaps.registry import kinds
+
+        kind = kinds().get(self.kind)
+        return kind.label if kind else self.kind
+
+
+# The one table of value maps lives in its own module; imported here so it is this app's.
+from syncs.valuemaps.models import ValueMap  # noqa: E402, F401

@@ -10,6 +10,7 @@ from brands.models import Brand, Membership, Team
 pytest_plugins = [
     "tests.fixtures.browser",
     "tests.fixtures.flows",
+    "tests.fixtures.payments_flow",
     "tests.fixtures.processes",
     "tests.fixtures.sandbox",
 ]
@@ -33,6 +34,7 @@ def reseed_migrated_rows() -> None:
         "exceptions.migrations.0002_seed_exception_types",
         "exceptions.migrations.0005_more_exception_types",
         "exceptions.migrations.0007_async_rejection_resolves_later",
+        "exceptions.migrations.0010_unmapped_value_type",
         "syncs.migrations.0003_seed_defaults_and_sweeper",
     ):
         importlib.import_module(module).seed(apps, None)

@@ -141,6 +141,10 @@ class BigCommerce(Connector):
             "POST", f"/v2/orders/{int(order_id)}/shipments", json_body=shipment, idempotent=False
         )
 
+    def order_statuses(self) -> list[dict]:
+        """The store's order statuses: the fixed ids 0–14, each with the store's own label."""
+        return self.http.json("GET", "/v2/order_statuses") or []
+
     def set_order_status(self, order_id: int, status_id: int) -> dict:
         return self.http.json(
             "PUT", f"/v2/orders/{int(order_id)}", json_body={"status_id": status_id}

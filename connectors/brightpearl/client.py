@@ -329,6 +329,10 @@ class Brightpearl(Connector):
                 out[int(pid)] = levels
         return out
 
+    def warehouses(self) -> list[dict]:
+        """The account's warehouses: {id, name, …} each."""
+        return (self.http.json("GET", "/warehouse-service/warehouse") or {}).get("response") or []
+
     def products(self, ids: Iterable[int | str]) -> Iterator[dict]:
         return self._by_idset("/product-service/product", ids, self.batch_size)
 

@@ -6,30 +6,31 @@
   if (!form) return;
   var note = form.querySelector("[data-changes-note]");
   var initial = note ? note.textContent : "";
-  var rows = Array.prototype.slice.call(form.querySelectorAll("tr[data-status]"));
-  // The page says what is saved (data-saved): back from a preview, the choices shown are
-  // not what is saved, and still count as changes.
-  rows.forEach(function (row) {
-    row.querySelectorAll("select").forEach(function (select) {
-      if (!("saved" in select.dataset)) select.dataset.saved = select.value;
-    });
-  });
+  // "status,statuses": the noun the page counts its changed rows in.
+  var nouns = ((note && note.dataset.changesNote) || "row,rows").split(",");
+  var rows = Array.prototype.slice.call(form.querySelectorAll("tbody tr"));
+  function fields(row) {
+    return Array.prototype.slice.call(row.querySelectorAll("select[data-saved], input[data-saved]"));
+  }
   update();
   function update() {
     var changed = 0;
     rows.forEach(function (row) {
-      var differs = Array.prototype.some.call(row.querySelectorAll("select"), function (s) {
-        return s.value !== s.dataset.saved;
+      // The page says what is saved (data-saved): back from a preview, the choices shown
+      // are not what is saved, and still count as changes.
+      var differs = fields(row).some(function (f) {
+        return f.value.trim() !== f.dataset.saved;
       });
-      row.classList.toggle("row-changed", differs);
+      if (!row.classList.contains("row-error")) row.classList.toggle("row-changed", differs);
       if (differs) changed += 1;
     });
     if (note) {
       note.textContent = changed
-        ? changed + (changed === 1 ? " status changed" : " statuses changed") +
-          ", not saved yet. Preview shows what saving would do."
+        ? changed + " " + (changed === 1 ? nouns[0] : nouns[1]) +
+          " changed, not saved yet. Preview shows what saving would do."
         : initial;
     }
   }
   form.addEventListener("change", update);
+  form.addEventListener("input", update);
 })();

@@ -144,3 +144,67 @@ def test_an_admin_onboards_a_second_brand_and_its_first_sync_runs(
     # The brand is on the overview now, with its runs.
     page.get_by_role("link", name="Overview", exact=True).click()
     expect(page.get_by_role("heading", name="Second Style")).to_be_visible()
+
+
+def test_marketing_maps_a_payment_method_previews_saves_and_sees_the_history(
+    page, sign_in, sandbox, live_brand, payments_flow, marketing_user
+):
+    """A kind of value map, edited like the statuses: the waiting order is sent after."""
+    from syncs.mappings import ValueChange, value_map_save
+    from syncs.models import ValueMap
+    from syncs.services import flow_run_now
+
+    value_map_save(
+        brand=live_brand,
+        changes=[
+            ValueChange(
+                "bc_payment_method", m, target_value=m.upper(), extra={"nominal_code": "1220"}
+            )
+            for m in ("Stripe", "PayPal")
+        ],
+    )
+    flow_run_now(brand=live_brand, flow=payments_flow.code, full=True)
+    facts = sandbox.seed_facts()["demo"]["bigcommerce"]
+    order_id = str(facts["unmapped_payment_order_id"])
+    ticket = Ticket.objects.get(type__code="unmapped_value")
+
+    sign_in(marketing_user.username)
+    page.get_by_role("link", name="Mappings").click()
+    page.get_by_role("link", name="Payment methods").click()
+    expect(page.get_by_role("heading", name="Mappings of Acme Apparel")).to_be_visible()
+    unmapped = page.locator(
+        "section", has=page.get_by_role("heading", name=re.compile("need a mapping"))
+    )
+    row = unmapped.get_by_role("row", name=re.compile("Klarna"))
+    expect(row).to_contain_text("1 waiting")
+    expect(row.get_by_role("link", name=f"Ticket #{ticket.pk}")).to_be_visible()
+
+    page.get_by_label("Brightpearl payment method for Klarna").fill("KLARNA")
+    page.get_by_label("Nominal code for Klarna").fill("1230")
+    page.get_by_label("Note for Klarna").fill("Pay later, agreed with finance")
+    expect(row).to_have_class(re.compile("row-changed"))
+    expect(page.get_by_text("1 value changed, not saved yet.")).to_be_visible()
+    page.get_by_role("button", name="Preview the changes").click()
+
+    expect(page.get_by_role("heading", name="Preview: what saving would do")).to_be_visible()
+    impact = page.locator("section", has=page.get_by_role("heading", name="What saving would do"))
+    expect(impact).to_contain_text("1 waiting record sent for the first time")
+    expect(impact).to_contain_text(f"Resolves ticket #{ticket.pk}")
+    expect(page.get_by_text("KLARNA · nominal code 1230")).to_be_visible()
+    assert not ValueMap.objects.filter(source_value="Klarna").exists()
+
+    page.get_by_role("button", name="Save this change").click()
+    expect(page.get_by_role("status")).to_contain_text("1 mapping saved.")
+    expect(page.get_by_role("status")).to_contain_text(f"Ticket #{ticket.pk} resolved.")
+    expect(page.locator(".history")).to_contain_text(
+        "Klarna: not mapped → KLARNA · nominal code 1230"
+    )
+    expect(page.locator(".history")).to_contain_text("mark_marketing")
+    expect(page.get_by_role("link", name=re.compile("Revert change"))).to_have_count(3)
+
+    assert all(run.state == RunState.SUCCEEDED for run in run_queued(live_brand))
+    assert {"id": order_id, "payment_method": "KLARNA", "nominal_code": "1230"} in (
+        payments_flow.sent
+    )
+    ticket.refresh_from_db()
+    assert ticket.status == "resolved"

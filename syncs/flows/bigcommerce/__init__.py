@@ -1,0 +1,3 @@
+"""Brightpearl ↔ BigCommerce: storefront orders, stock, shipments and refunds."""
+
+FLOWS = ()

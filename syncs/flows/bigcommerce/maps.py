@@ -1,0 +1,194 @@
+"""The value maps Brightpearl ↔ BigCommerce flows translate through.
+
+BigCommerce lists its order statuses (fixed ids 0–14, each with the store's own label) and
+Brightpearl lists its order statuses and warehouses: those are offered and checked. The
+other lists (BigCommerce payment methods, customer groups, channels and locations;
+Brightpearl payment methods, nominal codes, price lists and channels) are not read by the
+console's connectors, so their values are typed and checked for their form.
+"""
+
+from __future__ import annotations
+
+from brands.models import Team
+from syncs.valuemaps.kinds import Part, ValueKind
+from syncs.valuemaps.lists import (
+    bigcommerce_status_list,
+    brightpearl_order_statuses,
+    brightpearl_warehouse_list,
+)
+
+# The flows of this pair that translate through these maps (their codes in the registry).
+STOREFRONT_ORDERS = "storefront_orders"
+ORDER_STATUS_BACK = "bigcommerce_order_status"
+STOCK = "bigcommerce_stock"
+SHIPMENTS = "bigcommerce_shipments"
+
+# BigCommerce's order statuses: the ids are fixed (the store may relabel them).
+BIGCOMMERCE_STATUSES = (
+    ("0", "Incomplete"),
+    ("1", "Pending"),
+    ("2", "Shipped"),
+    ("3", "Partially Shipped"),
+    ("4", "Refunded"),
+    ("5", "Cancelled"),
+    ("6", "Declined"),
+    ("7", "Awaiting Payment"),
+    ("8", "Awaiting Pickup"),
+    ("9", "Awaiting Shipment"),
+    ("10", "Completed"),
+    ("11", "Awaiting Fulfillment"),
+    ("12", "Manual Verification Required"),
+    ("13", "Disputed"),
+    ("14", "Partially Refunded"),
+)
+
+
+def bigcommerce_status(label: str) -> Part:
+    return Part(
+        name="value",
+        label=label,
+        example="such as 11 (Awaiting Fulfillment)",
+        choices=BIGCOMMERCE_STATUSES,
+        values=bigcommerce_status_list,
+        whole_number=True,
+    )
+
+
+def brightpearl_status(label: str) -> Part:
+    return Part(
+        name="value",
+        label=label,
+        example="such as 2",
+        values=brightpearl_order_statuses,
+        whole_number=True,
+    )
+
+
+def an_id(label: str, example: str) -> Part:
+    return Part(name="value", label=label, example=example, whole_number=True)
+
+
+BC_ORDER_STATUS = ValueKind(
+    code="bc_order_status",
+    label="Storefront order statuses",
+    description="Each BigCommerce order status beside the Brightpearl order status a "
+    "storefront order is created in. An order in a status with no mapping waits, with a "
+    "ticket for ecommerce, until the status is mapped.",
+    source_system="bigcommerce",
+    target_system="brightpearl",
+    source=bigcommerce_status("BigCommerce order status"),
+    target=brightpearl_status("Brightpearl order status"),
+    team=Team.ECOMMERCE,
+    flows=(STOREFRONT_ORDERS,),
+    noun="orders",
+)
+
+BP_ORDER_STATUS_TO_BC = ValueKind(
+    code="bp_order_status_to_bc",
+    label="Statuses back to BigCommerce",
+    description="Each Brightpearl order status beside the BigCommerce status the storefront "
+    "order is moved to, so shoppers see where their order is. An order in a status with no "
+    "mapping is not moved, and waits with a ticket for ecommerce.",
+    source_system="brightpearl",
+    target_system="bigcommerce",
+    source=brightpearl_status("Brightpearl order status"),
+    target=bigcommerce_status("BigCommerce order status"),
+    team=Team.ECOMMERCE,
+    flows=(ORDER_STATUS_BACK,),
+    noun="orders",
+)
+
+BC_PAYMENT_METHOD = ValueKind(
+    code="bc_payment_method",
+    label="Payment methods",
+    description="Each BigCommerce payment method (as the order names it, such as Stripe or "
+    "PayPal) beside the Brightpearl payment method and the nominal code its payment is "
+    "recorded against. An order paid by a method with no mapping waits, with a ticket for "
+    "finance.",
+    source_system="bigcommerce",
+    target_system="brightpearl",
+    source=Part(name="value", label="BigCommerce payment method", example="such as Stripe"),
+    target=Part(
+        name="value",
+        label="Brightpearl payment method",
+        example="such as PAYPAL",
+        max_length=40,
+        pattern=r"[A-Za-z0-9_\-]+",
+        pattern_words="use the method's code as Brightpearl shows it: letters, digits, "
+        "hyphens and underscores (such as PAYPAL).",
+    ),
+    extra=(
+        Part(
+            name="nominal_code",
+            label="nominal code",
+            example="such as 1220",
+            max_length=10,
+            pattern=r"[0-9]{3,10}",
+            pattern_words="a Brightpearl nominal code is a number of 3 to 10 digits "
+            "(such as 1220).",
+        ),
+    ),
+    team=Team.FINANCE,
+    flows=(STOREFRONT_ORDERS,),
+    noun="orders",
+)
+
+BC_CUSTOMER_GROUP = ValueKind(
+    code="bc_customer_group",
+    label="Customer groups → price lists",
+    description="Each BigCommerce customer group (its id; 0 is a shopper in no group) beside "
+    "the Brightpearl price list its orders are priced from. An order from a group with no "
+    "mapping waits, with a ticket for ecommerce.",
+    source_system="bigcommerce",
+    target_system="brightpearl",
+    source=an_id("BigCommerce customer group", "such as 2"),
+    target=an_id("Brightpearl price list", "such as 1"),
+    team=Team.ECOMMERCE,
+    flows=(STOREFRONT_ORDERS,),
+    noun="orders",
+)
+
+BC_CHANNEL = ValueKind(
+    code="bc_channel",
+    label="Channels",
+    description="Each BigCommerce channel (its id; 1 is the store's own storefront) beside "
+    "the Brightpearl channel its orders are recorded under. An order from a channel with no "
+    "mapping waits, with a ticket for ecommerce.",
+    source_system="bigcommerce",
+    target_system="brightpearl",
+    source=an_id("BigCommerce channel", "such as 1"),
+    target=an_id("Brightpearl channel", "such as 3"),
+    team=Team.ECOMMERCE,
+    flows=(STOREFRONT_ORDERS,),
+    noun="orders",
+)
+
+BP_WAREHOUSE = ValueKind(
+    code="bp_warehouse",
+    label="Warehouses → locations",
+    description="Each Brightpearl warehouse beside the BigCommerce location its stock and "
+    "shipments count for. Stock in a warehouse with no mapping is not sent, and waits with "
+    "a ticket for operations.",
+    source_system="brightpearl",
+    target_system="bigcommerce",
+    source=Part(
+        name="value",
+        label="Brightpearl warehouse",
+        example="such as 2",
+        values=brightpearl_warehouse_list,
+        whole_number=True,
+    ),
+    target=an_id("BigCommerce location", "such as 1"),
+    team=Team.OPERATIONS,
+    flows=(STOCK, SHIPMENTS),
+    noun="stock levels and shipments",
+)
+
+KINDS = (
+    BC_ORDER_STATUS,
+    BP_ORDER_STATUS_TO_BC,
+    BC_PAYMENT_METHOD,
+    BC_CUSTOMER_GROUP,
+    BC_CHANNEL,
+    BP_WAREHOUSE,
+)

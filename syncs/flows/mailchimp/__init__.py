@@ -1,0 +1,3 @@
+"""Brightpearl ↔ Mailchimp: customers, purchase events and consent."""
+
+FLOWS = ()

@@ -1,0 +1,3 @@
+"""Brightpearl ↔ Salesforce: accounts, contacts, orders and products."""
+
+FLOWS = ()
