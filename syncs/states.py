@@ -109,7 +109,15 @@ def save_states(states: list[RecordState]) -> None:
     keys = ["brand_id", "flow", "source_id"]
     columns = [*keys, *STATE_FIELDS, "changed"]
     quoted = [ops.quote_name(meta.get_field(c).column) for c in columns]
-    updates = ", ".join(f"{q} = EXCLUDED.{q}" for q in quoted[len(keys) :])
+    # A state written for another flow's record (a refund sends its whole order) does not
+    # know that record's link: it keeps the one it has.
+    link = ops.quote_name(meta.get_field("link_id").column)
+    updates = ", ".join(
+        f"{q} = COALESCE(EXCLUDED.{q}, {ops.quote_name(meta.db_table)}.{q})"
+        if q == link
+        else f"{q} = EXCLUDED.{q}"
+        for q in quoted[len(keys) :]
+    )
     adapt = {
         "last_pushed": lambda v: ops.adapt_json_value(v, None),
         "source_updated": ops.adapt_datetimefield_value,

@@ -14,6 +14,7 @@ from exceptions.models import OPEN_STATUSES, Ticket
 from exceptions.services import ticket_resolve
 from syncs.flows.ometria.order_lifecycle import FLOW as ORDER_FLOW
 from syncs.flows.ometria.refunds import FLOW as REFUNDS_FLOW
+from syncs.flows.ometria.shipments import FLOW as SHIPMENTS_FLOW
 from syncs.mapping_base import (
     NOT_CHECKED,
     MappingError,
@@ -238,20 +239,15 @@ def status_followup(
             brand_id=brand.pk, flow=ORDER_FLOW, trigger="manual", scope=order_ids
         )
         runs.append(order_run)
-        credit_ids = list(
+    # The refunds and shipments that waited on these statuses go too.
+    for flow in (REFUNDS_FLOW, SHIPMENTS_FLOW):
+        held = list(
             RecordState.objects.filter(
-                brand=brand,
-                flow=REFUNDS_FLOW,
-                status=RecordStatus.WAITING,
-                match_key__in=order_ids,
+                brand=brand, flow=flow, status=RecordStatus.WAITING, match_key__in=keys
             ).values_list("source_id", flat=True)
         )
-        if credit_ids and _flow_enabled(brand, REFUNDS_FLOW):
-            runs.append(
-                flow_enqueue(
-                    brand_id=brand.pk, flow=REFUNDS_FLOW, trigger="manual", scope=credit_ids
-                )
-            )
+        if held and _flow_enabled(brand, flow):
+            runs.append(flow_enqueue(brand_id=brand.pk, flow=flow, trigger="manual", scope=held))
     fixed = {f"status:{e.key}": e for e in entries if e.after is not None}
     for ticket in Ticket.objects.filter(
         brand=brand,

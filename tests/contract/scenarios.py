@@ -12,7 +12,9 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from syncs.models import StatusMapping
+import httpx
+
+from syncs.models import RecordLink, StatusMapping, ValueMap
 
 Snapshot = dict[str, Any]
 
@@ -27,6 +29,9 @@ class Scenario:
     target: str
     # The HTTP methods that write to the target.
     write_methods: tuple[str, ...] = ("POST", "PUT", "PATCH")
+
+    def prepare(self, brand, sandbox) -> None:
+        """What the brand needs before the flow runs (its value maps, records to act on)."""
 
     def snapshot(self, sandbox) -> Snapshot:
         """What the target holds of this flow's records: {natural key: what matters}."""
@@ -131,6 +136,100 @@ class Shipments(Scenario):
         return _unmap_status(brand, "Invoiced")
 
 
+# BigCommerce ↔ Brightpearl ------------------------------------------------------------------
+BC_TO_BP = {str(s): "2" for s in range(1, 15)}  # every storefront status → "New web order"
+BP_TO_BC = {
+    "1": "1", "2": "11", "3": "11", "20": "7", "21": "9", "22": "3", "23": "2",
+    "4": "10", "26": "10", "5": "5", "24": "12", "25": "11",
+}  # fmt: skip
+
+
+def value_maps(brand, kind: str, values: dict[str, str]) -> None:
+    for source, target in values.items():
+        ValueMap.objects.update_or_create(
+            brand=brand, kind=kind, source_value=source, defaults={"target_value": target}
+        )
+
+
+def _unmap_value(brand, kind: str, source: str) -> Callable[[], None]:
+    mapping = ValueMap.objects.get(brand=brand, kind=kind, source_value=source)
+    target = mapping.target_value
+    mapping.delete()
+    return lambda: value_maps(brand, kind, {source: target})
+
+
+class StorefrontOrders(Scenario):
+    flow = "storefront_orders"
+    target = "brightpearl"
+    write_methods = ("POST",)
+
+    def prepare(self, brand, sandbox) -> None:
+        value_maps(brand, "bc_order_status", BC_TO_BP)
+
+    def snapshot(self, sandbox) -> Snapshot:
+        return {
+            o["externalRef"]: (
+                o["orderStatus"]["orderStatusId"],
+                (o.get("parties") or {}).get("customer", {}).get("email"),
+                tuple(
+                    sorted(
+                        (r.get("productId"), (r.get("quantity") or {}).get("magnitude"))
+                        for r in (o.get("orderRows") or {}).values()
+                    )
+                ),
+            )
+            for o in items(sandbox, "brightpearl", "orders", type=1)
+            if o.get("externalRef")
+        }
+
+    def duplicates(self, sandbox) -> int:
+        """Sales orders sharing an external ref, contacts sharing an e-mail: made by the run."""
+        return sandbox.duplicates("brightpearl", created_after_seed=True)["count"]
+
+    def unmap(self, brand, sandbox):
+        return _unmap_value(brand, "bc_order_status", "11")  # Awaiting Fulfillment
+
+
+class OrderStatusBack(Scenario):
+    flow = "bigcommerce_order_status"
+    target = "bigcommerce"
+    write_methods = ("PUT",)
+
+    def prepare(self, brand, sandbox) -> None:
+        from syncs.services import flow_run_now
+
+        StorefrontOrders().prepare(brand, sandbox)
+        value_maps(brand, "bp_order_status_to_bc", BP_TO_BC)
+        if not RecordLink.objects.filter(brand=brand, system="bigcommerce").exists():
+            flow_run_now(brand=brand, flow="storefront_orders", full=True)
+            # The back office moves a few of the posted orders on.
+            posted = sorted(
+                RecordLink.objects.filter(
+                    brand=brand, kind="order", system="brightpearl", written_by="storefront_orders"
+                ).values_list("external_id", flat=True),
+                key=int,
+            )
+            for n, order_id in enumerate(posted[:6]):
+                httpx.post(
+                    f"{sandbox.url}/_sandbox/brightpearl/orders/{order_id}/status",
+                    json={"statusId": (21, 23, 5)[n % 3]},
+                ).raise_for_status()
+
+    def snapshot(self, sandbox) -> Snapshot:
+        return {str(o["id"]): o.get("status_id") for o in items(sandbox, "bigcommerce", "orders")}
+
+    def unmap(self, brand, sandbox):
+        return _unmap_value(brand, "bp_order_status_to_bc", "21")  # Ready to ship
+
+
 SCENARIOS: dict[str, Scenario] = {
-    s.flow: s for s in (OrderLifecycle(), Refunds(), Customers(), Shipments())
+    s.flow: s
+    for s in (
+        OrderLifecycle(),
+        Refunds(),
+        Customers(),
+        Shipments(),
+        StorefrontOrders(),
+        OrderStatusBack(),
+    )
 }

@@ -1,3 +1,9 @@
-"""Brightpearl ↔ BigCommerce: storefront orders, stock, shipments and refunds."""
+"""BigCommerce ↔ Brightpearl: storefront orders in (created exactly once), their status back
+out; the value maps these flows translate through are in maps.py."""
 
-FLOWS = ()
+from __future__ import annotations
+
+from syncs.flows.bigcommerce.orders_in import StorefrontOrdersFlow
+from syncs.flows.bigcommerce.status_out import OrderStatusToStorefrontFlow
+
+FLOWS = (StorefrontOrdersFlow, OrderStatusToStorefrontFlow)

@@ -212,46 +212,62 @@ def push_to_ometria(ctx: FlowContext, pushes: list[Push]) -> BatchResult:
     return result
 
 
-def raise_status_tickets(ctx: FlowContext) -> None:
-    """One ticket per unmapped status (not per order), listing the orders that wait on it.
+# The flows whose records wait on an order's status (match_key: the status id); one ticket
+# per status covers them all.
+STATUS_WAITERS = (FLOW, REFUNDS_FLOW, "shipments")
+WHAT_WAITS = {FLOW: "order", REFUNDS_FLOW: "refund", "shipments": "shipment"}
 
-    A status that is mapped now, or that no order waits on any more, has its ticket
-    resolved: that is how adding a mapping closes the ticket.
+
+def raise_status_tickets(ctx: FlowContext) -> None:
+    """One ticket per unmapped status (not per order), listing what waits on it: the orders,
+    and the refunds and shipments of orders in that status.
+
+    A status that is mapped now, or that nothing waits on any more, has its ticket
+    resolved: that is how adding a mapping closes the ticket. Every flow that waits on a
+    status calls this after its run, so its records are never held without a ticket.
     """
-    waiting: dict[str, list[str]] = defaultdict(list)
+    waiting: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     names: dict[str, str] = {}
-    for source_id, key, detail in RecordState.objects.filter(
-        brand_id=ctx.brand_id, flow=FLOW, status=RecordStatus.WAITING
-    ).values_list("source_id", "match_key", "detail"):
-        waiting[key].append(source_id)
+    for flow, source_id, key, detail in RecordState.objects.filter(
+        brand_id=ctx.brand_id, flow__in=STATUS_WAITERS, status=RecordStatus.WAITING
+    ).values_list("flow", "source_id", "match_key", "detail"):
+        if not key.isdigit():
+            continue  # waiting on something else (a value map, a missing order)
+        waiting[key][flow].append(source_id)
         names.setdefault(key, detail)
     mapped = {str(k) for k in ctx.status_map}
-    for status_id, ids in waiting.items():
+    for status_id, by_flow in waiting.items():
         if status_id in mapped:
             continue
         name = _status_name(names[status_id])
-        ids.sort(key=id_order)
+        for ids in by_flow.values():
+            ids.sort(key=id_order)
+        orders = by_flow.get(FLOW, [])
+        counts = [
+            f"{len(ids)} {WHAT_WAITS[flow]}{pluralize(len(ids))}"
+            for flow, ids in sorted(by_flow.items(), key=lambda kv: STATUS_WAITERS.index(kv[0]))
+        ]
         ticket_raise(
             brand=ctx.brand_id,
             type_code="unmapped_status",
-            title=(
-                f"Order status “{name}” has no mapping: "
-                f"{len(ids)} order{pluralize(len(ids))} waiting"
-            ),
+            title=f"Order status “{name}” has no mapping: {_and(counts)} waiting",
             flow=FLOW,
             source_system="brightpearl",
             source_id=f"status:{status_id}",
             snapshot={
                 "status_id": int(status_id) if status_id.isdigit() else status_id,
                 "status_name": name,
-                "waiting_count": len(ids),
-                "waiting_ids": ids[:WAITING_LISTED],
+                "waiting_count": len(orders),
+                "waiting_ids": orders[:WAITING_LISTED],
+                "also_waiting": {
+                    flow: ids[:WAITING_LISTED] for flow, ids in by_flow.items() if flow != FLOW
+                },
             },
             error_message=f"Brightpearl status “{name}” (id {status_id}) is not mapped "
             "to an Ometria stage.",
-            retry_of=ctx.retry_ticket(),
+            retry_of=ctx.retry_ticket() if ctx.flow.code == FLOW else None,
         )
-    still_waiting = {f"status:{s}" for s, ids in waiting.items() if ids and s not in mapped}
+    still_waiting = {f"status:{s}" for s, by_flow in waiting.items() if by_flow and s not in mapped}
     stale = [
         source_id
         for source_id in Ticket.objects.filter(
@@ -265,8 +281,12 @@ def raise_status_tickets(ctx: FlowContext) -> None:
             source_system="brightpearl",
             source_ids=stale,
             type_codes=["unmapped_status"],
-            note="The status is mapped now and no order waits on it any more.",
+            note="The status is mapped now and nothing waits on it any more.",
         )
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
 
 
 def _status_name(detail: str) -> str:

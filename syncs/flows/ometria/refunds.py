@@ -22,6 +22,7 @@ from syncs.flows.ometria.order_lifecycle import (
     order_status,
     order_summary,
     push_to_ometria,
+    raise_status_tickets,
     unmapped_wait,
 )
 from syncs.flows.reading import fetched, source_ids, when
@@ -133,13 +134,13 @@ class RefundsFlow(Flow):
             )
         mapping = ctx.status_map.get(order_status(order)[0])
         if mapping is None:
-            # The order waits with its unmapped-status ticket; the credit waits with it.
+            # The credit waits with its order, on the status's one ticket.
             wait = unmapped_wait(order)
             return Wait(
                 credit_id,
                 wait.reason,
                 source_updated=when(credit.get("updatedOn")),
-                match_key=parent_id,
+                match_key=wait.match_key,
             )
         refunds: dict[str, dict] = defaultdict(lambda: {"quantity": 0, "amount": 0.0})
         credits_of_order = {
@@ -184,6 +185,9 @@ class RefundsFlow(Flow):
 
     def state_of(self, payload: dict) -> dict:
         return {**order_summary(payload), "credit_lines": payload.get("_credit_lines", {})}
+
+    def finish(self, ctx: FlowContext) -> None:
+        raise_status_tickets(ctx)
 
 
 def _earlier_credits(ctx: FlowContext, parents: list[str]) -> dict[str, dict[str, dict]]:

@@ -12,7 +12,11 @@ from typing import TYPE_CHECKING
 
 from connectors.http import BatchResult, chunks
 from syncs.flows.base import Flow, Push, Skip, Wait
-from syncs.flows.ometria.order_lifecycle import order_status, push_to_ometria
+from syncs.flows.ometria.order_lifecycle import (
+    order_status,
+    push_to_ometria,
+    raise_status_tickets,
+)
 from syncs.flows.reading import source_ids, unique, when
 from syncs.models import RecordState, RecordStatus
 
@@ -162,6 +166,9 @@ class ShipmentsFlow(Flow):
 
     def state_of(self, payload: dict) -> dict:
         return {"order_id": payload["properties"]["order_id"], "sent": payload["id"]}
+
+    def finish(self, ctx: FlowContext) -> None:
+        raise_status_tickets(ctx)
 
 
 def customers_of_orders(ctx: FlowContext, order_ids: set[str]) -> dict[str, dict]:

@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("brands", "0002_own_tables"),
-        ("syncs", "0006_brand_moved_to_brands"),
+        ("syncs", "0007_record_links"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
