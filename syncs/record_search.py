@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from brands.models import Brand
 from connectors.errors import ConnectorError
 from connectors.models import Connection
+from connectors.registry import REGISTRY as VENDORS
 from connectors.registry import connector_for
 from syncs.flows import REGISTRY, flow_label
 from syncs.models import RecordLink, RecordState
@@ -166,9 +167,10 @@ def _natural(value: str) -> tuple[int, int | str]:
 
 
 def _link_kinds() -> tuple[list[str], list[str]]:
-    """The kinds and systems links are made for: the flows' own, and the kinds people look
-    for. Named in the search so that it reads the links' indexes, not every link."""
-    kinds, systems = set(KIND_EXPLAINED), set()
+    """The kinds and systems links are made for: the flows' own, every vendor's, and the
+    kinds people look for. Named in the search so that it reads the links' indexes, not
+    every link of the brand."""
+    kinds, systems = set(KIND_EXPLAINED), set(VENDORS)
     for cls in REGISTRY.values():
         kinds |= {cls.kind, cls.target_kind or cls.kind}
         systems |= {cls.source, cls.target}
