@@ -76,8 +76,9 @@ def test_the_record_page(client, brand_a, ops_user):
     client.force_login(ops_user)
     page = client.get(page_url(source.entity)).content.decode()
     assert "<h1>Order 10001</h1>" in page
-    assert '<th scope="row">Brightpearl<br>' in page and '<th scope="row">Ometria<br>' in page
-    assert "By Order lifecycle → Ometria" in page
+    assert '<h3>Brightpearl <span class="muted">order</span> <code>10001</code></h3>' in page
+    assert '<h3>Ometria <span class="muted">order</span> <code>10001</code></h3>' in page
+    assert "Last written there by Order lifecycle → Ometria" in page
     assert "What Ometria was last sent" in page and "ann@example.com" in page
     assert f'href="{reverse("exceptions:ticket", args=[ticket.pk])}">' in page
     assert 'name="csrfmiddlewaretoken"' in page
@@ -192,5 +193,5 @@ def test_a_link_to_a_pending_create_is_listed_without_an_id(client, brand_a, ops
     )
     client.force_login(ops_user)
     page = client.get(page_url(bc.entity)).content.decode()
-    assert "<strong>Being created</strong>" in page
-    assert "looks it up in Brightpearl by “BC-120”" in page
+    assert '<span class="pill pill-queued">Being created</span>' in page
+    assert "looks it up in Brightpearl by “BC-120”, so it is never made twice" in page
