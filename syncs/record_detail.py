@@ -175,13 +175,14 @@ def _flow_rows(states: list[RecordState], plan: list[SyncPlanItem]) -> list[Flow
 def _attach_runs(brand: Brand, rows: list[FlowRow]) -> None:
     """The latest runs of each flow that could have carried this record: the ones that
     read everything changed (no scope), and the ones asked for this very record."""
+    if not rows:
+        return
     cond = Q()
     for row in rows:
+        # A scope is a JSON list of ids: '"1001"' in its text is 1001 itself, never 11001.
         cond |= Q(flow=row.flow) & (
             Q(scope=[]) | Q(scope_text__contains=json.dumps(str(row.source_id)))
         )
-    if not rows:
-        return
     runs = (
         SyncRun.objects.filter(brand=brand)
         .annotate(scope_text=Cast("scope", TextField()))
