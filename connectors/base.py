@@ -48,6 +48,7 @@ class Connector:
         priority: bool = False,
         max_attempts: int = 6,
         max_backoff: float = 30.0,
+        timeout: float = 30.0,
     ) -> None:
         self.connection = connection
         self.settings: dict[str, Any] = dict(connection.settings or {})
@@ -78,6 +79,9 @@ class Connector:
             priority=priority,
             max_attempts=max_attempts,
             max_backoff=max_backoff,
+            # Seconds for each step of a request; a page that asks a vendor while a person
+            # waits gives it a few, a run gives it thirty.
+            timeout=timeout,
             brand_label=str(connection.brand_id),
             secrets=[str(v) for v in self.creds.values()],
         )

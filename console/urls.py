@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from console import views
+from console import records, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,5 +14,8 @@ urlpatterns = [
     path("exceptions/", include("exceptions.urls")),
     path("mappings/", include("syncs.mapping_urls")),
     path("onboarding/", include("console.onboarding_urls")),
+    path("records/", records.records_search, name="records"),
+    # The entity key ("order:brightpearl:1001") is one path segment or more: ids may hold "/".
+    path("records/<slug:brand>/<path:entity>/", records.record_detail, name="record"),
     path("", include("syncs.urls")),
 ]

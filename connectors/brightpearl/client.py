@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 import httpx
@@ -213,6 +214,25 @@ class Brightpearl(Connector):
             if ids:
                 found[ref] = ids[0]
         return found
+
+    def orders_by_reference(self, reference: str) -> list[dict]:
+        """The orders and credits whose customer reference is this one (the “#1001” a
+        customer quotes), as search rows: orderId, orderTypeId. The search may match more
+        loosely than the whole reference; only exact matches (case aside) are kept."""
+        wanted = reference.strip().lower()
+        if not wanted:
+            return []
+        rows = islice(
+            self.search(
+                "/order-service/order-search", {"customerRef": reference.strip()}, page_size=50
+            ),
+            50,  # a reference many orders share is not one to look up: one page is enough
+        )
+        return [
+            {"orderId": int(r["orderId"]), "orderTypeId": int(r.get("orderTypeId") or 1)}
+            for r in rows
+            if str(r.get("customerRef") or "").strip().lower() == wanted
+        ]
 
     def product_ids_by_sku(self, skus: Iterable[str]) -> dict[str, int]:
         """Each SKU's product id (a search a SKU); SKUs Brightpearl does not know are absent."""

@@ -8,6 +8,7 @@ import pytest
 from console.models import Onboarding
 from syncs.models import AttributeMapping, StatusMapping
 from tests.exceptions.conftest import raise_ticket
+from tests.fixtures.records import link, switch_on, synced_contact, synced_order
 
 pytestmark = [
     pytest.mark.browser,
@@ -48,6 +49,21 @@ def wide_data(brand_a, admin_user):
         ometria_attribute="loyalty_tier",
         value="Gold",
     )
+    # A record with long words in every column: an e-mail, attributes, a pending create.
+    email = "alexandra.montgomery-fitzwilliam.wholesale-orders@example-outfitters.co.uk"
+    order, _, _ = synced_order(brand_a, "10001", contact="201", email=email)
+    link(
+        brand_a,
+        "order",
+        "bigcommerce",
+        "",
+        entity=order.entity,
+        create_key="order_lifecycle:10001",
+        natural_key="BRIGHTPEARL-ORDER-10001-WITH-A-VERY-LONG-EXTERNAL-REFERENCE",
+    )
+    synced_contact(brand_a, "201", email)
+    switch_on(brand_a, "order_lifecycle")
+    raise_ticket(brand_a, source_id="10001", title=f"Order 10001 refused: {email} is invalid")
     return Onboarding.objects.create(brand=brand_a, step=2)
 
 
@@ -62,6 +78,11 @@ def test_no_page_scrolls_sideways_at_390_or_1280_px(page, sign_in, wide_data, ad
         "/mappings/acme/attributes/",
         f"/onboarding/{wide_data.pk}/connections/",
         "/onboarding/",
+        "/records/",
+        "/records/?q=10001",
+        "/records/?q=alexandra.montgomery-fitzwilliam.wholesale-orders@example-outfitters.co.uk",
+        "/records/acme/order:brightpearl:10001/",
+        "/records/acme/contact:brightpearl:201/",
     ]
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 800})

@@ -1,0 +1,74 @@
+"""The “Find a record” pages: the search, and one record as each system knows it.
+
+Thin on purpose: the search and the page are selectors in syncs (record_search,
+record_detail), Sync now is the service syncs.records.record_sync_now. Every brand is
+looked up through the tenant wall (`Brand.objects.for_user`), so another brand's record is
+a 404 whatever its address, and never an action.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from brands.models import Brand
+from syncs.record_detail import record_page
+from syncs.record_search import LIVE_TIMEOUT, records_find, search_brands
+from syncs.records import Queued, RecordActionError, RecordNotFound, record_sync_now
+
+
+@login_required
+@require_GET
+def records_search(request: HttpRequest) -> HttpResponse:
+    brands = search_brands(user=request.user)
+    chosen = request.GET.get("brand", "")
+    try:
+        search = records_find(user=request.user, query=request.GET.get("q", ""), brand=chosen)
+    except Brand.DoesNotExist:
+        # Another brand's slug, or none at all: the same answer, so nothing leaks.
+        raise Http404("You do not belong to that brand.") from None
+    return render(
+        request,
+        "console/records.html",
+        {
+            "search": search,
+            "brands": brands,
+            "chosen": chosen,
+            "live_timeout": LIVE_TIMEOUT,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def record_detail(request: HttpRequest, brand: str, entity: str) -> HttpResponse:
+    """GET: the record's page. POST: Sync now, then back to the page with what was queued."""
+    brand_obj = get_object_or_404(Brand.objects.for_user(request.user), slug=brand)
+    if request.method == "POST":
+        try:
+            queued = record_sync_now(brand=brand_obj, entity=entity, actor=request.user)
+        except RecordNotFound:
+            raise Http404("No such record.") from None
+        except RecordActionError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, queued_message(queued))
+        return redirect(request.path)
+    page = record_page(brand=brand_obj, entity=entity)
+    if page is None:
+        raise Http404("No such record.")
+    return render(request, "console/record.html", {"page": page, "brand": brand_obj})
+
+
+def queued_message(queued: list[Queued]) -> str:
+    parts = [
+        f"{q.item.label}, run {q.run.pk}" + (" (it was queued already)" if q.already else "")
+        for q in queued
+    ]
+    return (
+        f"Sync queued: {'; '.join(parts)}. It starts within a few seconds; "
+        "reload this page to see what it sent."
+    )
