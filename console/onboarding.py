@@ -476,6 +476,16 @@ def flow_defaults(onboarding: Onboarding) -> dict[str, dict]:
     return out
 
 
+def flows_missing_connections(onboarding: Onboarding) -> dict[str, list[str]]:
+    """Each flow the brand cannot switch on yet, with the connections it lacks (their names)."""
+    have = set(Connection.objects.filter(brand=onboarding.brand).values_list("system", flat=True))
+    return {
+        code: [VENDORS[s].label for s in (cls.source, cls.target) if s not in have]
+        for code, cls in FLOWS.items()
+        if not {cls.source, cls.target} <= have
+    }
+
+
 def onboarding_choose_flows(
     *, onboarding: Onboarding, flows: dict[str, dict], actor=None
 ) -> dict[str, dict]:

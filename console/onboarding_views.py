@@ -318,9 +318,11 @@ def flows_step(request: HttpRequest, pk: int) -> HttpResponse:
         choices = {
             code: {
                 "enabled": bool(request.POST.get(f"{code}-enabled")),
-                "schedule_minutes": request.POST.get(f"{code}-minutes", "").strip(),
+                # A flow the page did not offer (its systems are not connected) keeps its default.
+                "schedule_minutes": request.POST.get(f"{code}-minutes", "").strip()
+                or cls.default_schedule_minutes,
             }
-            for code in FLOWS
+            for code, cls in FLOWS.items()
         }
         try:
             svc.onboarding_choose_flows(onboarding=onboarding, flows=choices, actor=request.user)
@@ -328,6 +330,7 @@ def flows_step(request: HttpRequest, pk: int) -> HttpResponse:
             errors = exc.errors
         else:
             return redirect(_url(onboarding, 6))
+    missing = svc.flows_missing_connections(onboarding)
     rows = [
         {
             "code": code,
@@ -335,6 +338,7 @@ def flows_step(request: HttpRequest, pk: int) -> HttpResponse:
             "enabled": choices[code]["enabled"],
             "minutes": choices[code]["schedule_minutes"],
             "errors": errors.get(code, []),
+            "needs": missing.get(code, []),
         }
         for code, cls in FLOWS.items()
     ]

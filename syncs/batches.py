@@ -354,6 +354,7 @@ def acknowledge(
     ok = set(result.ok) | set(result.created)
     states: list[RecordState] = []
     written: list[links.Written] = []
+    acknowledged: list[tuple[Push, str]] = []
     for push, digest in prepared.to_write:
         if push.source_id not in ok or push.source_id in result.failed:
             continue
@@ -380,6 +381,7 @@ def acknowledge(
             and not (flow.creates and push.source_id in result.created)
         ):
             written.append(_target_written(ctx, push, digest))
+            acknowledged.append((push, digest))
         if push.also_state is not None:
             # The other record's own update time, when the flow gives it: a credit's
             # time on its order's state would make the order flow take its next read
@@ -399,14 +401,28 @@ def acknowledge(
                     flow=other_flow,
                 )
             )
+    kind = flow.target_kind or flow.kind
     if ctx.target_read_back:
-        links.links_written(
+        links.links_written(brand_id=ctx.brand_id, kind=kind, system=flow.target, written=written)
+    else:
+        # Linked the first time it is sent; after that the record's state says the rest.
+        links.links_ensure(
             brand_id=ctx.brand_id,
-            kind=flow.target_kind or flow.kind,
+            kind=kind,
             system=flow.target,
-            written=written,
+            records=[
+                (w.entity, w.external_id)
+                for w, (push, _) in zip(written, acknowledged, strict=True)
+                if _first_time(prepared.previous.get(push.source_id), push)
+            ],
         )
     save_states(states)
+
+
+def _first_time(before: RecordState | None, push: Push) -> bool:
+    return (
+        before is None or before.status != RecordStatus.SYNCED or before.target_id != push.target_id
+    )
 
 
 def finish_batch(

@@ -197,6 +197,19 @@ def links_written(*, brand_id: int, kind: str, system: str, written: list[Writte
     _insert(rows, f"{ON_RECORD} DO UPDATE SET {updates}")
 
 
+def links_ensure(*, brand_id: int, kind: str, system: str, records: list[tuple[str, str]]) -> None:
+    """These (entity, id) records exist in the target: link them, once (what was written to
+    a push-only target is kept on the record state, so only its id is linked here)."""
+    if records:
+        rows = _rows(
+            brand_id,
+            kind,
+            system,
+            ({"external_id": i, "entity": e} for e, i in sorted(set(records), key=lambda r: r[1])),
+        )
+        _insert(rows, f"{ON_RECORD} DO NOTHING")
+
+
 def links_forget_written(link_ids: list[int]) -> None:
     """The record changed since the console wrote it: what it wrote no longer marks an echo
     (a later change back to the same value is a person's, and must travel)."""

@@ -41,9 +41,12 @@ RELATED_PER_FLOW = 10
 
 @dataclass
 class LinkRow:
-    """The record in one system."""
+    """The record in one system. What the console last wrote there is on the link for a
+    system something is read back from; for a push-only one (Ometria) it is the state of
+    the flow that sent it, which `pushed` holds."""
 
     link: RecordLink
+    pushed: RecordState | None = None
 
     @property
     def system(self) -> str:
@@ -54,12 +57,32 @@ class LinkRow:
         return kind_label(self.link.kind)
 
     @property
+    def written_at(self):
+        return self.link.written_at or (self.pushed.synced_at if self.pushed else None)
+
+    @property
     def written_by(self) -> str:
-        return flow_label(self.link.written_by) if self.link.written_by else ""
+        flow = self.link.written_by or (self.pushed.flow if self.pushed else "")
+        return flow_label(flow) if flow else ""
 
     @property
     def written(self) -> list[tuple[str, str]]:
-        return pushed_facts(self.link.written)
+        if self.link.written_at:
+            return pushed_facts(self.link.written)
+        return pushed_facts(self.pushed.last_pushed) if self.pushed else []
+
+
+def _pushed_into(link: RecordLink, states: list[RecordState]) -> RecordState | None:
+    """The latest state of a flow that sent this record into the link's system."""
+    sent = [
+        s
+        for s in states
+        if s.status == RecordStatus.SYNCED
+        and s.target_id == link.external_id
+        and (cls := REGISTRY.get(s.flow)) is not None
+        and cls.target == link.system
+    ]
+    return max(sent, key=lambda s: s.synced_at or s.changed, default=None)
 
 
 @dataclass
@@ -152,7 +175,7 @@ def record_page(*, brand: Brand, entity: str) -> RecordPage | None:
     _attach_runs(brand, flows)
     return RecordPage(
         entity=found,
-        links=[LinkRow(link) for link in links],
+        links=[LinkRow(link, _pushed_into(link, found.states)) for link in links],
         flows=flows,
         tickets=_tickets(brand, links, found.states),
         related=_related(brand, links, found.states),

@@ -9,6 +9,7 @@ import pytest
 from django_q.conf import Conf
 from playwright.sync_api import expect
 
+from syncs.flows import REGISTRY
 from syncs.models import RecordState, RunState, SyncRun
 
 pytestmark = [
@@ -27,8 +28,9 @@ def find(page, query: str) -> None:
 def sync_now(page, flow: str, source_id: str) -> SyncRun:
     page.get_by_role("button", name="Sync now").click()
     expect(page.get_by_role("status")).to_contain_text(f"Sync queued: {flow}, run")
-    run = SyncRun.objects.get(trigger="manual", scope=[source_id])
-    expect(page.get_by_role("status")).to_contain_text(f"run {run.pk}.")
+    codes = [code for code, cls in REGISTRY.items() if cls.label == flow]
+    run = SyncRun.objects.get(trigger="manual", scope=[source_id], flow__in=codes)
+    expect(page.get_by_role("status")).to_contain_text(f"{flow}, run {run.pk}")
     return run
 
 

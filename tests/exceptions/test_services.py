@@ -314,7 +314,7 @@ def test_retry_of_a_closed_ticket_or_an_unknown_flow_is_refused(brand_a, ops_use
     ticket_resolve(ticket=closed, actor=ops_user, note="Done.")
     with pytest.raises(TicketActionError, match="only an open ticket can be retried"):
         ticket_retry(ticket=closed, actor=ops_user)
-    elsewhere = raise_ticket(brand_a, "unmapped_sku", flow="storefront_orders")
+    elsewhere = raise_ticket(brand_a, "unmapped_sku", flow="a_flow_this_console_lacks")
     with pytest.raises(TicketActionError, match="not switched on in this console"):
         ticket_retry(ticket=elsewhere, actor=ops_user)
     assert not SyncRun.objects.exists()

@@ -65,7 +65,9 @@ def test_a_webhook_run_completes_through_a_real_cluster(
         json={"statusId": facts["fraud_status_id"]},
     ).raise_for_status()
     run = wait_for(
-        lambda: SyncRun.objects.filter(trigger="webhook", state=RunState.SUCCEEDED).first(),
+        lambda: SyncRun.objects.filter(
+            trigger="webhook", flow="order_lifecycle", state=RunState.SUCCEEDED
+        ).first(),
         90,
         "the webhook run",
         cluster,

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from django.urls import reverse
 
-from connectors.bigcommerce.fake import sign
+from connectors.bigcommerce.fake.webhooks import sign
 from connectors.bigcommerce.webhooks import SECRET_HEADER, header_token, signature
 from connectors.models import Connection
 from syncs.models import WebhookEvent

@@ -14,6 +14,7 @@ from connectors.bigcommerce.webhooks import SECRET_HEADER, header_token
 from connectors.errors import ConnectorError
 from connectors.models import Connection
 from connectors.registry import connector_for
+from syncs.flows import bigcommerce
 from syncs.models import FlowConfig, WebhookEvent
 from syncs.webhooks import webhook_url, webhooks_register
 
@@ -25,6 +26,10 @@ def hooked_brand(live_brand, vendor_flows, live_server, settings):
     """live_brand with the test storefront and consent flows on, and this test's live
     console as the address the vendors call back (Mailchimp checks it with a GET)."""
     settings.CONSOLE_PUBLIC_URL = live_server.url
+    # The real BigCommerce flows are off: these tests follow the test flows' own events.
+    FlowConfig.objects.filter(
+        brand=live_brand, flow__in=[f.code for f in bigcommerce.FLOWS]
+    ).update(enabled=False)
     for code in vendor_flows:
         FlowConfig.objects.update_or_create(brand=live_brand, flow=code, defaults={"enabled": True})
     return live_brand

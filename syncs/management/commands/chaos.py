@@ -24,6 +24,7 @@ Run it on a database of its own:
 from __future__ import annotations
 
 import json
+import logging
 import random
 import time
 from collections import Counter
@@ -86,6 +87,8 @@ class Command(BaseCommand):
             raise CommandError("--lost-responses is a share of writes, from 0 up to (not) 1.")
         require_migrated()
         require_own_database(SLUG, "the chaos command")
+        # Its sweeps queue many runs: one line each from django-q would bury the figures.
+        logging.getLogger("django-q").setLevel(logging.WARNING)
         # This process revives the runs the kills leave behind, as the sweeper would.
         services.RUN_STALE_SECONDS = 2
         services.RUN_MAX_ATTEMPTS = 10 * (kill_workers + 5)
@@ -261,6 +264,8 @@ class Command(BaseCommand):
             "lost_answers": dropped,
             "human_changes": sum(human.values()),
             "runs": runs.count(),
+            # Runs a kill stopped mid-way, finished by another worker.
+            "taken_over": runs.filter(attempts__gt=1).count(),
             "finished_at": timezone.now().isoformat(timespec="seconds"),
         }
 
