@@ -17,7 +17,7 @@ from connectors.http import BatchResult, RecordError
 from exceptions.services import ticket_raise, tickets_autoresolve
 from syncs import links
 from syncs.flows.base import Push, Skip, TicketSpec, Wait
-from syncs.models import RecordState, RecordStatus
+from syncs.models import RecordState, RecordStatus, SyncRun
 from syncs.states import content_hash, record_state, save_states
 
 if TYPE_CHECKING:
@@ -225,6 +225,8 @@ def send_batch(ctx: FlowContext, prepared: Prepared) -> Sent | None:
     if flow.creates:
         _creates_end(ctx, pushes, pending, sent)
     acknowledge(ctx, prepared, sent.result, sent.untouched)
+    if flow.once:
+        SyncRun.objects.filter(pk=ctx.run.pk).update(in_flight=[])
     return sent
 
 
@@ -321,29 +323,12 @@ def _creates_end(
 
 
 def _sending(ctx: FlowContext, prepared: Prepared, sent: Sent) -> None:
-    """A one-off notification: noted as on its way before it goes, in the same row its
-    answer is recorded in. One a stopped worker left on its way goes again (the same id):
-    counted as resent. One acknowledged is never sent again."""
-    states = []
-    for push, digest in prepared.to_write:
-        before = prepared.previous.get(push.source_id)
-        if before is not None and before.status == RecordStatus.SENDING:
-            sent.resent += 1
-        link = prepared.links.get(push.source_id)
-        states.append(
-            record_state(
-                ctx,
-                push.source_id,
-                RecordStatus.SENDING,
-                previous=before,
-                content=digest,
-                target_id=push.target_id,
-                match_key=push.match_key,
-                source_updated=push.source_updated,
-                link_id=link.pk if link else None,
-            )
-        )
-    save_states(states)
+    """A one-off notification: its batch is noted on the run as on its way before it goes,
+    and cleared once the target's answer is recorded. What a stopped worker left noted goes
+    again (the same ids), counted as resent; what was acknowledged is synced, never resent."""
+    ids = [push.source_id for push, _ in prepared.to_write]
+    sent.resent += len(ctx.unacknowledged.intersection(ids))
+    SyncRun.objects.filter(pk=ctx.run.pk).update(in_flight=ids)
 
 
 def acknowledge(

@@ -70,11 +70,19 @@ class FlowContext:
                 RecordState.objects.filter(
                     brand_id=self.brand_id,
                     flow=flow.code,
-                    # On its way when a worker stopped: its outcome is unknown, so it goes
-                    # again (a one-off notification, with the same id).
-                    status__in=[RecordStatus.WAITING, RecordStatus.SENDING],
+                    status=RecordStatus.WAITING,
                 ).values_list("source_id", flat=True)
             )
+        # A one-off notification's batches a stopped worker left on their way: what of them
+        # goes again is counted as resent.
+        self.unacknowledged: set[str] = set()
+        if flow.once:
+            for ids in (
+                SyncRun.objects.filter(brand_id=self.brand_id, flow=flow.code)
+                .exclude(in_flight=[])
+                .values_list("in_flight", flat=True)
+            ):
+                self.unacknowledged.update(str(i) for i in ids)
         # What the console writes into the target is kept on the target's links only where
         # something can come back from there: a flow reads that system, or the flow creates
         # (the ids it gets back). A push-only target (Ometria) keeps it on the record state.

@@ -84,6 +84,9 @@ class SyncRun(models.Model):
     resent = models.PositiveIntegerField(
         default=0, help_text="Sends repeated because a stopped worker left their outcome unknown."
     )
+    # A one-off notification's batch on its way, its answer not recorded yet: if the worker
+    # stops now, these (and only these) go again, and are counted as resent.
+    in_flight = models.JSONField(default=list, blank=True, editable=False)
     api_calls = models.PositiveIntegerField("API calls", default=0)
     throttle_waits = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True, help_text="Why the run failed, in plain English.")
@@ -144,15 +147,17 @@ class RecordLink(models.Model):
             models.UniqueConstraint(
                 fields=["brand", "kind", "system", "external_id"], name="one_link_per_record"
             ),
+            # Only creates in flight have a key: the index holds just those.
             models.UniqueConstraint(
-                fields=["brand", "kind", "system", "create_key"], name="one_create_per_key"
+                fields=["brand", "kind", "system", "create_key"],
+                condition=models.Q(create_key__isnull=False),
+                name="one_create_per_key",
             ),
         ]
         indexes = [
-            # From one side to the other: an entity's link in a given system…
-            models.Index(fields=["brand", "kind", "system", "entity"], name="link_entity"),
-            # …and every link of an entity (the find-a-record page).
-            models.Index(fields=["brand", "entity"], name="link_entity_all"),
+            # From one side to the other: every link of an entity (the find-a-record page),
+            # and an entity's link in one system (the engine, a batch of entities at a time).
+            models.Index(fields=["brand", "entity", "kind", "system"], name="link_entity"),
         ]
         verbose_name = "record link"
 
@@ -168,9 +173,6 @@ class RecordStatus(models.TextChoices):
     SYNCED = "synced", "Synced"
     WAITING = "waiting", "Waiting (mapping or data missing)"
     FAILED = "failed", "Failed"
-    # A one-off notification on its way, its answer not recorded yet: if its worker stops
-    # now, it is the one thing sent again.
-    SENDING = "sending", "Sending"
 
 
 class RecordState(models.Model):
@@ -180,8 +182,15 @@ class RecordState(models.Model):
     flow = models.CharField(max_length=40)
     source_id = models.CharField(max_length=64)
     # The source record's link: its ids in every system, and what was written to them.
+    # Not indexed: states are found by (brand, flow, source id); an index here would cost
+    # every state written on the hot path, for a look-up nothing makes.
     link = models.ForeignKey(
-        RecordLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="states"
+        RecordLink,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="states",
+        db_index=False,
     )
     status = models.CharField(max_length=10, choices=RecordStatus.choices)
     content_hash = models.CharField(max_length=64, blank=True)

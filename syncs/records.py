@@ -286,32 +286,24 @@ def entities_load(brands: dict[int, Brand], keys: Iterable[tuple[int, str]]) -> 
 
 
 def states_of_links(links: list[RecordLink]) -> list[tuple[RecordState, RecordLink]]:
-    """The record states of these source records, each with its link, in one query.
-
-    A state is found by its link, and also by its flow and source id: a state written on
-    behalf of another flow (a refund records its order's) can lack the link.
-    """
-    if not links:
-        return []
-    by_pk = {link.pk: link for link in links}
+    """The record states of these source records, each with its link, in one query: by the
+    flows that read each record, and its id (the index every state is kept by)."""
     by_source: dict[tuple[int, str, str], RecordLink] = {}
     for link in links:
         if link.external_id:
             for code in reading_flows(link.kind, link.system):
                 by_source[(link.brand_id, code, link.external_id)] = link
-    cond = Q(link_id__in=list(by_pk))
-    if by_source:
-        cond |= Q(
-            flow__in={code for _, code, _ in by_source},
-            source_id__in={sid for _, _, sid in by_source},
-        )
-    found = []
-    rows = RecordState.objects.filter(brand_id__in={link.brand_id for link in links}).filter(cond)
+    if not by_source:
+        return []
+    rows = RecordState.objects.filter(
+        brand_id__in={brand for brand, _, _ in by_source},
+        flow__in={code for _, code, _ in by_source},
+        source_id__in={sid for _, _, sid in by_source},
+    )
     order = list(REGISTRY)
+    found = []
     for state in sorted(rows, key=lambda s: order.index(s.flow) if s.flow in order else 99):
-        link = by_source.get((state.brand_id, state.flow, state.source_id)) or by_pk.get(
-            state.link_id
-        )
+        link = by_source.get((state.brand_id, state.flow, state.source_id))
         if link is not None:
             found.append((state, link))
     return found

@@ -24,13 +24,13 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name='syncrun',
+            name='in_flight',
+            field=models.JSONField(blank=True, default=list, editable=False),
+        ),
+        migrations.AddField(
+            model_name='syncrun',
             name='resent',
             field=models.PositiveIntegerField(default=0, help_text='Sends repeated because a stopped worker left their outcome unknown.'),
-        ),
-        migrations.AlterField(
-            model_name='recordstate',
-            name='status',
-            field=models.CharField(choices=[('synced', 'Synced'), ('waiting', 'Waiting (mapping or data missing)'), ('failed', 'Failed'), ('sending', 'Sending')], max_length=10),
         ),
         migrations.CreateModel(
             name='RecordLink',
@@ -58,15 +58,11 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='recordstate',
             name='link',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='states', to='syncs.recordlink'),
+            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='states', to='syncs.recordlink'),
         ),
         migrations.AddIndex(
             model_name='recordlink',
-            index=models.Index(fields=['brand', 'kind', 'system', 'entity'], name='link_entity'),
-        ),
-        migrations.AddIndex(
-            model_name='recordlink',
-            index=models.Index(fields=['brand', 'entity'], name='link_entity_all'),
+            index=models.Index(fields=['brand', 'entity', 'kind', 'system'], name='link_entity'),
         ),
         migrations.AddConstraint(
             model_name='recordlink',
@@ -74,6 +70,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='recordlink',
-            constraint=models.UniqueConstraint(fields=('brand', 'kind', 'system', 'create_key'), name='one_create_per_key'),
+            constraint=models.UniqueConstraint(condition=models.Q(('create_key__isnull', False)), fields=('brand', 'kind', 'system', 'create_key'), name='one_create_per_key'),
         ),
     ]
