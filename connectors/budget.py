@@ -63,8 +63,10 @@ class Budget:
         # finished since: written with the next take, so a request costs one transaction.
         self._hint: tuple[BudgetHint, float] | None = None
         self._finished = 0
-        # Called before every wait, so a caller can show it is still alive (a run's heartbeat).
+        # Called before every wait, and before every request, so a caller can show it is
+        # still alive (a run's heartbeat) however long a batch of calls takes.
         self.on_wait: Callable[[], None] | None = None
+        self.on_call: Callable[[], None] | None = None
 
     def _row(self) -> RateBudget:
         row, _ = RateBudget.objects.select_for_update().get_or_create(
@@ -81,6 +83,8 @@ class Budget:
 
     def acquire(self, *, priority: bool = False) -> float:
         """Take one unit, waiting for the window to reset if none is left. Returns the wait."""
+        if self.on_call:
+            self.on_call()
         if self.policy.smooth:
             return self._acquire_slot()
         waited = 0.0

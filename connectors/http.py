@@ -65,6 +65,9 @@ class CallStats:
     retries: int = 0
     throttle_waits: int = 0
     waited_seconds: float = 0.0
+    # Records in requests sent again after they may have reached the vendor (the answer was
+    # lost, or a 5xx): an upsert does no harm twice; a one-off notification may.
+    resent: int = 0
 
 
 @dataclass
@@ -229,6 +232,9 @@ class VendorHTTP:
 
     def _count_retry(self, state: RetryCallState) -> None:
         self.stats.retries += 1
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, TransientError) and not getattr(exc, "not_sent", False):
+            self.stats.resent += state.kwargs.get("batch_size") or 1
         if self.budget.on_wait:
             self.budget.on_wait()
 

@@ -21,6 +21,8 @@ from django.views.decorators.http import require_http_methods
 from connectors.models import Connection
 from connectors.registry import REGISTRY as VENDORS
 from console import onboarding as svc
+from console import onboarding_forms as forms_svc
+from console import onboarding_live as live_svc
 from console.models import Onboarding
 from syncs.flows import REGISTRY as FLOWS
 from syncs.mappings import MappingError, StatusChange, mapping_save, statuses_or_none
@@ -131,7 +133,7 @@ def _system_forms(onboarding: Onboarding, data=None) -> list[dict]:
         {
             "system": system,
             "label": VENDORS[system].label,
-            "form": svc.connection_form(onboarding, system, data),
+            "form": forms_svc.connection_form(onboarding, system, data),
             "required": system in svc.REQUIRED_SYSTEMS,
             "saved": system in have,
             "unused": states.get(system) == "unused" and system not in have,
@@ -164,7 +166,7 @@ def connections_step(request: HttpRequest, pk: int) -> HttpResponse:
             )
             item["unused"], item["saved"] = True, False
             continue
-        if not svc.form_has_input(form):
+        if not forms_svc.form_has_input(form):
             if item["required"]:
                 item["failed"] = not form.is_valid()  # shows what it still needs
                 failed = failed or item["failed"]
@@ -186,7 +188,7 @@ def connections_step(request: HttpRequest, pk: int) -> HttpResponse:
             if not item["failed"]:
                 # What was saved shows as saved (its secrets never shown back); a system
                 # left empty shows empty. Only a form that failed keeps what was typed.
-                item["form"] = svc.connection_form(onboarding, item["system"])
+                item["form"] = forms_svc.connection_form(onboarding, item["system"])
         return render(
             request,
             "onboarding/connections.html",
@@ -363,7 +365,7 @@ def review_step(request: HttpRequest, pk: int) -> HttpResponse:
         _context(
             onboarding,
             6,
-            review=svc.onboarding_review(onboarding),
+            review=live_svc.onboarding_review(onboarding),
             connections=svc.brand_connections(onboarding),
             mapped=StatusMapping.objects.filter(brand=onboarding.brand).count(),
             flows=[
@@ -383,7 +385,7 @@ def live_step(request: HttpRequest, pk: int) -> HttpResponse:
         if gate := _gate(request, onboarding, 6):
             return gate
         try:
-            result = svc.onboarding_go_live(onboarding=onboarding, actor=request.user)
+            result = live_svc.onboarding_go_live(onboarding=onboarding, actor=request.user)
         except svc.OnboardingError as exc:
             messages.error(request, exc.message)
             return redirect(_url(onboarding, 6))

@@ -6,7 +6,7 @@ from django.templatetags.static import static
 from django.views.decorators.http import require_GET, require_http_methods
 
 from brands.models import Brand, Team, user_teams
-from syncs.services import brand_overview
+from syncs.overview import brand_overview
 
 # People whose daily work is the exceptions inbox land there after signing in.
 INBOX_TEAMS = {Team.OPERATIONS, Team.FINANCE, Team.ECOMMERCE, Team.CUSTOMER_SERVICE}

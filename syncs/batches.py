@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from connectors.http import BatchResult, RecordError
 from exceptions.services import ticket_raise, tickets_autoresolve
 from syncs import links
+from syncs.creates import creates_begin, creates_end, target_written
 from syncs.flows.base import Push, Skip, TicketSpec, Wait
 from syncs.models import RecordState, RecordStatus, SyncRun
 from syncs.states import content_hash, record_state, save_states
@@ -211,7 +212,7 @@ def send_batch(ctx: FlowContext, prepared: Prepared) -> Sent | None:
     sent = Sent(result=BatchResult())
     pending: dict[str, links.Link] = {}
     if flow.creates:
-        pushes, pending = _creates_begin(ctx, pushes, sent)
+        pushes, pending = creates_begin(ctx, pushes, sent)
         if not flow.updates:
             # Already in the target, and not updated there: nothing to send, nothing written.
             posted = [p for p in pushes if p.target_id and p.source_id not in pending]
@@ -221,105 +222,17 @@ def send_batch(ctx: FlowContext, prepared: Prepared) -> Sent | None:
     if flow.once:
         _sending(ctx, prepared, sent)
     if pushes:
+        resent_before = ctx.target_resent()
         sent.result.merge(flow.write(ctx, pushes))
+        if flow.once:
+            # Sent again by the HTTP layer after a lost answer: the same ids, outcome unknown.
+            sent.resent += ctx.target_resent() - resent_before
     if flow.creates:
-        _creates_end(ctx, pushes, pending, sent)
+        creates_end(ctx, pushes, pending, sent)
     acknowledge(ctx, prepared, sent.result, sent.untouched)
     if flow.once:
         SyncRun.objects.filter(pk=ctx.run.pk).update(in_flight=[])
     return sent
-
-
-def _target_written(ctx: FlowContext, push: Push, digest: str = "") -> links.Written:
-    view = ctx.flow.written_view(push)
-    return links.Written(
-        entity=push.entity,
-        external_id=push.target_id,
-        digest=content_hash(view) if view else digest,
-        view=view,
-        flow=ctx.flow.code,
-    )
-
-
-def _creates_begin(
-    ctx: FlowContext, pushes: list[Push], sent: Sent
-) -> tuple[list[Push], dict[str, links.Link]]:
-    """The safe-create protocol, before the write. A record already linked is updated; one
-    with a create in flight from an earlier attempt is looked up by its natural key first;
-    a new one gets a pending link, committed before anything is sent."""
-    flow = ctx.flow
-    targets = links.links_of_entities(
-        brand_id=ctx.brand_id,
-        kind=flow.target_kind or flow.kind,
-        system=flow.target,
-        entities=[p.entity for p in pushes],
-    )
-    pending: dict[str, links.Link] = {}
-    unknown: list[Push] = []
-    for push in pushes:
-        link = targets.get(push.entity)
-        if link is not None and link.external_id:
-            push.target_id = link.external_id
-            continue
-        push.target_id = ""
-        if link is None:
-            link = links.create_begin(
-                brand_id=ctx.brand_id,
-                kind=flow.target_kind or flow.kind,
-                system=flow.target,
-                entity=push.entity,
-                create_key=f"{flow.code}:{push.source_id}",
-                natural_key=push.natural_key,
-            )
-            if link.external_id:  # completed by a run that raced this one
-                push.target_id = link.external_id
-                continue
-            if flow.lookup_first:
-                unknown.append(push)
-        else:
-            unknown.append(push)
-        pending[push.source_id] = link
-    if unknown:
-        found = flow.lookup(ctx, unknown)
-        for push in unknown:
-            target_id = found.get(push.source_id)
-            if target_id:
-                # It exists: made by an earlier attempt whose answer was lost (or whose
-                # worker stopped before saving it), or by someone else before the console.
-                links.create_done(pending.pop(push.source_id), external_id=str(target_id))
-                push.target_id = str(target_id)
-                sent.found += 1
-    return pushes, pending
-
-
-def _creates_end(
-    ctx: FlowContext, pushes: list[Push], pending: dict[str, links.Link], sent: Sent
-) -> None:
-    result = sent.result
-    for push in pushes:
-        link = pending.get(push.source_id)
-        if link is None:
-            continue
-        target_id = result.created.get(push.source_id)
-        failure = result.failed.get(push.source_id)
-        if target_id:
-            push.target_id = str(target_id)
-            written = _target_written(ctx, push)
-            links.create_done(
-                link,
-                external_id=push.target_id,
-                digest=written.digest,
-                view=written.view,
-                flow=ctx.flow.code,
-            )
-            sent.created += 1
-        elif failure is not None and failure.definite:
-            links.create_abandon(link)
-        else:
-            # No answer: it may exist now. The link stays pending; the next attempt looks.
-            sent.unknown[push.source_id] = (
-                failure.message if failure else "No answer came back for the create."
-            )
 
 
 def _sending(ctx: FlowContext, prepared: Prepared, sent: Sent) -> None:
@@ -365,7 +278,7 @@ def acknowledge(
             and push.source_id not in untouched
             and not (flow.creates and push.source_id in result.created)
         ):
-            written.append(_target_written(ctx, push, digest))
+            written.append(target_written(ctx, push, digest))
             acknowledged.append((push, digest))
         if push.also_state is not None:
             # The other record's own update time, when the flow gives it: a credit's

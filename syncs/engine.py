@@ -39,6 +39,13 @@ LOG_LINES = 200
 Progress = Callable[[SyncRun, int | None], None]
 
 
+def stale_seconds() -> float:
+    """How old a running run's heartbeat may be before another worker takes it over."""
+    from syncs import services
+
+    return float(services.RUN_STALE_SECONDS)
+
+
 class RunTakenOver(Exception):
     """Another worker took this run over (this one looked dead): stop without writing more."""
 
@@ -107,21 +114,29 @@ class FlowContext:
                     f"{self.brand} has no {system.title()} connection.", vendor=system
                 )
             connector = connector_for(connection, priority=self.priority)
-            connector.budget.on_wait = self.beat
+            connector.budget.on_wait = connector.budget.on_call = self.beat
             self._connectors[system] = connector
         return self._connectors[system]
 
     def beat(self) -> None:
-        """Still alive, while a vendor makes us wait: a run with a fresh heartbeat is never
-        handed to a second worker. Raises RunTakenOver if one has taken it already."""
+        """Still alive, while a vendor makes us wait or a long batch of calls goes on: a run
+        with a fresh heartbeat is never handed to a second worker. Raises RunTakenOver if one
+        has taken it already. Written at most every quarter of the stale time (15 s by
+        default), so it costs nothing per call."""
         now = timezone.now()
-        if self.cache.get("beat") and (now - self.cache["beat"]).total_seconds() < 15:
+        interval = min(15.0, stale_seconds() / 4)
+        if self.cache.get("beat") and (now - self.cache["beat"]).total_seconds() < interval:
             return
         self.cache["beat"] = now
         if not SyncRun.objects.filter(pk=self.run.pk, attempts=self.run.attempts).update(
             heartbeat=now
         ):
             raise RunTakenOver(self.run.pk)
+
+    def target_resent(self) -> int:
+        """Records the target's connector sent again after they may have arrived."""
+        target = self._connectors.get(self.flow.target)
+        return target.stats.resent if target is not None else 0
 
     def api_calls(self) -> tuple[int, int]:
         stats = [c.stats for c in self._connectors.values()]

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Min, Q, Subquery
+from django.db.models import Min, Q
 from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
@@ -22,7 +22,6 @@ from brands.models import Brand
 from connectors.errors import ConnectorError
 from connectors.models import Connection
 from connectors.services import connection_seen
-from exceptions.models import OPEN_STATUSES, Ticket
 from exceptions.services import ticket_raise, ticket_retry_failed, tickets_autoresolve
 from syncs import engine
 from syncs.flows import REGISTRY, get_flow
@@ -30,8 +29,6 @@ from syncs.flows.ometria.rejections import ometria_rejections_collect
 from syncs.models import (
     FlowConfig,
     InboxState,
-    RecordState,
-    RecordStatus,
     RunState,
     SyncRun,
     Trigger,
@@ -39,6 +36,7 @@ from syncs.models import (
 )
 
 logger = logging.getLogger("syncs")
+
 
 RUN_MAX_ATTEMPTS = getattr(settings, "RUN_MAX_ATTEMPTS", 3)
 # A running run that has not touched its heartbeat for this long has lost its worker.
@@ -376,37 +374,7 @@ def flow_schedule_sync(config: FlowConfig) -> None:
     config.schedule = schedule
 
 
-# --- lag and the sweeper --------------------------------------------------------------------
-def flow_lags(brand_id: int, configs: list[FlowConfig], now=None) -> dict[str, timedelta | None]:
-    """Per flow, how long the oldest change not yet synced has waited: since it was made if
-    it is not read yet (before the cursor, or a webhook not processed yet), since the console
-    first held it back if it waits or failed. None when never run. Two queries for all of a
-    brand's flows."""
-    now = now or timezone.now()
-    unsynced = dict(
-        RecordState.objects.filter(
-            brand_id=brand_id, status__in=[RecordStatus.WAITING, RecordStatus.FAILED]
-        )
-        .values("flow")
-        .annotate(t=Min("held_since"))
-        .values_list("flow", "t")
-    )
-    inbox = WebhookEvent.objects.filter(
-        brand_id=brand_id, state__in=[InboxState.RECEIVED, InboxState.PROCESSING]
-    ).aggregate(t=Min("received_at"))["t"]
-    lags: dict[str, timedelta | None] = {}
-    for config in configs:
-        candidates = [t for t in (unsynced.get(config.flow), inbox) if t]
-        if config.enabled and config.cursor:
-            candidates.append(config.cursor)
-        lags[config.flow] = max(now - min(candidates), timedelta(0)) if candidates else None
-    return lags
-
-
-def flow_lag(config: FlowConfig, now=None) -> timedelta | None:
-    return flow_lags(config.brand_id, [config], now)[config.flow]
-
-
+# --- the sweeper ------------------------------------------------------------------------------
 def runs_sweep() -> dict[str, Any]:
     """Every minute: revive runs whose worker died, drain forgotten webhooks, flag late flows,
     and collect Ometria's late rejections."""
@@ -506,36 +474,3 @@ def _check_delay(config: FlowConfig, now) -> int:
         note="The flow has caught up.",
     )
     return 0
-
-
-def brand_overview(brand: Brand) -> list[dict[str, Any]]:
-    """Each flow of a brand: its last run, state, lag and open tickets (the dashboard)."""
-    now = timezone.now()
-    configs = {c.flow: c for c in FlowConfig.objects.filter(brand=brand)}
-    open_by_flow: dict[str, int] = {}
-    for flow in Ticket.objects.filter(brand=brand, status__in=OPEN_STATUSES).values_list(
-        "flow", flat=True
-    ):
-        open_by_flow[flow] = open_by_flow.get(flow, 0) + 1
-    latest_ids = (
-        SyncRun.objects.filter(brand=brand).values("flow").annotate(last=Max("pk")).values("last")
-    )
-    last_runs = {r.flow: r for r in SyncRun.objects.filter(pk__in=Subquery(latest_ids))}
-    lags = flow_lags(brand.pk, list(configs.values()), now)
-    rows = []
-    for code, cls in REGISTRY.items():
-        config = configs.get(code)
-        last = last_runs.get(code)
-        rows.append(
-            {
-                "code": code,
-                "label": cls.label,
-                "description": cls.description,
-                "config": config,
-                "enabled": bool(config and config.enabled),
-                "last_run": last,
-                "lag": lags.get(code),
-                "open_tickets": open_by_flow.get(code, 0),
-            }
-        )
-    return rows

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from console.onboarding import OnboardingError, brand_onboard
+from console.onboard_file import brand_onboard
+from console.onboarding import OnboardingError
 
 EXAMPLE = """{
   "name": "Bravo Beauty",

@@ -25,7 +25,7 @@ from connectors.http import BatchResult, RecordError, chunks
 from syncs import links
 from syncs.flows.base import Flow, Push, Skip, TicketSpec, Wait
 from syncs.flows.reading import EPOCH, unique
-from syncs.models import RecordLink
+from syncs.models import RecordLink, RecordStatus
 from syncs.valuemaps.quarantine import unmapped_wait
 
 if TYPE_CHECKING:
@@ -88,8 +88,17 @@ class StorefrontOrdersFlow(Flow):
             retry = list(ctx.retry_ids)
             batches = chunks(self._with_retry(ctx, listed, retry), self.batch_size)
         for orders in batches:
+            # Posted already: BigCommerce owns it as placed and it goes once, so its lines
+            # are not read again (v2 reads them one order at a time).
+            posted = {
+                source_id
+                for source_id, state in ctx.states(FLOW, [str(o["id"]) for o in orders]).items()
+                if state.status == RecordStatus.SYNCED
+            }
+            ctx.cache["posted"] = posted
             for order in orders:
-                order["_products"] = bc.order_products(int(order["id"]))
+                if str(order["id"]) not in posted:
+                    order["_products"] = bc.order_products(int(order["id"]))
             self._prefetch(ctx, orders)
             yield orders
 
@@ -123,6 +132,8 @@ class StorefrontOrdersFlow(Flow):
     def transform(self, ctx: FlowContext, order: dict) -> Push | Wait | Skip:
         order_id = str(order["id"])
         status_id = int(order.get("status_id", 0))
+        if order_id in ctx.cache.get("posted", ()):
+            return Skip(order_id, "Posted to Brightpearl already.")
         if status_id in NOT_PLACED:
             return Skip(order_id, "Still being checked out.")
         products = ctx.cache.get("products", {})
