@@ -317,17 +317,6 @@ def link_or_create(
     if link is not None and link.external_id:
         return link.external_id
     found = find()
-    if found:
-        if link is None:
-            link = create_begin(
-                brand_id=brand_id,
-                kind=kind,
-                system=system,
-                entity=entity,
-                create_key=create_key,
-                natural_key=natural_key,
-            )
-        return create_done(link, external_id=str(found)).external_id
     link = link or create_begin(
         brand_id=brand_id,
         kind=kind,
@@ -336,7 +325,9 @@ def link_or_create(
         create_key=create_key,
         natural_key=natural_key,
     )
-    if link.external_id:
+    if found:
+        return create_done(link, external_id=str(found)).external_id
+    if link.external_id:  # completed by another run meanwhile
         return link.external_id
     try:
         new_id = str(create())
