@@ -210,6 +210,9 @@ def send_batch(ctx: FlowContext, prepared: Prepared) -> Sent | None:
         return None
     flow = ctx.flow
     sent = Sent(result=BatchResult())
+    if flow.once:
+        _send_once(ctx, prepared, sent)
+        return sent
     pending: dict[str, links.Link] = {}
     if flow.creates:
         pushes, pending = creates_begin(ctx, pushes, sent)
@@ -219,20 +222,34 @@ def send_batch(ctx: FlowContext, prepared: Prepared) -> Sent | None:
             sent.result.ok.extend(p.source_id for p in posted)
             sent.untouched.update(p.source_id for p in posted)
             pushes = [p for p in pushes if p not in posted]
-    if flow.once:
-        _sending(ctx, prepared, sent)
     if pushes:
-        resent_before = ctx.target_resent()
         sent.result.merge(flow.write(ctx, pushes))
-        if flow.once:
-            # Sent again by the HTTP layer after a lost answer: the same ids, outcome unknown.
-            sent.resent += ctx.target_resent() - resent_before
     if flow.creates:
         creates_end(ctx, pushes, pending, sent)
     acknowledge(ctx, prepared, sent.result, sent.untouched)
-    if flow.once:
-        SyncRun.objects.filter(pk=ctx.run.pk).update(in_flight=[])
     return sent
+
+
+def _send_once(ctx: FlowContext, prepared: Prepared, sent: Sent) -> None:
+    """One-off notifications go one vendor request at a time, each noted on its way before
+    it goes and acknowledged the moment the vendor answers: a worker killed at any point
+    leaves at most one request's worth whose outcome is unknown."""
+    size = max(ctx.flow.request_size, 1)
+    for start in range(0, len(prepared.to_write), size):
+        step = Prepared(
+            previous=prepared.previous,
+            states=[],
+            to_write=prepared.to_write[start : start + size],
+            links=prepared.links,
+        )
+        _sending(ctx, step, sent)
+        resent_before = ctx.target_resent()
+        result = ctx.flow.write(ctx, [push for push, _ in step.to_write])
+        # Sent again by the HTTP layer after a lost answer: the same ids, outcome unknown.
+        sent.resent += ctx.target_resent() - resent_before
+        acknowledge(ctx, step, result)
+        SyncRun.objects.filter(pk=ctx.run.pk).update(in_flight=[])
+        sent.result.merge(result)
 
 
 def _sending(ctx: FlowContext, prepared: Prepared, sent: Sent) -> None:

@@ -108,8 +108,10 @@ class Flow:
     default_schedule_minutes: ClassVar[int] = 15
     # Brightpearl webhook events that should trigger this flow for the ids they carry.
     webhook_events: ClassVar[tuple[str, ...]] = ()
-    # A one-off notification: once the target has it, it is never sent again.
+    # A one-off notification: once the target has it, it is never sent again. Such a flow's
+    # writes go (and are acknowledged) one request of `request_size` records at a time.
     once: ClassVar[bool] = False
+    request_size: ClassVar[int] = 100
     # Whether batch N may still be in flight to the target while batch N+1 is read and
     # transformed. Not for a flow whose transform reads states the previous batch writes.
     overlap_batches: ClassVar[bool] = False
