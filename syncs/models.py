@@ -183,12 +183,14 @@ class RecordState(models.Model):
     source_id = models.CharField(max_length=64)
     # The source record's link: its ids in every system, and what was written to them.
     # Not indexed: states are found by (brand, flow, source id); an index here would cost
-    # every state written on the hot path, for a look-up nothing makes.
+    # every state written on the hot path, for a look-up nothing makes. A state goes with its
+    # link (SET_NULL would update every state of a deleted brand in one statement, past
+    # SQLite's limit on parameters).
     link = models.ForeignKey(
         RecordLink,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.CASCADE,
         related_name="states",
         db_index=False,
     )
