@@ -13,6 +13,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import F
+
 from connectors.http import BatchResult, RecordError
 from exceptions.services import ticket_raise, tickets_autoresolve
 from syncs import links
@@ -51,7 +53,6 @@ class Sent:
     result: BatchResult
     created: int = 0
     found: int = 0
-    resent: int = 0
     # Creates whose answer never came: they wait, and the next run looks them up first.
     unknown: dict[str, str] = field(default_factory=dict)
     # Records already in the target that the flow does not update: nothing was written.
@@ -233,8 +234,13 @@ def send_batch(ctx: FlowContext, prepared: Prepared) -> Sent | None:
 def _send_once(ctx: FlowContext, prepared: Prepared, sent: Sent) -> None:
     """One-off notifications go one vendor request at a time, each noted on its way before
     it goes and acknowledged the moment the vendor answers: a worker killed at any point
-    leaves at most one request's worth whose outcome is unknown."""
+    leaves at most one request's worth whose outcome is unknown.
+
+    What goes again with its outcome unknown (left on its way by a stopped worker, or sent
+    again by the HTTP layer after a lost answer) is counted on the run in the same statement
+    that notes the request, so a kill cannot lose the count."""
     size = max(ctx.flow.request_size, 1)
+    runs = SyncRun.objects.filter(pk=ctx.run.pk)
     for start in range(0, len(prepared.to_write), size):
         step = Prepared(
             previous=prepared.previous,
@@ -242,23 +248,14 @@ def _send_once(ctx: FlowContext, prepared: Prepared, sent: Sent) -> None:
             to_write=prepared.to_write[start : start + size],
             links=prepared.links,
         )
-        _sending(ctx, step, sent)
-        resent_before = ctx.target_resent()
+        ids = [push.source_id for push, _ in step.to_write]
+        again = len(ctx.unacknowledged.intersection(ids))
+        runs.update(in_flight=ids, resent=F("resent") + again)
+        before = ctx.target_resent()
         result = ctx.flow.write(ctx, [push for push, _ in step.to_write])
-        # Sent again by the HTTP layer after a lost answer: the same ids, outcome unknown.
-        sent.resent += ctx.target_resent() - resent_before
         acknowledge(ctx, step, result)
-        SyncRun.objects.filter(pk=ctx.run.pk).update(in_flight=[])
+        runs.update(in_flight=[], resent=F("resent") + (ctx.target_resent() - before))
         sent.result.merge(result)
-
-
-def _sending(ctx: FlowContext, prepared: Prepared, sent: Sent) -> None:
-    """A one-off notification: its batch is noted on the run as on its way before it goes,
-    and cleared once the target's answer is recorded. What a stopped worker left noted goes
-    again (the same ids), counted as resent; what was acknowledged is synced, never resent."""
-    ids = [push.source_id for push, _ in prepared.to_write]
-    sent.resent += len(ctx.unacknowledged.intersection(ids))
-    SyncRun.objects.filter(pk=ctx.run.pk).update(in_flight=ids)
 
 
 def acknowledge(
@@ -352,7 +349,6 @@ def finish_batch(
     if sent is not None:
         result = sent.result
         run.created += sent.created
-        run.resent += sent.resent
         if sent.found:
             ctx.log(
                 f"{sent.found} found already in {flow.target.title()} by "

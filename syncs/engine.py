@@ -287,12 +287,14 @@ def execute(run: SyncRun, progress: Progress | None = None) -> SyncRun:
         # moves the cursor there; the next incremental run reads from it, less the look-back.
         FlowConfig.objects.filter(pk=config.pk).update(cursor=ctx.until or ctx.now)
     run.state = "partial" if (run.failed or run.waiting) else "succeeded"
+    # Counted in the database as each request goes (a kill cannot lose it): read it back.
+    run.resent = SyncRun.objects.values_list("resent", flat=True).get(pk=run.pk)
     extra = "".join(
         f", {n} {what}"
         for n, what in (
             (run.created, "created"),
             (run.echoes, "echoes of its own changes not sent back"),
-            (run.resent, "sent again after a stopped worker"),
+            (run.resent, "sent again with their outcome unknown (a stopped worker, a lost answer)"),
         )
         if n
     )
@@ -315,7 +317,6 @@ def execute(run: SyncRun, progress: Progress | None = None) -> SyncRun:
             "failed",
             "created",
             "echoes",
-            "resent",
             "api_calls",
             "throttle_waits",
         ],
@@ -364,7 +365,6 @@ def _checkpoint(run: SyncRun, ctx: FlowContext) -> None:
             "failed",
             "created",
             "echoes",
-            "resent",
             "api_calls",
             "throttle_waits",
             "log",

@@ -582,3 +582,28 @@ def test_ometria_groups_by_type_and_refuses_oversized_records_locally(brand_a):
 
 def test_throttled_error_is_retryable_but_auth_is_not():
     assert ThrottledError("x").retryable and not AuthError("x").retryable
+
+
+def test_a_push_sent_again_after_a_lost_answer_is_counted_as_resent(brand_a):
+    """An upsert may go twice; a one-off notification should not, so whoever sends one must
+    know how many records went again with their outcome unknown."""
+    calls = []
+
+    def handler(request):
+        calls.append(1)
+        if len(calls) == 1:
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        return httpx.Response(200, json={"status": "OK", "accepted": 2, "rejected": 0})
+
+    conn = Connection.objects.create(
+        brand=brand_a,
+        system="ometria",
+        base_url="https://api.ometria.com",
+        credentials={"api_key": "k"},
+    )
+    events = [{"@type": "custom_event", "id": f"gon-{i}", "event_type": "x"} for i in (1, 2)]
+    with connector_for(conn, transport=httpx.MockTransport(handler), max_backoff=0.01) as om:
+        result = om.push(events)
+        assert sorted(result.ok) == ["gon-1", "gon-2"]
+        assert om.stats.resent == 2 and om.stats.retries == 1
+    assert len(calls) == 2
