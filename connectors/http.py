@@ -143,6 +143,9 @@ class VendorHTTP:
         self.max_backoff = max_backoff
         self.brand_label = brand_label
         self.stats = CallStats()
+        # Told before a request that may have reached the vendor is sent again (how many
+        # records it carries): a caller sending one-off notifications records it at once.
+        self.on_resend: Callable[[int], None] | None = None
         self.client = httpx.Client(
             base_url=base_url.rstrip("/"),
             verify=tls_context(),
@@ -234,7 +237,10 @@ class VendorHTTP:
         self.stats.retries += 1
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, TransientError) and not getattr(exc, "not_sent", False):
-            self.stats.resent += state.kwargs.get("batch_size") or 1
+            records = state.kwargs.get("batch_size") or 1
+            self.stats.resent += records
+            if self.on_resend:
+                self.on_resend(records)
         if self.budget.on_wait:
             self.budget.on_wait()
 

@@ -236,9 +236,10 @@ def _send_once(ctx: FlowContext, prepared: Prepared, sent: Sent) -> None:
     it goes and acknowledged the moment the vendor answers: a worker killed at any point
     leaves at most one request's worth whose outcome is unknown.
 
-    What goes again with its outcome unknown (left on its way by a stopped worker, or sent
-    again by the HTTP layer after a lost answer) is counted on the run in the same statement
-    that notes the request, so a kill cannot lose the count."""
+    What goes again with its outcome unknown is counted on the run before it goes, so a kill
+    cannot lose the count: what a stopped worker left on its way in the statement that notes
+    the request, and what the HTTP layer sends again after a lost answer as it does
+    (FlowContext.connector)."""
     size = max(ctx.flow.request_size, 1)
     runs = SyncRun.objects.filter(pk=ctx.run.pk)
     for start in range(0, len(prepared.to_write), size):
@@ -251,10 +252,9 @@ def _send_once(ctx: FlowContext, prepared: Prepared, sent: Sent) -> None:
         ids = [push.source_id for push, _ in step.to_write]
         again = len(ctx.unacknowledged.intersection(ids))
         runs.update(in_flight=ids, resent=F("resent") + again)
-        before = ctx.target_resent()
         result = ctx.flow.write(ctx, [push for push, _ in step.to_write])
         acknowledge(ctx, step, result)
-        runs.update(in_flight=[], resent=F("resent") + (ctx.target_resent() - before))
+        runs.update(in_flight=[])
         sent.result.merge(result)
 
 

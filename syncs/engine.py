@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection, connections
+from django.db.models import F
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
@@ -115,6 +116,8 @@ class FlowContext:
                 )
             connector = connector_for(connection, priority=self.priority)
             connector.budget.on_wait = connector.budget.on_call = self.beat
+            if self.flow.once and system == self.flow.target:
+                connector.http.on_resend = self._count_resent
             self._connectors[system] = connector
         return self._connectors[system]
 
@@ -133,10 +136,9 @@ class FlowContext:
         ):
             raise RunTakenOver(self.run.pk)
 
-    def target_resent(self) -> int:
-        """Records the target's connector sent again after they may have arrived."""
-        target = self._connectors.get(self.flow.target)
-        return target.stats.resent if target is not None else 0
+    def _count_resent(self, records: int) -> None:
+        """A one-off notification's request goes again after it may have arrived."""
+        SyncRun.objects.filter(pk=self.run.pk).update(resent=F("resent") + records)
 
     def api_calls(self) -> tuple[int, int]:
         stats = [c.stats for c in self._connectors.values()]

@@ -7,7 +7,7 @@ shipment never sends a second "shipped" for the same parcel.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from connectors.http import BatchResult, chunks
@@ -62,8 +62,10 @@ class ShipmentsFlow(Flow):
                 for batch in chunks(order_ids, 200)
             )
             if retry:
-                batches = _then(batches, (list(bp.goods_out_notes(note_ids=sorted(retry))), True))
+                batches = _then(batches, lambda: self._waited(ctx, retry))
+        seen: set[str] = ctx.cache.setdefault("notes_read", set())
         for notes, by_note in batches:
+            seen.update(str(note_id) for note_id, _ in notes)
             family = notes
             if by_note and notes:
                 # Notes named one by one: read their orders' other notes too, so a partial
@@ -92,6 +94,15 @@ class ShipmentsFlow(Flow):
                     (note_id, note)
                 )
             yield notes
+
+    def _waited(self, ctx: FlowContext, waited: set[str]) -> tuple[list, bool] | None:
+        """The notes that waited last time, by their ids, but for those this run already read
+        through their orders: read twice in one run, a note could be sent twice (the first
+        send's answer not yet recorded when the second batch is compared)."""
+        left = sorted(waited - ctx.cache.get("notes_read", set()))
+        if not left:
+            return None
+        return list(ctx.connector("brightpearl").goods_out_notes(note_ids=left)), True
 
     def transform(self, ctx: FlowContext, item: tuple[int, dict]) -> Push | Wait | Skip:
         note_id, note = item
@@ -187,7 +198,8 @@ def customers_of_orders(ctx: FlowContext, order_ids: set[str]) -> dict[str, dict
     return found
 
 
-def _then(first: Iterator[tuple], last: tuple) -> Iterator[tuple]:
+def _then(first: Iterator[tuple], last: Callable[[], tuple | None]) -> Iterator[tuple]:
     yield from first
-    if last:
-        yield last
+    then = last()
+    if then:
+        yield then
