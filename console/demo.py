@@ -52,6 +52,7 @@ def demo_go_live(brand: Brand, discovery: dict) -> None:
 
     connect_to_sandbox(brand, discovery)
     mapping_seed_defaults(brand=brand, statuses=brightpearl_statuses(brand=brand, refresh=True))
+    _demo_value_maps(brand)
     for code, cls in REGISTRY.items():
         flow_configure(
             brand=brand, flow=code, enabled=True, schedule_minutes=cls.default_schedule_minutes
@@ -60,3 +61,38 @@ def demo_go_live(brand: Brand, discovery: dict) -> None:
     if not SyncRun.objects.filter(brand=brand).exists():
         for code in REGISTRY:
             flow_enqueue(brand_id=brand.pk, flow=code, trigger="manual", full=True)
+
+
+# The storefront pair's statuses for the demo: the usual ones mapped, the rest (cancelled,
+# refunded, disputed…) left for someone to map, so the demo shows their tickets.
+# Brightpearl sales-order status → BigCommerce status (ids from both vendors' docs).
+BP_TO_BC = {
+    "1": "1", "2": "11", "3": "11", "20": "7", "21": "9", "22": "3", "23": "2",
+    "4": "10", "26": "10", "5": "5", "24": "12",
+}  # fmt: skip
+DEMO_VALUE_MAPS = {
+    "bc_order_status": {s: "2" for s in ("1", "2", "3", "7", "8", "9", "10", "11")},
+    "bp_order_status_to_bc": BP_TO_BC,
+}
+
+
+def _demo_value_maps(brand: Brand) -> None:
+    """Map the demo brand's storefront statuses once, as the agency's template would."""
+    from syncs.mappings import value_map_save
+    from syncs.models import ChangeVia, ValueMap
+    from syncs.valuemaps.changes import ValueChange
+
+    changes = [
+        ValueChange(kind=kind, source_value=source, target_value=target)
+        for kind, values in DEMO_VALUE_MAPS.items()
+        if not ValueMap.objects.filter(brand=brand, kind=kind).exists()
+        for source, target in values.items()
+    ]
+    if changes:
+        value_map_save(
+            brand=brand,
+            changes=changes,
+            via=ChangeVia.TEMPLATE,
+            note="The demo's storefront statuses.",
+            check_lists=False,
+        )
