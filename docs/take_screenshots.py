@@ -27,6 +27,9 @@ SHOTS = [
     ("ops", "/", "overview.png"),
     ("ops", "/exceptions/?team=", "inbox.png"),
     ("marketing", "/mappings/demo/", "mappings.png"),
+    ("marketing", "/mappings/demo/values/bc_order_status/", "value_maps.png"),
+    # A storefront order, found by its BigCommerce number: the record page follows.
+    ("ops", "/records/?q=112", "records.png"),
     ("admin", "/onboarding/", "onboarding.png"),
 ]
 
@@ -44,6 +47,12 @@ def main() -> None:
             page.wait_for_load_state("networkidle")
             page.goto(f"{BASE}{path}")
             page.screenshot(path=str(OUT / name), full_page=False)
+            if name == "records.png":
+                link = page.locator("main a[href*='/records/demo/']").first
+                if link.count():
+                    link.click()
+                    page.wait_for_load_state("networkidle")
+                    page.screenshot(path=str(OUT / "record.png"), full_page=False)
             if name == "inbox.png":
                 # The first ticket's page too: what an owner reads before acting.
                 link = page.locator("table a[href*='/exceptions/']").first
