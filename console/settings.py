@@ -225,6 +225,20 @@ Q_CLUSTER = {
     "poll": 0.2,
     "label": "Background tasks",
 }
+# Bulk work (full and incremental reads: backfills, a brand going live, reconciliations) goes
+# on a queue of its own, served by its own cluster (`Q_CLUSTER_NAME=bulk manage.py qcluster`),
+# so it never holds the workers that events (webhooks, retries, one record) need. Each bulk
+# run also yields its worker every BULK_SLICE_SECONDS and queues its remainder at the back, so
+# one brand's backfill takes turns with the others'. BULK_QUEUE= (empty) puts everything on
+# the one queue, for a console with a single cluster.
+BULK_QUEUE = env.str("BULK_QUEUE", default="bulk")
+BULK_SLICE_SECONDS = env.float("BULK_SLICE_SECONDS", default=20.0)
+Q_CLUSTER["ALT_CLUSTERS"] = {
+    BULK_QUEUE or "bulk": {
+        "workers": env.int("Q_BULK_WORKERS", default=Q_CLUSTER["workers"]),
+        "label": "Bulk tasks",
+    }
+}
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:

@@ -89,6 +89,18 @@ class SyncRun(models.Model):
     in_flight = models.JSONField(default=list, blank=True, editable=False)
     api_calls = models.PositiveIntegerField("API calls", default=0)
     throttle_waits = models.PositiveIntegerField(default=0)
+    # How many records the run has to read in all, when the source says (a search's total):
+    # "12,400 of 100,000 orders".
+    total = models.PositiveIntegerField(null=True, blank=True)
+    # A bulk run gives its worker back every few seconds (syncs/slices.py). What it still has
+    # to read waits here for its next slice: the ids left, and the moment the run's read
+    # started, which becomes the flow's cursor when the last slice ends.
+    resume = models.JSONField(default=dict, blank=True, editable=False)
+    slices = models.PositiveIntegerField(default=0, help_text="Turns the run took on a worker.")
+    stale = models.PositiveIntegerField(
+        default=0,
+        help_text="Records not sent because a newer read of them had been sent already.",
+    )
     error = models.TextField(blank=True, help_text="Why the run failed, in plain English.")
     log = models.TextField(blank=True)
 
@@ -210,6 +222,12 @@ class RecordState(models.Model):
     held_since = models.DateTimeField(
         null=True, blank=True, help_text="When it first waited or failed; empty once it syncs."
     )
+    # The newest read of the record that a run has sent or is sending (syncs/freshness.py):
+    # its source change time, then when it was read, as fixed-width digits. An older read is
+    # never sent over it. The run sending it now holds the record until `sending_until`.
+    version = models.CharField(max_length=40, blank=True, db_default="", editable=False)
+    sending_run = models.BigIntegerField(null=True, blank=True, editable=False)
+    sending_until = models.DateTimeField(null=True, blank=True, editable=False)
     changed = models.DateTimeField(auto_now=True)
 
     class Meta:

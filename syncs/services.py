@@ -63,12 +63,29 @@ def flow_enqueue(
         full=full,
         ticket_id=ticket_id,
     )
-    transaction.on_commit(lambda: _enqueue(run.pk))
+    queue = run_queue(run)
+    transaction.on_commit(lambda: _enqueue(run.pk, queue))
     return run
 
 
-def _enqueue(run_id: int) -> None:
-    async_task("syncs.tasks.run_flow", run_id, task_name=f"run-{run_id}", group="flows")
+def run_queue(run: SyncRun) -> str | None:
+    """Which queue a run goes on. Events (a webhook's ids, a retry, one record: scoped and
+    urgent) go on the default queue; bulk reads (full or incremental) on the bulk queue,
+    served by a cluster of its own, so a brand going live never holds the workers that
+    every brand's events need. None: the default queue."""
+    if run.scope or not settings.BULK_QUEUE:
+        return None
+    return settings.BULK_QUEUE
+
+
+def _enqueue(run_id: int, queue: str | None) -> None:
+    async_task(
+        "syncs.tasks.run_flow",
+        run_id,
+        task_name=f"run-{run_id}",
+        group="flows",
+        cluster=queue,
+    )
 
 
 def flow_run_now(
@@ -146,7 +163,7 @@ def _wake_waiting(run: SyncRun) -> None:
         # Deleted first: if the scheduler got there at the same moment, a run handed over
         # twice is still claimed once. Still blocked (by a third run), it waits again.
         if schedule.delete()[0]:
-            _enqueue(int(schedule.args))
+            _enqueue(int(schedule.args), schedule.cluster)
 
 
 def _after(run_id: int) -> str:
@@ -210,7 +227,7 @@ def _claim(run_id: int) -> SyncRun | None:
                     run.log + f"\n{now:%H:%M:%S} Waiting for run {other.pk} to finish."
                 ).strip()
                 run.save(update_fields=["log"])
-                _enqueue_later(run.pk, seconds=30, why=_after(other.pk))
+                _enqueue_later(run, seconds=30, why=_after(other.pk))
             return None
         if run.state == RunState.RUNNING:
             run.log += f"\n{now:%H:%M:%S} Taken over: the previous worker stopped answering."
@@ -265,7 +282,7 @@ def _failed(run: SyncRun, exc: ConnectorError) -> SyncRun:
             f"trying again in {delay:.0f} s."
         )
         run.save(update_fields=["state", "finished_at", "error", "log"])
-        _enqueue_later(run.pk, seconds=delay, why=f"attempt {run.attempts + 1}")
+        _enqueue_later(run, seconds=delay, why=f"attempt {run.attempts + 1}")
         return run
     run.state = RunState.FAILED
     run.save(update_fields=["state", "finished_at", "error"])
@@ -275,13 +292,15 @@ def _failed(run: SyncRun, exc: ConnectorError) -> SyncRun:
     return run
 
 
-def _enqueue_later(run_id: int, *, seconds: float, why: str) -> None:
+def _enqueue_later(run: SyncRun, *, seconds: float, why: str) -> None:
     Schedule.objects.create(
-        name=f"run {run_id}: {why}"[:100],
+        name=f"run {run.pk}: {why}"[:100],
         func="syncs.tasks.run_flow",
-        args=str(run_id),
+        args=str(run.pk),
         schedule_type=Schedule.ONCE,
         next_run=timezone.now() + timedelta(seconds=seconds),
+        # The cluster that serves the run's queue also runs its schedule.
+        cluster=run_queue(run),
     )
 
 
@@ -368,6 +387,8 @@ def flow_schedule_sync(config: FlowConfig) -> None:
         next_run=timezone.now() + timedelta(seconds=random.randint(5, 60)),
     )
     schedule.name = f"{config.brand.slug}:{config.flow}"[:100]
+    # A scheduled read is bulk work: the bulk queue's cluster runs it.
+    schedule.cluster = settings.BULK_QUEUE or None
     schedule.args = str(config.pk)
     schedule.minutes = config.schedule_minutes
     schedule.save()
@@ -409,7 +430,7 @@ def runs_sweep() -> dict[str, Any]:
         else:
             if run.state == RunState.QUEUED:
                 SyncRun.objects.filter(pk=run.pk).update(heartbeat=now)
-            _enqueue(run.pk)
+            _enqueue(run.pk, run_queue(run))
             report["revived"] += 1
     # Events whose drain died half-way go back to the inbox.
     WebhookEvent.objects.filter(

@@ -1,4 +1,4 @@
-"""The processes the benchmark and chaos commands drive: a vendor sandbox and a qcluster.
+"""The processes the benchmark and chaos commands drive: a vendor sandbox and qclusters.
 
 Tools only (they start the sandbox): never on a request's or a task's path.
 """
@@ -105,11 +105,18 @@ class SandboxProcess:
 
 
 class Cluster:
-    """A real `manage.py qcluster` of W workers, which can be killed (-9) and restarted."""
+    """A real `manage.py qcluster` of W workers, which can be killed (-9) and restarted.
 
-    def __init__(self, workers: int, **env: str) -> None:
+    `queue`: the queue it serves (settings.BULK_QUEUE for bulk work); None, the default queue
+    (events: webhooks, retries, one record)."""
+
+    def __init__(self, workers: int, queue: str | None = None, **env: str) -> None:
         self.workers = workers
+        self.queue = queue
         self.env = {**os.environ, "Q_WORKERS": str(workers), **env}
+        if queue:
+            self.env["Q_CLUSTER_NAME"] = queue
+            self.env["Q_BULK_WORKERS"] = str(workers)
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
@@ -121,7 +128,7 @@ class Cluster:
             start_new_session=True,
         )
         # A task through the cluster and back: its workers are up and polling.
-        if result(async_task("math.floor", 1.5), wait=60_000) != 1:
+        if result(async_task("math.floor", 1.5, cluster=self.queue), wait=60_000) != 1:
             raise CommandError("The qcluster did not start within a minute.")
 
     def alive(self) -> bool:
@@ -144,3 +151,29 @@ class Cluster:
         except subprocess.TimeoutExpired:
             self.kill()
         self.proc = None
+
+
+class Clusters:
+    """The console's two clusters, as production runs them: one for events (the default
+    queue) and one for bulk work (settings.BULK_QUEUE), each of W workers; killed, restarted
+    and stopped together."""
+
+    def __init__(self, workers: int, **env: str) -> None:
+        self.members = [Cluster(workers, **env)]
+        if settings.BULK_QUEUE:
+            self.members.append(Cluster(workers, queue=settings.BULK_QUEUE, **env))
+
+    def start(self) -> None:
+        for member in self.members:
+            member.start()
+
+    def alive(self) -> bool:
+        return all(member.alive() for member in self.members)
+
+    def kill(self) -> None:
+        for member in self.members:
+            member.kill()
+
+    def stop(self) -> None:
+        for member in self.members:
+            member.stop()

@@ -89,7 +89,8 @@ def test_nothing_lost_or_doubled_through_faults_and_a_killed_worker(
     sandbox.set_faults("ometria", error_rate=0.2, lost_response_rate=0.2, latency_ms=20)
     run = flow_enqueue(brand_id=live_brand.pk, flow="order_lifecycle", trigger="manual", full=True)
     env = {"Q_WORKERS": "1", "Q_TIMEOUT": "40", "Q_RETRY": "45", "RUN_STALE_SECONDS": "5"}
-    cluster = start_qcluster(**env)
+    # A full run is bulk work: the bulk queue's own cluster runs it.
+    cluster = start_qcluster(Q_CLUSTER_NAME="bulk", **env)
 
     def mid_run():
         run.refresh_from_db()

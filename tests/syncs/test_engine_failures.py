@@ -166,4 +166,4 @@ def test_the_sweeper_hands_a_queued_run_to_the_queue_once_per_period(brand_a):
     with mock.patch("syncs.services._enqueue") as enqueue, mock.patch("syncs.services.async_task"):
         runs_sweep()
         runs_sweep()
-    enqueue.assert_called_once_with(run.pk)
+    enqueue.assert_called_once_with(run.pk, "bulk")

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def queue(monkeypatch):
     """What reached the task queue (after the commit), by run id."""
     sent: list[int] = []
-    monkeypatch.setattr(services, "_enqueue", sent.append)
+    monkeypatch.setattr(services, "_enqueue", lambda run_id, queue: sent.append(run_id))
     return sent
 
 

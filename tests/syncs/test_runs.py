@@ -44,6 +44,35 @@ def test_tasks_get_ids_only(brand_a, django_capture_on_commit_callbacks):
     assert enqueue.call_args.args == ("syncs.tasks.run_flow", run.pk)
 
 
+def test_bulk_runs_go_on_the_bulk_queue_and_events_on_the_default_one(
+    brand_a, django_capture_on_commit_callbacks, settings
+):
+    """A backfill never holds the workers that every brand's webhooks need: an unscoped
+    read goes on the bulk queue (its own cluster), a scoped one (webhook, retry, one record)
+    on the default queue. With no bulk queue set, everything shares the one."""
+    with (
+        mock.patch("syncs.services.async_task") as enqueue,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        services.flow_enqueue(
+            brand_id=brand_a.pk, flow="order_lifecycle", trigger="manual", full=True
+        )
+        services.flow_enqueue(brand_id=brand_a.pk, flow="order_lifecycle", trigger="schedule")
+        services.flow_enqueue(
+            brand_id=brand_a.pk, flow="order_lifecycle", trigger="webhook", scope=["7"]
+        )
+        settings.BULK_QUEUE = ""
+        services.flow_enqueue(
+            brand_id=brand_a.pk, flow="order_lifecycle", trigger="manual", full=True
+        )
+    assert [c.kwargs["cluster"] for c in enqueue.call_args_list] == ["bulk", "bulk", None, None]
+
+
+def test_a_scheduled_read_is_run_by_the_bulk_cluster(brand_a):
+    config = services.flow_configure(brand=brand_a, flow="order_lifecycle", enabled=True)
+    assert config.schedule.cluster == "bulk"
+
+
 def test_an_unknown_flow_is_refused_by_name(brand_a):
     with pytest.raises(ValueError, match="no flow called “nope”"):
         services.flow_enqueue(brand_id=brand_a.pk, flow="nope", trigger="manual")
@@ -220,7 +249,7 @@ def test_the_sweeper_revives_lost_runs_and_gives_up_after_the_last_attempt(brand
     )
     with mock.patch("syncs.services._enqueue") as enqueue, mock.patch("syncs.services.async_task"):
         report = services.runs_sweep()
-    enqueue.assert_called_once_with(lost.pk)
+    enqueue.assert_called_once_with(lost.pk, "bulk")
     assert report["revived"] == 1 and report["gave_up"] == 1
     dead.refresh_from_db()
     assert dead.state == RunState.FAILED
@@ -354,7 +383,7 @@ def test_a_run_that_waited_for_another_goes_as_soon_as_that_one_ends(brand_a):
     orders = queued(brand_a, flow="order_lifecycle", full=True)
     refunds = queued(brand_a, flow="refunds", state=RunState.RUNNING, heartbeat=timezone.now())
     unrelated = queued(brand_a, flow="customers")
-    services._enqueue_later(unrelated.pk, seconds=30, why="attempt 2")
+    services._enqueue_later(unrelated, seconds=30, why="attempt 2")
     assert services.flow_run(run_id=orders.pk) is None
     assert Schedule.objects.filter(args=str(orders.pk)).count() == 1
     # The refunds run ends (here, a takeover by this test's worker finishing it).

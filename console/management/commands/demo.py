@@ -3,6 +3,7 @@ all started together and stopped together with Ctrl-C."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -59,6 +60,12 @@ class Command(BaseCommand):
             if setup_only:
                 return
             children["task cluster"] = subprocess.Popen([*manage, "qcluster"])
+            if settings.BULK_QUEUE:
+                # Bulk work (backfills, reconciliations) on a cluster of its own: events
+                # never wait behind it.
+                children["bulk task cluster"] = subprocess.Popen(
+                    [*manage, "qcluster"], env={**os.environ, "Q_CLUSTER_NAME": settings.BULK_QUEUE}
+                )
             children["web server"] = subprocess.Popen([*manage, "runserver", addr, "--noreload"])
             self.stdout.write(
                 f"\nThe console is at http://{addr}/\n"

@@ -150,8 +150,9 @@ class Command(BaseCommand):
         return time.perf_counter() - started, runs
 
     def _run_on_cluster(self, brand: Brand, workers: int) -> tuple[float, list[SyncRun], float]:
-        """Queue the four runs to a real qcluster; the time is from queueing to the last end."""
-        cluster = Cluster(workers)
+        """Queue the four runs to a real qcluster; the time is from queueing to the last end.
+        Full runs are bulk work: the bulk queue's cluster takes them."""
+        cluster = Cluster(workers, queue=settings.BULK_QUEUE or None)
         cluster.start()
         try:
             started = timezone.now()

@@ -45,7 +45,7 @@ from syncs.flows.bigcommerce.orders_in import FLOW as ORDERS_IN
 from syncs.flows.bigcommerce.status_out import FLOW as STATUS_OUT
 from syncs.flows.ometria.shipments import FLOW as SHIPMENTS
 from syncs.management.processes import (
-    Cluster,
+    Clusters,
     SandboxProcess,
     require_migrated,
     require_own_database,
@@ -140,7 +140,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         self.stderr.write("Starting a sandbox…")
         sandbox = SandboxProcess(orders=seed_orders)
-        cluster = Cluster(
+        cluster = Clusters(
             workers,
             RUN_STALE_SECONDS=str(STALE_SECONDS),
             RUN_MAX_ATTEMPTS=str(10 * (kill_workers + 5)),
