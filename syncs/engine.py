@@ -9,7 +9,7 @@ either reaches the target or is in exactly one open ticket.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +30,7 @@ from syncs.batches import Prepared, finish_batch, prepare_batch, send_batch
 from syncs.flows import REGISTRY, get_flow
 from syncs.flows.base import Flow
 from syncs.flows.reading import EPOCH
+from syncs.freshness import pushes_renew
 from syncs.models import FlowConfig, RecordState, RecordStatus, StatusMapping, SyncRun
 from syncs.valuemaps import quarantine as value_maps
 
@@ -100,6 +101,8 @@ class FlowContext:
         # Status and purchase events go before bulk backfills (the budget's reserve).
         self.priority = run.trigger in ("webhook", "retry")
         self.total_hint: int | None = None
+        # When the batch being read began to be read (the records' versions start there).
+        self.read_at = self.now
         # Ids the run was asked for that the source no longer has.
         self.missing: list[str] = []
         self.cache: dict[str, Any] = {}
@@ -135,6 +138,7 @@ class FlowContext:
             heartbeat=now
         ):
             raise RunTakenOver(self.run.pk)
+        pushes_renew(self)
 
     def _count_resent(self, records: int) -> None:
         """A one-off notification's request goes again after it may have arrived."""
@@ -194,6 +198,18 @@ class FlowContext:
         return "\n".join(self._log)
 
 
+def _batches(ctx: FlowContext) -> Iterator[list[Any]]:
+    """The flow's batches, each stamped (ctx.read_at) with when its reading began."""
+    batches = iter(ctx.flow.read(ctx))
+    while True:
+        ctx.read_at = timezone.now()
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        yield batch
+
+
 def process_batch(ctx: FlowContext, records: list[Any], open_tickets: set[str]) -> None:
     """One batch, start to finish (the flows that may not overlap batches)."""
     prepared = prepare_batch(ctx, records)
@@ -223,7 +239,7 @@ def _run_overlapped(ctx: FlowContext, open_tickets: set[str], progress: Progress
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="flow-writer") as writer:
         try:
-            for batch in ctx.flow.read(ctx):
+            for batch in _batches(ctx):
                 prepared = prepare_batch(ctx, batch)
                 if pending is not None:
                     item, pending = pending, None
@@ -274,7 +290,7 @@ def execute(run: SyncRun, progress: Progress | None = None) -> SyncRun:
         if flow.overlap_batches and not connection.in_atomic_block:
             _run_overlapped(ctx, open_tickets, progress)
         else:
-            for batch in flow.read(ctx):
+            for batch in _batches(ctx):
                 process_batch(ctx, batch, open_tickets)
                 _after_batch(ctx, progress)
         _missing(ctx)
@@ -296,6 +312,7 @@ def execute(run: SyncRun, progress: Progress | None = None) -> SyncRun:
         for n, what in (
             (run.created, "created"),
             (run.echoes, "echoes of its own changes not sent back"),
+            (run.stale, "older reads not sent over newer ones"),
             (run.resent, "sent again with their outcome unknown (a stopped worker, a lost answer)"),
         )
         if n
@@ -319,6 +336,7 @@ def execute(run: SyncRun, progress: Progress | None = None) -> SyncRun:
             "failed",
             "created",
             "echoes",
+            "stale",
             "api_calls",
             "throttle_waits",
         ],
@@ -367,6 +385,7 @@ def _checkpoint(run: SyncRun, ctx: FlowContext) -> None:
             "failed",
             "created",
             "echoes",
+            "stale",
             "api_calls",
             "throttle_waits",
             "log",
