@@ -173,6 +173,6 @@ def pushes_release(ctx: FlowContext, source_ids: list[str]) -> None:
 
 def pushes_renew(ctx: FlowContext) -> None:
     """Still writing (the run's heartbeat): its claims do not expire under it."""
-    RecordState.objects.filter(brand_id=ctx.brand_id, sending_run=ctx.run.pk).exclude(
-        sending_until=None
-    ).update(sending_until=timezone.now() + timedelta(seconds=LEASE_SECONDS))
+    RecordState.objects.filter(sending_run=ctx.run.pk).update(
+        sending_until=timezone.now() + timedelta(seconds=LEASE_SECONDS)
+    )

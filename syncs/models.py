@@ -239,6 +239,12 @@ class RecordState(models.Model):
         indexes = [
             models.Index(fields=["brand", "flow", "status"], name="record_status"),
             models.Index(fields=["brand", "flow", "match_key"], name="record_match"),
+            # The few records being written right now (a heartbeat renews their claims).
+            models.Index(
+                fields=["sending_run"],
+                condition=models.Q(sending_run__isnull=False),
+                name="record_sending",
+            ),
         ]
         verbose_name = "record state"
 

@@ -105,9 +105,15 @@ def flow_run_now(
     return flow_run(run_id=run.pk, progress=progress) or run
 
 
-def flow_run(*, run_id: int, progress: engine.Progress | None = None) -> SyncRun | None:
+def flow_run(
+    *, run_id: int, progress: engine.Progress | None = None, sliced: bool = False
+) -> SyncRun | None:
     """Claim a run and do it. A run already claimed by a live worker is left alone, so a
-    task delivered twice does nothing; a run whose worker died is taken over."""
+    task delivered twice does nothing; a run whose worker died is taken over.
+
+    `sliced` (a worker of the task queue): a bulk run gives its worker back every few
+    seconds and its remainder goes to the back of the bulk queue, so every brand's bulk work
+    takes turns instead of one brand's backfill holding the workers for minutes."""
     run = _claim(run_id)
     if run is None:
         return None
@@ -115,7 +121,10 @@ def flow_run(*, run_id: int, progress: engine.Progress | None = None) -> SyncRun
         run.log + f"\n{timezone.now():%H:%M:%S} Claimed by worker pid {os.getpid()}."
     ).strip()
     try:
-        return engine.execute(run, progress=progress)
+        done = engine.execute(run, progress=progress, sliced=sliced)
+        if done.state == RunState.QUEUED:
+            _enqueue(done.pk, run_queue(done))
+        return done
     except engine.RunTakenOver:
         # Another worker owns the run now; it records the outcome.
         logger.warning("run %s was taken over by another worker; this one stops", run_id)
@@ -342,7 +351,7 @@ def flow_scheduled(*, config_id: int) -> SyncRun | None:
     run = SyncRun.objects.create(
         brand=config.brand, flow=config.flow, trigger=Trigger.SCHEDULE, full=not reconciled
     )
-    return flow_run(run_id=run.pk)
+    return flow_run(run_id=run.pk, sliced=True)
 
 
 # --- configuring flows -----------------------------------------------------------------

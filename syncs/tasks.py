@@ -6,7 +6,7 @@ from syncs import services, webhooks
 
 
 def run_flow(run_id: int) -> str:
-    run = services.flow_run(run_id=int(run_id))
+    run = services.flow_run(run_id=int(run_id), sliced=True)
     return f"run {run_id}: {run.state if run else 'already claimed'}"
 
 

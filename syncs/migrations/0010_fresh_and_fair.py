@@ -61,4 +61,12 @@ class Migration(migrations.Migration):
             name='total',
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
+        migrations.AddIndex(
+            model_name="recordstate",
+            index=models.Index(
+                condition=models.Q(("sending_run__isnull", False)),
+                fields=["sending_run"],
+                name="record_sending",
+            ),
+        ),
     ]

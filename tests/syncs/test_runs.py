@@ -27,7 +27,7 @@ def queued(brand, flow="order_lifecycle", **kw) -> SyncRun:
     return SyncRun.objects.create(brand=brand, flow=flow, trigger="manual", **kw)
 
 
-def finish(run, progress=None):
+def finish(run, progress=None, sliced=False):
     run.state = RunState.SUCCEEDED
     run.finished_at = timezone.now()
     run.save()
@@ -156,7 +156,7 @@ def test_a_run_taken_over_stops_without_writing(brand_a):
 
     run = queued(brand_a)
 
-    def taken_over(run, progress=None):
+    def taken_over(run, progress=None, sliced=False):
         SyncRun.objects.filter(pk=run.pk).update(attempts=run.attempts + 1)  # another worker
         engine._fenced_save(run, ["read"])
 

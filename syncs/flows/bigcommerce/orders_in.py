@@ -26,7 +26,7 @@ from syncs import links
 from syncs.flows.base import Flow, Push, Skip, TicketSpec, Wait
 from syncs.flows.reading import EPOCH, unique
 from syncs.models import RecordLink, RecordStatus
-from syncs.valuemaps.quarantine import unmapped_wait
+from syncs.valuemaps.quarantine import unmapped_wait, used
 
 if TYPE_CHECKING:
     from syncs.engine import FlowContext
@@ -194,7 +194,8 @@ class StorefrontOrdersFlow(Flow):
         }
         return Push(
             source_id=order_id,
-            payload=payload,
+            # Which storefront status it came from: the value map's page counts its uses.
+            payload=used(payload, STATUS_MAP, status_id),
             natural_key=order_id,
             match_key=email,
             source_updated=when(order.get("date_modified")),
@@ -270,6 +271,7 @@ class StorefrontOrdersFlow(Flow):
             "status_id": payload["statusId"],
             "lines": len(payload["rows"]),
             "email": payload["_customer"]["email"],
+            "_maps": payload.get("_maps", {}),
         }
 
     # --- echoes and conflicts -------------------------------------------------------------
