@@ -101,6 +101,9 @@ class SyncRun(models.Model):
         default=0,
         help_text="Records not sent because a newer read of them had been sent already.",
     )
+    # A run that failed because a system refused its credentials or settings: it goes again
+    # by itself once that connection is changed or works again (syncs/recovery.py).
+    blocked_on = models.CharField(max_length=20, blank=True, editable=False)
     error = models.TextField(blank=True, help_text="Why the run failed, in plain English.")
     log = models.TextField(blank=True)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from syncs import services, webhooks
+from syncs import services, sweeper, webhooks
 
 
 def run_flow(run_id: int) -> str:
@@ -21,4 +21,4 @@ def drain_webhooks(connection_id: int) -> str:
 
 
 def sweep() -> dict:
-    return services.runs_sweep()
+    return sweeper.runs_sweep()

@@ -16,7 +16,8 @@ from syncs.flows import REGISTRY
 from syncs.flows.base import Flow, Push
 from syncs.flows.ometria.order_lifecycle import OrderLifecycleFlow
 from syncs.models import InboxState, RecordState, RecordStatus, RunState, SyncRun, WebhookEvent
-from syncs.services import flow_run_now, runs_sweep
+from syncs.services import flow_run_now
+from syncs.sweeper import runs_sweep
 
 SENT: list[str] = []
 
@@ -151,8 +152,8 @@ def test_the_sweeper_returns_half_drained_webhooks_to_the_inbox(brand_a):
     )
     WebhookEvent.objects.filter(pk=event.pk).update(received_at=timezone.now() - timedelta(hours=1))
     with (
-        mock.patch("syncs.services.async_task"),
-        mock.patch("syncs.services.ometria_rejections_collect"),
+        mock.patch("syncs.sweeper.async_task"),
+        mock.patch("syncs.sweeper.ometria_rejections_collect"),
     ):
         runs_sweep()
     event.refresh_from_db()
@@ -163,7 +164,7 @@ def test_the_sweeper_returns_half_drained_webhooks_to_the_inbox(brand_a):
 def test_the_sweeper_hands_a_queued_run_to_the_queue_once_per_period(brand_a):
     run = SyncRun.objects.create(brand=brand_a, flow="order_lifecycle", trigger="manual")
     SyncRun.objects.filter(pk=run.pk).update(queued_at=timezone.now() - timedelta(hours=1))
-    with mock.patch("syncs.services._enqueue") as enqueue, mock.patch("syncs.services.async_task"):
+    with mock.patch("syncs.services._enqueue") as enqueue, mock.patch("syncs.sweeper.async_task"):
         runs_sweep()
         runs_sweep()
     enqueue.assert_called_once_with(run.pk, "bulk")

@@ -16,7 +16,7 @@ from brands.models import AuditEvent
 from connectors.errors import AuthError, TransientError
 from connectors.models import Connection
 from exceptions.models import Ticket
-from syncs import services
+from syncs import services, sweeper
 from syncs.models import FlowConfig, RunState, SyncRun
 from syncs.overview import flow_lag
 
@@ -247,8 +247,8 @@ def test_the_sweeper_revives_lost_runs_and_gives_up_after_the_last_attempt(brand
         heartbeat=old,
         attempts=services.RUN_MAX_ATTEMPTS,
     )
-    with mock.patch("syncs.services._enqueue") as enqueue, mock.patch("syncs.services.async_task"):
-        report = services.runs_sweep()
+    with mock.patch("syncs.services._enqueue") as enqueue, mock.patch("syncs.sweeper.async_task"):
+        report = sweeper.runs_sweep()
     enqueue.assert_called_once_with(lost.pk, "bulk")
     assert report["revived"] == 1 and report["gave_up"] == 1
     dead.refresh_from_db()
@@ -264,14 +264,14 @@ def test_a_late_flow_gets_a_sync_delayed_ticket_that_resolves_when_it_catches_up
         schedule_minutes=15,
         cursor=timezone.now() - timedelta(hours=3),
     )
-    with mock.patch("syncs.services.async_task"):
-        services.runs_sweep()
+    with mock.patch("syncs.sweeper.async_task"):
+        sweeper.runs_sweep()
     ticket = Ticket.objects.get(type__code="sync_delayed")
     assert "behind" in ticket.title and ticket.team == "operations"
     config.cursor = timezone.now()
     config.save()
-    with mock.patch("syncs.services.async_task"):
-        services.runs_sweep()
+    with mock.patch("syncs.sweeper.async_task"):
+        sweeper.runs_sweep()
     ticket.refresh_from_db()
     assert ticket.status == "resolved"
 

@@ -40,7 +40,7 @@ from django.utils import timezone
 from brands.models import Brand
 from connectors.sandbox.connect import connect_to_sandbox
 from exceptions.models import OPEN_STATUSES, Ticket
-from syncs import services
+from syncs import services, sweeper
 from syncs.flows.bigcommerce.orders_in import FLOW as ORDERS_IN
 from syncs.flows.bigcommerce.status_out import FLOW as STATUS_OUT
 from syncs.flows.ometria.shipments import FLOW as SHIPMENTS
@@ -258,7 +258,7 @@ class Command(BaseCommand):
                 self.stderr.write(f"  kill {n + 1} of {kills}")
                 time.sleep(STALE_SECONDS + 0.5)  # the dead runs' heartbeats go stale
                 cluster.start()
-                services.runs_sweep()
+                sweeper.runs_sweep()
         return human
 
     def _back_office(self, brand, sandbox, rng, human: Counter, count: int = 2) -> None:
@@ -294,7 +294,7 @@ class Command(BaseCommand):
                     raise CommandError("The flows did not settle within ten minutes.")
                 if not cluster.alive():
                     cluster.start()
-                services.runs_sweep()
+                sweeper.runs_sweep()
                 time.sleep(2)
             done = SyncRun.objects.filter(pk__in=ids)
             wrote = sum(r.written + r.created for r in done)
