@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from syncs import services, sweeper, webhooks
+from syncs import services, sweeper, vendor_lists, webhooks
 
 
 def run_flow(run_id: int) -> str:
@@ -18,6 +18,11 @@ def scheduled_run(config_id: int) -> str:
 def drain_webhooks(connection_id: int) -> str:
     runs = webhooks.webhooks_drain(connection_id=int(connection_id))
     return f"connection {connection_id}: {len(runs)} run(s)"
+
+
+def vendor_list_read(brand_id: int, key: str) -> str:
+    vendor_lists.vendor_list_read(brand_id=int(brand_id), key=str(key))
+    return f"brand {brand_id}: {key} read"
 
 
 def sweep() -> dict:

@@ -203,7 +203,9 @@ class Command(BaseCommand):
         for conn in connect_to_sandbox(brand, sandbox.discovery):
             conn.settings = {**conn.settings, **UNLIMITED}
             conn.save()
-        mapping_seed_defaults(brand=brand, statuses=brightpearl_statuses(brand=brand, refresh=True))
+        mapping_seed_defaults(
+            brand=brand, statuses=brightpearl_statuses(brand=brand, refresh=True, wait=True)
+        )
         for kind, values in (("bc_order_status", BC_TO_BP), ("bp_order_status_to_bc", BP_TO_BC)):
             ValueMap.objects.bulk_create(
                 ValueMap(brand=brand, kind=kind, source_value=s, target_value=t)
