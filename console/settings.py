@@ -193,6 +193,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Security: on by default whenever DEBUG is off ------------------------
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# A load balancer's and a monitor's probes may come in plain HTTP from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
@@ -232,6 +234,8 @@ Q_CLUSTER = {
 # one brand's backfill takes turns with the others'. BULK_QUEUE= (empty) puts everything on
 # the one queue, for a console with a single cluster.
 BULK_QUEUE = env.str("BULK_QUEUE", default="bulk")
+# /metrics answers a monitor that sends this bearer token; off when empty.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 BULK_SLICE_SECONDS = env.float("BULK_SLICE_SECONDS", default=20.0)
 Q_CLUSTER["ALT_CLUSTERS"] = {
     BULK_QUEUE or "bulk": {
