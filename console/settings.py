@@ -3,6 +3,7 @@
 Every variable is listed, with its default, in README.md and `.env.example`.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -72,6 +73,8 @@ INSTALLED_APPS = [
     "django_filters",
     "import_export",
     "django_q",
+    # Before the console, whose admin replaces axes' page for failed sign-ins.
+    "axes",
     "brands",
     "console",
     "connectors",
@@ -88,6 +91,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: it turns a sign-in refused during a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "console.urls"
@@ -139,6 +144,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# The lockout check first: a locked-out sign-in is refused before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "console.login_guard.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "landing"
@@ -204,9 +214,24 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-if env.bool("BEHIND_TLS_PROXY", default=False):
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
     # Only when a proxy that strips this header from clients terminates TLS.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# --- Sign-in throttling (django-axes; console/login_guard.py) ---------------
+# After LOGIN_FAILURE_LIMIT wrong passwords for one username (from any address), or from one
+# address (for any username), signing in is refused for LOGIN_LOCKOUT_MINUTES; each try while
+# refused starts the wait again. An agency admin can unlock in the admin (Access attempts).
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "console.login_guard.client_ip"
+AXES_LOCKOUT_CALLABLE = "console.login_guard.lockout_response"
+# Failed sign-ins count until they expire (LOGIN_LOCKOUT_MINUTES after the last one), not
+# until the next success: a success would otherwise wipe an address's count, and one valid
+# account would let its owner guess at everyone else's without limit.
+AXES_RESET_ON_SUCCESS = False
+
 # Tracebacks in error reports hide credential values as well as Django's usual list.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "console.reporting.SecretSafeExceptionReporterFilter"
 
