@@ -275,13 +275,41 @@ else:
 
 
 # --- Logging ---------------------------------------------------------------
+# Every handler carries the redaction filter (console/log_redaction.py): a webhook's address
+# holds its connection's secret, and access lines, "Not Found" warnings and tracebacks all
+# quote paths. Django's own loggers are named here so that they write through these handlers
+# only: left alone, they keep the handlers of Django's default config, which do not redact.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_secrets": {"()": "console.log_redaction.RedactSecretsFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        # runserver's access lines, as Django formats them by default.
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],
+        },
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_secrets"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Up to the root's handler. (Django's default also mails errors to ADMINS, which the
+        # console does not set; set up a mail handler here, with the filter, to want that.)
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         # httpx logs full URLs at INFO; our own connector log line replaces it, redacted.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
