@@ -150,6 +150,21 @@ class ConnectionFormBase(forms.ModelForm):
             if self.cleaned_data.get(_cred_field_name(system, f.name))
         ]
 
+    def audit_detail(self) -> dict:
+        """What this save changes, as data for the audit trail: which connection, which
+        fields by label, which credentials were replaced. Never a value."""
+        changed = [n for n in self.changed_data if not n.startswith("credential__")]
+        replaced = self.replaced_credentials()
+        return {
+            "connection": self.instance.pk,
+            "system": self.cleaned_data.get("system") or self.instance.system,
+            "fields_changed": [
+                str(self.fields[n].label or n) if n in self.fields else n for n in changed
+            ],
+            "credentials_replaced": replaced,
+            "credentials_dropped": bool(self.address_moved and not replaced),
+        }
+
     def change_summary(self) -> str:
         """What this save changes, in words for the audit trail: the fields by name, the
         address from → to, and "credentials replaced" with which ones, never a value."""
