@@ -23,6 +23,7 @@ from syncs.creates import creates_begin, creates_end, target_written
 from syncs.flows.base import Push, Skip, TicketSpec, Wait
 from syncs.freshness import pushes_claim, pushes_release
 from syncs.models import RecordState, RecordStatus, SyncRun
+from syncs.plain_errors import unreadable_reason
 from syncs.states import content_hash, record_state, save_states
 
 if TYPE_CHECKING:
@@ -74,7 +75,8 @@ def _transform(ctx: FlowContext, record: Any) -> Push | Wait | Skip:
         logger.exception(
             "run %s: %s %s could not be transformed", ctx.run.pk, ctx.flow.code, source_id
         )
-        message = f"{type(exc).__name__}: {exc}"[:300]
+        # A sentence for the ticket; the exception itself is in the log line above.
+        code, message = unreadable_reason(exc)
         return Wait(
             source_id=source_id,
             reason=f"Could not be read: {message}",
@@ -83,7 +85,7 @@ def _transform(ctx: FlowContext, record: Any) -> Push | Wait | Skip:
                 title=f"{ctx.flow.noun[:-1].title()} {source_id} could not be read",
                 source_id=source_id,
                 source_system=ctx.flow.source,
-                error_code=type(exc).__name__,
+                error_code=code,
                 error_message=message,
             ),
             failed=True,

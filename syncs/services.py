@@ -29,6 +29,7 @@ from syncs.models import (
     SyncRun,
     Trigger,
 )
+from syncs.plain_errors import UNEXPECTED, run_crash_sentence
 
 logger = logging.getLogger("syncs")
 
@@ -126,15 +127,13 @@ def flow_run(
         return None
     except ConnectorError as exc:
         return _failed(run, exc)
-    except Exception as exc:
+    except Exception:
         logger.exception("run %s failed unexpectedly", run_id)
         run.refresh_from_db()
         run.state = RunState.FAILED
         run.finished_at = timezone.now()
-        run.error = (
-            f"An unexpected error stopped the run ({type(exc).__name__}). "
-            "The agency has the details in the server log."
-        )
+        # Plain words for the pages and the ticket; the exception is in the log line above.
+        run.error = run_crash_sentence(run.pk)
         run.save(update_fields=["state", "finished_at", "error"])
         # A bug does not pass on a retry by itself: a ticket, at once, for the agency.
         ticket_raise(
@@ -145,7 +144,7 @@ def flow_run(
             source_system="console",
             source_id=f"flow:{run.flow}",
             snapshot={"run": run.pk, "waiting_ids": run.scope[:500]},
-            error_code=type(exc).__name__,
+            error_code=UNEXPECTED,
             error_message=run.error,
         )
         if run.ticket_id:

@@ -89,7 +89,7 @@ def test_a_record_the_target_neither_took_nor_refused_is_not_counted_as_synced(b
 
 @pytest.mark.django_db(transaction=True)
 def test_a_record_that_breaks_the_transform_fails_alone_with_a_ticket(
-    sandbox, live_brand, monkeypatch
+    sandbox, live_brand, monkeypatch, caplog
 ):
     original = OrderLifecycleFlow.transform
 
@@ -102,7 +102,13 @@ def test_a_record_that_breaks_the_transform_fails_alone_with_a_ticket(
     run = flow_run_now(brand=live_brand, flow="order_lifecycle", scope=["10002", "10003"])
     assert run.state == RunState.PARTIAL and run.written == 1 and run.failed == 1
     ticket = Ticket.objects.get(type__code="record_unreadable")
-    assert ticket.source_id == "10003" and "KeyError" in ticket.error_message
+    assert ticket.source_id == "10003"
+    # The field by its name, in a sentence; Python's own text is in the log for the agency.
+    assert ticket.error_message == "The field “orderRows” is missing from it."
+    assert ticket.error_code == "missing_field"
+    assert "KeyError" not in str(Ticket.objects.values().get(pk=ticket.pk))
+    logged = [r for r in caplog.records if "could not be transformed" in r.getMessage()]
+    assert logged and logged[0].exc_info[0] is KeyError
     assert (
         RecordState.objects.get(flow="order_lifecycle", source_id="10003").status
         == RecordStatus.FAILED

@@ -166,14 +166,22 @@ def test_a_run_taken_over_stops_without_writing(brand_a):
     assert run.state == RunState.RUNNING, "the run belongs to the other worker"
 
 
-def test_an_unexpected_error_fails_the_run_with_a_ticket_for_the_agency(brand_a):
+def test_an_unexpected_error_fails_the_run_with_a_ticket_for_the_agency(brand_a, caplog):
     run = queued(brand_a)
     with mock.patch("syncs.engine.execute", side_effect=KeyError("orderRows")):
         services.flow_run(run_id=run.pk)
     run.refresh_from_db()
-    assert run.state == RunState.FAILED and "KeyError" in run.error
+    assert run.state == RunState.FAILED
     ticket = Ticket.objects.get(type__code="run_crashed")
     assert ticket.team == "admin" and ticket.flow == "order_lifecycle"
+    # The pages and the ticket say it in words; Python's own text is for the agency's log.
+    assert run.error == (
+        "An unexpected error stopped the run. The agency has the details in the server log, "
+        f"under run {run.pk}."
+    )
+    assert ticket.error_message == run.error and ticket.error_code == "unexpected_error"
+    logged = [r for r in caplog.records if r.getMessage() == f"run {run.pk} failed unexpectedly"]
+    assert logged and logged[0].exc_info[0] is KeyError
 
 
 def test_an_auth_failure_fails_the_run_with_one_ticket_for_admins(brand_a):
