@@ -53,7 +53,10 @@ def make_accounts(brand: str) -> list[Account]:
             list_id,
             brand,
             {
-                "api_key": hashlib.md5(f"mailchimp:{brand}".encode()).hexdigest() + "-us1",
+                "api_key": hashlib.md5(
+                    f"mailchimp:{brand}".encode(), usedforsecurity=False
+                ).hexdigest()
+                + "-us1",
                 "list_id": list_id,
                 "list_name": f"{brand.title()} customers",
                 "created": "2024-06-01T09:00:00+00:00",
