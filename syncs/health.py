@@ -9,6 +9,7 @@ scrapes (a few aggregate queries, and two per brand for the lags).
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +26,8 @@ from brands.models import Brand
 from exceptions.models import OPEN_STATUSES, Ticket
 from syncs.models import FlowConfig, SyncRun
 from syncs.overview import flow_lags
+
+logger = logging.getLogger("syncs")
 
 # A cluster whose schedules are this overdue is not running.
 HEARTBEAT_GRACE = timedelta(minutes=3)
@@ -44,11 +47,19 @@ def readiness() -> dict[str, Any]:
     return {"ready": all(c["ok"] for c in checks.values()), "checks": checks}
 
 
+class NotReady(Exception):
+    """A check's own plain finding, fit to show to whoever calls /readyz."""
+
+
 def _check(probe) -> dict[str, Any]:
     try:
         return {"ok": True, "detail": probe()}
-    except Exception as exc:  # a readiness probe reports any failure, it never raises
-        return {"ok": False, "detail": f"{type(exc).__name__}: {exc}"[:200]}
+    except NotReady as exc:
+        return {"ok": False, "detail": str(exc)}
+    except Exception:  # a readiness probe reports any failure, it never raises
+        # The caller is not signed in: the error's text (hosts, paths) stays in the log.
+        logger.exception("readiness check %s failed", getattr(probe, "__name__", "?"))
+        return {"ok": False, "detail": "It failed; the server log has the details."}
 
 
 def _database() -> str:
@@ -60,7 +71,7 @@ def _database() -> str:
 def _broker() -> str:
     broker = get_broker()
     if not broker.ping():
-        raise RuntimeError("the broker does not answer")
+        raise NotReady("The task broker does not answer.")
     return f"{type(broker).__name__} answers, {broker.queue_size() or 0} task(s) waiting"
 
 
@@ -69,7 +80,7 @@ def _overdue(schedules) -> str:
     late = schedules.exclude(repeats=0).filter(next_run__lt=timezone.now() - HEARTBEAT_GRACE)
     oldest = late.order_by("next_run").values_list("name", "next_run").first()
     if oldest is not None:
-        raise RuntimeError(
+        raise NotReady(
             f"schedule “{oldest[0]}” was due at {oldest[1]:%H:%M:%S} and has not run: "
             "is its qcluster running?"
         )

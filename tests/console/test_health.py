@@ -83,3 +83,17 @@ def test_metrics_give_each_brand_and_flows_figures(client, settings, brand_a):
     assert f"console_open_tickets{labels} 1.0" in text
     lag = next(line for line in text.splitlines() if line.startswith("console_flow_lag_seconds{"))
     assert 290 <= float(lag.rsplit(" ", 1)[1]) <= 400
+
+
+def test_readyz_keeps_an_errors_text_for_the_log(client, monkeypatch):
+    """Whoever calls /readyz is not signed in: a database error's text (hosts, paths) is
+    not shown, only that it failed."""
+    from syncs import health
+
+    def broken():
+        raise OSError("could not connect to db.internal:5432 as console_user")
+
+    monkeypatch.setattr(health, "_database", broken)
+    body = client.get("/readyz").json()
+    assert not body["checks"]["database"]["ok"]
+    assert "db.internal" not in str(body) and "server log" in body["checks"]["database"]["detail"]
