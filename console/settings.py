@@ -351,3 +351,16 @@ SYNC_DELAY_ALERT_MINUTES = env.int("SYNC_DELAY_ALERT_MINUTES", default=60)
 # Once this often, a scheduled run reads everything (sending only what differs) to catch
 # changes no timestamp shows.
 RECONCILE_HOURS = env.int("RECONCILE_HOURS", default=24)
+
+# --- Webhooks: what one delivery may cost ----------------------------------
+# A body larger than this is refused (413) before it is read further.
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=256 * 1024)
+# An event naming more ids than this is refused (400) and nothing is stored; a range counts
+# every id in it ("1-10000" is 10,000). It also bounds the ids one drain makes runs of.
+WEBHOOK_MAX_IDS = env.int("WEBHOOK_MAX_IDS", default=10_000)
+# A webhook source (a connection's address) whose events name at least WEBHOOK_UNKNOWN_LIMIT
+# ids the vendor does not have within WEBHOOK_UNKNOWN_WINDOW_MINUTES, more unknown than known,
+# is refused (429) for WEBHOOK_THROTTLE_MINUTES, with one ticket for operations.
+WEBHOOK_UNKNOWN_LIMIT = env.int("WEBHOOK_UNKNOWN_LIMIT", default=1_000)
+WEBHOOK_UNKNOWN_WINDOW_MINUTES = env.int("WEBHOOK_UNKNOWN_WINDOW_MINUTES", default=10)
+WEBHOOK_THROTTLE_MINUTES = env.int("WEBHOOK_THROTTLE_MINUTES", default=30)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from syncs import services, sweeper, vendor_lists, webhooks
+from syncs import services, sweeper, vendor_lists, webhook_sources, webhooks
 
 
 def run_flow(run_id: int) -> str:
@@ -26,4 +26,6 @@ def vendor_list_read(brand_id: int, key: str) -> str:
 
 
 def sweep() -> dict:
-    return sweeper.runs_sweep()
+    report = sweeper.runs_sweep()
+    report["webhook_sources"] = webhook_sources.webhook_sources_review()
+    return report

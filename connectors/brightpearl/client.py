@@ -8,7 +8,7 @@ shared with every other app on it, and answers 503 when that is spent.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import islice
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from connectors.base import Connector
+from connectors.brightpearl.idsets import idset_text
 from connectors.budget import BudgetHint
 from connectors.errors import (
     AuthError,
@@ -27,6 +28,7 @@ from connectors.errors import (
 )
 from connectors.fields import Field
 from connectors.http import chunks
+from connectors.webhooks import IdItem, ids_count
 
 # Brightpearl's order types, as order-search's orderTypeId filter knows them.
 ORDER_TYPE_IDS = {"SO": 1, "PO": 2, "SC": 3, "PC": 4}
@@ -243,6 +245,31 @@ class Brightpearl(Connector):
                     found[sku] = int(row["productId"])
                     break
         return found
+
+    # Which search finds a kind of record by an id set (its id column is an IDSET filter).
+    _ID_SEARCHES = {
+        "order": ("/order-service/order-search", "orderId"),
+        "contact": ("/contact-service/contact-search", "contactId"),
+        "product": ("/product-service/product-search", "productId"),
+    }
+
+    def existing_ids(self, kind: str, items: Sequence[IdItem]) -> set[int]:
+        """Which of these ids (an id set, compact) Brightpearl has: one search filtered by
+        the id set, asking for the id column only (a further page only for every 500 found),
+        or for goods-out notes one GET of at most 500 (their search cannot filter by an id
+        set). An id set of unknown ids costs exactly one call."""
+        text = idset_text(items)
+        if kind == "goods-out-note":
+            path = f"/warehouse-service/order/*/goods-note/goods-out/{text}"
+            try:
+                return {note_id for note_id, _ in self._notes(path, ids_count(items))}
+            except NotFoundError:
+                # A GET naming only ids that do not exist may answer 404 rather than an
+                # empty map (issue 16, "Brightpearl empty multi-GET"): none of them exist.
+                return set()
+        path, column = self._ID_SEARCHES[kind]
+        rows = self.search(path, {column: text, "columns": column}, page_size=500)
+        return {int(row[column]) for row in rows}
 
     # --- sales credits (refunds and returns) -----------------------------------------
     def sales_credits(self, ids: Iterable[int | str]) -> Iterator[dict]:
