@@ -1,0 +1,8 @@
+"""History, trends and the checks that read them (issue 17, the brand and flow pages).
+
+- models.py: FlowHour (one row per brand, flow and hour: the charts' pre-aggregated table),
+  DriftCheck (what each daily reconciliation had to correct) and HistoryMark (how far the
+  minute job has read).
+- hours.py: fills FlowHour from finished runs, ticket events and a lag sample each minute.
+- sweep.py: the one entry point the sweeper calls every minute.
+"""
