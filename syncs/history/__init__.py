@@ -4,5 +4,6 @@
   DriftCheck (what each daily reconciliation had to correct) and HistoryMark (how far the
   minute job has read).
 - hours.py: fills FlowHour from finished runs, ticket events and a lag sample each minute.
+- drift.py: the drift report (what each daily check corrected) and its ticket.
 - sweep.py: the one entry point the sweeper calls every minute.
 """

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from syncs.history.drift import drift_checks_record
 from syncs.history.hours import (
     flow_hours_from_runs,
     flow_hours_from_tickets,
@@ -20,7 +21,7 @@ logger = logging.getLogger("syncs")
 
 
 def history_sweep(*, now: datetime | None = None) -> dict[str, Any]:
-    """Fill the hours table.
+    """Fill the hours table and record the daily checks' drift.
 
     Each part stands alone: one that fails is logged and tried again next minute (its mark
     has not moved), and never stops the others or the sweeper's own work, which is the
@@ -30,6 +31,7 @@ def history_sweep(*, now: datetime | None = None) -> dict[str, Any]:
         "hours": lambda: flow_hours_from_runs(now=now),
         "ticket_events": lambda: flow_hours_from_tickets(now=now),
         "lags": lambda: flow_lags_sample(now=now),
+        "drift_checks": lambda: drift_checks_record(now=now),
         "pruned": lambda: flow_hours_prune(now=now),
     }
     report: dict[str, Any] = {}
