@@ -5,5 +5,6 @@
   minute job has read).
 - hours.py: fills FlowHour from finished runs, ticket events and a lag sample each minute.
 - drift.py: the drift report (what each daily check corrected) and its ticket.
+- silence.py: a flow far below its own normal for the hour of the week, and its ticket.
 - sweep.py: the one entry point the sweeper calls every minute.
 """

@@ -16,12 +16,13 @@ from syncs.history.hours import (
     flow_hours_prune,
     flow_lags_sample,
 )
+from syncs.history.silence import silence_check
 
 logger = logging.getLogger("syncs")
 
 
 def history_sweep(*, now: datetime | None = None) -> dict[str, Any]:
-    """Fill the hours table and record the daily checks' drift.
+    """Fill the hours table, record the daily checks' drift and judge silence.
 
     Each part stands alone: one that fails is logged and tried again next minute (its mark
     has not moved), and never stops the others or the sweeper's own work, which is the
@@ -32,6 +33,8 @@ def history_sweep(*, now: datetime | None = None) -> dict[str, Any]:
         "ticket_events": lambda: flow_hours_from_tickets(now=now),
         "lags": lambda: flow_lags_sample(now=now),
         "drift_checks": lambda: drift_checks_record(now=now),
+        # After the hours: the hour just ended is complete before it is judged.
+        "silence": lambda: silence_check(now=now),
         "pruned": lambda: flow_hours_prune(now=now),
     }
     report: dict[str, Any] = {}
