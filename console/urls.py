@@ -15,6 +15,7 @@ urlpatterns = [
     path("metrics", health_views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("exceptions/", include("exceptions.urls")),
+    path("brands/", include("console.history_urls")),
     path("mappings/", include("syncs.mapping_urls")),
     path("onboarding/", include("console.onboarding_urls")),
     path("records/", records.records_search, name="records"),

@@ -112,6 +112,8 @@ class SyncRun(models.Model):
         indexes = [
             models.Index(fields=["brand", "flow", "-queued_at"], name="run_latest"),
             models.Index(fields=["state", "heartbeat"], name="run_state"),
+            # Runs finished since a moment: the history's minute job (syncs/history/hours.py).
+            models.Index(fields=["finished_at"], name="run_finished"),
         ]
         verbose_name = "sync run"
 
@@ -483,5 +485,7 @@ class MappingChange(models.Model):
         return kind.label if kind else self.kind
 
 
-# The one table of value maps lives in its own module; imported here so it is this app's.
+# The one table of value maps and the history's tables live in modules of their own;
+# imported here so they are this app's.
+from syncs.history.models import DriftCheck, FlowHour, HistoryMark  # noqa: E402, F401
 from syncs.valuemaps.models import ValueMap  # noqa: E402, F401

@@ -2,7 +2,8 @@
 
 It revives runs whose worker died, drains forgotten webhooks, hands runs blocked on refused
 credentials back to the queue when their connection works again (syncs/recovery.py), raises
-*sync delayed* tickets and collects Ometria's late rejections."""
+*sync delayed* tickets, collects Ometria's late rejections and keeps the history's tables
+(syncs/history/sweep.py)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from exceptions.services import ticket_raise, tickets_autoresolve
 from syncs import recovery, services
 from syncs.flows import REGISTRY, get_flow
 from syncs.flows.ometria.rejections import ometria_rejections_collect
+from syncs.history.sweep import history_sweep
 from syncs.models import FlowConfig, InboxState, RunState, SyncRun, WebhookEvent
 
 logger = logging.getLogger("syncs")
@@ -88,6 +90,8 @@ def runs_sweep() -> dict[str, Any]:
             report["rejections"] += ometria_rejections_collect(brand=brand_id)
         except ConnectorError as exc:
             logger.warning("could not read Ometria push errors for brand %s: %s", brand_id, exc)
+    # The charts' hours, the daily checks' drift and silence (syncs/history/).
+    report["history"] = history_sweep(now=now)
     return report
 
 
