@@ -113,7 +113,12 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "console.context_processors.navigation",
             ],
-            "builtins": ["console.templatetags.console_extras"],
+            # On every page without a {% load %}: brand_time, brand_time_text, age and ago show
+            # a brand's times in its own zone ("today 12:38"), wherever a page shows one.
+            "builtins": [
+                "console.templatetags.console_extras",
+                "brands.templatetags.brand_time",
+            ],
         },
     },
 ]
