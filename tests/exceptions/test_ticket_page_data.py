@@ -1,10 +1,11 @@
 """A ticket's page shows its data in words for everyone; the data as stored (JSON) sits behind
-"Details", for agency staff and the brand's admins only."""
+"Details", for agency staff and the brand's admins only. Times are the brand's."""
 
 from __future__ import annotations
 
 import html
 import re
+from datetime import UTC, datetime
 
 import pytest
 from django.urls import reverse
@@ -102,3 +103,32 @@ def test_an_admin_of_another_brand_is_not_an_admin_here(client, brand_a, brand_b
     both.memberships.create(brand=brand_a, team=Team.OPERATIONS)
     client.force_login(both)
     assert details(page_of(client, drift)) == ""
+
+
+def test_the_pages_times_are_the_brands(client, brand_a, ops_user):
+    brand_a.timezone = "America/New_York"
+    brand_a.save()
+    ticket = raise_ticket(brand_a)
+    seen = datetime(2025, 7, 4, 3, 15, tzinfo=UTC)  # 23:15 on 3 July in New York
+    Ticket.objects.filter(pk=ticket.pk).update(first_seen=seen, last_seen=seen)
+    ticket.events.update(created=seen)
+    client.force_login(ops_user)
+    page = page_of(client, ticket)
+    assert page.count(">3 Jul 2025, 23:15</time>") == 3  # first and last seen, the history
+    assert "Times are Acme Apparel's (America/New_York)." in page
+    assert "a.m." not in page and "p.m." not in page
+
+
+def test_the_inbox_times_are_each_brands(client, brand_a, brand_b, admin_user):
+    brand_b.timezone = "Asia/Tokyo"
+    brand_b.save()
+    admin_user.memberships.create(brand=brand_b, team=Team.ADMIN)
+    seen = datetime(2025, 7, 4, 3, 15, tzinfo=UTC)
+    for brand in (brand_a, brand_b):
+        ticket = raise_ticket(brand)
+        Ticket.objects.filter(pk=ticket.pk).update(first_seen=seen, last_seen=seen)
+    client.force_login(admin_user)
+    page = client.get(reverse("exceptions:inbox") + "?team=").content.decode()
+    assert ">4 Jul 2025, 04:15</time>" in page  # London, summer time
+    assert ">4 Jul 2025, 12:15</time>" in page  # Tokyo
+    assert "a.m." not in page and "p.m." not in page
