@@ -94,6 +94,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Under DEBUG (the demo) a missing page is the console's own 404, never Django's
+    # technical one. Inside the session, auth and messages, so the page knows who is
+    # signed in; inside CommonMiddleware, which still turns "/x" into "/x/" on the way out.
+    "console.friendly_404.FriendlyNotFoundMiddleware",
     # Last, as axes asks: it turns a sign-in refused during a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
