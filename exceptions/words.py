@@ -4,7 +4,7 @@ of ids and amounts of money, written as people write them."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 SYSTEMS = {
     "brightpearl": "Brightpearl",
@@ -53,7 +53,7 @@ def joined(items: Iterable[object], total: int | None = None, shown: int = IDS_S
 def money(value: object, currency: str = "") -> str:
     """'£84.00', '84.00 SEK'; the value as given when it is not a number."""
     try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+        amount = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     except (InvalidOperation, ValueError):
         return str(value)
     sign = "-" if amount < 0 else ""

@@ -143,11 +143,12 @@ def order_total_mismatch(ticket: Ticket, data: dict) -> SnapshotView | None:
     facts = [("Storefront order", str(order))]
     if data.get("brightpearl_order"):
         facts.append(("Brightpearl order", str(data["brightpearl_order"])))
-    facts += [
-        ("BigCommerce", money(bc_amount, currency)),
-        ("Brightpearl", money(bp_amount, currency)),
-        ("Difference", gap + reason),
-    ]
+    if not tables:  # the table shows each side's amounts already
+        facts += [
+            ("BigCommerce", money(bc_amount, currency)),
+            ("Brightpearl", money(bp_amount, currency)),
+        ]
+    facts.append(("Difference", gap + reason))
     return SnapshotView(
         sentence=f"Order {order} {what}: BigCommerce {money(bc_amount, currency)}, Brightpearl "
         f"{money(bp_amount, currency)}, difference {gap}{reason}.",

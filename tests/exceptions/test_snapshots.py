@@ -80,6 +80,19 @@ def test_the_order_total_example_of_the_issue_reads_as_written():
     )
 
 
+def test_the_order_totals_table_shows_each_sides_net_and_tax():
+    sample = next(s for s in SAMPLES if s.type_code == "order_total_mismatch")
+    view = snapshot_view(ticket_of(sample))
+    (table,) = view.tables
+    assert table.columns == ["", "Net", "Tax"]
+    assert table.rows == [["BigCommerce", "£84.00", "£16.80"], ["Brightpearl", "£80.00", "£16.00"]]
+    assert dict(view.facts) == {
+        "Storefront order": "10234",
+        "Brightpearl order": "88",
+        "Difference": "£4.00",
+    }
+
+
 def test_what_was_sent_is_a_small_table_without_the_flows_bookkeeping():
     sample = next(s for s in SAMPLES if s.type_code == "rejected_by_target")
     (table,) = snapshot_view(ticket_of(sample)).tables
