@@ -132,15 +132,24 @@ class Brightpearl(Connector):
     ) -> Iterator[dict]:
         unique = sorted({int(i) for i in ids})
         for batch in chunks(unique, size):
-            reply = self.http.request(
-                "GET",
-                f"{path}/{idset(batch)}",
-                params=params,
-                batch_size=len(batch),
-                ok_statuses=(207,),
+            body = self._get_found(
+                f"{path}/{idset(batch)}", params=params, batch_size=len(batch), ok_statuses=(207,)
             )
-            records = (reply.body or {}).get("response") or []
+            records = (body or {}).get("response") or []
             yield from records.values() if isinstance(records, dict) else records
+
+    def _get_found(self, path: str, **kwargs: Any) -> Any:
+        """A GET by id set, where "none of these exist" is an answer, not an error.
+
+        Brightpearl says so with 404 CMNC-404 ("we use 404 to indicate that your request
+        returned 'nothing'": help.brightpearl.com/hc/en-us/articles/211125126), though an
+        order GET was also recorded answering `200 {"response":[]}`: both mean gone, so the
+        caller sees the ids missing (a flow notes them in ctx.missing) and no run fails.
+        """
+        try:
+            return self.http.json("GET", path, **kwargs)
+        except NotFoundError:
+            return None
 
     def orders(self, ids: Iterable[int | str]) -> Iterator[dict]:
         """Sales orders by id, 200 a request. Ids that do not exist are simply absent."""
@@ -303,7 +312,7 @@ class Brightpearl(Connector):
                 yield from self._notes(path, len(batch))
 
     def _notes(self, path: str, size: int) -> Iterator[tuple[int, dict]]:
-        body = self.http.json("GET", path, batch_size=size)
+        body = self._get_found(path, batch_size=size)
         for note_id, note in ((body or {}).get("response") or {}).items():
             yield int(note_id), note
 
@@ -367,10 +376,8 @@ class Brightpearl(Connector):
     def availability(self, product_ids: Iterable[int | str]) -> dict[int, dict]:
         out: dict[int, dict] = {}
         for batch in chunks(sorted({int(i) for i in product_ids}), self.batch_size):
-            body = self.http.json(
-                "GET",
-                f"/warehouse-service/product-availability/{idset(batch)}",
-                batch_size=len(batch),
+            body = self._get_found(
+                f"/warehouse-service/product-availability/{idset(batch)}", batch_size=len(batch)
             )
             for pid, levels in ((body or {}).get("response") or {}).items():
                 out[int(pid)] = levels
@@ -385,7 +392,8 @@ class Brightpearl(Connector):
 
     # --- webhooks --------------------------------------------------------------------
     def webhooks(self) -> list[dict]:
-        return (self.http.json("GET", "/integration-service/webhook") or {}).get("response") or []
+        """The account's webhooks; none is a 404 (the "empty" id set), read as an empty list."""
+        return (self._get_found("/integration-service/webhook") or {}).get("response") or []
 
     def register_webhook(self, subscribe_to: str, uri: str, body_template: str) -> int:
         """Register (once) a POST webhook with an ids-only JSON body; returns its id."""

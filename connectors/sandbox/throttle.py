@@ -60,6 +60,10 @@ class Settings:
     brightpearl_gon_idset_max: int = 500  # goods-out notes
     brightpearl_max_page_size: int = 500  # unconfirmed: public clients use 500
     brightpearl_default_page_size: int = 500
+    # A GET by id set that finds none of its ids: 404 CMNC-404, as Brightpearl's help page
+    # "Empty list response codes" says (and as a contact GET was recorded in 2025); False
+    # answers `200 {"response":[]}`, as an order GET was recorded in 2022.
+    brightpearl_empty_get_404: bool = True
     ometria_max_records: int = 100
     ometria_max_record_bytes: int = 60 * 1024
     # How long after a push a validation error becomes visible at /v2/push/_errors (real ms).

@@ -38,6 +38,20 @@ from connectors.sandbox.throttle import Hit
 router = Router()
 route = router.route
 
+# The message of the 404 for a GET that found nothing. Recorded: a contact GET ("No Contact
+# Found", recorded/customer/get/empty_not_found.yml in ruby-brightpearl, 2025) and a webhook
+# GET ("No webhooks available in ID Set 99999", recorded/webhook/get/not_found.yml); the
+# others are the sandbox's, in the same words.
+EMPTY_MESSAGES = {
+    "contact": "No Contact Found",
+    "webhook": "No webhooks available in ID Set {ids}",
+    "order": "No Order Found",
+    "product": "No Product Found",
+    "sales_credit": "No Sales Credit Found",
+    "goods_out_note": "No Goods-Out Note Found",
+    "availability": "No Product Availability Found",
+}
+
 
 class BrightpearlBase(Vendor):
     """What every Brightpearl route shares; see the package docstring."""
@@ -170,12 +184,21 @@ class BrightpearlBase(Vendor):
         except ValueError:
             return errors("CMNC-404", f"Cannot parse the id set {text}", 404)
 
+    def _nothing_found(self, kind: str, ids_text: str = "") -> Response | None:
+        """Brightpearl's answer to a GET whose id set matched nothing: 404 (help page "Empty
+        list response codes"), unless the sandbox is set to answer the older `200 []`."""
+        if not self.settings.brightpearl_empty_get_404:
+            return None
+        return errors("CMNC-404", EMPTY_MESSAGES[kind].format(ids=ids_text), 404)
+
     def _get_list(self, req: Request, kind: str, ids_text: str, limit: int) -> Response:
         ids = self._ids(ids_text, limit)
         if isinstance(ids, Response):
             return ids
         found = self.app.store.get_many(V, req.account.code, kind, ids)
         present = [str(i) for i in sorted(ids) if str(i) in found]
+        if not present and (empty := self._nothing_found(kind, ids_text)):
+            return empty
         parts = [found[i] for i in present]
         optional = set((req.q("includeOptional") or "").split(","))
         if "customFields" in optional and kind in ("order", "contact"):

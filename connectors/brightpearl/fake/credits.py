@@ -25,6 +25,8 @@ class CreditRoutes(BrightpearlBase):
             return wanted
         found = self.app.store.get_many(V, req.account.code, "sales_credit", wanted)
         parts = [found[str(i)] for i in sorted(wanted) if str(i) in found]
+        if not parts and (empty := self._nothing_found("sales_credit", ids)):
+            return empty
         if parts and len(parts) < len(wanted):
             # A partial hit is a multi-status answer (README: "A partial hit returns 207").
             missing = [i for i in sorted(wanted) if str(i) not in found]
