@@ -163,7 +163,9 @@ class OrderLifecycleFlow(Flow):
     overlap_batches = True
     noun = "orders"
     default_schedule_minutes = 15
-    webhook_events = ("order.modified.order-status", "order.created")
+    # Both on Brightpearl's list; it names no "order.created" (a new order made another way
+    # than the Sales Order POST is found by the schedule, or by its first status change).
+    webhook_events = ("order.modified.order-status", "sales-order.created")
 
     def read(self, ctx: FlowContext) -> Iterator[list[dict]]:
         bp = ctx.connector("brightpearl")

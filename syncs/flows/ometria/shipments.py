@@ -35,7 +35,9 @@ class ShipmentsFlow(Flow):
     overlap_batches = True
     noun = "notes"
     default_schedule_minutes = 15
-    webhook_events = ("goods-out-note",)
+    # The one documented event for a shipped note (help.brightpearl.com, "Subscribable resource
+    # events"); the note's other events (printed, picked, packed) would each cost a read.
+    webhook_events = ("goods-out-note.modified.shipped",)
     once = True
 
     def read(self, ctx: FlowContext) -> Iterator[list[tuple[int, dict]]]:
