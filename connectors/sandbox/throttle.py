@@ -64,6 +64,8 @@ class Settings:
     # "Empty list response codes" says (and as a contact GET was recorded in 2025); False
     # answers `200 {"response":[]}`, as an order GET was recorded in 2022.
     brightpearl_empty_get_404: bool = True
+    # The life of an OAuth access token (expires_in). Recorded: 604800 for a new grant.
+    brightpearl_oauth_expires_in: int = 604_800
     ometria_max_records: int = 100
     ometria_max_record_bytes: int = 60 * 1024
     # How long after a push a validation error becomes visible at /v2/push/_errors (real ms).
