@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import httpx
 
@@ -17,6 +18,7 @@ from connectors.base import Connector
 from connectors.errors import AuthError, ConnectorError, ThrottledError
 from connectors.fields import Field
 from connectors.http import BatchResult, RecordError, chunks, retry_after_seconds
+from connectors.ometria.readback import push_shape
 
 MAX_RECORD_BYTES = 60 * 1024
 
@@ -31,6 +33,8 @@ class Ometria(Connector):
     default_limit = 8
     default_window = 1.0
     smooth_rate = True
+    # Told what each push carried (see push): the flows remember it (syncs/pushlog.py).
+    on_push: Callable[[dict[str, Any]], None] | None = None
 
     def auth_headers(self) -> dict[str, str]:
         return {"X-Ometria-Auth": self.creds["api_key"]}
@@ -78,6 +82,17 @@ class Ometria(Connector):
                 ids = [str(r["id"]) for r in batch]
                 result.ok.extend(ids)
                 result.info.setdefault("request_ids", []).append(body.get("request_id"))
+                if self.on_push:
+                    # What this push carried, told as soon as Ometria took it (a later batch
+                    # may fail): Ometria's errors name only a field, matched against this.
+                    self.on_push(
+                        {
+                            "request_id": str(body.get("request_id") or ""),
+                            "type": batch_type,
+                            "ids": ids,
+                            **push_shape(batch),
+                        }
+                    )
                 result.info["rejected"] = result.info.get("rejected", 0) + int(
                     body.get("rejected") or 0
                 )

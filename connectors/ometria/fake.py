@@ -310,7 +310,8 @@ class Ometria(Vendor):
         entry = {
             "error_message": message,
             "error_path": path,
-            # Beyond Ometria's two documented fields: enough to find the record.
+            # The sandbox's own bookkeeping, for its state views and tests; never answered
+            # (GET /v2/push/_errors gives only the two documented fields).
             "@type": record.get("@type"),
             "id": record.get("id"),
             "request_id": request_id,
@@ -328,7 +329,9 @@ class Ometria(Vendor):
 
     @route("GET", r"/v2/push/_errors")
     def errors(self, req: Request) -> Response:
-        """The 100 most recent validation errors that have 'happened' by now."""
+        """The 100 most recent validation errors that have 'happened' by now, newest first,
+        each with the two documented fields only: `error_message` and `error_path`
+        (docs.ometria.com/docs/list-errors). Nothing says which record, push or time."""
         rows = self.app.store.conn().execute(
             "SELECT data FROM log WHERE vendor=? AND account=? AND kind='push_error' "
             "ORDER BY seq DESC LIMIT 500",
@@ -338,8 +341,8 @@ class Ometria(Vendor):
         visible = []
         for (text,) in rows:
             entry = json.loads(text)
-            if entry.pop("visible_at", 0) <= now:
-                visible.append(entry)
+            if entry.get("visible_at", 0) <= now:
+                visible.append({k: entry[k] for k in ("error_message", "error_path")})
             if len(visible) == 100:
                 break
         return raw_json(json.dumps(visible, separators=(",", ":")))
