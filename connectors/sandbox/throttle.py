@@ -67,6 +67,13 @@ class Settings:
     # The life of an OAuth access token (expires_in). Recorded: 604800 for a new grant.
     brightpearl_oauth_expires_in: int = 604_800
     ometria_max_records: int = 100
+    # Ometria's queue of pushed records waiting to be processed: past 50,000, push answers 429
+    # (documented). How fast it drains is the sandbox's own (records per second of the
+    # sandbox's clock); `ometria_queue_backlog` is a standing backlog (another app's records)
+    # a test can set to fill the queue.
+    ometria_queue_limit: int = 50_000
+    ometria_queue_drain_per_second: float = 10_000
+    ometria_queue_backlog: int = 0
     ometria_max_record_bytes: int = 60 * 1024
     # How long after a push a validation error becomes visible at /v2/push/_errors (real ms).
     ometria_error_delay_ms: int = 100

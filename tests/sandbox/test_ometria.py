@@ -143,3 +143,22 @@ def test_the_same_record_twice_in_one_push_merges_in_order(sandbox):
     stored = sandbox.state("ometria", "contacts", id="twice")["items"][0]
     assert stored == {"@type": "contact", "id": "twice", "email": "t@example.com",
                       "firstname": "A", "lastname": "B"}  # fmt: skip
+
+
+def test_a_push_past_the_queues_backlog_gets_429_with_the_documented_headers(sandbox):
+    """docs.ometria.com/docs/ometria-data-api-introduction: past 50k records waiting, push
+    answers 429; X-QueueSize-Limit and X-QueueSize-Remaining are on the answer."""
+    client = ometria(sandbox)
+    first = client.post("/v2/push", json=[{"@type": "contact", "id": "q1", "email": "q@x.io"}])
+    assert first.headers["X-QueueSize-Limit"] == "50000"
+    assert int(first.headers["X-QueueSize-Remaining"]) <= 49_999
+    sandbox.configure(
+        settings={"ometria_queue_backlog": 49_950, "ometria_queue_drain_per_second": 0}
+    )
+    many = [{"@type": "contact", "id": f"q{n}", "email": f"q{n}@x.io"} for n in range(100)]
+    full = client.post("/v2/push", json=many)
+    assert full.status_code == 429
+    assert full.headers["X-QueueSize-Remaining"] == "49"
+    assert sandbox.state("ometria", "contacts", id="q50")["count"] == 0, "nothing queued"
+    fits = client.post("/v2/push", json=many[:49])
+    assert fits.status_code == 200 and fits.headers["X-QueueSize-Remaining"] == "0"
