@@ -176,3 +176,20 @@ def test_pushes_are_remembered_for_a_day(brand_a, listed):
     pushed(brand_a, "customers", "contact", [contact("602")])
     ometria_rejections_collect(brand=brand_a)
     assert list(OmetriaPush.objects.values_list("records", flat=True)) == [[["602", "602"]]]
+
+
+def test_a_repeat_at_the_same_field_adds_its_records_to_the_open_ticket(brand_a, listed):
+    pushed(brand_a, "customers", "contact", [contact(c, lastname="x") for c in ("701", "702")])
+    listed.extend(DOCUMENTED)
+    ometria_rejections_collect(brand=brand_a)
+    OmetriaPush.objects.all().delete()
+    pushed(brand_a, "customers", "contact", [contact(c, lastname="x") for c in ("702", "703")])
+    listed.extend(DOCUMENTED)
+    ometria_rejections_collect(brand=brand_a)
+    ticket = Ticket.objects.get()
+    assert ticket.occurrences == 2
+    assert ticket.snapshot["candidates"] == [
+        ["customers", "701"],
+        ["customers", "702"],
+        ["customers", "703"],
+    ]

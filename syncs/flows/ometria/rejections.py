@@ -46,8 +46,9 @@ from syncs.models import Checkpoint, RecordState, RecordStatus
 # its rejection and not rejected within this time was taken. Errors are matched to the pushes
 # made from this long before the previous read.
 OMETRIA_CHECK_GRACE = timedelta(minutes=10)
-# How many records an unmatched error's ticket names.
+# How many records an unmatched error's ticket names in words, and keeps in its snapshot.
 NAMED = 50
+MAX_KEPT = 1_000
 # Ometria ids and flows, for an item that names its record (the docs show no such field).
 _NAMED_KINDS = {"contact": "customers", "order": "order_lifecycle"}
 
@@ -141,9 +142,28 @@ def _reject(brand_id: int, error: PushError, candidate: Candidate, how: str) -> 
 
 
 def _unmatched(brand_id: int, found: Match) -> None:
-    """Several records can be the one: name them all, and guess none."""
+    """Several records can be the one: name them all, and guess none. A repeat at the same
+    field adds its records to those the open ticket already names."""
     error, candidates = found.error, found.candidates
     flows = sorted({c.flow for c in candidates}) or [""]
+    flow = flows[0] if len(flows) == 1 else ""
+    source_id = f"field:{error.path}"[:64]
+    earlier = (
+        Ticket.objects.filter(
+            brand_id=brand_id,
+            type__code="async_rejection",
+            source_system="ometria",
+            source_id=source_id,
+            flow=flow,
+            status__in=OPEN_STATUSES,
+        )
+        .values_list("snapshot", flat=True)
+        .first()
+    )
+    named = [tuple(pair) for pair in (earlier or {}).get("candidates", [])]
+    for c in candidates:
+        if (c.flow, c.source_id) not in named:
+            named.append((c.flow, c.source_id))
     names = ", ".join(f"{c.record_type} {c.ometria_id}" for c in candidates[:NAMED])
     more = f" and {len(candidates) - NAMED} more" if len(candidates) > NAMED else ""
     which = (
@@ -156,16 +176,13 @@ def _unmatched(brand_id: int, found: Match) -> None:
     ticket_raise(
         brand=brand_id,
         type_code="async_rejection",
-        flow=flows[0] if len(flows) == 1 else "",
+        flow=flow,
         title=f"Ometria rejected {found.count} record{pluralize(found.count)} at "
         f"“{error.field or 'the whole record'}” and did not say which",
         source_system="ometria",
         # A colon: the ticket names no one record (exceptions.services.retry_scope).
-        source_id=f"field:{error.path}"[:64],
-        snapshot={
-            "ometria_error": error.raw,
-            "candidates": [[c.flow, c.source_id] for c in candidates],
-        },
+        source_id=source_id,
+        snapshot={"ometria_error": error.raw, "candidates": [list(p) for p in named[:MAX_KEPT]]},
         error_message=f"{error.message}. {which}",
     )
 
