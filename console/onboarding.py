@@ -382,7 +382,8 @@ def flows_missing_connections(onboarding: Onboarding) -> dict[str, list[str]]:
 def onboarding_choose_flows(
     *, onboarding: Onboarding, flows: dict[str, dict], actor=None
 ) -> dict[str, dict]:
-    """Step 5. Which flows run and how often (0 minutes: on webhooks and by hand only)."""
+    """Step 5. Which flows run and how often (0 minutes: on webhooks and by hand only), and,
+    for a flow that needs something set up at its target first, whether it is."""
     have = set(Connection.objects.filter(brand=onboarding.brand).values_list("system", flat=True))
     errors: dict[str, list[str]] = {}
     chosen: dict[str, dict] = {}
@@ -410,6 +411,10 @@ def onboarding_choose_flows(
                 "connect it at step 2."
             )
         chosen[code] = {"enabled": enabled, "schedule_minutes": minutes}
+        if cls.set_up_first:
+            # Whoever onboards says the target is set up (no API can check it); the review
+            # warns while a flow that needs it is on without it.
+            chosen[code]["set_up"] = bool(choice.get("set_up"))
     if not errors and not any(c["enabled"] for c in chosen.values()):
         errors["__all__"] = ["Switch on at least one flow: a brand with none syncs nothing."]
     if errors:

@@ -347,6 +347,7 @@ def flows_step(request: HttpRequest, pk: int) -> HttpResponse:
                 # A flow the page did not offer (its systems are not connected) keeps its default.
                 "schedule_minutes": request.POST.get(f"{code}-minutes", "").strip()
                 or cls.default_schedule_minutes,
+                "set_up": bool(request.POST.get(f"{code}-set-up")),
             }
             for code, cls in FLOWS.items()
         }
@@ -365,6 +366,7 @@ def flows_step(request: HttpRequest, pk: int) -> HttpResponse:
             "minutes": choices[code]["schedule_minutes"],
             "errors": errors.get(code, []),
             "needs": missing.get(code, []),
+            "set_up": choices[code].get("set_up", False),
         }
         for code, cls in FLOWS.items()
     ]

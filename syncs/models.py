@@ -485,7 +485,8 @@ class MappingChange(models.Model):
         return kind.label if kind else self.kind
 
 
-# The one table of value maps and the history's tables live in modules of their own;
-# imported here so they are this app's.
+# The one table of value maps, the history's tables and the Ometria push log live in modules
+# of their own; imported here so they are this app's.
 from syncs.history.models import DriftCheck, FlowHour, HistoryMark  # noqa: E402, F401
+from syncs.pushlog import OmetriaPush  # noqa: E402, F401
 from syncs.valuemaps.models import ValueMap  # noqa: E402, F401

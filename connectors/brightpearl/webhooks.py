@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from connectors.brightpearl.events import EVENT_LIST, undocumented_events
 from connectors.brightpearl.idsets import known_ids, parse_idset
+from connectors.errors import ConfigurationError
 from connectors.webhooks import (
     IdItem,
     Inbound,
@@ -119,6 +121,18 @@ class BrightpearlWebhooks(VendorWebhooks):
     def register(
         self, connector: Brightpearl, *, url: str, events: list[str], ours: str, live: set[str]
     ) -> Registration:
+        # Before any call: Brightpearl may accept a name it does not know and never call it,
+        # so a flow would wait for webhooks that never come. Refuse loudly, naming it.
+        unknown = undocumented_events(events)
+        if unknown:
+            names = ", ".join(f"“{e}”" for e in unknown)
+            raise ConfigurationError(
+                f"Brightpearl has no webhook event called {names}, so nothing was registered. "
+                f"Change the flow's webhook events to names from Brightpearl's list "
+                f"({EVENT_LIST}).",
+                vendor="brightpearl",
+                code="unknown_event",
+            )
         done = Registration(events=list(events))
         for hook in connector.webhooks():
             uri = str(hook.get("uriTemplate", ""))

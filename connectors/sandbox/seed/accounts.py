@@ -43,6 +43,9 @@ def make_accounts(brand: str) -> list[Account]:
                 "account_token": _h(f"bp-token:{brand}", 32),
                 "dev_ref": "sandboxdev",
                 "oauth_token": _h(f"bp-oauth:{brand}", 40),
+                "staff_token": _h(f"bp-staff:{brand}", 36),
+                # The first refresh token; each renewal replaces it (state kind oauth_grant).
+                "refresh_token": _h(f"bp-refresh:{brand}", 44),
             },
         ),
         Account(
