@@ -61,6 +61,8 @@ class Translation:
     label: str
     source: str
     target: str
+    # The kind of value map's code ("" for order statuses and contact attributes).
+    code: str
     # The team (its name) that answers its unmapped-value tickets; "" if it raises none.
     team: str
     mapped: int
@@ -68,6 +70,11 @@ class Translation:
     description: str = ""
     flows: list[str] = field(default_factory=list)
     details: list[str] = field(default_factory=list)
+
+    @property
+    def used_by(self) -> list[str]:
+        """The switched-on flows that translate through it, by their labels."""
+        return [REGISTRY[code].label for code in self.flows if code in REGISTRY]
 
 
 @dataclass
@@ -168,7 +175,9 @@ def operating_model(*, brand: Brand) -> OperatingModel:
             by_flow[code].append(translation)
     for line in on:
         line.translations = by_flow.get(line.code, [])
-    teams = team_duties(brand, kinds)
+    # A kind of value map no switched-on flow uses raises no ticket here.
+    used = {t.code for t in translations if t.flows}
+    teams = team_duties(brand, [k for k in kinds if k.code in used])
     return OperatingModel(
         brand=brand,
         generated=timezone.now(),
@@ -249,6 +258,7 @@ def brand_translations(
         status_type = ExceptionType.objects.filter(code="unmapped_status").first()
         found.append(
             Translation(
+                code="",
                 label="Order statuses",
                 source="Brightpearl",
                 target="Ometria",
@@ -267,6 +277,7 @@ def brand_translations(
         attributes = list(AttributeMapping.objects.filter(brand=brand))
         found.append(
             Translation(
+                code="",
                 label="Contact attributes",
                 source="Brightpearl",
                 target="Ometria",
@@ -292,6 +303,7 @@ def brand_translations(
     for kind in kinds:
         found.append(
             Translation(
+                code=kind.code,
                 label=kind.label,
                 source=system_name(kind.source_system),
                 target=system_name(kind.target_system),
@@ -315,12 +327,21 @@ def team_duties(brand: Brand, kinds: list[ValueKind]) -> list[TeamDuties]:
     duties: dict[str, list[Duty]] = defaultdict(list)
     for ex_type in ExceptionType.objects.order_by("title"):
         chosen = overrides.get(ex_type.pk)
-        if ex_type.code == UNMAPPED_VALUE and not chosen and kinds:
+        if ex_type.code == UNMAPPED_VALUE:
+            # Raised per kind of value map, for the team the kind names (unless the brand
+            # chose one team for them all); none when no switched-on flow uses one.
             per_team: dict[str, list[str]] = defaultdict(list)
             for kind in kinds:
-                per_team[kind.team or ex_type.owner_team].append(kind.label)
+                per_team[chosen or kind.team or ex_type.owner_team].append(kind.label)
             for team, labels in per_team.items():
-                duties[team].append(Duty(type=ex_type, kinds=labels))
+                duties[team].append(
+                    Duty(
+                        type=ex_type,
+                        kinds=labels,
+                        chosen_by_brand=bool(chosen),
+                        usual_team="the team each mapping names",
+                    )
+                )
             continue
         team = chosen or ex_type.owner_team
         duties[team].append(

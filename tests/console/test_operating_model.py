@@ -19,7 +19,7 @@ from syncs import flows
 from syncs.flows import REGISTRY
 from syncs.flows.base import Flow
 from syncs.models import AttributeMapping, FlowConfig
-from syncs.operating_model import operating_model
+from syncs.operating_model import Duty, operating_model
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
@@ -148,6 +148,15 @@ def test_each_type_is_under_its_team_with_what_it_asks(client, wired_brand, ops_
         "Storefront order statuses"
         in duties_of(wired_brand, Team.ECOMMERCE)["unmapped_value"].kinds
     )
+    # A kind of value map no switched-on flow uses (no stock flow exists) raises nothing.
+    ops = duties_of(wired_brand, Team.OPERATIONS)
+    assert "Warehouses → locations" not in ops.get("unmapped_value", Duty(type=refund)).kinds
+    [warehouses] = [
+        t for t in operating_model(brand=wired_brand).translations if t.code == "bp_warehouse"
+    ]
+    assert warehouses.used_by == []
+    FlowConfig.objects.filter(brand=wired_brand, flow="storefront_orders").update(enabled=False)
+    assert "unmapped_value" not in duties_of(wired_brand, Team.FINANCE)
 
 
 def test_a_brands_own_choice_of_team_is_shown_and_stays_with_that_brand(
