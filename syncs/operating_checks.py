@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +22,7 @@ from brands.models import Brand
 from exceptions.models import OPEN_STATUSES, Ticket
 from syncs.flows import REGISTRY
 from syncs.flows.base import Flow
+from syncs.history.models import DriftCheck
 from syncs.models import MappingChange, RecordState, RecordStatus
 
 # Marketing systems: where contacts are segmented.
@@ -58,6 +59,26 @@ def inbox_url(brand: Brand, **filters: str) -> str:
 
 def records_url(brand: Brand) -> str:
     return f"{reverse('records')}?{urlencode({'brand': brand.slug})}"
+
+
+def drift_links(brand: Brand, flows: list[type[Flow]]) -> list[Link]:
+    """Each flow's page, where its drift report lists what the daily checks corrected."""
+    return [
+        Link(f"Drift report of “{f.label}”", reverse("history:flow", args=[brand.slug, f.code]))
+        for f in flows
+    ]
+
+
+def drifted(brand: Brand, flows: list[type[Flow]], days: int) -> int:
+    """Records the daily checks of these flows corrected in the last `days` days although
+    nothing had said they changed (syncs/history/drift.py)."""
+    since = timezone.now() - timedelta(days=days)
+    return (
+        DriftCheck.objects.filter(
+            brand=brand, flow__in=[f.code for f in flows], checked_at__gte=since
+        ).aggregate(n=Sum("drifted"))["n"]
+        or 0
+    )
 
 
 def _open(brand: Brand) -> Q:
@@ -153,24 +174,24 @@ def _shipped_not_notified(brand: Brand, flows: list[type[Flow]]) -> Check:
         question="Did every goods-out note shipped in Brightpearl reach the customer's "
         "shipping notification?",
         how="Open the shipment flow's tickets: each names a note that was not sent and why. "
-        "To follow one order, find it by its number with Find a record.",
+        "Its drift report lists the notes a daily check found unsent and sent late (a "
+        "webhook that never came). To follow one order, find it with Find a record.",
     )
     if not shipping:
         check.not_applicable = "no flow that sends shipments is switched on for this brand."
         return check
     check.links = [
         *(Link(f"Open tickets of “{f.label}”", inbox_url(brand, flow=f.code)) for f in shipping),
+        *drift_links(brand, shipping),
         Link("Find a record", records_url(brand)),
     ]
-    check.no_page = (
-        "There is no page yet that compares the notes shipped in Brightpearl with the "
-        "notifications sent; the flow's tickets and held notes are the nearest answer."
-    )
     codes = [f.code for f in shipping]
     tickets = Ticket.objects.filter(_open(brand), flow__in=codes).count()
     held = _held(brand, codes)
+    late = drifted(brand, shipping, days=7)
     check.now = (
-        f"{tickets} open ticket{pluralize(tickets)}; {held} note{pluralize(held)} held back."
+        f"{tickets} open ticket{pluralize(tickets)}; {held} note{pluralize(held)} held back; "
+        f"{late} sent late by a daily check in the last 7 days."
     )
     return check
 
@@ -199,9 +220,11 @@ def _segment_drift(brand: Brand, flows: list[type[Flow]]) -> Check:
         title="Segment drift",
         question="Do the marketing system's segments still hold the customers Brightpearl "
         "says they should?",
-        how="Take a segment built on a mapped attribute (such as VIP or wholesale) and compare "
-        "its size with the contacts carrying that tag in Brightpearl; look a few up with Find "
-        "a record.",
+        how="The drift report lists the contacts each daily check found out of date in the "
+        "marketing system and corrected: a steady trickle means changes slip past the regular "
+        "syncs (often a custom field, which does not move Brightpearl's last-updated time). "
+        "Then take a segment built on a mapped attribute (such as VIP or wholesale) and "
+        "compare its size with the contacts carrying that tag in Brightpearl.",
     )
     if not contacts:
         check.not_applicable = (
@@ -209,14 +232,16 @@ def _segment_drift(brand: Brand, flows: list[type[Flow]]) -> Check:
         )
         return check
     check.links = [
+        *drift_links(brand, contacts),
+        Link("Drift tickets", inbox_url(brand, type="drift_found")),
         Link(
             "Contact attributes (what travels)", reverse("mappings:attributes", args=[brand.slug])
         ),
         Link("Find a record", records_url(brand)),
     ]
-    check.no_page = (
-        "There is no drift report yet: the console does not yet count the contacts whose "
-        "copy in the marketing system differs from Brightpearl's."
+    corrected = drifted(brand, contacts, days=30)
+    check.now = (
+        f"{corrected} contact{pluralize(corrected)} corrected by a daily check in the last 30 days."
     )
     return check
 
@@ -239,9 +264,11 @@ def _stock_mismatches(brand: Brand, flows: list[type[Flow]]) -> Check:
         ) + ", so no stock level is sent anywhere and there is nothing to compare."
         return check
     check.links = [
-        *(Link(f"Open tickets of “{f.label}”", inbox_url(brand, flow=f.code)) for f in stock)
+        *(Link(f"Open tickets of “{f.label}”", inbox_url(brand, flow=f.code)) for f in stock),
+        *drift_links(brand, stock),
     ]
-    check.no_page = "There is no stock comparison page yet; the flow's tickets are the nearest."
+    corrected = drifted(brand, stock, days=30)
+    check.now = f"{corrected} stock level{pluralize(corrected)} corrected in the last 30 days."
     return check
 
 

@@ -18,7 +18,8 @@ from exceptions.services import ticket_raise
 from syncs import flows
 from syncs.flows import REGISTRY
 from syncs.flows.base import Flow
-from syncs.models import AttributeMapping, FlowConfig
+from syncs.history.models import DriftCheck
+from syncs.models import AttributeMapping, FlowConfig, SyncRun
 from syncs.operating_model import Duty, operating_model
 from tests.conftest import make_user
 
@@ -207,9 +208,39 @@ def test_checks_link_to_the_pages_that_answer_them_or_say_there_is_none(
     )
     assert "shipments" in checks and "flow=shipments" in checks
     # No page exists for these yet: said in words, not linked to a page that would not answer.
-    assert "There is no drift report yet" in checks
+    # Drift: the flow pages' drift reports answer it.
+    drift = reverse("history:flow", args=["acme", "customers"])
+    assert f'href="http://testserver{drift}"' in checks
+    assert "type=drift_found" in checks
+    # No page lists the marketing system's contacts that match no Brightpearl contact: said.
+    assert "There is no page yet that lists the contacts" in checks
     # No stock flow is registered, so the stock check does not apply.
     assert "Does not apply: the console has no stock flow yet" in checks
+
+
+def test_the_drift_figures_come_from_the_daily_checks(wired_brand, brand_b):
+    def check(brand, flow, days_ago, drifted):
+        run = SyncRun.objects.create(brand=brand, flow=flow, trigger="schedule", full=True)
+        DriftCheck.objects.create(
+            run=run,
+            brand=brand,
+            flow=flow,
+            target="ometria",
+            checked_at=timezone.now() - timedelta(days=days_ago),
+            drifted=drifted,
+        )
+
+    check(wired_brand, "customers", 2, 3)
+    check(wired_brand, "customers", 40, 100)  # older than the month
+    check(wired_brand, "shipments", 1, 2)
+    check(brand_b, "customers", 1, 50)  # another brand's
+    checks = {c.title: c for c in operating_model(brand=wired_brand).checks}
+    assert (
+        checks["Segment drift"].now == "3 contacts corrected by a daily check in the last 30 days."
+    )
+    assert (
+        "2 sent late by a daily check in the last 7 days" in checks["Shipped but not notified"].now
+    )
 
 
 def test_the_open_tickets_figure_is_read_when_the_page_is_drawn(wired_brand, brand_b):
