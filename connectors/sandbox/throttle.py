@@ -39,14 +39,18 @@ class Limits:
     salesforce_daily: int | None = 100_000
 
     def for_vendor(self, vendor: str) -> int | None:
-        value = {
-            "brightpearl": self.brightpearl_per_minute,
-            "bigcommerce": self.bigcommerce_per_window,
-            "ometria": self.ometria_per_second,
-            "mailchimp": self.mailchimp_concurrency,
-            "salesforce": self.salesforce_daily,
-        }[vendor]
-        return value or None
+        return getattr(self, LIMIT_FIELDS[vendor]) or None
+
+
+# Each vendor's limit, by its name in Limits (and in `limits` and `account_limits` of the
+# config).
+LIMIT_FIELDS = {
+    "brightpearl": "brightpearl_per_minute",
+    "bigcommerce": "bigcommerce_per_window",
+    "ometria": "ometria_per_second",
+    "mailchimp": "mailchimp_concurrency",
+    "salesforce": "salesforce_daily",
+}
 
 
 @dataclass

@@ -113,6 +113,24 @@ def test_over_the_limit_answers_503_until_the_period_resets(sandbox):
     assert sandbox.stats()["brightpearl"]["throttled"] >= 1
 
 
+def test_one_accounts_own_limit_throttles_that_account_alone(sandbox):
+    # The second brand's allowance is 3 requests a "minute" (1 s); the demo brand keeps 200.
+    sandbox.configure(time_scale=60, account_limits={"second": {"brightpearl_per_minute": 3}})
+    second, demo = brightpearl(sandbox, "second"), brightpearl(sandbox)
+    answers = [second.get("/order-service/order-status") for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 503]
+    assert answers[0].headers["brightpearl-requests-remaining"] == "2"
+    mine = demo.get("/order-service/order-status")
+    assert mine.status_code == 200
+    assert mine.headers["brightpearl-requests-remaining"] == "199"
+    # null puts the account back on the sandbox-wide limit.
+    sandbox.configure(account_limits={"second": {"brightpearl_per_minute": None}})
+    time.sleep(1.05)
+    assert (
+        second.get("/order-service/order-status").headers["brightpearl-requests-remaining"] == "199"
+    )
+
+
 def test_a_client_under_the_limit_shows_in_the_stats(sandbox):
     client = brightpearl(sandbox)
     for _ in range(3):
