@@ -42,6 +42,7 @@ from syncs.models import (
     StatusMapping,
     SyncRun,
 )
+from syncs.slices import slice_over
 from syncs.valuemaps import quarantine as value_maps
 
 logger = logging.getLogger("syncs.engine")
@@ -104,6 +105,9 @@ class FlowContext:
         self.slice_ends: float | None = None
         self.yielding = False
         self.left: list[str] | None = None
+        # Seconds before the next slice may start (a vendor's allowance is spent).
+        self.come_back_in = 0.0
+        self.slice_batches = 0
         # Records waiting on a mapping are read again every run: a mapping added since lets
         # them through without a new change in the source. (A refused record is not: it
         # goes again when it changes, or when its ticket is retried.)
@@ -158,6 +162,10 @@ class FlowContext:
                 connector.http.on_resend = self._count_resent
             self._connectors[system] = connector
         return self._connectors[system]
+
+    def connectors_open(self) -> dict[str, Connector]:
+        """The vendors this run has called so far."""
+        return dict(self._connectors)
 
     def beat(self) -> None:
         """Still alive, while a vendor makes us wait or a long batch of calls goes on: a run
@@ -234,14 +242,18 @@ class FlowContext:
 
 
 def _batches(ctx: FlowContext) -> Iterator[list[Any]]:
-    """The flow's batches, each stamped (ctx.read_at) with when its reading began."""
+    """The flow's batches, each stamped (ctx.read_at) with when its reading began. Before
+    each, a bulk run's slice may end (syncs/slices.py): the reader then stops taking ids."""
     batches = iter(ctx.flow.read(ctx))
     while True:
+        if not ctx.yielding and slice_over(ctx):
+            ctx.yielding = True
         ctx.read_at = timezone.now()
         try:
             batch = next(batches)
         except StopIteration:
             return
+        ctx.slice_batches += 1
         yield batch
 
 
@@ -253,8 +265,6 @@ def process_batch(ctx: FlowContext, records: list[Any], open_tickets: set[str]) 
 
 def _after_batch(ctx: FlowContext, progress: Progress | None) -> None:
     _checkpoint(ctx.run, ctx)
-    if ctx.slice_ends is not None and time.monotonic() > ctx.slice_ends:
-        ctx.yielding = True
     if progress:
         progress(ctx.run, ctx.total_hint)
 
@@ -412,14 +422,24 @@ def _give_back(run: SyncRun, ctx: FlowContext) -> SyncRun:
     """The slice is over: record what is left and queue the run again (QUEUED). A slice is
     not an attempt: the attempt number (the fence against a second worker) goes back."""
     left = ctx.left or []
-    run.resume = {"ids": left, "until": (ctx.until or ctx.now).isoformat()}
+    run.resume = {
+        "ids": left,
+        "until": (ctx.until or ctx.now).isoformat(),
+        # The next slice waits this long: a vendor's allowance for bulk work is spent.
+        "wait": round(ctx.come_back_in, 1),
+    }
     run.total = run.total or ctx.total_hint
     run.slices += 1
     run.state = RunState.QUEUED
     run.heartbeat = timezone.now()
+    why = (
+        f"{ctx.come_back_in:.0f} s of waiting for a vendor's allowance ahead"
+        if ctx.come_back_in
+        else f"{settings.BULK_SLICE_SECONDS:g} s of work"
+    )
     ctx.log(
-        f"Gave its worker back after {settings.BULK_SLICE_SECONDS:g} s, so other work takes "
-        f"its turn; {len(left):,} {ctx.flow.noun} left."
+        f"Gave its worker back ({why}), so other work takes its turn; "
+        f"{len(left):,} {ctx.flow.noun} left."
     )
     run.log = ctx.log_text
     _fenced_save(

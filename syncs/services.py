@@ -119,7 +119,12 @@ def flow_run(
     try:
         done = engine.execute(run, progress=progress, sliced=sliced)
         if done.state == RunState.QUEUED:
-            _enqueue(done.pk, run_queue(done))
+            wait = float((done.resume or {}).get("wait") or 0)
+            if wait:
+                # Back when the vendor's allowance is: no worker sleeps through the wait.
+                _enqueue_later(done, seconds=wait, why="the vendor's allowance")
+            else:
+                _enqueue(done.pk, run_queue(done))
         return done
     except engine.RunTakenOver:
         # Another worker owns the run now; it records the outcome.

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from unittest import mock
 
 import pytest
 from django.utils import timezone
+from django_q.models import Schedule
 
 from syncs import services
 from syncs.models import FlowConfig, RecordState, RecordStatus, RunState, SyncRun
@@ -79,3 +81,33 @@ def test_runs_done_here_and_event_runs_are_never_sliced(sandbox, live_brand, set
     scoped = _queued(live_brand, scope=["10001", "10002"], full=False)
     done = services.flow_run(run_id=scoped.pk, sliced=True)
     assert done.state != RunState.QUEUED and done.slices == 0
+
+
+def test_a_bulk_run_gives_its_worker_back_while_its_allowance_is_spent(
+    sandbox, live_brand, settings
+):
+    """A throttled brand does not hold a bulk worker asleep for the next window: its run
+    comes back, on a schedule, when the allowance does."""
+    from connectors.models import RateBudget
+
+    sandbox.reset("demo", orders=1500)
+    settings.BULK_SLICE_SECONDS = 0
+    run = _queued(live_brand, full=True)
+    with mock.patch.object(services, "_enqueue"):
+        services.flow_run(run_id=run.pk, sliced=True)  # lists the ids, gives back
+    settings.BULK_SLICE_SECONDS = 600
+    RateBudget.objects.filter(brand=live_brand, system="brightpearl").update(
+        remaining=0, resets_at=time.time() + 40
+    )
+    read_before = SyncRun.objects.get(pk=run.pk).read
+    started = time.monotonic()
+    with mock.patch.object(services, "_enqueue") as enqueue:
+        again = services.flow_run(run_id=run.pk, sliced=True)
+    assert time.monotonic() - started < 5, "the worker did not sleep through the window"
+    assert again.state == RunState.QUEUED and not enqueue.called
+    run.refresh_from_db()
+    assert run.read == read_before and 35 <= run.resume["wait"] <= 40
+    assert "waiting for a vendor's allowance ahead" in run.log
+    later = Schedule.objects.get(func="syncs.tasks.run_flow", args=str(run.pk))
+    assert 30 <= (later.next_run - timezone.now()).total_seconds() <= 41
+    assert later.cluster == "bulk"
