@@ -5,7 +5,7 @@ from django.urls import path, reverse
 from brands.admin import ReadOnlyAdmin
 from brands.audit import audit
 from connectors.forms import connection_form_class
-from connectors.models import BudgetLease, Connection, RateBudget
+from connectors.models import BudgetLease, BudgetUsage, Connection, RateBudget
 from connectors.services import connection_test
 
 
@@ -90,7 +90,27 @@ class RateBudgetAdmin(admin.ModelAdmin):
         "throttle_waits",
     ]
     list_filter = [("brand", admin.RelatedOnlyFieldListFilter), "system"]
-    readonly_fields = ["requests", "throttle_waits", "updated"]
+    readonly_fields = [
+        "requests",
+        "throttle_waits",
+        "events_wanted_until",
+        "events_at",
+        "usage_period",
+        "usage_events",
+        "usage_bulk",
+        "updated",
+    ]
+
+
+@admin.register(BudgetUsage)
+class BudgetUsageAdmin(ReadOnlyAdmin):
+    """What each brand's requests to each vendor went to, per five minutes: events (webhooks,
+    retries, a person waiting on a page) or bulk work (full syncs, catching up). The five
+    minutes under way are on the API budget's row until they are over."""
+
+    list_display = ["period", "brand", "system", "events", "bulk"]
+    list_filter = [("brand", admin.RelatedOnlyFieldListFilter), "system"]
+    date_hierarchy = "period"
 
 
 @admin.register(BudgetLease)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 
-from connectors.budget import Budget, BudgetHint, BudgetPolicy
+from connectors.budget import BULK_BURST_SHARE, Budget, BudgetHint, BudgetPolicy
 from connectors.crypto import CredentialKeyError
 from connectors.errors import ConfigurationError, ConnectorError
 from connectors.fields import Field
@@ -138,6 +138,7 @@ class Connector:
             reserve=int(s.get("rate_reserve", self.default_reserve)),
             concurrency=int(s.get("max_concurrency", self.default_concurrency)),
             smooth=self.smooth_rate,
+            bulk_burst=float(s.get("rate_bulk_burst", BULK_BURST_SHARE)),
         )
 
     def classify(self, response: httpx.Response) -> ConnectorError | None:

@@ -4,10 +4,30 @@ Every request first takes one unit from the brand's budget for that vendor, in a
 database transaction, so two processes never spend the same unit. After each answer the
 vendor's own headers (remaining, time to reset) correct our count, because the vendor's
 allowance is also spent by other apps on the same account that we cannot see.
+
+Events go ahead of bulk work (a webhook's order status must not wait behind a backfill):
+- A priority take (events: webhook and retry runs, a person waiting on a page) may spend
+  every unit left.
+- Bulk work keeps `reserve` units back. While events are about (one took a unit in the last
+  quarter of an hour) it also paces itself through the window rather than spending it in the
+  first seconds: it may take a small burst at once, then the rest of its share evenly across
+  the window (`bulk_due`). So at any moment of a window there are units left for events: at
+  least the reserve plus bulk's share of the time still to come. With no event about, pacing
+  would slow the backfill for nobody; the reserve is there for the first event that comes.
+- When a priority take finds nothing left it waits for the reset, and says so on the row
+  (`events_wanted_until`). Until then bulk takes nothing, so at the reset the waiting events
+  get the new window's units first.
+- Smooth budgets (Ometria: spaced slots, no headers) give an event the next free slot; bulk
+  reserves a slot only when it is at most one spacing away, so it never queues far ahead of
+  events that come later.
+All of it lives on the RateBudget row, read and written inside the one transaction of each
+take: it holds across processes and machines, and a request still costs one transaction
+(a bulk take due within a second takes its unit at once and sleeps until it is due).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +35,68 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from connectors.models import BudgetLease, RateBudget
+from connectors.usage import budget_usage_count
+
+# The share of bulk work's units it may take at once when a window opens; the rest it spreads
+# across the window. Small, so a backfill leaves events most of the window; not nothing, so a
+# short bulk job (a few calls) still goes at once. A connection's `rate_bulk_burst` setting
+# changes it (1 turns pacing off).
+BULK_BURST_SHARE = 0.05
+# A bulk take due this soon (seconds) takes its unit now and sleeps until it is due, so a
+# paced request still costs one transaction. Longer, and the unit would sit idle where an
+# event could have had it.
+AHEAD_SECONDS = 1.0
+# The longest sleep before a waiting taker looks at the row again: a bulk taker sees at once
+# that events want the budget or that it may go, and its run's heartbeat stays fresh.
+NAP_SECONDS = 2.0
+# How long past its next look a waiting event keeps bulk off: long enough to wake and take.
+EVENTS_GRACE_SECONDS = 1.0
+# Bulk paces itself while an event took a unit this recently (seconds). A brand whose webhooks
+# come every few minutes is paced all the time; a backfill with no events about goes at full
+# speed (a short bulk job, the contract suite's runs), keeping the reserve back.
+EVENTS_RECENT_SECONDS = 900.0
+
+
+def bulk_due(
+    *,
+    limit: int,
+    remaining: int,
+    reserve: int,
+    resets_at: float,
+    window_seconds: float,
+    now: float,
+    pace: bool = True,
+    burst_share: float = BULK_BURST_SHARE,
+) -> float:
+    """When bulk work may take the window's next unit, in epoch seconds (-inf: now; inf: not
+    in this window).
+
+    Bulk's share of a window is `usable` = limit - reserve units. It may take `burst` of them
+    at once; the unit that brings the window's spend to n (n > burst) is due at
+        start + window * (n - burst) / (usable - burst + 1),
+    that is, the rest of the share evenly across the window, the last one interval before the
+    reset. The spend counts every request (events', other apps' too, as the vendor's headers
+    tell), so events spending more holds bulk back; events always have what bulk has not
+    reached yet.
+
+    The window's start is its reset less its length. If the vendor resets further away than
+    one of our windows, its window is not the one our settings describe (a sandbox with its
+    limits off, a changed plan), we cannot tell how far into it we are, and bulk keeps only
+    the reserve back, as it did before pacing. (A vendor window shorter than ours looks
+    nearly over: the same.) And with `pace` off (no events about) bulk keeps only the reserve
+    back.
+    """
+    floor = max(min(reserve, limit - 1), 0)
+    usable = limit - floor
+    n = limit - remaining + 1
+    if n > usable:
+        return math.inf
+    burst = max(1, math.ceil(usable * burst_share))
+    paced = usable - burst
+    start = resets_at - window_seconds
+    if not pace or n <= burst or paced <= 0 or start > now:
+        return -math.inf
+    return start + window_seconds * (n - burst) / (paced + 1)
 
 
 @dataclass(frozen=True)
@@ -29,6 +111,8 @@ class BudgetPolicy:
     # For a vendor that publishes a rate but sends no headers (Ometria): space requests
     # evenly, a little wider than the limit, so no window of the vendor's ever sees too many.
     smooth: bool = False
+    # The share of its units bulk work may take at once when a window opens (`bulk_due`).
+    bulk_burst: float = BULK_BURST_SHARE
 
 
 @dataclass(frozen=True)
@@ -81,12 +165,21 @@ class Budget:
         )
         return row
 
+    def _wait(self, pause: float, *, first: bool) -> None:
+        if first:
+            self.waits += 1
+        self.waited_seconds += pause
+        if self.on_wait:
+            self.on_wait()
+        self.sleep(pause)
+
     def acquire(self, *, priority: bool = False) -> float:
-        """Take one unit, waiting for the window to reset if none is left. Returns the wait."""
+        """Take one unit, waiting while none is ours to take (see the module's docstring).
+        Returns how long it waited, in seconds."""
         if self.on_call:
             self.on_call()
         if self.policy.smooth:
-            return self._acquire_slot()
+            return self._acquire_slot(priority)
         waited = 0.0
         while True:
             with transaction.atomic():
@@ -97,63 +190,96 @@ class Budget:
                     row.remaining = row.limit
                     row.resets_at = now + row.window_seconds
                     row.in_flight = 0
-                floor = 0 if priority else min(self.policy.reserve, row.limit - 1)
-                if row.remaining > floor:
+                lead = 0.0  # a bulk take due soon: the sleep until it is due
+                if priority:
+                    take = row.remaining > 0
+                    pause = row.resets_at - now
+                elif now < row.events_wanted_until:
+                    take, pause = False, row.events_wanted_until - now
+                else:
+                    due = bulk_due(
+                        limit=row.limit,
+                        remaining=row.remaining,
+                        reserve=self.policy.reserve,
+                        resets_at=row.resets_at,
+                        window_seconds=row.window_seconds,
+                        now=now,
+                        pace=now - row.events_at < EVENTS_RECENT_SECONDS,
+                        burst_share=self.policy.bulk_burst,
+                    )
+                    lead = max(due - now, 0.0)
+                    take = lead <= AHEAD_SECONDS
+                    pause = min(due, row.resets_at) - now
+                fields = ["limit", "remaining", "resets_at", "in_flight", "updated"]
+                if not waited and (lead or not take):
+                    row.throttle_waits += 1  # once per request that had to wait
+                    fields.append("throttle_waits")
+                if take:
                     row.remaining -= 1
                     row.requests += 1
                     row.in_flight += 1
-                    row.save(
-                        update_fields=[
-                            "limit",
-                            "remaining",
-                            "resets_at",
-                            "in_flight",
-                            "requests",
-                            "updated",
-                        ]
-                    )
+                    if priority:
+                        row.events_at = now  # bulk paces itself for a while now
+                        fields.append("events_at")
+                    fields += budget_usage_count(row, at=now, priority=priority)
+                    row.save(update_fields=[*fields, "requests"])
                     self.last_remaining = row.remaining
-                    return waited
-                pause = max(row.resets_at - now, 0.01)
-                row.throttle_waits += 1
-                row.save(
-                    update_fields=[
-                        "limit",
-                        "remaining",
-                        "resets_at",
-                        "in_flight",
-                        "throttle_waits",
-                        "updated",
-                    ]
-                )
-            self.waits += 1
-            self.waited_seconds += pause
+                else:
+                    pause = min(max(pause, 0.01), NAP_SECONDS)
+                    if priority:
+                        # Bulk takes nothing until this event has looked again and taken.
+                        row.events_wanted_until = max(
+                            row.events_wanted_until, now + pause + EVENTS_GRACE_SECONDS
+                        )
+                        fields.append("events_wanted_until")
+                    row.save(update_fields=fields)
+            if take:
+                if lead:
+                    self._wait(lead, first=not waited)
+                return waited + lead
+            self._wait(pause, first=not waited)
             waited += pause
-            if self.on_wait:
-                self.on_wait()
-            self.sleep(pause)
 
-    def _acquire_slot(self) -> float:
-        """Reserve the next free time slot (one transaction), then sleep until it comes."""
+    def _acquire_slot(self, priority: bool) -> float:
+        """Reserve the next free time slot (one transaction), then sleep until it comes.
+
+        An event takes the next free slot however far ahead it is. Bulk work reserves one only
+        when it is at most one spacing away; else others hold the slots ahead, and it waits,
+        unreserved, until the next free slot comes near. So bulk never queues far ahead, and
+        an event arriving behind any number of bulk takers waits two spacings at most.
+        """
         spacing = self.policy.window_seconds / max(self.policy.limit, 1) * 1.05
-        with transaction.atomic():
-            row = self._row()
-            now = self.clock()
-            slot = max(row.resets_at, now)
-            row.resets_at = slot + spacing
-            row.requests += 1
-            if slot > now:
-                row.throttle_waits += 1
-            row.save(update_fields=["resets_at", "requests", "throttle_waits", "updated"])
+        waited = 0.0
+        while True:
+            with transaction.atomic():
+                row = self._row()
+                now = self.clock()
+                slot = max(row.resets_at, now)
+                # (a rounding margin: a taker back right on its slot finds the next one
+                # exactly one spacing away)
+                take = priority or slot - now <= spacing * 1.001
+                fields = ["updated"]
+                if slot > now and not waited:
+                    row.throttle_waits += 1  # once per request that had to wait
+                    fields.append("throttle_waits")
+                if take:
+                    row.resets_at = slot + spacing
+                    row.requests += 1
+                    fields += budget_usage_count(row, at=now, priority=priority)
+                    row.save(update_fields=[*fields, "resets_at", "requests"])
+                elif len(fields) > 1:
+                    row.save(update_fields=fields)
+            if take:
+                break
+            pause = min(max(slot - spacing - now, 0.001), NAP_SECONDS)
+            self._wait(pause, first=not waited)
+            waited += pause
         pause = slot - now
         if pause > 0:
-            self.waits += 1
-            self.waited_seconds += pause
-            if self.on_wait:
-                self.on_wait()
-            self.sleep(pause)
+            self._wait(pause, first=not waited)
+            waited += pause
         self.last_remaining = "paced"
-        return pause
+        return waited
 
     def observe(self, hint: BudgetHint) -> None:
         """Note what the vendor says is left; it is written with the next take (or flush)."""

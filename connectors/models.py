@@ -107,6 +107,19 @@ class RateBudget(models.Model):
     in_flight = models.PositiveIntegerField(default=0)
     requests = models.PositiveBigIntegerField(default=0)
     throttle_waits = models.PositiveBigIntegerField(default=0)
+    # Epoch seconds: until then, an event (priority work) is waiting for a unit, and bulk
+    # work takes none, so the waiting events get the next units first. A waiting event
+    # renews it every few seconds; one that dies lets it lapse on its own.
+    events_wanted_until = models.FloatField(default=0)
+    # Epoch seconds: the last take for an event. While events are about, bulk work paces
+    # itself through each window so that events find units left at any moment.
+    events_at = models.FloatField(default=0)
+    # The takes of the five minutes under way (from `usage_period`, epoch seconds), for events
+    # and for bulk work: counted here, in the row each take writes anyway, and moved to a
+    # BudgetUsage row when the next five minutes begin (connectors/usage.py).
+    usage_period = models.FloatField(default=0)
+    usage_events = models.PositiveIntegerField(default=0)
+    usage_bulk = models.PositiveIntegerField(default=0)
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -128,3 +141,34 @@ class BudgetLease(models.Model):
 
     def __str__(self) -> str:
         return f"lease {self.pk} on {self.budget_id}"
+
+
+class BudgetUsage(models.Model):
+    """How many of a brand's requests to one vendor went to events and how many to bulk work,
+    per five minutes: the overview's "last hour" split. The five minutes under way are counted
+    on the RateBudget row; each row here is written once they are over. Rows older than two
+    days are dropped as new ones are written."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="budget_usage")
+    system = models.CharField(max_length=20, choices=System.choices)
+    period = models.DateTimeField(help_text="The start of the five minutes counted.")
+    events = models.PositiveIntegerField(
+        default=0, help_text="Requests for events: webhooks, retries, a person waiting on a page."
+    )
+    bulk = models.PositiveIntegerField(default=0, help_text="Requests for bulk work: backfills.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand", "system", "period"], name="one_usage_row_per_period"
+            )
+        ]
+        ordering = ["-period", "brand__name", "system"]
+        verbose_name = "API budget use"
+        verbose_name_plural = "API budget use"
+
+    def __str__(self) -> str:
+        return (
+            f"{self.brand} · {self.get_system_display()} from {self.period:%Y-%m-%d %H:%M}: "
+            f"{self.events} for events, {self.bulk} for bulk work"
+        )

@@ -6,7 +6,7 @@ from django.templatetags.static import static
 from django.views.decorators.http import require_GET, require_http_methods
 
 from brands.models import Brand, Team, user_teams
-from syncs.overview import brand_overview
+from syncs.overview import brands_overview
 
 # People whose daily work is the exceptions inbox land there after signing in.
 INBOX_TEAMS = {Team.OPERATIONS, Team.FINANCE, Team.ECOMMERCE, Team.CUSTOMER_SERVICE}
@@ -21,8 +21,8 @@ def landing(request):
 
 @login_required
 def home(request):
-    brands = Brand.objects.for_user(request.user).filter(active=True)
-    overview = [{"brand": brand, "flows": brand_overview(brand)} for brand in brands]
+    brands = list(Brand.objects.for_user(request.user).filter(active=True))
+    overview = brands_overview(brands)
     return render(request, "console/home.html", {"overview": overview})
 
 

@@ -1,4 +1,5 @@
-"""What the overview shows of a brand's flows: each one's last run, state, lag and tickets."""
+"""What the overview shows of a brand: each flow's last run, state, lag and tickets; the bulk
+work under way and how far it has got; and what its API calls went to in the last hour."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ from datetime import timedelta
 from typing import Any
 
 from django.db.models import Max, Min, Subquery
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from brands.models import Brand
 from connectors.registry import REGISTRY as VENDORS
+from connectors.usage import budget_usage_last_hour
 from exceptions.models import OPEN_STATUSES, Ticket
 from syncs.flows import REGISTRY
 from syncs.models import (
@@ -17,6 +20,7 @@ from syncs.models import (
     InboxState,
     RecordState,
     RecordStatus,
+    RunState,
     SyncRun,
     WebhookEvent,
 )
@@ -90,3 +94,61 @@ def brand_overview(brand: Brand) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def brands_overview(brands: list[Brand]) -> list[dict[str, Any]]:
+    """The home page: per brand, its flows, its bulk work under way and its API calls in the
+    last hour. The bulk work and the calls take one query each for all the brands."""
+    ids = [brand.pk for brand in brands]
+    progress = bulk_progress(brand_ids=ids)
+    calls = api_calls_last_hour(brand_ids=ids)
+    return [
+        {
+            "brand": brand,
+            "flows": brand_overview(brand),
+            "bulk": progress.get(brand.pk, []),
+            "calls": calls.get(brand.pk, []),
+        }
+        for brand in brands
+    ]
+
+
+def bulk_progress(*, brand_ids: list[int]) -> dict[int, list[str]]:
+    """Per brand, one line per bulk run queued or running (unscoped: a full sync or catching
+    up), oldest first: "Order lifecycle: full sync, 12,400 of 100,000 orders". One query."""
+    runs = (
+        SyncRun.objects.filter(
+            brand_id__in=brand_ids, scope=[], state__in=[RunState.QUEUED, RunState.RUNNING]
+        )
+        .only("brand_id", "flow", "full", "state", "read", "total")
+        .order_by("brand_id", "queued_at", "pk")
+    )
+    lines: dict[int, list[str]] = {}
+    for run in runs:
+        cls = REGISTRY.get(run.flow)
+        label, noun = (cls.label, cls.noun) if cls else (run.flow, "records")
+        what = "full sync" if run.full else "catching up"
+        if run.state == RunState.QUEUED and not run.read:
+            done = "waiting to start"
+        elif run.total is not None:
+            # The source's total can fall short of what a run reads (records added since).
+            done = f"{run.read:,} of {max(run.total, run.read):,} {noun}"
+        else:
+            done = f"{run.read:,} {noun} so far"
+        lines.setdefault(run.brand_id, []).append(f"{label}: {what}, {done}")
+    return lines
+
+
+def api_calls_last_hour(*, brand_ids: list[int]) -> dict[int, list[str]]:
+    """Per brand, one line per vendor it called in the last hour, split between events
+    (webhooks, retries, pages) and bulk work: "Brightpearl, last hour: 120 calls for
+    events, 3,400 for bulk work". One query."""
+    return {
+        brand_id: [
+            f"{VENDOR_NAMES.get(row.system, row.system)}, last hour: "
+            f"{row.events:,} call{pluralize(row.events)} for events, "
+            f"{row.bulk:,} for bulk work"
+            for row in rows
+        ]
+        for brand_id, rows in budget_usage_last_hour(brand_ids=brand_ids).items()
+    }

@@ -9,7 +9,6 @@ import httpx
 import pytest
 
 from connectors.brightpearl.client import idset
-from connectors.budget import Budget, BudgetHint, BudgetPolicy
 from connectors.errors import AuthError, RejectedError, ThrottledError, TransientError
 from connectors.mailchimp.client import subscriber_hash
 from connectors.models import Connection, RateBudget
@@ -266,87 +265,6 @@ def test_missing_setting_is_a_configuration_error(brand_a):
     ok, message = connection_test(connection=conn)
     assert not ok
     assert "missing: Audience (list) id" in message
-
-
-# --- the shared budget -------------------------------------------------------------
-class FakeClock:
-    def __init__(self):
-        self.now = 1_000.0
-        self.slept = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.slept.append(seconds)
-        self.now += seconds
-
-
-def test_budget_waits_for_the_window_instead_of_bouncing(brand_a):
-    clock = FakeClock()
-    budget = Budget(
-        brand_a.pk,
-        "brightpearl",
-        BudgetPolicy(limit=3, window_seconds=60),
-        clock=clock,
-        sleep=clock.sleep,
-    )
-    for _ in range(3):
-        assert budget.acquire() == 0
-    assert budget.acquire() == pytest.approx(60)
-    assert clock.slept == [pytest.approx(60)]
-    assert RateBudget.objects.get().throttle_waits == 1
-
-
-def test_two_budget_objects_share_one_allowance(brand_a):
-    clock = FakeClock()
-    policy = BudgetPolicy(limit=4, window_seconds=60)
-    one = Budget(brand_a.pk, "brightpearl", policy, clock=clock, sleep=clock.sleep)
-    two = Budget(brand_a.pk, "brightpearl", policy, clock=clock, sleep=clock.sleep)
-    one.acquire(), two.acquire(), one.acquire(), two.acquire()
-    assert RateBudget.objects.get().remaining == 0
-    two.acquire()
-    assert clock.slept, "the fifth request of the window had to wait"
-
-
-def test_reserve_is_kept_for_priority_work(brand_a):
-    clock = FakeClock()
-    budget = Budget(
-        brand_a.pk,
-        "brightpearl",
-        BudgetPolicy(limit=5, window_seconds=60, reserve=2),
-        clock=clock,
-        sleep=clock.sleep,
-    )
-    for _ in range(3):
-        budget.acquire()
-    assert budget.acquire(priority=True) == 0
-    assert budget.acquire(priority=True) == 0
-    assert not clock.slept
-    assert budget.acquire() > 0  # bulk waits for the next window
-
-
-def test_vendor_headers_correct_the_count(brand_a):
-    clock = FakeClock()
-    budget = Budget(
-        brand_a.pk,
-        "brightpearl",
-        BudgetPolicy(limit=200, window_seconds=60),
-        clock=clock,
-        sleep=clock.sleep,
-    )
-    budget.acquire()
-    # Another app on the account has spent most of the allowance.
-    budget.observe(BudgetHint(remaining=2, reset_in=20))
-    budget.flush()  # corrections are written with the next take, or on close
-    row = RateBudget.objects.get()
-    assert row.remaining == 2 and row.resets_at == pytest.approx(clock.now + 20)
-    budget.acquire(), budget.acquire()
-    assert budget.acquire() == pytest.approx(20)
-    # After the vendor's reset, its count wins.
-    budget.observe(BudgetHint(remaining=199, reset_in=60))
-    budget.flush()
-    assert RateBudget.objects.get().remaining == 199
 
 
 # --- vendor specifics ------------------------------------------------------------------

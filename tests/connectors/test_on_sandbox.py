@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 from django.conf import settings
@@ -84,6 +85,30 @@ def test_a_bulk_fetch_under_a_200_a_minute_limit_never_fails(sandbox, brand_a):
     assert stats["throttled"] == 0
     assert stats["max_in_window"] <= 200
     assert bp.stats.throttle_waits >= 1, "the budget made the client wait rather than bounce"
+
+
+def test_with_events_about_a_bulk_fetch_spreads_its_calls_and_events_go_straight_through(
+    sandbox, brand_a
+):
+    # A 10x clock: Brightpearl's minute lasts 6 s, on both sides.
+    sandbox.configure(time_scale=10)
+    conn = connections(brand_a, sandbox, brightpearl={"rate_window_seconds": 6})["brightpearl"]
+    events = connector_for(conn, priority=True)
+    events.order_statuses()  # an event: from now on bulk work paces itself
+    started = time.monotonic()
+    with connector_for(conn) as bulk:
+        for i in range(60):
+            assert bulk.order_statuses()
+            if i % 10 == 9:
+                events.order_statuses()
+    seconds = time.monotonic() - started
+    events.close()
+    # 66 calls of the window's 200: bulk's burst of 10 at once, then one every 6/181 s
+    # (1.6 s in all), where unpaced they take a fraction of that. No event waited.
+    assert seconds >= 1.2, seconds
+    assert bulk.stats.throttle_waits >= 45
+    assert events.stats.throttle_waits == 0
+    assert sandbox.stats()["brightpearl"]["throttled"] == 0
 
 
 def test_calls_complete_through_20_percent_5xx_and_lost_responses(sandbox, brand_a):

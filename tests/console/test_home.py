@@ -86,3 +86,59 @@ def test_make_demo_starts_fresh_sandbox_data_for_a_new_console_only(existing):
     [sandbox_args] = [c.args[0] for c in popen.call_args_list if "sandbox" in c.args[0]]
     # A new console's sandbox drops what an earlier console left in it (webhooks, errors).
     assert ("--reset" in sandbox_args) is not existing
+
+
+def _bulk_work_and_calls(brand, read=12_400, bulk_calls=3_400):
+    from django.utils import timezone
+
+    from connectors.models import BudgetUsage
+    from syncs.models import SyncRun
+
+    SyncRun.objects.create(
+        brand=brand,
+        flow="order_lifecycle",
+        trigger="manual",
+        full=True,
+        state="running",
+        read=read,
+        total=100_000,
+    )
+    SyncRun.objects.create(brand=brand, flow="customers", trigger="schedule", state="running")
+    for system in ("brightpearl", "ometria", "salesforce"):
+        BudgetUsage.objects.create(
+            brand=brand, system=system, period=timezone.now(), events=120, bulk=bulk_calls
+        )
+
+
+def test_home_shows_bulk_progress_and_what_calls_went_to_for_the_users_brands_only(
+    client, ops_user, brand_a, brand_b
+):
+    _bulk_work_and_calls(brand_a)
+    _bulk_work_and_calls(brand_b, read=7_777_777, bulk_calls=9_999_999)
+    client.force_login(ops_user)
+    page = client.get(reverse("home")).content.decode()
+    assert "Order lifecycle → Ometria: full sync, 12,400 of 100,000 orders" in page
+    assert "Customers → Ometria: catching up, 0 contacts so far" in page
+    assert "Brightpearl, last hour: 120 calls for events, 3,400 for bulk work" in page
+    assert "7,777,777" not in page and "9,999,999" not in page  # brand B's, not this user's
+
+
+def test_home_says_when_a_brand_made_no_calls(client, ops_user, brand_a):
+    client.force_login(ops_user)
+    page = client.get(reverse("home")).content.decode()
+    assert "No calls in the last hour." in page
+    assert "Bulk work under way" not in page
+
+
+def test_bulk_work_and_calls_add_no_query_per_run_or_vendor(client, ops_user, brand_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(ops_user)
+    with CaptureQueriesContext(connection) as empty:
+        client.get(reverse("home"))
+    _bulk_work_and_calls(brand_a)
+    with CaptureQueriesContext(connection) as busy:
+        page = client.get(reverse("home")).content.decode()
+    assert "12,400 of 100,000 orders" in page and "Salesforce, last hour" in page
+    assert len(busy) == len(empty)

@@ -46,6 +46,7 @@ def writes(queries) -> list[str]:
         if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
         and "connectors_ratebudget" not in q["sql"]
         and "connectors_budgetlease" not in q["sql"]
+        and "connectors_budgetusage" not in q["sql"]
         and not ("syncs_checkpoint" in q["sql"] and "list:" in str(q["sql"]))
     ]
 
