@@ -18,6 +18,7 @@ from connectors.registry import REGISTRY
 ADDRESS_MOVED = (
     "The address changed: enter the credentials again; saved ones are never sent to a new address."
 )
+SAVED_PLACEHOLDER = "saved — leave empty to keep"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -73,9 +74,12 @@ class ConnectionFormBase(forms.ModelForm):
         self.saved_base_url = self.instance.base_url if self.instance.pk else ""
         self.address_moved = False
         if self.instance.pk and self.instance.has_credentials:
+            saved = self.instance.credentials
             for f in REGISTRY[self.instance.system].credential_fields:
                 name = _cred_field_name(self.instance.system, f.name)
-                if name in self.fields:
+                if name in self.fields and saved.get(f.name):
+                    # An empty box would read as "nothing saved": say what the box holds.
+                    self.fields[name].widget.attrs["placeholder"] = SAVED_PLACEHOLDER
                     self.fields[name].help_text = (
                         "A value is saved and hidden. Leave blank to keep it; type a new one "
                         "to replace it. If the base URL changes, type it again."

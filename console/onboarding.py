@@ -30,7 +30,7 @@ from syncs.mappings import brightpearl_statuses, mapping_seed_defaults
 from syncs.models import ChangeVia, StatusMapping
 
 STEPS: list[tuple[int, str, str]] = [
-    (1, "brand", "Name the brand"),
+    (1, "brand", "Name the brand and its systems"),
     (2, "connections", "Connections"),
     (3, "test", "Test the connections"),
     (4, "mappings", "Statuses and mappings"),
@@ -43,6 +43,26 @@ STEP_NAMES = {number: name for number, name, _ in STEPS}
 SYSTEMS = ("brightpearl", "ometria", "mailchimp", "bigcommerce", "salesforce")
 REQUIRED_SYSTEMS = ("brightpearl",)
 MAX_SCHEDULE_MINUTES = 24 * 60
+# The systems that have status mappings (Brightpearl status → Ometria order status and stage):
+# step 4 has work to do only for a brand that uses one of them.
+STATUS_MAPPED_SYSTEMS = ("ometria",)
+
+
+def chosen_systems(onboarding: Onboarding) -> list[str]:
+    """The systems the brand uses, in SYSTEMS order, Brightpearl always among them.
+
+    Chosen at step 1 (`data["chosen"]`). An onboarding from before that choice existed, or
+    one made by `manage.py onboard_brand`, says it by marking the others "unused" instead.
+    """
+    chosen = onboarding.data.get("chosen")
+    if chosen is None:
+        states = onboarding.data.get("systems", {})
+        chosen = [s for s in SYSTEMS if states.get(s) != "unused"]
+    return [s for s in SYSTEMS if s in chosen or s in REQUIRED_SYSTEMS]
+
+
+def needs_status_mappings(onboarding: Onboarding) -> bool:
+    return any(s in STATUS_MAPPED_SYSTEMS for s in chosen_systems(onboarding))
 
 
 class OnboardingError(Exception):
@@ -232,23 +252,31 @@ def onboarding_connection_unused(*, onboarding: Onboarding, system: str, actor=N
 
 def _systems(onboarding: Onboarding, system: str, state: str) -> None:
     systems = {**onboarding.data.get("systems", {}), system: state}
-    if systems != onboarding.data.get("systems"):
-        onboarding.data = {**onboarding.data, "systems": systems}
+    data = {**onboarding.data, "systems": systems}
+    if "chosen" in data:
+        # The step-1 choice follows a connection saved or dropped another way (the command).
+        chosen = [s for s in data["chosen"] if s != system]
+        data["chosen"] = [*chosen, system] if state == "connected" else chosen
+    if data != onboarding.data:
+        onboarding.data = data
         onboarding.save(update_fields=["data", "updated"])
 
 
 def connections_done(onboarding: Onboarding) -> list[str]:
-    """What is still missing at step 2, in words (empty when the step is done)."""
-    systems = onboarding.data.get("systems", {})
+    """What is still missing at step 2, in words (empty when the step is done). Only the
+    systems chosen at step 1 are asked for."""
     have = set(Connection.objects.filter(brand=onboarding.brand).values_list("system", flat=True))
     missing = []
-    for system in SYSTEMS:
+    for system in chosen_systems(onboarding):
         if system in have:
             continue
         if system in REQUIRED_SYSTEMS:
             missing.append(f"Enter the {VENDORS[system].label} connection: every brand needs it.")
-        elif systems.get(system) != "unused":
-            missing.append(f"Enter the {VENDORS[system].label} connection, or mark it not used.")
+        else:
+            missing.append(
+                f"Enter the {VENDORS[system].label} connection, or untick it at step 1 if the "
+                "brand does not use it."
+            )
     return missing
 
 
@@ -267,6 +295,7 @@ class TestResult:
     ok: bool
     message: str
     skipped: bool = False
+    next_step: str = ""
 
 
 def onboarding_test_connections(
@@ -284,10 +313,22 @@ def onboarding_test_connections(
             )
             continue
         ok, message = connection_test(connection=connection, actor=actor)
-        results.append(TestResult(connection.system, label, ok, message))
+        results.append(
+            TestResult(connection.system, label, ok, message, next_step=_next(label, ok))
+        )
     if results and all(r.ok for r in results):
         _advance(onboarding, 4)
     return results
+
+
+def _next(label: str, ok: bool) -> str:
+    """What to do after a test, said every time, so a result is never a dead end."""
+    if ok:
+        return "Nothing to fix here."
+    return (
+        f"Next: correct the {label} connection at step 2 (its address, account and "
+        "credentials as the vendor gave them), save, then press Test the connections again."
+    )
 
 
 def brand_connections(onboarding: Onboarding) -> list[Connection]:
@@ -349,6 +390,17 @@ def onboarding_seed_mappings(*, onboarding: Onboarding, actor=None) -> SeedResul
     return SeedResult(statuses=statuses, created=created, unknown=unknown)
 
 
+def onboarding_skip_mappings(*, onboarding: Onboarding) -> None:
+    """Step 4 for a brand that uses no system with status mappings (no Ometria): there is
+    nothing to map, so the step is done as soon as the person goes on."""
+    if needs_status_mappings(onboarding):
+        raise OnboardingError(
+            f"{onboarding.brand} uses Ometria: fetch the Brightpearl statuses and seed the "
+            "mapping first."
+        )
+    _advance(onboarding, 5)
+
+
 def unmapped_statuses(onboarding: Onboarding, statuses: list[dict]) -> list[dict]:
     mapped = set(
         StatusMapping.objects.filter(brand=onboarding.brand).values_list("bp_status_id", flat=True)
@@ -357,11 +409,17 @@ def unmapped_statuses(onboarding: Onboarding, statuses: list[dict]) -> list[dict
 
 
 # --- step 5: flows and schedules ---------------------------------------------
+def offered_flows(onboarding: Onboarding) -> dict[str, Any]:
+    """The flows between systems the brand uses: the only ones step 5 shows."""
+    systems = set(chosen_systems(onboarding))
+    return {code: cls for code, cls in FLOWS.items() if {cls.source, cls.target} <= systems}
+
+
 def flow_defaults(onboarding: Onboarding) -> dict[str, dict]:
     chosen = onboarding.data.get("flows") or {}
     have = set(Connection.objects.filter(brand=onboarding.brand).values_list("system", flat=True))
     out = {}
-    for code, cls in FLOWS.items():
+    for code, cls in offered_flows(onboarding).items():
         usable = {cls.source, cls.target} <= have
         out[code] = chosen.get(
             code, {"enabled": usable, "schedule_minutes": cls.default_schedule_minutes}
@@ -374,7 +432,7 @@ def flows_missing_connections(onboarding: Onboarding) -> dict[str, list[str]]:
     have = set(Connection.objects.filter(brand=onboarding.brand).values_list("system", flat=True))
     return {
         code: [VENDORS[s].label for s in (cls.source, cls.target) if s not in have]
-        for code, cls in FLOWS.items()
+        for code, cls in offered_flows(onboarding).items()
         if not {cls.source, cls.target} <= have
     }
 
@@ -385,6 +443,7 @@ def onboarding_choose_flows(
     """Step 5. Which flows run and how often (0 minutes: on webhooks and by hand only), and,
     for a flow that needs something set up at its target first, whether it is."""
     have = set(Connection.objects.filter(brand=onboarding.brand).values_list("system", flat=True))
+    offered = offered_flows(onboarding)
     errors: dict[str, list[str]] = {}
     chosen: dict[str, dict] = {}
     for code, choice in flows.items():
@@ -394,6 +453,19 @@ def onboarding_choose_flows(
             )
             continue
         cls = FLOWS[code]
+        if code not in offered:
+            # Between systems the brand does not use: never offered, never switched on.
+            if choice.get("enabled"):
+                unused = [
+                    VENDORS[s].label
+                    for s in (cls.source, cls.target)
+                    if s not in chosen_systems(onboarding)
+                ]
+                errors.setdefault(code, []).append(
+                    f"{cls.label} needs {' and '.join(unused)}, which {onboarding.brand} does "
+                    "not use: switch it off, or choose that system at step 1."
+                )
+            continue
         enabled = bool(choice.get("enabled"))
         try:
             minutes = int(choice.get("schedule_minutes", cls.default_schedule_minutes))

@@ -79,7 +79,9 @@ class OnboardingConnectionFormMixin:
             if name not in self.fields:
                 continue
             if (vendor.system, f.name) in NOT_SECRET_CREDENTIALS:
-                self.fields[name].widget = forms.TextInput(attrs={"autocomplete": "off"})
+                # Shown as typed; a saved one keeps its "saved — leave empty" placeholder.
+                attrs = {**self.fields[name].widget.attrs, "autocomplete": "off"}
+                self.fields[name].widget = forms.TextInput(attrs=attrs)
             else:
                 self._secrets.append(name)
         # The labels of the secrets typed into this form that a refusal did not keep.

@@ -10,7 +10,7 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from brands.audit import audit
-from brands.models import Membership, Team
+from brands.models import AuditEvent, Membership, Team
 from connectors.errors import ConnectorError
 from connectors.registry import REGISTRY as VENDORS
 from console.models import Onboarding
@@ -19,7 +19,9 @@ from console.onboarding import (
     _person,
     connection_problems,
     connections_done,
+    needs_status_mappings,
 )
+from console.onboarding_people import brand_owners
 from syncs.flows import REGISTRY as FLOWS
 from syncs.models import FlowConfig, StatusMapping, SyncRun
 
@@ -40,7 +42,7 @@ def onboarding_review(onboarding: Onboarding) -> Review:
     review = Review()
     review.problems += [f"Step 2: {m}" for m in connections_done(onboarding)]
     review.problems += [f"Step 3: {m}" for m in connection_problems(onboarding)]
-    if "statuses" not in onboarding.data:
+    if "statuses" not in onboarding.data and needs_status_mappings(onboarding):
         review.problems.append(
             "Step 4: fetch the Brightpearl statuses and seed the mapping from the template."
         )
@@ -54,6 +56,13 @@ def onboarding_review(onboarding: Onboarding) -> Review:
                 f"{cls.label} is on, and nobody has said yet that it is set up. "
                 f"{cls.set_up_first} (Step 5.)"
             )
+    empty = [row["label"].lower() for row in brand_owners(onboarding.brand) if not row["members"]]
+    if empty:
+        review.warnings.append(
+            f"Nobody is in {onboarding.brand}'s {', '.join(empty)} team yet: tickets for "
+            f"{'it' if len(empty) == 1 else 'them'} will wait unseen. Add people on the "
+            "People step."
+        )
     unknown = StatusMapping.objects.filter(brand=onboarding.brand).values_list(
         "bp_status_id", flat=True
     )
@@ -218,3 +227,36 @@ def _go_live_switch_on(*, onboarding: Onboarding, actor, result: GoLive) -> None
                 f"; webhooks {', '.join(result.webhooks) or 'unchanged'}; "
                 f"{len(result.runs)} first sync run{pluralize(len(result.runs))} queued.",
             )
+
+
+# --- cancelling a draft ---------------------------------------------
+def onboarding_cancel(*, onboarding: Onboarding, actor=None) -> str:
+    """Remove a draft onboarding: the brand it created (never switched on) and everything
+    saved for it (connections, status mappings, memberships). Returns the brand's name.
+
+    Never a live brand: its syncs have run, and its records, runs and tickets are history.
+    The audit trail outlives the draft: its earlier events are kept, detached from the
+    brand row that goes, and the cancellation is recorded beside them.
+    """
+    with transaction.atomic():
+        fresh = Onboarding.objects.select_for_update().select_related("brand").get(pk=onboarding.pk)
+        brand = fresh.brand
+        if fresh.is_live or brand.active:
+            raise OnboardingError(
+                f"{brand} is live: an onboarding that went live cannot be cancelled. Switch "
+                "its flows off on its settings page, or ask a superuser to deactivate it."
+            )
+        name, slug = brand.name, brand.slug
+        systems = sorted(brand.connections.values_list("system", flat=True))
+        AuditEvent.objects.filter(brand=brand).update(brand=None)
+        brand.delete()  # the onboarding, connections and mappings go with it (cascade)
+        audit(
+            "onboarding.cancelled",
+            actor=actor,
+            target=f"{name} ({slug})",
+            summary=f"Onboarding of {name} ({slug}) cancelled at step {fresh.step}: the draft "
+            f"brand and its saved connections ({', '.join(systems) or 'none'}) were removed.",
+            slug=slug,
+            connections=systems,
+        )
+    return name

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from console import brand_settings_views as more
 from console import onboarding_views as views
 
 app_name = "onboarding"
@@ -15,4 +16,7 @@ urlpatterns = [
     path("<int:pk>/flows/", views.flows_step, name="flows"),
     path("<int:pk>/review/", views.review_step, name="review"),
     path("<int:pk>/live/", views.live_step, name="live"),
+    path("<int:pk>/people/", more.people_step, name="people"),
+    path("<int:pk>/cancel/", more.cancel, name="cancel"),
+    path("<int:pk>/settings/", more.brand_settings, name="settings"),
 ]

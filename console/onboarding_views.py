@@ -13,6 +13,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,6 +26,8 @@ from console import onboarding as svc
 from console import onboarding_forms as forms_svc
 from console import onboarding_live as live_svc
 from console.models import Onboarding
+from console.onboarding_people import brand_owners
+from console.onboarding_systems import SystemsForm, onboarding_choose_systems
 from syncs.flows import REGISTRY as FLOWS
 from syncs.mappings import MappingError, StatusChange, mapping_save, statuses_or_none
 from syncs.models import ChangeVia, LifecycleStage, OmetriaOrderStatus, StatusMapping
@@ -58,22 +61,34 @@ def _gate(request: HttpRequest, onboarding: Onboarding, step: int) -> HttpRespon
     return None
 
 
-def _context(onboarding: Onboarding | None, step: int, **extra) -> dict:
+def _context(onboarding: Onboarding | None, step: int | str, **extra) -> dict:
+    """`step` is a step's number, or the name of a page beside the steps ("people")."""
     reached = onboarding.step if onboarding else 1
+    steps = [
+        {
+            "number": n,
+            "label": label,
+            "url": reverse(f"onboarding:{name}", args=[onboarding.pk])
+            if onboarding and n <= reached
+            else "",
+        }
+        for n, name, label in svc.STEPS
+    ]
+    # People can be added at any time once the brand exists: beside the steps, unnumbered.
+    steps.insert(
+        5,
+        {
+            "number": "people",
+            "label": "People",
+            "url": reverse("onboarding:people", args=[onboarding.pk]) if onboarding else "",
+            "unnumbered": True,
+        },
+    )
     return {
         "onboarding": onboarding,
         "brand": onboarding.brand if onboarding else None,
         "step": step,
-        "steps": [
-            {
-                "number": n,
-                "label": label,
-                "url": reverse(f"onboarding:{name}", args=[onboarding.pk])
-                if onboarding and n <= reached
-                else "",
-            }
-            for n, name, label in svc.STEPS
-        ],
+        "steps": steps,
         **extra,
     }
 
@@ -99,23 +114,39 @@ def resume(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_url(onboarding, onboarding.step))
 
 
-# --- 1. name the brand -----------------------------------------------------------------
+# --- 1. name the brand, choose its systems ---------------------------------------------------
 @staff_only
 @require_http_methods(["GET", "POST"])
 def brand_step(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     onboarding = _onboarding(pk) if pk else None
-    form = svc.BrandForm(request.POST or None, instance=onboarding.brand if onboarding else None)
-    if request.method == "POST" and form.is_valid():
-        if onboarding and onboarding.is_live:
-            messages.error(request, f"{onboarding.brand} is live: rename it in the admin.")
-            return redirect(_url(onboarding, 1))
-        onboarding, outcome = svc.onboarding_name_brand(
-            onboarding=onboarding,
-            name=form.cleaned_data["name"],
-            slug=form.cleaned_data["slug"],
-            timezone_name=form.cleaned_data["timezone"],
-            actor=request.user,
+    if onboarding and onboarding.is_live:
+        # Not a form that looks editable and then refuses: the facts, and where to change them.
+        refused = request.method == "POST"
+        if refused:
+            messages.error(request, f"{onboarding.brand} is live: nothing was changed here.")
+        return render(
+            request,
+            "onboarding/brand_live.html",
+            _context(onboarding, 1, systems=_system_labels(onboarding)),
+            status=409 if refused else 200,
         )
+    data = request.POST or None
+    form = svc.BrandForm(data, instance=onboarding.brand if onboarding else None)
+    systems_form = SystemsForm(data, onboarding=onboarding)
+    if request.method == "POST" and form.is_valid() and systems_form.is_valid():
+        with transaction.atomic():
+            onboarding, outcome = svc.onboarding_name_brand(
+                onboarding=onboarding,
+                name=form.cleaned_data["name"],
+                slug=form.cleaned_data["slug"],
+                timezone_name=form.cleaned_data["timezone"],
+                actor=request.user,
+            )
+            onboarding_choose_systems(
+                onboarding=onboarding,
+                systems=systems_form.cleaned_data["systems"],
+                actor=request.user,
+            )
         if outcome == "created":
             messages.success(
                 request,
@@ -123,13 +154,22 @@ def brand_step(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 "and come back: Onboarding lists it.",
             )
         return redirect(_url(onboarding, 2))
-    return render(request, "onboarding/brand.html", _context(onboarding, 1, form=form))
+    return render(
+        request,
+        "onboarding/brand.html",
+        _context(onboarding, 1, form=form, systems_form=systems_form),
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _system_labels(onboarding: Onboarding) -> list[str]:
+    return [VENDORS[s].label for s in svc.chosen_systems(onboarding)]
 
 
 # --- 2. connections ------------------------------------------------------------------------
 def _system_forms(onboarding: Onboarding, data=None) -> list[dict]:
+    """A form for each system chosen at step 1, and for no other."""
     have = set(Connection.objects.filter(brand=onboarding.brand).values_list("system", flat=True))
-    states = onboarding.data.get("systems", {})
     return [
         {
             "system": system,
@@ -137,9 +177,8 @@ def _system_forms(onboarding: Onboarding, data=None) -> list[dict]:
             "form": forms_svc.connection_form(onboarding, system, data),
             "required": system in svc.REQUIRED_SYSTEMS,
             "saved": system in have,
-            "unused": states.get(system) == "unused" and system not in have,
         }
-        for system in svc.SYSTEMS
+        for system in svc.chosen_systems(onboarding)
     ]
 
 
@@ -176,24 +215,12 @@ def connections_step(request: HttpRequest, pk: int) -> HttpResponse:
     failed = False
     saved = []
     for item in systems:
-        system, form = item["system"], item["form"]
+        form = item["form"]
         item["failed"] = False
-        if request.POST.get(f"{system}-unused") and not item["required"]:
-            try:
-                svc.onboarding_connection_unused(
-                    onboarding=onboarding, system=system, actor=request.user
-                )
-            except svc.OnboardingError as exc:
-                # A live brand's connection is removed in the admin, not here.
-                messages.error(request, exc.message)
-                item["failed"] = failed = True
-                continue
-            item["unused"], item["saved"] = True, False
-            continue
         if not forms_svc.form_has_input(form):
-            if item["required"]:
-                item["failed"] = not form.is_valid()  # shows what it still needs
-                failed = failed or item["failed"]
+            # Every chosen system is needed: an empty one shows what it still needs.
+            item["failed"] = not form.is_valid()
+            failed = failed or item["failed"]
             continue
         if form.is_valid():
             outcome = svc.onboarding_connection_save(
@@ -257,6 +284,12 @@ def mappings_step(request: HttpRequest, pk: int) -> HttpResponse:
         return gate
     seed = None
     errors: dict[str, list[str]] = {}
+    if not svc.needs_status_mappings(onboarding):
+        # No Ometria: Brightpearl's statuses are mapped for nothing this brand uses.
+        if request.method == "POST":
+            svc.onboarding_skip_mappings(onboarding=onboarding)
+            return redirect(_url(onboarding, 5))
+        return render(request, "onboarding/mappings_none.html", _context(onboarding, 4))
     if request.method == "POST" and request.POST.get("action") == "fetch":
         try:
             seed = svc.onboarding_seed_mappings(onboarding=onboarding, actor=request.user)
@@ -339,6 +372,7 @@ def flows_step(request: HttpRequest, pk: int) -> HttpResponse:
     if gate := _gate(request, onboarding, 5):
         return gate
     choices = svc.flow_defaults(onboarding)
+    offered = svc.offered_flows(onboarding)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         choices = {
@@ -349,7 +383,7 @@ def flows_step(request: HttpRequest, pk: int) -> HttpResponse:
                 or cls.default_schedule_minutes,
                 "set_up": bool(request.POST.get(f"{code}-set-up")),
             }
-            for code, cls in FLOWS.items()
+            for code, cls in offered.items()
         }
         try:
             svc.onboarding_choose_flows(onboarding=onboarding, flows=choices, actor=request.user)
@@ -368,7 +402,7 @@ def flows_step(request: HttpRequest, pk: int) -> HttpResponse:
             "needs": missing.get(code, []),
             "set_up": choices[code].get("set_up", False),
         }
-        for code, cls in FLOWS.items()
+        for code, cls in offered.items()
     ]
     return render(
         request,
@@ -394,6 +428,8 @@ def review_step(request: HttpRequest, pk: int) -> HttpResponse:
             review=live_svc.onboarding_review(onboarding),
             connections=svc.brand_connections(onboarding),
             mapped=StatusMapping.objects.filter(brand=onboarding.brand).count(),
+            needs_statuses=svc.needs_status_mappings(onboarding),
+            owners=brand_owners(onboarding.brand),
             flows=[
                 {"label": FLOWS[code].label, **choice}
                 for code, choice in flows.items()

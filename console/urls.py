@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
 
 from console import health_views, operating_model, records, views
 
@@ -9,6 +9,23 @@ urlpatterns = [
     path("start/", views.landing, name="landing"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", views.logout, name="logout"),
+    # An invited person chooses a password (Django's password-reset confirm view, one-time
+    # token); see console/onboarding_people.py.
+    path(
+        "welcome/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="registration/set_password.html",
+            success_url=reverse_lazy("set_password_done"),
+        ),
+        name="set_password",
+    ),
+    path(
+        "welcome/done/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="registration/set_password_done.html"
+        ),
+        name="set_password_done",
+    ),
     path("favicon.ico", views.favicon),
     path("healthz", health_views.healthz, name="healthz"),
     path("readyz", health_views.readyz, name="readyz"),

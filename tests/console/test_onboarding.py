@@ -4,12 +4,9 @@ nothing, a failed step says what to fix and keeps what was typed (never a secret
 from __future__ import annotations
 
 import pytest
-from django.db import connection as db
 from django.urls import reverse
 
 from brands.models import AuditEvent, Brand, Membership, Team
-from connectors.brightpearl.client import Brightpearl
-from connectors.errors import AuthError
 from connectors.models import Connection, Health
 from console.models import Onboarding
 from syncs.flows import REGISTRY as FLOWS
@@ -45,17 +42,20 @@ def credentials_form(second: dict, **override) -> dict:
         ],
         "ometria-base_url": om["base_url"],
         "ometria-credential__ometria__api_key": om["headers"]["X-Ometria-Auth"],
-        "mailchimp-unused": "1",
-        "bigcommerce-unused": "1",
-        "salesforce-unused": "1",
     }
     data.update(override)
     return {k: v for k, v in data.items() if v is not None}
 
 
-def start(client) -> Onboarding:
+def start(client, systems: tuple[str, ...] = ("ometria",)) -> Onboarding:
     response = client.post(
-        u("new"), {"name": "Second Style", "slug": "second-style", "timezone": "Europe/Paris"}
+        u("new"),
+        {
+            "name": "Second Style",
+            "slug": "second-style",
+            "timezone": "Europe/Paris",
+            "systems": list(systems),
+        },
     )
     onboarding = Onboarding.objects.get(brand__slug="second-style")
     assert response["Location"] == u("connections", onboarding)
@@ -260,9 +260,6 @@ def test_a_bad_address_keeps_every_non_secret_field_and_asks_for_the_secrets_aga
             "brightpearl-credential__brightpearl__app_ref": "second_console",
             "brightpearl-credential__brightpearl__account_token": "tok-5ecret-123",
             "ometria-base_url": "https://api.ometria.com",
-            "mailchimp-unused": "1",
-            "bigcommerce-unused": "1",
-            "salesforce-unused": "1",
         },
     )
     assert response.status_code == 400
@@ -321,27 +318,22 @@ def test_a_refused_credential_is_said_in_plain_english_and_blocks_going_live(
     assert client.get(u("mappings", onboarding))["Location"] == u("test", onboarding)
 
 
-def test_a_flow_that_needs_a_missing_system_is_refused(client, staff, sandbox, second):
+def test_a_flow_that_needs_a_system_the_brand_does_not_use_is_refused(client, staff):
+    """Not offered on the page (see test_onboarding_systems.py), and refused by the
+    service whoever calls it, in words that say what to do."""
+    from console.onboarding import OnboardingError, onboarding_choose_flows
+
     client.force_login(staff)
-    onboarding = start(client)
-    client.post(
-        u("connections", onboarding),
-        credentials_form(
-            second,
-            **{
-                "ometria-base_url": None,
-                "ometria-credential__ometria__api_key": None,
-                "ometria-unused": "1",
-            },
-        ),
-    )
-    client.post(u("test", onboarding))
-    client.post(u("mappings", onboarding), {"action": "fetch"})
-    response = client.post(
-        u("flows", onboarding), {"order_lifecycle-enabled": "1", "order_lifecycle-minutes": "15"}
-    )
-    assert response.status_code == 400
-    assert "needs the Ometria connection" in response.content.decode()
+    onboarding = start(client, systems=("bigcommerce",))
+    with pytest.raises(OnboardingError) as refused:
+        onboarding_choose_flows(
+            onboarding=onboarding,
+            flows={"order_lifecycle": {"enabled": True, "schedule_minutes": 15}},
+        )
+    assert refused.value.errors["order_lifecycle"] == [
+        "Order lifecycle → Ometria needs Ometria, which Second Style does not use: switch it "
+        "off, or choose that system at step 1."
+    ]
 
 
 def test_going_back_to_rename_the_brand_renames_it(client, staff):
@@ -349,7 +341,12 @@ def test_going_back_to_rename_the_brand_renames_it(client, staff):
     onboarding = start(client)
     response = client.post(
         u("brand", onboarding),
-        {"name": "Second Studio", "slug": "second-studio", "timezone": "Europe/London"},
+        {
+            "name": "Second Studio",
+            "slug": "second-studio",
+            "timezone": "Europe/London",
+            "systems": ["ometria"],
+        },
     )
     assert response["Location"] == u("connections", onboarding)
     brand = Brand.objects.get(pk=onboarding.brand_id)
@@ -419,68 +416,6 @@ def ready_to_go_live(client, second: dict) -> Onboarding:
     return onboarding
 
 
-@pytest.mark.django_db(transaction=True)
-def test_go_live_calls_brightpearl_outside_transactions_and_resumes_after_a_refusal(
-    client, staff, sandbox, second, monkeypatch
-):
-    """Brightpearl is called with no database transaction open (SQLite would stay locked
-    while it answers); a refused registration leaves the brand off, and pressing Go live
-    again finishes the job. The same holds for a live brand whose flows change."""
-    in_transaction: list[bool] = []
-    register, check = Brightpearl.register_webhook, Brightpearl.check
-
-    def watched_register(self, *args, **kwargs):
-        in_transaction.append(db.in_atomic_block)
-        return register(self, *args, **kwargs)
-
-    def watched_check(self):
-        in_transaction.append(db.in_atomic_block)
-        return check(self)
-
-    def refuse(self, *args, **kwargs):
-        in_transaction.append(db.in_atomic_block)
-        raise AuthError("Brightpearl did not accept the token.", vendor="brightpearl", status=401)
-
-    monkeypatch.setattr(Brightpearl, "check", watched_check)
-    client.force_login(staff)
-    onboarding = ready_to_go_live(client, second)
-    brand = onboarding.brand
-
-    monkeypatch.setattr(Brightpearl, "register_webhook", refuse)
-    response = client.post(u("live", onboarding), follow=True)
-    assert "Brightpearl refused the webhook registration" in response.content.decode()
-    assert "Nothing went live" in response.content.decode()
-    brand.refresh_from_db()
-    onboarding.refresh_from_db()
-    assert not brand.active and not onboarding.is_live
-    assert not SyncRun.objects.filter(brand=brand).exists()
-
-    monkeypatch.setattr(Brightpearl, "register_webhook", watched_register)
-    assert client.post(u("live", onboarding))["Location"] == u("live", onboarding)
-    brand.refresh_from_db()
-    onboarding.refresh_from_db()
-    assert brand.active and onboarding.is_live
-    assert [r.flow for r in SyncRun.objects.filter(brand=brand)] == ["order_lifecycle"]
-    assert "webhooks_owed" not in onboarding.data
-
-    # Live, a flow switched on, and Brightpearl refuses: the flow is saved, the webhooks are
-    # still owed, and the next press registers them even though the flows now match.
-    client.post(u("flows", onboarding), flow_choices(order_lifecycle=15, shipments=5))
-    monkeypatch.setattr(Brightpearl, "register_webhook", refuse)
-    page = client.post(u("live", onboarding), follow=True).content.decode()
-    assert "The flow changes are saved" in page
-    assert FlowConfig.objects.get(brand=brand, flow="shipments").enabled
-    monkeypatch.setattr(Brightpearl, "register_webhook", watched_register)
-    client.post(u("live", onboarding))
-    hooks = sandbox.state("brightpearl", "webhooks", account="second", limit=100)["items"]
-    assert "goods-out-note.modified.shipped" in {h["subscribeTo"] for h in hooks}
-    onboarding.refresh_from_db()
-    assert "webhooks_owed" not in onboarding.data
-    assert SyncRun.objects.filter(brand=brand).count() == 1  # the first sync, once
-
-    assert in_transaction and not any(in_transaction), in_transaction
-
-
 def test_a_label_in_a_sentence_keeps_its_abbreviations():
     from connectors.forms import in_sentence
 
@@ -498,9 +433,6 @@ def test_a_refused_ometria_form_names_the_api_key_with_its_capitals(client, staf
             "brightpearl-base_url": "https://euw1.brightpearlconnect.com",
             "ometria-base_url": "not a url",
             "ometria-credential__ometria__api_key": "om-5ecret",
-            "mailchimp-unused": "1",
-            "bigcommerce-unused": "1",
-            "salesforce-unused": "1",
         },
     ).content.decode()
     assert "the API key you typed is not shown again" in page

@@ -114,3 +114,19 @@ def test_a_brand_moving_to_a_staff_token_no_longer_keeps_its_account_token(
     conn.refresh_from_db()
     assert "account_token" not in conn.credentials, "a secret no longer used is not kept"
     assert conn.settings["auth"] == "staff_token"
+
+
+def test_a_saved_credential_shows_as_saved_not_as_an_empty_box(client, staff, sandbox, second):
+    client.force_login(staff)
+    onboarding = start(client)
+    page = client.get(u("connections", onboarding)).content.decode()
+    assert "saved — leave empty to keep" not in page  # nothing saved yet
+    client.post(u("connections", onboarding), staff_form(second))
+    page = client.get(u("connections", onboarding)).content.decode()
+    # The secrets and the app reference (shown as typed, but not kept in the page) alike.
+    for field in ("staff_token", "app_ref"):
+        name = f'name="brightpearl-{CRED.format(field).removeprefix("brightpearl-")}"'
+        tag = page[page.rindex("<input", 0, page.index(name)) : page.index(">", page.index(name))]
+        assert 'placeholder="saved — leave empty to keep"' in tag, tag
+        assert "value=" not in tag
+    assert page.count('placeholder="saved — leave empty to keep"') == 3  # + Ometria's key

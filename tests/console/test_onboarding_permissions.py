@@ -146,12 +146,28 @@ def test_before_going_live_whoever_onboards_sets_the_credentials(live, staff_not
     assert svc.may_change_credentials(onboarding=live, actor=staff_not_admin)
 
 
-def test_ticking_not_used_on_a_live_brands_saved_connection_is_refused_in_words(
-    client, live, brand_admin
-):
+def test_unticking_a_live_brands_saved_system_is_refused_in_words(client, live, brand_admin):
+    """A live brand's systems are changed on its settings page; one whose connection is
+    saved is not dropped there (its flows run on it)."""
     client.force_login(brand_admin)
-    data = {**new_ometria_key(), "ometria-unused": "1"}
-    response = client.post(url(live), data)
+    response = client.post(
+        reverse("onboarding:settings", args=[live.pk]), {"systems": ["mailchimp"]}
+    )
     assert response.status_code == 400
-    assert "remove its Ometria connection in the admin" in response.content.decode()
+    assert "switch off the flows that use it, then remove the connection" in (
+        response.content.decode()
+    )
     assert Connection.objects.filter(brand=live.brand, system="ometria").exists()
+
+
+def test_staff_who_are_not_its_admins_cannot_change_a_live_brands_systems(
+    client, live, staff_not_admin
+):
+    client.force_login(staff_not_admin)
+    response = client.post(
+        reverse("onboarding:settings", args=[live.pk]), {"systems": ["ometria", "mailchimp"]}
+    )
+    assert response.status_code == 403
+    live.refresh_from_db()
+    assert "chosen" not in live.data
+    assert AuditEvent.objects.filter(action="connection.change_refused").count() == 1
