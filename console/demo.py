@@ -108,7 +108,9 @@ def _go_live(brand: Brand, discovery: dict, *, account: str) -> None:
     from syncs.webhooks import webhooks_register
 
     connect_to_sandbox(brand, discovery, account=account)
-    mapping_seed_defaults(brand=brand, statuses=brightpearl_statuses(brand=brand, refresh=True))
+    mapping_seed_defaults(
+        brand=brand, statuses=brightpearl_statuses(brand=brand, refresh=True, wait=True)
+    )
     _demo_value_maps(brand)
     for code, cls in REGISTRY.items():
         flow_configure(

@@ -159,6 +159,35 @@ SAMPLES: list[Sample] = [
         raiser="syncs/flows/ometria/rejections.py ometria_rejections_collect",
     ),
     Sample(
+        # The documented shape: Ometria's error names only a message and a path; the console
+        # says how it matched it to the record.
+        "async_rejection",
+        {
+            "ometria_error": {
+                "error_message": "is not a valid email",
+                "error_path": "root > email",
+            },
+            "matched": "the only contact in its push with an e-mail that is not an address",
+        },
+        says=("Ometria accepted it, then refused it on its own check: is not a valid email",),
+        error_message="is not a valid email",
+        raiser="syncs/flows/ometria/rejections.py _reject",
+    ),
+    Sample(
+        # Several records could be the one: the console names them all and guesses none.
+        "async_rejection",
+        {
+            "ometria_error": {
+                "error_message": "is not a valid email",
+                "error_path": "root > email",
+            },
+            "candidates": [["customers", "201"], ["customers", "203"]],
+        },
+        says=("Ometria accepted it, then refused it on its own check: is not a valid email",),
+        error_message="is not a valid email",
+        raiser="syncs/flows/ometria/rejections.py _unmatched",
+    ),
+    Sample(
         "duplicate_contact",
         {"email": "ann@example.com", "contact_ids": ["201", "305"]},
         says=("2 Brightpearl contacts use the e-mail address ann@example.com: 201 and 305.",),
