@@ -1,0 +1,464 @@
+"""`python manage.py bench_freshness`: how fast a Brightpearl status change reaches Ometria
+while backfills run, and whether a backfill ever pushes an older read over it (issue 18).
+
+It runs the console as production does, against the vendor sandbox, all on this machine:
+- a sandbox in its own process, seeded with `--orders` orders for each of two brands (its
+  `demo` and `second` accounts);
+- the console's web server (`runserver --noreload` on a free port, plain HTTP on 127.0.0.1),
+  which receives the sandbox's webhooks: CONSOLE_PUBLIC_URL points there when the webhooks
+  are registered;
+- the console's two clusters of `--workers` workers each: events (webhooks, retries) on the
+  default queue, bulk work (full and incremental reads) on settings.BULK_QUEUE.
+
+Two brands, "fresh-a" (A) and "fresh-b" (B), each with its own Brightpearl and Ometria
+accounts: the four Brightpearl → Ometria flows on (order lifecycle, refunds, customers,
+shipments) without schedules (this command queues every bulk run, so nothing else starts),
+statuses mapped from the agency's template, webhooks registered. A is brought in sync first
+(its four flows run in full in this process, with the vendors' limits lifted for that
+preparation only), so Ometria shows every order's status before anything is measured.
+
+Then one change a second on A: an order of A, picked at random among those in 20 Awaiting
+payment, 21 Ready to ship, 23 Dispatched or 4 Invoiced, moves to the next of these (each maps
+to another Ometria lifecycle stage), as the back office would (`POST /_sandbox/brightpearl/
+orders/<id>/status`, which fires Brightpearl's webhook). t0 is just before the change; t1
+when Ometria shows the new status (`GET /_sandbox/state/ometria/orders`, every 50 ms). Every
+order is changed once in a whole run. Four conditions, in turn:
+1. `idle`: nothing else runs;
+2. `own_backfill`: A's four flows queued in full to the cluster ("Run now" on a live brand);
+3. `other_backfill`: B going live: B is made afresh (deleted, connected, mapped, its
+   webhooks registered) and its four flows queued in full (its first sync);
+4. `both`: A's full run and B going live again, together (their runs queued alternately).
+A condition's changes start once each of its backfills has a run on a worker; whether the
+backfills were still in progress at each change is reported (`backfill_running_share`).
+After its last change a condition lasts until every change has shown (or timed out,
+`--timeout`, counted with the timeout as its latency) and its backfills have ended: they are
+waited out, not cut short, so that any stale push they would make is made. Only past
+`--backfill-cap` seconds are they stopped (the bulk cluster killed, their runs marked failed
+and the bulk queue emptied), and the condition says so (`backfill_stopped`). Before the next
+condition, the Brightpearl window of a brand that spent more than a quarter of its allowance
+in the last condition (a backfill did) is waited out too, so each condition starts on a
+(nearly) full allowance.
+
+Stale overwrites: a change counts once if, after Ometria showed its new status, Ometria showed
+an older one while Brightpearl still had the new one. Three checks, each named in the change's
+`stale`: `polled` (seen while polling until its condition ended), `pushes` (Ometria's push
+log, once the runs are over: an older status pushed after the new one, even between two
+polls) and `at_end` (Ometria not ending on the new status it was sent). All changed orders are
+checked once more at the very end.
+
+The vendors' rate limits are the sandbox's realistic defaults at time scale 1 (Brightpearl 200
+requests a minute per account in fixed windows, 503 beyond; Ometria 8 pushes a second per key;
+see connectors/sandbox/README.md), and the console's own budgets their defaults (Brightpearl:
+200 a minute, 10 held back for events). The figures name the limits in force (`limits`).
+
+The last line of stdout is one JSON object: `idle_p95_s`, `own_backfill_p95_s`,
+`other_backfill_p95_s`, `both_p95_s` (with `_p50_s`, `_max_s`, `_n`, `_timed_out`),
+`stale_overwrites`, `changes`, `timed_out`, the seed, workers, limits and `seconds`, and per
+condition what the runs did (`conditions`). It exits non-zero when a goal is missed (p95: idle
+under 1 s, own backfill under 5 s, another brand's under 2 s, both under 5 s; no stale
+overwrite), after printing the figures. Run it on a database of its own, with SECRET_KEY,
+CREDENTIAL_KEYS (a Fernet key) and ALLOWED_HOSTS in the environment (see the README):
+
+    DATABASE_URL=sqlite:////tmp/fresh.sqlite3 python manage.py migrate
+    DATABASE_URL=sqlite:////tmp/fresh.sqlite3 python manage.py bench_freshness
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from django_q.brokers import get_broker
+from django_q.models import Schedule
+
+from brands.models import Brand
+from connectors.models import Connection, RateBudget
+from connectors.sandbox.connect import connect_to_sandbox
+from syncs.flows import ometria
+from syncs.management.freshness_figures import (
+    CONDITIONS,
+    GOALS_P95_S,
+    Change,
+    missed_goals,
+    next_status,
+    summary,
+)
+from syncs.management.freshness_runs import (
+    backfill_runs,
+    budget,
+    budget_delta,
+    commit,
+    webhook_runs,
+)
+from syncs.management.freshness_watch import OrderWatch
+from syncs.management.processes import (
+    Clusters,
+    SandboxProcess,
+    WebServer,
+    require_migrated,
+    require_own_database,
+)
+from syncs.mappings import brightpearl_statuses, mapping_seed_defaults
+from syncs.models import RunState, SyncRun, Trigger
+from syncs.services import flow_configure, flow_enqueue, flow_run_now
+from syncs.webhooks import webhooks_register
+
+FLOWS = [flow.code for flow in ometria.FLOWS]
+# Console brand slug, name and the sandbox brand key of its accounts.
+BRAND_A = ("fresh-a", "Fresh A", "demo")
+BRAND_B = ("fresh-b", "Fresh B", "second")
+SLUGS = (BRAND_A[0], BRAND_B[0])
+UNLIMITED = {"rate_limit": 1_000_000, "rate_window_seconds": 1}
+BACKFILLS = {"idle": (), "own_backfill": ("a",), "other_backfill": ("b",), "both": ("a", "b")}
+IN_PROGRESS = (RunState.QUEUED, RunState.RUNNING)
+STARTED_WITHIN_SECONDS = 120
+
+
+class Command(BaseCommand):
+    help = (
+        "Time Brightpearl status changes to Ometria on brand A, idle and while A's and another "
+        "brand's backfills run; count stale overwrites. Prints one JSON line."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--orders",
+            type=int,
+            default=10_000,
+            help="Orders seeded for each brand: enough that a full run outlasts the changes "
+            "under Brightpearl's 200 requests a minute.",
+        )
+        parser.add_argument("--changes", type=int, default=30, help="Changes per condition.")
+        parser.add_argument("--workers", type=int, default=2, help="Workers of each cluster.")
+        parser.add_argument(
+            "--timeout", type=float, default=60.0, help="Seconds a change may take to show."
+        )
+        parser.add_argument("--interval", type=float, default=1.0, help="Seconds between changes.")
+        parser.add_argument("--poll-ms", type=int, default=50, help="How often Ometria is read.")
+        parser.add_argument(
+            "--backfill-cap",
+            type=float,
+            default=300.0,
+            help="Seconds a condition's backfills may run before they are stopped.",
+        )
+        parser.add_argument(
+            "--conditions",
+            default=",".join(CONDITIONS),
+            help=f"Which conditions to run, in order (default: {','.join(CONDITIONS)}).",
+        )
+        parser.add_argument("--seed", type=int, default=1, help="Picks the orders changed.")
+
+    def handle(self, *args, **options):
+        opts = self._options(options)
+        require_migrated()
+        require_own_database(SLUGS, "bench_freshness")
+        # Its runs and sweeps would log a line per call and task: the figures would drown.
+        for name in ("django-q", "connectors", "syncs"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+        started = time.monotonic()
+        self.stderr.write(f"Seeding a sandbox with {opts['orders']:,} orders for each brand…")
+        sandbox = SandboxProcess(orders=opts["orders"], second_orders=opts["orders"])
+        web = WebServer(LOG_LEVEL="WARNING")
+        clusters = Clusters(opts["workers"], CONSOLE_PUBLIC_URL=web.url)
+        public_url = settings.CONSOLE_PUBLIC_URL
+        try:
+            config = sandbox.get("config")
+            web.start()
+            settings.CONSOLE_PUBLIC_URL = web.url
+            self.sandbox, self.clusters, self.opts = sandbox, clusters, opts
+            self.watch = OrderWatch(sandbox, BRAND_A[2])
+            self.requests_at_start: dict[int, int] = {}
+            self.brand_a = self._first_sync(config)
+            facts = sandbox.discovery["seed"][BRAND_A[2]]["brightpearl"]
+            first, last = facts["order_ids"]
+            self.pool = self.watch.candidates(
+                list(range(first, last + 1)),
+                opts["changes"] * len(opts["conditions"]),
+                opts["seed"],
+            )
+            self.stderr.write("Starting the clusters…")
+            clusters.start()
+            results = {}
+            everything: list[Change] = []
+            for condition in opts["conditions"]:
+                changes, figures = self._condition(condition)
+                results[condition] = figures
+                everything += changes
+            # Once more, everything: no later condition pushed an old read over an earlier one.
+            self.watch.verify(everything)
+            for condition, figures in results.items():
+                mine = [c for c in everything if c.condition == condition]
+                figures["stale_overwrites"] = sum(bool(c.stale) for c in mine)
+                figures["changes"] = [c.as_dict() for c in mine]
+        finally:
+            settings.CONSOLE_PUBLIC_URL = public_url
+            clusters.stop()
+            web.stop()
+            sandbox.stop()
+        figures = self._figures(results, everything, config, opts, time.monotonic() - started)
+        self.stdout.write(json.dumps(figures))
+        if figures["missed"]:
+            raise CommandError("Goals missed: " + "; ".join(figures["missed"]))
+
+    def _options(self, options: dict) -> dict:
+        conditions = [c.strip() for c in options["conditions"].split(",") if c.strip()]
+        unknown = [c for c in conditions if c not in CONDITIONS]
+        if unknown or not conditions:
+            raise CommandError(f"--conditions: choose among {', '.join(CONDITIONS)}.")
+        if options["orders"] < 100 or options["changes"] < 1 or options["workers"] < 1:
+            raise CommandError("At least 100 orders, one change and one worker.")
+        if options["interval"] <= 0 or options["poll_ms"] <= 0 or options["timeout"] <= 0:
+            raise CommandError("--interval, --poll-ms and --timeout must be above 0.")
+        return {
+            "orders": options["orders"],
+            "changes": options["changes"],
+            "workers": options["workers"],
+            "timeout": options["timeout"],
+            "interval": options["interval"],
+            "poll": options["poll_ms"] / 1000,
+            "cap": options["backfill_cap"],
+            "conditions": conditions,
+            "seed": options["seed"],
+        }
+
+    # --- set-up -------------------------------------------------------------------------
+    def _brand(self, spec: tuple[str, str, str]) -> Brand:
+        """A brand made afresh on its sandbox accounts: flows on, mapped, webhooks in."""
+        slug, name, account = spec
+        Brand.objects.filter(slug=slug).delete()
+        brand = Brand.objects.create(name=name, slug=slug)
+        connect_to_sandbox(brand, self.sandbox.discovery, account=account)
+        mapping_seed_defaults(brand=brand, statuses=brightpearl_statuses(brand=brand, refresh=True))
+        for code in FLOWS:
+            # No schedule: every bulk run is one this command queues.
+            flow_configure(brand=brand, flow=code, enabled=True, schedule_minutes=0)
+        if not webhooks_register(brand=brand):
+            raise CommandError(f"No webhook was registered for {name}.")
+        return brand
+
+    def _first_sync(self, config: dict) -> Brand:
+        """Brand A made and brought in sync (its four flows in full, here), so Ometria holds
+        A's orders before anything is measured. A preparation, not a figure: the vendors'
+        limits are lifted for it (time scale 60, no limits: every window it opens lasts a
+        second), then put back as they were, with A's budgets started afresh."""
+        self.stderr.write("Bringing brand A in sync (limits lifted for this preparation)…")
+        self.sandbox.post(
+            "config", {"time_scale": 60, "limits": dict.fromkeys(config["limits"], 0)}
+        )
+        brand = self._brand(BRAND_A)
+        connections = list(Connection.objects.filter(brand=brand))
+        for conn in connections:
+            conn.settings = {**conn.settings, **UNLIMITED}
+            conn.save()
+        for code in FLOWS:
+            run = flow_run_now(brand=brand, flow=code, full=True)
+            if run.state not in (RunState.SUCCEEDED, RunState.PARTIAL):
+                raise CommandError(f"Brand A's first {code} run {run.state}: {run.error}")
+        for conn in connections:
+            conn.settings = {k: v for k, v in conn.settings.items() if k not in UNLIMITED}
+            conn.save()
+        RateBudget.objects.filter(brand=brand).delete()
+        self.sandbox.post(
+            "config", {"time_scale": config["time_scale"], "limits": config["limits"]}
+        )
+        # Every window opened at time scale 60 lasts a second at most: let them close.
+        time.sleep(1.5)
+        return brand
+
+    # --- one condition ---------------------------------------------------------------------
+    def _condition(self, condition: str) -> tuple[list[Change], dict]:
+        opts = self.opts
+        quiet_wait = self._quiet()
+        backfill = BACKFILLS[condition]
+        brands = {"a": self.brand_a}
+        if "b" in backfill:
+            self.stderr.write("  Brand B made afresh, to go live…")
+            brands["b"] = self._brand(BRAND_B)
+        backfill_brands = [brands[k] for k in backfill]
+        budget_before = budget(self.brand_a)
+        since = timezone.now()
+        self.stderr.write(f"Condition {condition}: {opts['changes']} changes on brand A…")
+        # Alternately, so that with two brands each has a run on a worker from the start.
+        runs = [
+            flow_enqueue(brand_id=brand.pk, flow=code, trigger=Trigger.MANUAL, full=True).pk
+            for code in FLOWS
+            for brand in backfill_brands
+        ]
+        enqueued = time.monotonic()
+        started_in = self._wait_started(runs, backfill_brands)
+        changes, stopped = self._drive(condition, runs, backfill_brands, enqueued)
+        self.watch.verify(changes)
+        figures = summary(changes)
+        if not backfill:
+            figures.pop("backfill_running_share")
+        else:
+            done = SyncRun.objects.filter(pk__in=runs)
+            ends = [r.finished_at for r in done if r.finished_at]
+            first_queued = min(r.queued_at for r in done)
+            figures.update(
+                backfill_started_in_s=started_in,
+                backfill_s=round((max(ends) - first_queued).total_seconds(), 1) if ends else None,
+                backfill_stopped=stopped,
+                backfill_runs=backfill_runs(done, self.brand_a.pk),
+            )
+        figures.update(
+            webhook_runs=webhook_runs(self.brand_a, since),
+            brightpearl_budget_a=budget_delta(budget_before, budget(self.brand_a)),
+            waited_before_s=quiet_wait,
+            load_1m=round(os.getloadavg()[0], 2),
+            changes=[c.as_dict() for c in changes],
+        )
+        self.stderr.write(
+            f"  p50 {figures['p50_s']} s, p95 {figures['p95_s']} s, max {figures['max_s']} s, "
+            f"{figures['timed_out']} timed out, {figures['stale_overwrites']} stale"
+        )
+        return changes, figures
+
+    def _quiet(self) -> float:
+        """Wait for the last condition's runs (webhook runs too) to end, and for the
+        Brightpearl windows in which it spent more than a quarter of a brand's allowance
+        (a backfill did) to close, so nothing of it spills into the next. Returns the wait."""
+        started = time.monotonic()
+        deadline = started + 120
+        while SyncRun.objects.filter(brand__slug__in=SLUGS, state__in=IN_PROGRESS).exists():
+            if time.monotonic() > deadline:
+                raise CommandError("The last condition's runs did not end within two minutes.")
+            time.sleep(0.5)
+        spent = [
+            row
+            for row in RateBudget.objects.filter(brand__slug__in=SLUGS, system="brightpearl")
+            if row.requests - self.requests_at_start.get(row.brand_id, row.requests) > row.limit / 4
+        ]
+        closes = max((row.resets_at for row in spent), default=0.0)
+        time.sleep(min(max(closes - time.time() + 0.5, 0.0), 65.0))
+        self.requests_at_start = dict(
+            RateBudget.objects.filter(brand__slug__in=SLUGS, system="brightpearl").values_list(
+                "brand_id", "requests"
+            )
+        )
+        return round(time.monotonic() - started, 1)
+
+    def _wait_started(self, runs: list[int], brands: list[Brand]) -> float | None:
+        """Until each backfilling brand has a run that has started (a small one may have
+        ended already). Returns how long it took."""
+        if not runs:
+            return None
+        started = time.monotonic()
+        while True:
+            begun = set(
+                SyncRun.objects.filter(pk__in=runs, started_at__isnull=False).values_list(
+                    "brand_id", flat=True
+                )
+            )
+            if all(b.pk in begun for b in brands):
+                return round(time.monotonic() - started, 2)
+            if time.monotonic() - started > STARTED_WITHIN_SECONDS:
+                raise CommandError("The backfills did not start within two minutes.")
+            time.sleep(0.1)
+
+    def _in_progress(self, runs: list[int], brands: list[Brand]) -> bool:
+        """Whether every brand has a run of `runs` on a worker, or one that has started and
+        waits for its next turn (a bulk run that yielded its worker)."""
+        active = SyncRun.objects.filter(
+            pk__in=runs, state=RunState.RUNNING
+        ) | SyncRun.objects.filter(pk__in=runs, state=RunState.QUEUED, started_at__isnull=False)
+        busy = set(active.values_list("brand_id", flat=True))
+        return all(b.pk in busy for b in brands)
+
+    def _drive(
+        self, condition: str, runs: list[int], brands: list[Brand], enqueued: float
+    ) -> tuple[list[Change], bool]:
+        """One change a second, Ometria read every poll, until every change has shown or
+        timed out and the backfills have ended. Returns the changes and whether the
+        backfills had to be stopped."""
+        opts = self.opts
+        changes: list[Change] = []
+        next_change = time.monotonic()
+        over, stopped, checked = not runs, False, 0.0
+        while True:
+            now = time.monotonic()
+            if len(changes) < opts["changes"] and now >= next_change:
+                order_id, old = self.pool.pop(0)
+                running = self._in_progress(runs, brands) if runs else None
+                change = Change(
+                    condition=condition,
+                    order_id=order_id,
+                    old=old,
+                    new=next_status(old),
+                    t0=time.monotonic(),
+                    timeout=opts["timeout"],
+                    backfill_running=running,
+                )
+                self.watch.change(change)
+                changes.append(change)
+                next_change += opts["interval"]
+            self.watch.poll(changes)
+            now = time.monotonic()
+            if not over and now - checked >= 1.0:
+                checked = now
+                over = not SyncRun.objects.filter(pk__in=runs, state__in=IN_PROGRESS).exists()
+                if not over and now - enqueued > opts["cap"]:
+                    self._stop_backfills(runs)
+                    over = stopped = True
+            if over and len(changes) == opts["changes"] and all(c.settled(now) for c in changes):
+                return changes, stopped
+            wake = now + opts["poll"]
+            if len(changes) < opts["changes"]:
+                wake = min(wake, next_change)
+            time.sleep(max(wake - time.monotonic(), 0.0))
+
+    def _stop_backfills(self, runs: list[int]) -> None:
+        """Past the cap: the bulk cluster killed, the runs marked failed, the bulk queue and
+        the runs' delayed hand-overs emptied, the bulk cluster started again."""
+        self.stderr.write("  The backfills ran past --backfill-cap: stopping them.")
+        bulk = self.clusters.members[-1]
+        bulk.kill()
+        SyncRun.objects.filter(pk__in=runs, state__in=IN_PROGRESS).update(
+            state=RunState.FAILED,
+            finished_at=timezone.now(),
+            error="Stopped by bench_freshness: its condition was over.",
+        )
+        get_broker(bulk.queue or settings.Q_CLUSTER["name"]).purge_queue()
+        Schedule.objects.filter(
+            func="syncs.tasks.run_flow", args__in=[str(r) for r in runs]
+        ).delete()
+        bulk.start()
+
+    # --- the figures --------------------------------------------------------------------------
+    def _figures(
+        self, results: dict, everything: list[Change], config: dict, opts: dict, seconds: float
+    ) -> dict:
+        figures: dict = {}
+        for condition in CONDITIONS:
+            if condition in results:
+                for key in ("p95_s", "p50_s", "max_s", "n", "timed_out"):
+                    figures[f"{condition}_{key}"] = results[condition][key]
+        figures.update(
+            stale_overwrites=sum(bool(c.stale) for c in everything),
+            changes=len(everything),
+            timed_out=sum(c.timed_out for c in everything),
+            orders_per_brand=opts["orders"],
+            workers=opts["workers"],
+            bulk_queue=settings.BULK_QUEUE or None,
+            limits={"time_scale": config["time_scale"], **config["limits"]},
+            changes_per_condition=opts["changes"],
+            interval_s=opts["interval"],
+            poll_s=opts["poll"],
+            timeout_s=opts["timeout"],
+            backfill_cap_s=opts["cap"],
+            polls=self.watch.polls,
+            poll_mean_ms=round(1000 * self.watch.poll_seconds / max(self.watch.polls, 1), 1),
+            database=settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
+            commit=commit(),
+            goals={f"{c}_p95_s": f"< {g:g}" for c, g in GOALS_P95_S.items()}
+            | {"stale_overwrites": "0"},
+            conditions=results,
+            seconds=round(seconds, 1),
+        )
+        figures["missed"] = missed_goals(figures)
+        return figures
