@@ -266,6 +266,7 @@ def test_a_small_real_run_sees_every_change_and_no_stale_overwrite(monkeypatch):
             changes=3,
             workers=1,
             timeout=30,
+            fresh_windows=False,  # keep it short; the phase of the windows does not matter here
             stdout=out,
             stderr=StringIO(),
         )

@@ -21,8 +21,9 @@ Then one change a second on A: an order of A, picked at random among those in 20
 payment, 21 Ready to ship, 23 Dispatched or 4 Invoiced, moves to the next of these (each maps
 to another Ometria lifecycle stage), as the back office would (`POST /_sandbox/brightpearl/
 orders/<id>/status`, which fires Brightpearl's webhook). t0 is just before the change; t1
-when Ometria shows the new status (`GET /_sandbox/state/ometria/orders`, every 50 ms). Every
-order is changed once in a whole run. Four conditions, in turn:
+when a read of Ometria's state showing the new status has come back (`GET /_sandbox/state/
+ometria/orders`, every 50 ms for the changes not seen yet: t1 errs late by up to one read).
+Every order is changed once in a whole run. Four conditions, in turn:
 1. `idle`: nothing else runs;
 2. `own_backfill`: A's four flows queued in full to the cluster ("Run now" on a live brand);
 3. `other_backfill`: B going live: B is made afresh (deleted, connected, mapped, its
@@ -35,16 +36,18 @@ After its last change a condition lasts until every change has shown (or timed o
 waited out, not cut short, so that any stale push they would make is made. Only past
 `--backfill-cap` seconds are they stopped (the bulk cluster killed, their runs marked failed
 and the bulk queue emptied), and the condition says so (`backfill_stopped`). Before the next
-condition, the Brightpearl window of a brand that spent more than a quarter of its allowance
-in the last condition (a backfill did) is waited out too, so each condition starts on a
-(nearly) full allowance.
+condition the Brightpearl windows the last one spent from are waited out too (up to a minute),
+so each condition starts at the start of a window with its whole allowance: windows are fixed,
+and where in one a backfill starts decides how soon it runs dry and for how long
+(`--no-fresh-windows`: only a window a backfill drained is waited out; quicker, but the
+figures then depend on that phase).
 
 Stale overwrites: a change counts once if, after Ometria showed its new status, Ometria showed
 an older one while Brightpearl still had the new one. Three checks, each named in the change's
-`stale`: `polled` (seen while polling until its condition ended), `pushes` (Ometria's push
-log, once the runs are over: an older status pushed after the new one, even between two
-polls) and `at_end` (Ometria not ending on the new status it was sent). All changed orders are
-checked once more at the very end.
+`stale`: `polled` (seen while reading Ometria, every half second once the change has shown,
+until its condition ended), `pushes` (Ometria's push log, once the runs are over: an older
+status pushed after the new one, even between two reads) and `at_end` (Ometria not ending on
+the new status it was sent). All changed orders are checked once more at the very end.
 
 The vendors' rate limits are the sandbox's realistic defaults at time scale 1 (Brightpearl 200
 requests a minute per account in fixed windows, 503 beyond; Ometria 8 pushes a second per key;
@@ -65,6 +68,7 @@ CREDENTIAL_KEYS (a Fernet key) and ALLOWED_HOSTS in the environment (see the REA
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import os
@@ -117,6 +121,7 @@ UNLIMITED = {"rate_limit": 1_000_000, "rate_window_seconds": 1}
 BACKFILLS = {"idle": (), "own_backfill": ("a",), "other_backfill": ("b",), "both": ("a", "b")}
 IN_PROGRESS = (RunState.QUEUED, RunState.RUNNING)
 STARTED_WITHIN_SECONDS = 120
+STALE_LOOK_SECONDS = 0.5
 
 
 class Command(BaseCommand):
@@ -150,6 +155,14 @@ class Command(BaseCommand):
             "--conditions",
             default=",".join(CONDITIONS),
             help=f"Which conditions to run, in order (default: {','.join(CONDITIONS)}).",
+        )
+        parser.add_argument(
+            "--fresh-windows",
+            action=argparse.BooleanOptionalAction,
+            default=True,
+            help="Start each condition on fresh Brightpearl windows (waits up to a minute "
+            "between conditions); --no-fresh-windows waits only for a window a backfill "
+            "drained.",
         )
         parser.add_argument("--seed", type=int, default=1, help="Picks the orders changed.")
 
@@ -224,6 +237,7 @@ class Command(BaseCommand):
             "cap": options["backfill_cap"],
             "conditions": conditions,
             "seed": options["seed"],
+            "fresh_windows": options["fresh_windows"],
         }
 
     # --- set-up -------------------------------------------------------------------------
@@ -320,20 +334,28 @@ class Command(BaseCommand):
         return changes, figures
 
     def _quiet(self) -> float:
-        """Wait for the last condition's runs (webhook runs too) to end, and for the
-        Brightpearl windows in which it spent more than a quarter of a brand's allowance
-        (a backfill did) to close, so nothing of it spills into the next. Returns the wait."""
+        """Wait for the last condition's runs (webhook runs too) to end, then for the
+        Brightpearl windows it spent from to close, so that nothing of it spills into the
+        next and each condition starts at the start of a window with the whole allowance
+        (windows are fixed: where a backfill starts in one decides when it must stop). With
+        --no-fresh-windows, only a window in which more than a quarter of the allowance was
+        spent (a backfill's) is waited out. Returns the wait."""
         started = time.monotonic()
         deadline = started + 120
         while SyncRun.objects.filter(brand__slug__in=SLUGS, state__in=IN_PROGRESS).exists():
             if time.monotonic() > deadline:
                 raise CommandError("The last condition's runs did not end within two minutes.")
             time.sleep(0.5)
-        spent = [
-            row
-            for row in RateBudget.objects.filter(brand__slug__in=SLUGS, system="brightpearl")
-            if row.requests - self.requests_at_start.get(row.brand_id, row.requests) > row.limit / 4
-        ]
+        rows = RateBudget.objects.filter(brand__slug__in=SLUGS, system="brightpearl")
+        if self.opts["fresh_windows"]:
+            spent = [row for row in rows if row.remaining < row.limit]
+        else:
+            spent = [
+                row
+                for row in rows
+                if row.requests - self.requests_at_start.get(row.brand_id, row.requests)
+                > row.limit / 4
+            ]
         closes = max((row.resets_at for row in spent), default=0.0)
         time.sleep(min(max(closes - time.time() + 0.5, 0.0), 65.0))
         self.requests_at_start = dict(
@@ -378,7 +400,7 @@ class Command(BaseCommand):
         backfills had to be stopped."""
         opts = self.opts
         changes: list[Change] = []
-        next_change = time.monotonic()
+        next_change = next_poll = next_look = time.monotonic()
         over, stopped, checked = not runs, False, 0.0
         while True:
             now = time.monotonic()
@@ -397,7 +419,14 @@ class Command(BaseCommand):
                 self.watch.change(change)
                 changes.append(change)
                 next_change += opts["interval"]
-            self.watch.poll(changes)
+            if now >= next_poll:
+                # The changes not seen yet every poll; all of them, for a stale overwrite,
+                # every STALE_LOOK_SECONDS (the push log, read at the end, misses none).
+                every = now >= next_look
+                self.watch.poll(changes if every else [c for c in changes if c.t1 is None])
+                next_poll = now + opts["poll"]
+                if every:
+                    next_look = now + STALE_LOOK_SECONDS
             now = time.monotonic()
             if not over and now - checked >= 1.0:
                 checked = now
@@ -407,7 +436,7 @@ class Command(BaseCommand):
                     over = stopped = True
             if over and len(changes) == opts["changes"] and all(c.settled(now) for c in changes):
                 return changes, stopped
-            wake = now + opts["poll"]
+            wake = next_poll
             if len(changes) < opts["changes"]:
                 wake = min(wake, next_change)
             time.sleep(max(wake - time.monotonic(), 0.0))
@@ -451,6 +480,7 @@ class Command(BaseCommand):
             poll_s=opts["poll"],
             timeout_s=opts["timeout"],
             backfill_cap_s=opts["cap"],
+            fresh_windows=opts["fresh_windows"],
             polls=self.watch.polls,
             poll_mean_ms=round(1000 * self.watch.poll_seconds / max(self.watch.polls, 1), 1),
             database=settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
