@@ -295,6 +295,7 @@ class Command(BaseCommand):
             brands["b"] = self._brand(BRAND_B)
         backfill_brands = [brands[k] for k in backfill]
         budget_before = budget(self.brand_a)
+        load_before = os.getloadavg()[0]
         since = timezone.now()
         self.stderr.write(f"Condition {condition}: {opts['changes']} changes on brand A…")
         # Alternately, so that with two brands each has a run on a worker from the start.
@@ -324,7 +325,9 @@ class Command(BaseCommand):
             webhook_runs=webhook_runs(self.brand_a, since),
             brightpearl_budget_a=budget_delta(budget_before, budget(self.brand_a)),
             waited_before_s=quiet_wait,
-            load_1m=round(os.getloadavg()[0], 2),
+            # The machine's load (1 minute) as the condition started and ended: others' work
+            # on the same cores would show here.
+            load_1m=[round(load_before, 2), round(os.getloadavg()[0], 2)],
             changes=[c.as_dict() for c in changes],
         )
         self.stderr.write(
