@@ -20,6 +20,7 @@ TOOLS = {
     "syncs.management.commands.bench",
     "syncs.management.commands.bench_freshness",
     "syncs.management.commands.chaos",
+    "syncs.management.freshness_setup",
     "syncs.management.processes",
 }
 

@@ -249,6 +249,27 @@ def test_it_refuses_unknown_conditions():
         )
 
 
+@pytest.mark.django_db(transaction=True)
+def test_deleting_a_brand_takes_its_links_and_states_and_leaves_the_other():
+    """The set-up deletes a brand with SQLite's foreign-key check off (it made deleting a
+    synced brand quadratic): Django's own cascade must still take every dependent row."""
+    from syncs.management.freshness_setup import delete_brand
+    from syncs.models import RecordLink, RecordState
+    from tests.fixtures.records import synced_order
+
+    gone = Brand.objects.create(name="Fresh B", slug="fresh-b")
+    kept = Brand.objects.create(name="Fresh A", slug="fresh-a")
+    for i in range(3):
+        synced_order(gone, str(20001 + i))
+        synced_order(kept, str(10001 + i))
+    delete_brand("fresh-b")
+    assert not Brand.objects.filter(slug="fresh-b").exists()
+    assert RecordLink.objects.filter(brand_id=gone.pk).count() == 0
+    assert RecordState.objects.filter(brand_id=gone.pk).count() == 0
+    assert RecordState.objects.filter(brand=kept).count() == 3
+    assert RecordLink.objects.filter(brand=kept).count() == 6
+
+
 # --- a small real run -------------------------------------------------------------------------
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)

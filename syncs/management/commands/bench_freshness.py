@@ -81,9 +81,7 @@ from django_q.brokers import get_broker
 from django_q.models import Schedule
 
 from brands.models import Brand
-from connectors.models import Connection, RateBudget
-from connectors.sandbox.connect import connect_to_sandbox
-from syncs.flows import ometria
+from connectors.models import RateBudget
 from syncs.management.freshness_figures import (
     CONDITIONS,
     GOALS_P95_S,
@@ -99,6 +97,14 @@ from syncs.management.freshness_runs import (
     commit,
     webhook_runs,
 )
+from syncs.management.freshness_setup import (
+    BRAND_A,
+    BRAND_B,
+    FLOWS,
+    brand_afresh,
+    delete_brand,
+    first_sync,
+)
 from syncs.management.freshness_watch import OrderWatch
 from syncs.management.processes import (
     Clusters,
@@ -107,17 +113,10 @@ from syncs.management.processes import (
     require_migrated,
     require_own_database,
 )
-from syncs.mappings import brightpearl_statuses, mapping_seed_defaults
 from syncs.models import RunState, SyncRun, Trigger
-from syncs.services import flow_configure, flow_enqueue, flow_run_now
-from syncs.webhooks import webhooks_register
+from syncs.services import flow_enqueue
 
-FLOWS = [flow.code for flow in ometria.FLOWS]
-# Console brand slug, name and the sandbox brand key of its accounts.
-BRAND_A = ("fresh-a", "Fresh A", "demo")
-BRAND_B = ("fresh-b", "Fresh B", "second")
 SLUGS = (BRAND_A[0], BRAND_B[0])
-UNLIMITED = {"rate_limit": 1_000_000, "rate_window_seconds": 1}
 BACKFILLS = {"idle": (), "own_backfill": ("a",), "other_backfill": ("b",), "both": ("a", "b")}
 IN_PROGRESS = (RunState.QUEUED, RunState.RUNNING)
 STARTED_WITHIN_SECONDS = 120
@@ -173,8 +172,10 @@ class Command(BaseCommand):
         # Its runs and sweeps would log a line per call and task: the figures would drown.
         for name in ("django-q", "connectors", "syncs"):
             logging.getLogger(name).setLevel(logging.WARNING)
-        started = time.monotonic()
-        self.stderr.write(f"Seeding a sandbox with {opts['orders']:,} orders for each brand…")
+        started = self.started = time.monotonic()
+        for slug in SLUGS:  # what an earlier run left
+            delete_brand(slug)
+        self._say(f"Seeding a sandbox with {opts['orders']:,} orders for each brand…")
         sandbox = SandboxProcess(orders=opts["orders"], second_orders=opts["orders"])
         web = WebServer(LOG_LEVEL="WARNING")
         clusters = Clusters(opts["workers"], CONSOLE_PUBLIC_URL=web.url)
@@ -186,7 +187,9 @@ class Command(BaseCommand):
             self.sandbox, self.clusters, self.opts = sandbox, clusters, opts
             self.watch = OrderWatch(sandbox, BRAND_A[2])
             self.requests_at_start: dict[int, int] = {}
-            self.brand_a = self._first_sync(config)
+            self._say("Bringing brand A in sync (limits lifted for this preparation)…")
+            self.brand_a = first_sync(BRAND_A, sandbox, config)
+            self._say("Picking the orders to change…")
             facts = sandbox.discovery["seed"][BRAND_A[2]]["brightpearl"]
             first, last = facts["order_ids"]
             self.pool = self.watch.candidates(
@@ -194,7 +197,7 @@ class Command(BaseCommand):
                 opts["changes"] * len(opts["conditions"]),
                 opts["seed"],
             )
-            self.stderr.write("Starting the clusters…")
+            self._say("Starting the clusters…")
             clusters.start()
             results = {}
             everything: list[Change] = []
@@ -218,6 +221,10 @@ class Command(BaseCommand):
         if figures["missed"]:
             raise CommandError("Goals missed: " + "; ".join(figures["missed"]))
 
+    def _say(self, text: str) -> None:
+        """A line of progress on stderr, with the seconds since the command started."""
+        self.stderr.write(f"[{time.monotonic() - self.started:6.1f} s] {text}")
+
     def _options(self, options: dict) -> dict:
         conditions = [c.strip() for c in options["conditions"].split(",") if c.strip()]
         unknown = [c for c in conditions if c not in CONDITIONS]
@@ -240,50 +247,6 @@ class Command(BaseCommand):
             "fresh_windows": options["fresh_windows"],
         }
 
-    # --- set-up -------------------------------------------------------------------------
-    def _brand(self, spec: tuple[str, str, str]) -> Brand:
-        """A brand made afresh on its sandbox accounts: flows on, mapped, webhooks in."""
-        slug, name, account = spec
-        Brand.objects.filter(slug=slug).delete()
-        brand = Brand.objects.create(name=name, slug=slug)
-        connect_to_sandbox(brand, self.sandbox.discovery, account=account)
-        mapping_seed_defaults(brand=brand, statuses=brightpearl_statuses(brand=brand, refresh=True))
-        for code in FLOWS:
-            # No schedule: every bulk run is one this command queues.
-            flow_configure(brand=brand, flow=code, enabled=True, schedule_minutes=0)
-        if not webhooks_register(brand=brand):
-            raise CommandError(f"No webhook was registered for {name}.")
-        return brand
-
-    def _first_sync(self, config: dict) -> Brand:
-        """Brand A made and brought in sync (its four flows in full, here), so Ometria holds
-        A's orders before anything is measured. A preparation, not a figure: the vendors'
-        limits are lifted for it (time scale 60, no limits: every window it opens lasts a
-        second), then put back as they were, with A's budgets started afresh."""
-        self.stderr.write("Bringing brand A in sync (limits lifted for this preparation)…")
-        self.sandbox.post(
-            "config", {"time_scale": 60, "limits": dict.fromkeys(config["limits"], 0)}
-        )
-        brand = self._brand(BRAND_A)
-        connections = list(Connection.objects.filter(brand=brand))
-        for conn in connections:
-            conn.settings = {**conn.settings, **UNLIMITED}
-            conn.save()
-        for code in FLOWS:
-            run = flow_run_now(brand=brand, flow=code, full=True)
-            if run.state not in (RunState.SUCCEEDED, RunState.PARTIAL):
-                raise CommandError(f"Brand A's first {code} run {run.state}: {run.error}")
-        for conn in connections:
-            conn.settings = {k: v for k, v in conn.settings.items() if k not in UNLIMITED}
-            conn.save()
-        RateBudget.objects.filter(brand=brand).delete()
-        self.sandbox.post(
-            "config", {"time_scale": config["time_scale"], "limits": config["limits"]}
-        )
-        # Every window opened at time scale 60 lasts a second at most: let them close.
-        time.sleep(1.5)
-        return brand
-
     # --- one condition ---------------------------------------------------------------------
     def _condition(self, condition: str) -> tuple[list[Change], dict]:
         opts = self.opts
@@ -291,13 +254,13 @@ class Command(BaseCommand):
         backfill = BACKFILLS[condition]
         brands = {"a": self.brand_a}
         if "b" in backfill:
-            self.stderr.write("  Brand B made afresh, to go live…")
-            brands["b"] = self._brand(BRAND_B)
+            self._say("  Brand B made afresh, to go live…")
+            brands["b"] = brand_afresh(BRAND_B, self.sandbox.discovery)
         backfill_brands = [brands[k] for k in backfill]
         budget_before = budget(self.brand_a)
         load_before = os.getloadavg()[0]
         since = timezone.now()
-        self.stderr.write(f"Condition {condition}: {opts['changes']} changes on brand A…")
+        self._say(f"Condition {condition}: {opts['changes']} changes on brand A…")
         # Alternately, so that with two brands each has a run on a worker from the start.
         runs = [
             flow_enqueue(brand_id=brand.pk, flow=code, trigger=Trigger.MANUAL, full=True).pk
@@ -330,7 +293,7 @@ class Command(BaseCommand):
             load_1m=[round(load_before, 2), round(os.getloadavg()[0], 2)],
             changes=[c.as_dict() for c in changes],
         )
-        self.stderr.write(
+        self._say(
             f"  p50 {figures['p50_s']} s, p95 {figures['p95_s']} s, max {figures['max_s']} s, "
             f"{figures['timed_out']} timed out, {figures['stale_overwrites']} stale"
         )
@@ -360,7 +323,10 @@ class Command(BaseCommand):
                 > row.limit / 4
             ]
         closes = max((row.resets_at for row in spent), default=0.0)
-        time.sleep(min(max(closes - time.time() + 0.5, 0.0), 65.0))
+        pause = min(max(closes - time.time() + 0.5, 0.0), 65.0)
+        if pause > 1:
+            self._say(f"Waiting {pause:.0f} s for the Brightpearl windows to close…")
+        time.sleep(pause)
         self.requests_at_start = dict(
             RateBudget.objects.filter(brand__slug__in=SLUGS, system="brightpearl").values_list(
                 "brand_id", "requests"
@@ -447,7 +413,7 @@ class Command(BaseCommand):
     def _stop_backfills(self, runs: list[int]) -> None:
         """Past the cap: the bulk cluster killed, the runs marked failed, the bulk queue and
         the runs' delayed hand-overs emptied, the bulk cluster started again."""
-        self.stderr.write("  The backfills ran past --backfill-cap: stopping them.")
+        self._say("  The backfills ran past --backfill-cap: stopping them.")
         bulk = self.clusters.members[-1]
         bulk.kill()
         SyncRun.objects.filter(pk__in=runs, state__in=IN_PROGRESS).update(
