@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: install demo test lint format sandbox clean
+.PHONY: install demo test lint audit format sandbox clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+
+# Security checks: bandit (no medium or high finding), check --deploy as production runs it
+# (no warning), and pip-audit of the dependencies (needs the network; says so without it).
+audit: install
+	.ci/audit
 
 format: install
 	$(VENV)/bin/ruff format .

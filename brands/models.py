@@ -93,6 +93,26 @@ def user_teams(user, brand: Brand | None = None) -> set[str]:
     return set(qs.values_list("team", flat=True))
 
 
+def is_brand_admin(user, brand: Brand) -> bool:
+    """Is this person an admin of this brand: in its Admin team (going live puts whoever
+    took it live there), or a superuser, who is an admin of every brand?"""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_superuser) or Team.ADMIN in user_teams(user, brand)
+
+
+def brand_admins(brand: Brand) -> list:
+    """The people in the brand's Admin team, to name when someone else is refused."""
+    from django.contrib.auth import get_user_model
+
+    return list(
+        get_user_model()
+        .objects.filter(memberships__brand=brand, memberships__team=Team.ADMIN, is_active=True)
+        .distinct()
+        .order_by("username")
+    )
+
+
 class AuditEvent(models.Model):
     """A trace of every state change that matters: who did what, to what, and when."""
 

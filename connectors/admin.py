@@ -34,7 +34,7 @@ class ConnectionAdmin(admin.ModelAdmin):
             actor=request.user,
             target=obj,
             summary=f"In the admin: {form.change_summary()}.",
-            credentials_replaced=form.replaced_credentials(),
+            **form.audit_detail(),
         )
 
     def delete_model(self, request, obj):

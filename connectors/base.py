@@ -39,6 +39,10 @@ class Connector:
     default_concurrency: ClassVar[int] = 0
     # Pace requests evenly (for a limit the vendor states but does not report in headers).
     smooth_rate: ClassVar[bool] = False
+    # A vendor with several kinds of sign-in names the setting that picks one, and the kind a
+    # connection saved without that setting uses (connections made before the choice existed).
+    auth_setting: ClassVar[str] = ""
+    default_auth_kind: ClassVar[str] = ""
 
     def __init__(
         self,
@@ -56,11 +60,22 @@ class Connector:
             self.creds = connection.credentials
         except CredentialKeyError as exc:
             raise ConfigurationError(str(exc), vendor=self.system) from None
+        kind = self.auth_kind(self.settings)
+        if self.auth_setting and kind not in self.auth_kinds():
+            raise ConfigurationError(
+                f"The {self.label} connection's kind of credential “{kind}” is not one the "
+                f"console knows: choose one of {', '.join(self.auth_kinds())}.",
+                vendor=self.system,
+            )
         missing = [
-            f.label for f in self.credential_fields if f.required and not self.creds.get(f.name)
+            f.label
+            for f in self.credentials_needed(self.settings)
+            if f.required and not self.creds.get(f.name)
         ]
         missing += [
-            f.label for f in self.setting_fields if f.required and not self.settings.get(f.name)
+            f.label
+            for f in self.setting_fields
+            if f.required and f.applies(kind) and not self.settings.get(f.name)
         ]
         if missing:
             raise ConfigurationError(
@@ -85,6 +100,25 @@ class Connector:
             brand_label=str(connection.brand_id),
             secrets=[str(v) for v in self.creds.values()],
         )
+
+    # --- kinds of sign-in ----------------------------------------------------------
+    @classmethod
+    def auth_kinds(cls) -> tuple[str, ...]:
+        """The kinds of sign-in the vendor offers (the values of its `auth_setting`)."""
+        choices = next((f.choices for f in cls.setting_fields if f.name == cls.auth_setting), ())
+        return tuple(value for value, _ in choices)
+
+    @classmethod
+    def auth_kind(cls, settings: dict[str, Any] | None) -> str:
+        if not cls.auth_setting:
+            return ""
+        return str((settings or {}).get(cls.auth_setting) or cls.default_auth_kind)
+
+    @classmethod
+    def credentials_needed(cls, settings: dict[str, Any] | None) -> list[Field]:
+        """The credential fields that apply to the connection's kind of sign-in."""
+        kind = cls.auth_kind(settings)
+        return [f for f in cls.credential_fields if f.applies(kind)]
 
     # --- what a vendor module may override --------------------------------------
     def api_base(self) -> str:

@@ -9,3 +9,10 @@ class Field:
     label: str
     help: str = ""
     required: bool = True
+    # A setting picked from a list: (value, what a person reads).
+    choices: tuple[tuple[str, str], ...] = ()
+    # Asked for only with these kinds of sign-in (the vendor's `auth_setting`); empty: always.
+    kinds: tuple[str, ...] = ()
+
+    def applies(self, kind: str) -> bool:
+        return not self.kinds or kind in self.kinds

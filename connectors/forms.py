@@ -101,8 +101,19 @@ class ConnectionFormBase(forms.ModelForm):
             return cleaned
         vendor = REGISTRY[system]
         saved = self._saved_credentials(system)
+        settings_value = cleaned.get("settings") or {}
+        # Only the credentials the chosen kind of sign-in needs are asked for.
+        kind = vendor.auth_kind(settings_value if isinstance(settings_value, dict) else {})
+        if vendor.auth_setting and kind not in vendor.auth_kinds():
+            self.add_error(
+                "settings",
+                f"“{kind}” is not a kind of {vendor.label} credential: use one of "
+                f"{', '.join(vendor.auth_kinds())}.",
+            )
         retype: list[str] = []
-        for f in vendor.credential_fields:
+        for f in vendor.credentials_needed(
+            settings_value if isinstance(settings_value, dict) else {}
+        ):
             name = _cred_field_name(system, f.name)
             if name not in self.fields:
                 continue
@@ -121,7 +132,6 @@ class ConnectionFormBase(forms.ModelForm):
                     )
         if retype:
             self.add_error("base_url", ADDRESS_MOVED)
-        settings_value = cleaned.get("settings") or {}
         if not isinstance(settings_value, dict):
             self.add_error(
                 "settings", 'Settings must be a JSON object, for example {"account": "acme"}.'
@@ -130,7 +140,7 @@ class ConnectionFormBase(forms.ModelForm):
             missing = [
                 f.name
                 for f in vendor.setting_fields
-                if f.required and not settings_value.get(f.name)
+                if f.required and f.applies(kind) and not settings_value.get(f.name)
             ]
             if missing:
                 example = ", ".join(f'"{m}": "…"' for m in missing)
@@ -149,6 +159,21 @@ class ConnectionFormBase(forms.ModelForm):
             for f in REGISTRY[system].credential_fields
             if self.cleaned_data.get(_cred_field_name(system, f.name))
         ]
+
+    def audit_detail(self) -> dict:
+        """What this save changes, as data for the audit trail: which connection, which
+        fields by label, which credentials were replaced. Never a value."""
+        changed = [n for n in self.changed_data if not n.startswith("credential__")]
+        replaced = self.replaced_credentials()
+        return {
+            "connection": self.instance.pk,
+            "system": self.cleaned_data.get("system") or self.instance.system,
+            "fields_changed": [
+                str(self.fields[n].label or n) if n in self.fields else n for n in changed
+            ],
+            "credentials_replaced": replaced,
+            "credentials_dropped": bool(self.address_moved and not replaced),
+        }
 
     def change_summary(self) -> str:
         """What this save changes, in words for the audit trail: the fields by name, the
@@ -174,10 +199,20 @@ class ConnectionFormBase(forms.ModelForm):
         previous = self.initial.get("system")
         keep = conn.has_credentials and previous == system and not self.address_moved
         creds = dict(conn.credentials) if keep else {}
-        for f in REGISTRY[system].credential_fields:
-            value = self.cleaned_data.get(_cred_field_name(system, f.name))
-            if value:
-                creds[f.name] = value
+        vendor = REGISTRY[system]
+        typed = {
+            f.name: value
+            for f in vendor.credential_fields
+            if (value := self.cleaned_data.get(_cred_field_name(system, f.name)))
+            and value != creds.get(f.name)
+        }
+        needed = {f.name for f in vendor.credentials_needed(conn.settings or {})}
+        declared = {f.name for f in vendor.credential_fields}
+        # Keep what the chosen kind of sign-in needs. What the console saved itself (an OAuth
+        # token it renewed) stays only while no credential is replaced; a secret of another
+        # kind is not kept at all.
+        creds = {k: v for k, v in creds.items() if k in needed or (k not in declared and not typed)}
+        creds.update({k: v for k, v in typed.items() if k in needed})
         conn.credentials = creds
         if commit:
             conn.save()

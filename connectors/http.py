@@ -110,6 +110,20 @@ class Reply:
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
+def wire_problem(exc: httpx.TransportError) -> str:
+    """What went wrong on the wire, in words: the messages reach tickets and connection
+    pages, where httpx's class names mean nothing. The class name stays in the log line."""
+    if isinstance(exc, httpx.PoolTimeout):
+        return "the console had too many calls to it open at once"
+    if isinstance(exc, httpx.TimeoutException):
+        return "it did not answer in time"
+    if isinstance(exc, httpx.ConnectError):
+        return "the connection was refused, or its address could not be found"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "it closed the connection without a complete answer"
+    return "the network connection broke"
+
+
 class VendorHTTP:
     """An httpx client bound to one connection, its budget and its vendor's rules."""
 
@@ -272,7 +286,7 @@ class VendorHTTP:
             except _NOT_SENT as exc:
                 status = type(exc).__name__
                 err = TransientError(
-                    f"Could not connect to {vendor_name(self.vendor)}: {type(exc).__name__}",
+                    f"Could not connect to {vendor_name(self.vendor)}: {wire_problem(exc)}.",
                     vendor=self.vendor,
                     method=method,
                     path=path,
@@ -283,7 +297,7 @@ class VendorHTTP:
                 status = type(exc).__name__
                 raise TransientError(
                     f"The connection to {vendor_name(self.vendor)} failed before an answer arrived "
-                    f"({type(exc).__name__}).",
+                    f"({wire_problem(exc)}).",
                     vendor=self.vendor,
                     method=method,
                     path=path,

@@ -1,5 +1,15 @@
-"""The demo brand and its people. Used only by `manage.py demo` (and the tests of it), so it
-may use the sandbox: no production code path comes here."""
+"""The demo brands and their people. Used only by `manage.py demo` (and the tests of it), so it
+may use the sandbox: no production code path comes here.
+
+Two brands, so every team has work to show and one brand is degraded:
+- **Demo Outfitters** (the sandbox's `demo` account) goes live on the sandbox's demo data and
+  scenes (console/demo_scenes.py); its flows meet an unmapped Brightpearl status (marketing),
+  a storefront SKU Brightpearl does not know and two contacts sharing an e-mail (operations),
+  storefront orders whose goods differ from Brightpearl's copy (finance), and a storefront
+  status nobody mapped and a contact Ometria refuses after accepting it (ecommerce).
+- **Northfield Home** (the sandbox's `second` account) has a small Brightpearl allowance, so
+  its runs wait on the vendor's throttle: a throttled vendor, a degraded brand.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +18,39 @@ from django.db import transaction
 
 from brands.models import Brand, Membership, Team
 from connectors.sandbox.connect import connect_to_sandbox
+from console.demo_scenes import brightpearl_allowance_set, storefront_scenes_stage
 
 DEMO_PASSWORD = "demo"
+# Each demo user's teams at Demo Outfitters.
 DEMO_USERS: dict[str, list[str]] = {
     "admin": [Team.ADMIN],
     "ops": [Team.OPERATIONS],
     "marketing": [Team.MARKETING],
     "finance": [Team.FINANCE],
+    "ecommerce": [Team.ECOMMERCE],
 }
+# The degraded brand, its sandbox account and the people who watch it.
+DEGRADED = {"slug": "northfield", "name": "Northfield Home", "account": "second"}
+DEGRADED_USERS: dict[str, list[str]] = {"admin": [Team.ADMIN], "ops": [Team.OPERATIONS]}
+# Requests a minute the sandbox allows Northfield's Brightpearl account (200 for every other):
+# enough to sync its small data, little enough that its runs wait on the throttle.
+DEGRADED_ALLOWANCE = 8
+# Demo Outfitters has no customer service team: its ops team merges duplicate contacts. A
+# brand's own choice of team, as the agency would make it in the admin.
+DEMO_TEAM_CHOICES = {"duplicate_contact": Team.OPERATIONS}
 
 
 @transaction.atomic
 def demo_setup() -> Brand:
-    """Create (or bring back) the demo brand and its users. Safe to run again."""
+    """Create (or bring back) the demo brands and their users. Safe to run again. Returns
+    Demo Outfitters."""
     brand, _ = Brand.objects.update_or_create(
         slug="demo",
         defaults={"name": "Demo Outfitters", "timezone": "Europe/London", "active": True},
+    )
+    degraded, _ = Brand.objects.update_or_create(
+        slug=DEGRADED["slug"],
+        defaults={"name": DEGRADED["name"], "timezone": "Europe/London", "active": True},
     )
     User = get_user_model()
     for username, teams in DEMO_USERS.items():
@@ -38,19 +65,49 @@ def demo_setup() -> Brand:
         user.save()
         for team in teams:
             Membership.objects.get_or_create(user=user, brand=brand, team=team)
+        for team in DEGRADED_USERS.get(username, []):
+            Membership.objects.get_or_create(user=user, brand=degraded, team=team)
+    _team_choices(brand)
     return brand
 
 
-def demo_go_live(brand: Brand, discovery: dict) -> None:
-    """Connect the demo brand to the sandbox, map its statuses, switch its flows on, register
-    its webhooks and queue a first full sync (only the first time)."""
+def _team_choices(brand: Brand) -> None:
+    from exceptions.models import ExceptionType, TeamOverride
+
+    for code, team in DEMO_TEAM_CHOICES.items():
+        ex_type = ExceptionType.objects.filter(code=code).first()
+        if ex_type is not None:
+            TeamOverride.objects.get_or_create(
+                brand=brand, exception_type=ex_type, defaults={"team": team}
+            )
+
+
+def demo_go_live(brand: Brand, discovery: dict) -> list[str]:
+    """Stage the demo's scenes at the vendors, then connect the demo brand to the sandbox, map
+    its statuses, switch its flows on, register its webhooks and queue a first full sync (only
+    the first time). Then the same for the degraded brand, on its small allowance. Returns
+    what was staged, in words."""
+    # Before the first sync (and before the webhooks), so that sync meets them.
+    staged = storefront_scenes_stage(discovery)
+    _go_live(brand, discovery, account="demo")
+    degraded = Brand.objects.get(slug=DEGRADED["slug"])
+    _go_live(degraded, discovery, account=DEGRADED["account"])
+    # After its go-live's own calls (statuses, webhooks), so only its runs wait.
+    brightpearl_allowance_set(discovery, DEGRADED["account"], DEGRADED_ALLOWANCE)
+    return [
+        *staged,
+        f"{degraded.name}'s Brightpearl allows {DEGRADED_ALLOWANCE} requests a minute",
+    ]
+
+
+def _go_live(brand: Brand, discovery: dict, *, account: str) -> None:
     from syncs.flows import REGISTRY
     from syncs.mappings import brightpearl_statuses, mapping_seed_defaults
     from syncs.models import SyncRun
     from syncs.services import flow_configure, flow_enqueue
     from syncs.webhooks import webhooks_register
 
-    connect_to_sandbox(brand, discovery)
+    connect_to_sandbox(brand, discovery, account=account)
     mapping_seed_defaults(brand=brand, statuses=brightpearl_statuses(brand=brand, refresh=True))
     _demo_value_maps(brand)
     for code, cls in REGISTRY.items():
@@ -64,8 +121,8 @@ def demo_go_live(brand: Brand, discovery: dict) -> None:
 
 
 # The storefront pair's statuses for the demo: the usual ones mapped, the rest (cancelled,
-# refunded, disputed…) left for someone to map, so the demo shows their tickets.
-# Brightpearl sales-order status → BigCommerce status (ids from both vendors' docs).
+# refunded, disputed, awaiting a fraud check…) left for someone to map, so the demo shows their
+# tickets. Brightpearl sales-order status → BigCommerce status (ids from both vendors' docs).
 BP_TO_BC = {
     "1": "1", "2": "11", "3": "11", "20": "7", "21": "9", "22": "3", "23": "2",
     "4": "10", "26": "10", "5": "5", "24": "12",

@@ -214,6 +214,8 @@ def brand_onboard(*, spec: dict, actor=None, test_connections: bool = True) -> O
             chosen[code] = {
                 "enabled": value.get("enabled", True),
                 "schedule_minutes": value.get("schedule_minutes", default),
+                # The file says the target is set up (e.g. Ometria's order_shipped event).
+                "set_up": bool(value.get("set_up", False)),
             }
         for code, cls in FLOWS.items():
             chosen.setdefault(

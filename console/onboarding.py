@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from brands.audit import audit
-from brands.models import Brand
+from brands.models import Brand, is_brand_admin
 from connectors.errors import ConnectorError
 from connectors.models import Connection, Health
 from connectors.registry import REGISTRY as VENDORS
@@ -138,12 +139,40 @@ def _person(actor) -> bool:
 
 
 # --- step 2: credentials ---------------------------------------------
+class CredentialsLocked(PermissionDenied):
+    """A live brand's credentials, and someone who is not its admin trying to change them."""
+
+
+def may_change_credentials(*, onboarding: Onboarding, actor=None) -> bool:
+    """Until a brand goes live, whoever onboards it sets its credentials. Once live, its
+    syncs run on them: only an admin of the brand may change them. `manage.py onboard_brand`
+    (no actor) is run by someone who holds the server, and is not asked."""
+    if not onboarding.is_live or actor is None:
+        return True
+    return is_brand_admin(actor, onboarding.brand)
+
+
+def onboarding_credentials_refused(*, onboarding: Onboarding, actor) -> None:
+    """Record that someone who may not tried to change a live brand's connections."""
+    audit(
+        "connection.change_refused",
+        brand=onboarding.brand,
+        actor=actor,
+        target=onboarding.brand,
+        summary=f"{getattr(actor, 'username', actor)} is not an admin of {onboarding.brand} "
+        "and tried to change its connections in onboarding; nothing was changed.",
+    )
+
+
 def onboarding_connection_save(*, onboarding: Onboarding, form, actor=None) -> str:
     """Save one validated connection form. Returns "created", "updated" or "unchanged".
 
     A changed connection must be tested again (its health goes back to untested, and the
     wizard back to step 3 at most). Secrets are never copied anywhere but the connection.
+    A live brand's connection is changed by its admins only (CredentialsLocked otherwise).
     """
+    if not may_change_credentials(onboarding=onboarding, actor=actor):
+        raise CredentialsLocked(f"Only an admin of {onboarding.brand} may change its connections.")
     original = Connection.objects.filter(pk=form.instance.pk).first() if form.instance.pk else None
     connection: Connection = form.save(commit=False)
     system = connection.system
@@ -167,7 +196,7 @@ def onboarding_connection_save(*, onboarding: Onboarding, form, actor=None) -> s
         # What changed and which credentials were typed, never their values.
         summary=f"{connection.get_system_display()} at {connection.base_url} (onboarding): "
         f"{form.change_summary()}.",
-        credentials_replaced=form.replaced_credentials(),
+        **form.audit_detail(),
     )
     _systems(onboarding, system, "connected")
     if onboarding.step > 3:
@@ -353,7 +382,8 @@ def flows_missing_connections(onboarding: Onboarding) -> dict[str, list[str]]:
 def onboarding_choose_flows(
     *, onboarding: Onboarding, flows: dict[str, dict], actor=None
 ) -> dict[str, dict]:
-    """Step 5. Which flows run and how often (0 minutes: on webhooks and by hand only)."""
+    """Step 5. Which flows run and how often (0 minutes: on webhooks and by hand only), and,
+    for a flow that needs something set up at its target first, whether it is."""
     have = set(Connection.objects.filter(brand=onboarding.brand).values_list("system", flat=True))
     errors: dict[str, list[str]] = {}
     chosen: dict[str, dict] = {}
@@ -381,6 +411,10 @@ def onboarding_choose_flows(
                 "connect it at step 2."
             )
         chosen[code] = {"enabled": enabled, "schedule_minutes": minutes}
+        if cls.set_up_first:
+            # Whoever onboards says the target is set up (no API can check it); the review
+            # warns while a flow that needs it is on without it.
+            chosen[code]["set_up"] = bool(choice.get("set_up"))
     if not errors and not any(c["enabled"] for c in chosen.values()):
         errors["__all__"] = ["Switch on at least one flow: a brand with none syncs nothing."]
     if errors:

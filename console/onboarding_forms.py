@@ -17,7 +17,11 @@ def _setting_name(name: str) -> str:
 # Credentials that identify rather than unlock (an app's reference, an OAuth client id): the
 # person may see what they typed, and a refused form keeps them. Every other credential is a
 # secret: never rendered back into a page, so after a refusal it must be typed again.
-NOT_SECRET_CREDENTIALS = {("brightpearl", "app_ref"), ("salesforce", "client_id")}
+NOT_SECRET_CREDENTIALS = {
+    ("brightpearl", "app_ref"),
+    ("brightpearl", "dev_ref"),
+    ("salesforce", "client_id"),
+}
 RETYPE_HELP = "Not kept after the error: type it again. Secrets are never shown back on a page."
 
 
@@ -33,6 +37,19 @@ class OnboardingConnectionFormMixin:
         self.initial["system"] = self.instance.system
         saved = dict(self.instance.settings or {})
         for f in vendor.setting_fields:
+            if f.choices:
+                # The kind of sign-in: a connection saved before the choice keeps its old kind;
+                # a new one starts on the first (what the vendor recommends today).
+                default = vendor.default_auth_kind if self.instance.pk else f.choices[0][0]
+                self.fields[_setting_name(f.name)] = forms.ChoiceField(
+                    label=f.label,
+                    required=False,
+                    help_text=f.help,
+                    choices=f.choices,
+                    widget=forms.RadioSelect,
+                    initial=saved.pop(f.name, "") or default,
+                )
+                continue
             self.fields[_setting_name(f.name)] = forms.CharField(
                 label=f.label,
                 required=False,

@@ -20,6 +20,7 @@ from console.onboarding import (
     connection_problems,
     connections_done,
 )
+from syncs.flows import REGISTRY as FLOWS
 from syncs.models import FlowConfig, StatusMapping, SyncRun
 
 
@@ -46,6 +47,13 @@ def onboarding_review(onboarding: Onboarding) -> Review:
     flows = onboarding.data.get("flows")
     if not flows:
         review.problems.append("Step 5: choose the flows and their schedules.")
+    for code, choice in (flows or {}).items():
+        cls = FLOWS.get(code)
+        if cls and cls.set_up_first and choice.get("enabled") and not choice.get("set_up"):
+            review.warnings.append(
+                f"{cls.label} is on, and nobody has said yet that it is set up. "
+                f"{cls.set_up_first} (Step 5.)"
+            )
     unknown = StatusMapping.objects.filter(brand=onboarding.brand).values_list(
         "bp_status_id", flat=True
     )

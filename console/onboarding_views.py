@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from brands.models import brand_admins
 from connectors.models import Connection
 from connectors.registry import REGISTRY as VENDORS
 from console import onboarding as svc
@@ -142,12 +143,29 @@ def _system_forms(onboarding: Onboarding, data=None) -> list[dict]:
     ]
 
 
+def _credentials_locked(request: HttpRequest, onboarding: Onboarding) -> HttpResponse | None:
+    """A live brand's connections are its admins' to change: anyone else gets a 403 page
+    that says so and names them (the attempt to save is audited)."""
+    if svc.may_change_credentials(onboarding=onboarding, actor=request.user):
+        return None
+    if request.method == "POST":
+        svc.onboarding_credentials_refused(onboarding=onboarding, actor=request.user)
+    return render(
+        request,
+        "onboarding/credentials_locked.html",
+        _context(onboarding, 2, admins=brand_admins(onboarding.brand)),
+        status=403,
+    )
+
+
 @staff_only
 @require_http_methods(["GET", "POST"])
 def connections_step(request: HttpRequest, pk: int) -> HttpResponse:
     onboarding = _onboarding(pk)
     if gate := _gate(request, onboarding, 2):
         return gate
+    if locked := _credentials_locked(request, onboarding):
+        return locked
     if request.method != "POST":
         return render(
             request,
@@ -161,9 +179,15 @@ def connections_step(request: HttpRequest, pk: int) -> HttpResponse:
         system, form = item["system"], item["form"]
         item["failed"] = False
         if request.POST.get(f"{system}-unused") and not item["required"]:
-            svc.onboarding_connection_unused(
-                onboarding=onboarding, system=system, actor=request.user
-            )
+            try:
+                svc.onboarding_connection_unused(
+                    onboarding=onboarding, system=system, actor=request.user
+                )
+            except svc.OnboardingError as exc:
+                # A live brand's connection is removed in the admin, not here.
+                messages.error(request, exc.message)
+                item["failed"] = failed = True
+                continue
             item["unused"], item["saved"] = True, False
             continue
         if not forms_svc.form_has_input(form):
@@ -323,6 +347,7 @@ def flows_step(request: HttpRequest, pk: int) -> HttpResponse:
                 # A flow the page did not offer (its systems are not connected) keeps its default.
                 "schedule_minutes": request.POST.get(f"{code}-minutes", "").strip()
                 or cls.default_schedule_minutes,
+                "set_up": bool(request.POST.get(f"{code}-set-up")),
             }
             for code, cls in FLOWS.items()
         }
@@ -341,6 +366,7 @@ def flows_step(request: HttpRequest, pk: int) -> HttpResponse:
             "minutes": choices[code]["schedule_minutes"],
             "errors": errors.get(code, []),
             "needs": missing.get(code, []),
+            "set_up": choices[code].get("set_up", False),
         }
         for code, cls in FLOWS.items()
     ]

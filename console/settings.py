@@ -3,10 +3,12 @@
 Every variable is listed, with its default, in README.md and `.env.example`.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from cryptography.fernet import Fernet
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -72,6 +74,9 @@ INSTALLED_APPS = [
     "django_filters",
     "import_export",
     "django_q",
+    "csp",
+    # Before the console, whose admin replaces axes' page for failed sign-ins.
+    "axes",
     "brands",
     "console",
     "connectors",
@@ -81,6 +86,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -88,6 +94,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Under DEBUG (the demo) a missing page is the console's own 404, never Django's
+    # technical one. Inside the session, auth and messages, so the page knows who is
+    # signed in; inside CommonMiddleware, which still turns "/x" into "/x/" on the way out.
+    "console.friendly_404.FriendlyNotFoundMiddleware",
+    # Last, as axes asks: it turns a sign-in refused during a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "console.urls"
@@ -105,7 +117,12 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "console.context_processors.navigation",
             ],
-            "builtins": ["console.templatetags.console_extras"],
+            # On every page without a {% load %}: brand_time, brand_time_text, age and ago show
+            # a brand's times in its own zone ("today 12:38"), wherever a page shows one.
+            "builtins": [
+                "console.templatetags.console_extras",
+                "brands.templatetags.brand_time",
+            ],
         },
     },
 ]
@@ -139,6 +156,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# The lockout check first: a locked-out sign-in is refused before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "console.login_guard.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "landing"
@@ -193,6 +215,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Security: on by default whenever DEBUG is off ------------------------
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# A load balancer's and a monitor's probes may come in plain HTTP from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
@@ -202,9 +226,42 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-if env.bool("BEHIND_TLS_PROXY", default=False):
+# Content-Security-Policy (django-csp): scripts, styles, images and fonts from the console
+# itself only, none inline: a script smuggled into a page (a vendor's value, a ticket's
+# text) cannot run, nor call anywhere else. The templates keep every script and style in
+# static/. No page may be framed (with X_FRAME_OPTIONS, for older browsers).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
     # Only when a proxy that strips this header from clients terminates TLS.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# --- Sign-in throttling (django-axes; console/login_guard.py) ---------------
+# After LOGIN_FAILURE_LIMIT wrong passwords for one username (from any address), or from one
+# address (for any username), signing in is refused for LOGIN_LOCKOUT_MINUTES; each try while
+# refused starts the wait again. An agency admin can unlock in the admin (Access attempts).
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "console.login_guard.client_ip"
+AXES_LOCKOUT_CALLABLE = "console.login_guard.lockout_response"
+# Failed sign-ins count until they expire (LOGIN_LOCKOUT_MINUTES after the last one), not
+# until the next success: a success would otherwise wipe an address's count, and one valid
+# account would let its owner guess at everyone else's without limit.
+AXES_RESET_ON_SUCCESS = False
+
 # Tracebacks in error reports hide credential values as well as Django's usual list.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "console.reporting.SecretSafeExceptionReporterFilter"
 
@@ -232,6 +289,8 @@ Q_CLUSTER = {
 # one brand's backfill takes turns with the others'. BULK_QUEUE= (empty) puts everything on
 # the one queue, for a console with a single cluster.
 BULK_QUEUE = env.str("BULK_QUEUE", default="bulk")
+# /metrics answers a monitor that sends this bearer token; off when empty.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 BULK_SLICE_SECONDS = env.float("BULK_SLICE_SECONDS", default=20.0)
 Q_CLUSTER["ALT_CLUSTERS"] = {
     BULK_QUEUE or "bulk": {
@@ -246,13 +305,41 @@ else:
 
 
 # --- Logging ---------------------------------------------------------------
+# Every handler carries the redaction filter (console/log_redaction.py): a webhook's address
+# holds its connection's secret, and access lines, "Not Found" warnings and tracebacks all
+# quote paths. Django's own loggers are named here so that they write through these handlers
+# only: left alone, they keep the handlers of Django's default config, which do not redact.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_secrets": {"()": "console.log_redaction.RedactSecretsFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        # runserver's access lines, as Django formats them by default.
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],
+        },
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_secrets"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Up to the root's handler. (Django's default also mails errors to ADMINS, which the
+        # console does not set; set up a mail handler here, with the filter, to want that.)
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         # httpx logs full URLs at INFO; our own connector log line replaces it, redacted.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
@@ -273,3 +360,16 @@ SYNC_DELAY_ALERT_MINUTES = env.int("SYNC_DELAY_ALERT_MINUTES", default=60)
 # Once this often, a scheduled run reads everything (sending only what differs) to catch
 # changes no timestamp shows.
 RECONCILE_HOURS = env.int("RECONCILE_HOURS", default=24)
+
+# --- Webhooks: what one delivery may cost ----------------------------------
+# A body larger than this is refused (413) before it is read further.
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=256 * 1024)
+# An event naming more ids than this is refused (400) and nothing is stored; a range counts
+# every id in it ("1-10000" is 10,000). It also bounds the ids one drain makes runs of.
+WEBHOOK_MAX_IDS = env.int("WEBHOOK_MAX_IDS", default=10_000)
+# A webhook source (a connection's address) whose events name at least WEBHOOK_UNKNOWN_LIMIT
+# ids the vendor does not have within WEBHOOK_UNKNOWN_WINDOW_MINUTES, more unknown than known,
+# is refused (429) for WEBHOOK_THROTTLE_MINUTES, with one ticket for operations.
+WEBHOOK_UNKNOWN_LIMIT = env.int("WEBHOOK_UNKNOWN_LIMIT", default=1_000)
+WEBHOOK_UNKNOWN_WINDOW_MINUTES = env.int("WEBHOOK_UNKNOWN_WINDOW_MINUTES", default=10)
+WEBHOOK_THROTTLE_MINUTES = env.int("WEBHOOK_THROTTLE_MINUTES", default=30)

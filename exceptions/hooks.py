@@ -21,6 +21,9 @@ class Flows(Protocol):
     def choices(self) -> list[tuple[str, str]]:
         """(code, name) of every flow, for filters."""
 
+    def target(self, code: str) -> str:
+        """The system the flow writes to ("ometria"), or empty for an unknown flow."""
+
     def retry_blocker(self, ticket: Ticket) -> str:
         """Why the flow cannot retry this ticket now (unknown, already retrying), or empty."""
 
@@ -34,6 +37,9 @@ class _NoFlows:
 
     def choices(self) -> list[tuple[str, str]]:
         return []
+
+    def target(self, code: str) -> str:
+        return ""
 
     def retry_blocker(self, ticket: Ticket) -> str:
         return "No flow can run in this console, so nothing can sync this record again."
@@ -60,3 +66,8 @@ def flow_label(code: str) -> str:
 
 def flow_choices() -> list[tuple[str, str]]:
     return _flows.choices()
+
+
+def flow_target(code: str) -> str:
+    """Which system a flow writes to, so a ticket can say who refused its record."""
+    return _flows.target(code) if code else ""

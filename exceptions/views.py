@@ -7,7 +7,6 @@ message the person can act on. Every ticket is looked up through the tenant wall
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -40,7 +39,6 @@ from exceptions.services import (
     retry_blocker,
     retry_outcome,
     retry_scope,
-    snapshot_clean,
     ticket_comment,
     ticket_ignore,
     ticket_reassign,
@@ -49,6 +47,7 @@ from exceptions.services import (
     ticket_retry,
     tickets_bulk,
 )
+from exceptions.snapshots import snapshot_raw, snapshot_view
 
 PAGE_SIZE = 25
 
@@ -217,15 +216,9 @@ def _ticket_page(
             "retry_outcome": retry_outcome(ticket),
             "retry_count": len(scope),
             "flow_name": flow_label(ticket.flow) if ticket.flow else "",
-            "snapshot": json.dumps(
-                snapshot_clean(ticket.snapshot),
-                indent=2,
-                ensure_ascii=False,
-                sort_keys=True,
-                default=str,
-            )
-            if ticket.snapshot
-            else "",
+            # The data in words for everyone; as stored, behind "Details", for admins only.
+            "snapshot": snapshot_view(ticket),
+            "snapshot_raw": snapshot_raw(ticket, request.user),
             "inbox_url": reverse("exceptions:inbox") + (f"?{back}" if back else ""),
             "here": here,
             "entered": entered or {},

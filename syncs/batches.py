@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import F
@@ -20,7 +21,9 @@ from exceptions.services import ticket_raise, tickets_autoresolve
 from syncs import links
 from syncs.creates import creates_begin, creates_end, target_written
 from syncs.flows.base import Push, Skip, TicketSpec, Wait
+from syncs.freshness import pushes_claim, pushes_release
 from syncs.models import RecordState, RecordStatus, SyncRun
+from syncs.plain_errors import unreadable_reason
 from syncs.states import content_hash, record_state, save_states
 
 if TYPE_CHECKING:
@@ -43,6 +46,8 @@ class Prepared:
     # Records held back earlier, never sent, that need nothing any more (a sales credit a
     # webhook named as an order): their waiting state goes, or it would wait for ever.
     dropped: list[int] = field(default_factory=list)
+    # When the batch's reading began: with each record's change time, its version.
+    read_at: datetime | None = None
 
 
 @dataclass
@@ -57,6 +62,8 @@ class Sent:
     unknown: dict[str, str] = field(default_factory=dict)
     # Records already in the target that the flow does not update: nothing was written.
     untouched: set[str] = field(default_factory=set)
+    # Records not sent because a newer read of them had been sent (syncs/freshness.py).
+    stale: int = 0
 
 
 def _transform(ctx: FlowContext, record: Any) -> Push | Wait | Skip:
@@ -68,7 +75,8 @@ def _transform(ctx: FlowContext, record: Any) -> Push | Wait | Skip:
         logger.exception(
             "run %s: %s %s could not be transformed", ctx.run.pk, ctx.flow.code, source_id
         )
-        message = f"{type(exc).__name__}: {exc}"[:300]
+        # A sentence for the ticket; the exception itself is in the log line above.
+        code, message = unreadable_reason(exc)
         return Wait(
             source_id=source_id,
             reason=f"Could not be read: {message}",
@@ -77,7 +85,7 @@ def _transform(ctx: FlowContext, record: Any) -> Push | Wait | Skip:
                 title=f"{ctx.flow.noun[:-1].title()} {source_id} could not be read",
                 source_id=source_id,
                 source_system=ctx.flow.source,
-                error_code=type(exc).__name__,
+                error_code=code,
                 error_message=message,
             ),
             failed=True,
@@ -184,7 +192,7 @@ def prepare_batch(ctx: FlowContext, records: list[Any]) -> Prepared:
                 continue
         outcome.entity = link.entity if link else ""
         to_write.append((outcome, digest))
-    return Prepared(previous, states, to_write, source_links, dropped)
+    return Prepared(previous, states, to_write, source_links, dropped, read_at=ctx.read_at)
 
 
 def _raise(ctx: FlowContext, spec: TicketSpec) -> None:
@@ -205,15 +213,27 @@ def _raise(ctx: FlowContext, spec: TicketSpec) -> None:
 
 # --- the target side ----------------------------------------------------------------------
 def send_batch(ctx: FlowContext, prepared: Prepared) -> Sent | None:
-    """Write the batch and record at once what the target acknowledged."""
+    """Write the batch and record at once what the target acknowledged. Each record is
+    claimed at its version first: one a newer read has overtaken is not sent."""
+    if not prepared.to_write:
+        return None
+    prepared.to_write, stale = pushes_claim(ctx, prepared.to_write, prepared.read_at or ctx.now)
+    sent = Sent(result=BatchResult(), stale=len(stale))
+    try:
+        _send(ctx, prepared, sent)
+    finally:
+        pushes_release(ctx, [push.source_id for push, _ in prepared.to_write])
+    return sent
+
+
+def _send(ctx: FlowContext, prepared: Prepared, sent: Sent) -> None:
     pushes = [push for push, _ in prepared.to_write]
     if not pushes:
-        return None
+        return
     flow = ctx.flow
-    sent = Sent(result=BatchResult())
     if flow.once:
         _send_once(ctx, prepared, sent)
-        return sent
+        return
     pending: dict[str, links.Link] = {}
     if flow.creates:
         pushes, pending = creates_begin(ctx, pushes, sent)
@@ -228,7 +248,6 @@ def send_batch(ctx: FlowContext, prepared: Prepared) -> Sent | None:
     if flow.creates:
         creates_end(ctx, pushes, pending, sent)
     acknowledge(ctx, prepared, sent.result, sent.untouched)
-    return sent
 
 
 def _send_once(ctx: FlowContext, prepared: Prepared, sent: Sent) -> None:
@@ -349,6 +368,13 @@ def finish_batch(
     if sent is not None:
         result = sent.result
         run.created += sent.created
+        if sent.stale:
+            run.stale += sent.stale
+            run.unchanged += sent.stale
+            ctx.log(
+                f"{sent.stale} not sent: a newer read of them had gone to "
+                f"{flow.target.title()} already (a webhook ahead of this run)."
+            )
         if sent.found:
             ctx.log(
                 f"{sent.found} found already in {flow.target.title()} by "

@@ -9,15 +9,18 @@ either reaches the target or is in exactly one open ticket.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, connections
 from django.db.models import F
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from connectors.base import Connector
 from connectors.errors import ConfigurationError
@@ -30,12 +33,33 @@ from syncs.batches import Prepared, finish_batch, prepare_batch, send_batch
 from syncs.flows import REGISTRY, get_flow
 from syncs.flows.base import Flow
 from syncs.flows.reading import EPOCH
-from syncs.models import FlowConfig, RecordState, RecordStatus, StatusMapping, SyncRun
+from syncs.freshness import pushes_renew
+from syncs.models import (
+    FlowConfig,
+    RecordState,
+    RecordStatus,
+    RunState,
+    StatusMapping,
+    SyncRun,
+)
 from syncs.valuemaps import quarantine as value_maps
 
 logger = logging.getLogger("syncs.engine")
 
 LOG_LINES = 200
+# A run's counts, saved at every checkpoint and at the end.
+COUNTS = [
+    "read",
+    "written",
+    "unchanged",
+    "waiting",
+    "failed",
+    "created",
+    "echoes",
+    "stale",
+    "api_calls",
+    "throttle_waits",
+]
 
 Progress = Callable[[SyncRun, int | None], None]
 
@@ -65,15 +89,26 @@ class FlowContext:
         self.now = timezone.now()
         self.since: datetime | None = None
         self.until: datetime | None = None
-        if not self.scope and not self.full:
+        # A bulk run in slices (syncs/slices.py): the ids its earlier slices left, and the
+        # moment its first slice started (the cursor it moves to when it ends).
+        resume = run.resume or {}
+        self.resume_ids: list[str] | None = resume.get("ids") if resume else None
+        if resume:
+            self.until = parse_datetime(resume["until"])
+        elif not self.scope and not self.full:
             start = config.cursor or EPOCH
             self.since = start - timedelta(minutes=config.lookback_minutes)
             self.until = self.now
+        # Set when the slice is due to give its worker back; the reader then lists what is
+        # left into `left`.
+        self.slice_ends: float | None = None
+        self.yielding = False
+        self.left: list[str] | None = None
         # Records waiting on a mapping are read again every run: a mapping added since lets
         # them through without a new change in the source. (A refused record is not: it
         # goes again when it changes, or when its ticket is retried.)
         self.retry_ids: list[str] = []
-        if not self.scope:
+        if not self.scope and not resume:
             self.retry_ids = list(
                 RecordState.objects.filter(
                     brand_id=self.brand_id,
@@ -98,8 +133,11 @@ class FlowContext:
             other.source == flow.target for other in REGISTRY.values()
         )
         # Status and purchase events go before bulk backfills (the budget's reserve).
-        self.priority = run.trigger in ("webhook", "retry")
-        self.total_hint: int | None = None
+        # Events: a webhook's ids, a retry, one record synced now. Bulk reads are not.
+        self.priority = bool(self.scope) or run.trigger in ("webhook", "retry")
+        self.total_hint: int | None = run.total
+        # When the batch being read began to be read (the records' versions start there).
+        self.read_at = self.now
         # Ids the run was asked for that the source no longer has.
         self.missing: list[str] = []
         self.cache: dict[str, Any] = {}
@@ -135,6 +173,7 @@ class FlowContext:
             heartbeat=now
         ):
             raise RunTakenOver(self.run.pk)
+        pushes_renew(self)
 
     def _count_resent(self, records: int) -> None:
         """A one-off notification's request goes again after it may have arrived."""
@@ -194,6 +233,18 @@ class FlowContext:
         return "\n".join(self._log)
 
 
+def _batches(ctx: FlowContext) -> Iterator[list[Any]]:
+    """The flow's batches, each stamped (ctx.read_at) with when its reading began."""
+    batches = iter(ctx.flow.read(ctx))
+    while True:
+        ctx.read_at = timezone.now()
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        yield batch
+
+
 def process_batch(ctx: FlowContext, records: list[Any], open_tickets: set[str]) -> None:
     """One batch, start to finish (the flows that may not overlap batches)."""
     prepared = prepare_batch(ctx, records)
@@ -202,6 +253,8 @@ def process_batch(ctx: FlowContext, records: list[Any], open_tickets: set[str]) 
 
 def _after_batch(ctx: FlowContext, progress: Progress | None) -> None:
     _checkpoint(ctx.run, ctx)
+    if ctx.slice_ends is not None and time.monotonic() > ctx.slice_ends:
+        ctx.yielding = True
     if progress:
         progress(ctx.run, ctx.total_hint)
 
@@ -223,7 +276,7 @@ def _run_overlapped(ctx: FlowContext, open_tickets: set[str], progress: Progress
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="flow-writer") as writer:
         try:
-            for batch in ctx.flow.read(ctx):
+            for batch in _batches(ctx):
                 prepared = prepare_batch(ctx, batch)
                 if pending is not None:
                     item, pending = pending, None
@@ -248,8 +301,11 @@ def _run_overlapped(ctx: FlowContext, open_tickets: set[str], progress: Progress
             writer.submit(connections.close_all).result()
 
 
-def execute(run: SyncRun, progress: Progress | None = None) -> SyncRun:
-    """Do a claimed run's work. Raises ConnectorError for failures of the whole run."""
+def execute(run: SyncRun, progress: Progress | None = None, *, sliced: bool = False) -> SyncRun:
+    """Do a claimed run's work. Raises ConnectorError for failures of the whole run.
+
+    `sliced`: a bulk run on a worker gives the worker back every BULK_SLICE_SECONDS, with
+    what it has left queued again at the back of the bulk queue (it comes back QUEUED)."""
     flow = get_flow(run.flow)
     config, _ = FlowConfig.objects.get_or_create(
         brand_id=run.brand_id,
@@ -257,6 +313,8 @@ def execute(run: SyncRun, progress: Progress | None = None) -> SyncRun:
         defaults={"schedule_minutes": flow.default_schedule_minutes},
     )
     ctx = FlowContext(run, config, flow)
+    if sliced and not ctx.scope and settings.BULK_QUEUE:
+        ctx.slice_ends = time.monotonic() + settings.BULK_SLICE_SECONDS
     mode = (
         f"ids {', '.join(ctx.scope[:10])}"
         if ctx.scope
@@ -274,7 +332,7 @@ def execute(run: SyncRun, progress: Progress | None = None) -> SyncRun:
         if flow.overlap_batches and not connection.in_atomic_block:
             _run_overlapped(ctx, open_tickets, progress)
         else:
-            for batch in flow.read(ctx):
+            for batch in _batches(ctx):
                 process_batch(ctx, batch, open_tickets)
                 _after_batch(ctx, progress)
         _missing(ctx)
@@ -284,6 +342,8 @@ def execute(run: SyncRun, progress: Progress | None = None) -> SyncRun:
     finally:
         run.api_calls, run.throttle_waits = ctx.api_calls()
         ctx.close()
+    if ctx.left is not None:
+        return _give_back(run, ctx)
     if not ctx.scope:
         # A run that read everything changed up to its start (a full run: everything)
         # moves the cursor there; the next incremental run reads from it, less the look-back.
@@ -296,6 +356,7 @@ def execute(run: SyncRun, progress: Progress | None = None) -> SyncRun:
         for n, what in (
             (run.created, "created"),
             (run.echoes, "echoes of its own changes not sent back"),
+            (run.stale, "older reads not sent over newer ones"),
             (run.resent, "sent again with their outcome unknown (a stopped worker, a lost answer)"),
         )
         if n
@@ -306,21 +367,17 @@ def execute(run: SyncRun, progress: Progress | None = None) -> SyncRun:
     )
     run.log = ctx.log_text
     run.finished_at = timezone.now()
+    run.resume = {}
+    run.total = run.total or ctx.total_hint
     _fenced_save(
         run,
         [
             "state",
             "log",
             "finished_at",
-            "read",
-            "written",
-            "unchanged",
-            "waiting",
-            "failed",
-            "created",
-            "echoes",
-            "api_calls",
-            "throttle_waits",
+            "resume",
+            "total",
+            *COUNTS,
         ],
     )
     # The flow works again: close the flow-level tickets a failed run raised.
@@ -344,34 +401,43 @@ def execute(run: SyncRun, progress: Progress | None = None) -> SyncRun:
     return run
 
 
-def _fenced_save(run: SyncRun, fields: list[str]) -> None:
+def _fenced_save(run: SyncRun, fields: list[str], **also: Any) -> None:
     """Save only while this worker still owns the run (its attempt number is the fence)."""
     values = {f: getattr(run, f) for f in fields}
-    if not SyncRun.objects.filter(pk=run.pk, attempts=run.attempts).update(**values):
+    if not SyncRun.objects.filter(pk=run.pk, attempts=run.attempts).update(**values, **also):
         raise RunTakenOver(run.pk)
 
 
+def _give_back(run: SyncRun, ctx: FlowContext) -> SyncRun:
+    """The slice is over: record what is left and queue the run again (QUEUED). A slice is
+    not an attempt: the attempt number (the fence against a second worker) goes back."""
+    left = ctx.left or []
+    run.resume = {"ids": left, "until": (ctx.until or ctx.now).isoformat()}
+    run.total = run.total or ctx.total_hint
+    run.slices += 1
+    run.state = RunState.QUEUED
+    run.heartbeat = timezone.now()
+    ctx.log(
+        f"Gave its worker back after {settings.BULK_SLICE_SECONDS:g} s, so other work takes "
+        f"its turn; {len(left):,} {ctx.flow.noun} left."
+    )
+    run.log = ctx.log_text
+    _fenced_save(
+        run,
+        [*COUNTS, "resume", "total", "slices", "state", "heartbeat", "log"],
+        attempts=run.attempts - 1,
+    )
+    run.attempts -= 1
+    return run
+
+
 def _checkpoint(run: SyncRun, ctx: FlowContext) -> None:
+    run.total = run.total or ctx.total_hint
     run.api_calls, run.throttle_waits = ctx.api_calls()
     run.heartbeat = timezone.now()
     ctx.cache["beat"] = run.heartbeat
     run.log = ctx.log_text
-    _fenced_save(
-        run,
-        [
-            "heartbeat",
-            "read",
-            "written",
-            "unchanged",
-            "waiting",
-            "failed",
-            "created",
-            "echoes",
-            "api_calls",
-            "throttle_waits",
-            "log",
-        ],
-    )
+    _fenced_save(run, ["heartbeat", *COUNTS, "total", "log"])
 
 
 def _missing(ctx: FlowContext) -> None:

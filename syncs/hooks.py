@@ -18,6 +18,10 @@ class SyncFlows:
     def choices(self) -> list[tuple[str, str]]:
         return flow_choices()
 
+    def target(self, code: str) -> str:
+        flow = REGISTRY.get(code)
+        return flow.target if flow else ""
+
     def retry_blocker(self, ticket: Ticket) -> str:
         from syncs.models import RunState, SyncRun
 

@@ -22,7 +22,7 @@ from syncs.models import (
     StatusMapping,
 )
 from syncs.status_mappings import status_value
-from syncs.vendor_lists import brightpearl_statuses, brightpearl_tags
+from syncs.vendor_lists import brightpearl_statuses, brightpearl_tags, lists_age_note
 
 # Who may change a brand's mappings; every other member of the brand may look.
 EDITOR_TEAMS = {Team.MARKETING, Team.ADMIN}
@@ -95,6 +95,7 @@ def status_table(*, brand: Brand) -> Table:
         "both choices to “not mapped” to remove one.",
     )
     table = Table(
+        note=lists_age_note(brand=brand),
         sections=[unmapped, mapped, gone],
         source_header="Brightpearl status",
         counts_header="Orders",
@@ -175,11 +176,13 @@ class AttributeTable:
     rows: list[AttributeRow] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
     error: str = ""
+    note: str = ""
     contacts: int = 0
 
 
 def attribute_table(*, brand: Brand) -> AttributeTable:
     table = AttributeTable(
+        note=lists_age_note(brand=brand),
         rows=[
             AttributeRow(
                 mapping=m,
@@ -190,7 +193,7 @@ def attribute_table(*, brand: Brand) -> AttributeTable:
             for m in AttributeMapping.objects.filter(brand=brand).order_by(
                 "ometria_attribute", "source_name"
             )
-        ]
+        ],
     )
     try:
         table.tags = sorted(brightpearl_tags(brand=brand).values(), key=str.lower)

@@ -98,6 +98,8 @@ class Table:
     row_attribute: str = "value"
     # Why a vendor's list is missing, in words (the saved mappings still show).
     error: str = ""
+    # How old the vendors' lists shown are, when they are being read again (vendor_lists).
+    note: str = ""
     # The empty row a new value is typed into (kinds whose values are typed), or None.
     new: Row | None = None
     # What to type into it, in words.

@@ -101,6 +101,9 @@ class SyncRun(models.Model):
         default=0,
         help_text="Records not sent because a newer read of them had been sent already.",
     )
+    # A run that failed because a system refused its credentials or settings: it goes again
+    # by itself once that connection is changed or works again (syncs/recovery.py).
+    blocked_on = models.CharField(max_length=20, blank=True, editable=False)
     error = models.TextField(blank=True, help_text="Why the run failed, in plain English.")
     log = models.TextField(blank=True)
 
@@ -109,6 +112,8 @@ class SyncRun(models.Model):
         indexes = [
             models.Index(fields=["brand", "flow", "-queued_at"], name="run_latest"),
             models.Index(fields=["state", "heartbeat"], name="run_state"),
+            # Runs finished since a moment: the history's minute job (syncs/history/hours.py).
+            models.Index(fields=["finished_at"], name="run_finished"),
         ]
         verbose_name = "sync run"
 
@@ -239,6 +244,12 @@ class RecordState(models.Model):
         indexes = [
             models.Index(fields=["brand", "flow", "status"], name="record_status"),
             models.Index(fields=["brand", "flow", "match_key"], name="record_match"),
+            # The few records being written right now (a heartbeat renews their claims).
+            models.Index(
+                fields=["sending_run"],
+                condition=models.Q(sending_run__isnull=False),
+                name="record_sending",
+            ),
         ]
         verbose_name = "record state"
 
@@ -474,5 +485,8 @@ class MappingChange(models.Model):
         return kind.label if kind else self.kind
 
 
-# The one table of value maps lives in its own module; imported here so it is this app's.
+# The one table of value maps, the history's tables and the Ometria push log live in modules
+# of their own; imported here so they are this app's.
+from syncs.history.models import DriftCheck, FlowHour, HistoryMark  # noqa: E402, F401
+from syncs.pushlog import OmetriaPush  # noqa: E402, F401
 from syncs.valuemaps.models import ValueMap  # noqa: E402, F401

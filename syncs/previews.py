@@ -24,7 +24,7 @@ from brands.models import Brand
 from connectors.errors import ConnectorError
 from connectors.http import chunks
 from connectors.models import Connection
-from connectors.registry import connector_for
+from connectors.registry import connector_live
 from exceptions.models import OPEN_STATUSES, Ticket
 from syncs.flows.ometria.customers import FLOW as CUSTOMERS_FLOW
 from syncs.flows.ometria.customers import attributes, contact_tag_ids, uses_custom_fields
@@ -278,7 +278,8 @@ def _preview_unsent(brand, preview: Preview, ids: list[str], effective, record) 
     found: set[str] = set()
     try:
         connection = Connection.objects.get(brand=brand, system="brightpearl")
-        with connector_for(connection) as bp:
+        # A person waits on the preview: no wait for a spent allowance, no retries.
+        with connector_live(connection) as bp:
             for batch in chunks(readable, 200):
                 orders = list(bp.orders(batch))
                 refunds = _refunds(brand, [str(o["id"]) for o in orders])
@@ -405,7 +406,8 @@ def attribute_mapping_preview(
     try:
         tags = {tid: name.lower() for tid, name in brightpearl_tags(brand=brand).items()}
         connection = Connection.objects.get(brand=brand, system="brightpearl")
-        with connector_for(connection) as bp:
+        # A person waits on the preview: no wait for a spent allowance, no retries.
+        with connector_live(connection) as bp:
             for batch in chunks(list(rows), 200):
                 for contact in bp.contacts(batch, custom_fields=uses_custom_fields(new)):
                     contact_id = str(contact["contactId"])

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from brands.models import Brand
 from connectors.errors import ConnectorError
 from connectors.models import Connection
+from connectors.registry import LIVE_TIMEOUT, connector_live
 from connectors.registry import REGISTRY as VENDORS
-from connectors.registry import connector_for
 from syncs.flows import REGISTRY, flow_label
 from syncs.models import RecordLink, RecordState
 from syncs.records import (
@@ -37,7 +37,6 @@ MAX_RESULTS = 50
 # Records found through one e-mail address (a customer with many orders): the latest.
 EMAIL_MATCHES = 30
 # How long the brand's Brightpearl may take over a reference look-up, a person waiting.
-LIVE_TIMEOUT = 3.0
 # More brands than this are not asked one after the other: the person picks one.
 LIVE_BRANDS = 3
 # The records that name their customer's e-mail address in what was sent for them.
@@ -47,14 +46,6 @@ ORDER_TYPE_KINDS = {1: "order", 3: "credit"}
 
 # How a record was found, best first.
 RANK_ID, RANK_KEY, RANK_EMAIL, RANK_EMAIL_ON, RANK_REFERENCE = range(5)
-
-
-class _WouldWait(Exception):
-    """The brand's Brightpearl allowance is spent: a page does not wait for the next minute."""
-
-
-def _no_wait() -> None:
-    raise _WouldWait
 
 
 @dataclass
@@ -242,8 +233,6 @@ def _by_reference(search: Search, brands: list[Brand], reference: str):
         search.asked_brightpearl.append(brand.name)
         try:
             rows = _ask_brightpearl(connection, reference)
-        except _WouldWait:
-            reason = "its allowance of requests is used up for this minute"
         except ConnectorError as exc:
             reason = _reason(exc)
         except Exception:
@@ -271,10 +260,7 @@ def _by_reference(search: Search, brands: list[Brand], reference: str):
 
 
 def _ask_brightpearl(connection: Connection, reference: str) -> list[dict]:
-    with connector_for(
-        connection, priority=True, max_attempts=1, max_backoff=0.0, timeout=LIVE_TIMEOUT
-    ) as bp:
-        bp.budget.on_wait = _no_wait
+    with connector_live(connection, timeout=LIVE_TIMEOUT) as bp:
         return bp.orders_by_reference(reference)
 
 

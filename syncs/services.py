@@ -8,11 +8,9 @@ import logging
 import os
 import random
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Min, Q
 from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
@@ -22,18 +20,16 @@ from brands.models import Brand
 from connectors.errors import ConnectorError
 from connectors.models import Connection
 from connectors.services import connection_seen
-from exceptions.services import ticket_raise, ticket_retry_failed, tickets_autoresolve
+from exceptions.services import ticket_raise, ticket_retry_failed
 from syncs import engine
 from syncs.flows import REGISTRY, get_flow
-from syncs.flows.ometria.rejections import ometria_rejections_collect
 from syncs.models import (
     FlowConfig,
-    InboxState,
     RunState,
     SyncRun,
     Trigger,
-    WebhookEvent,
 )
+from syncs.plain_errors import UNEXPECTED, run_crash_sentence
 
 logger = logging.getLogger("syncs")
 
@@ -105,9 +101,15 @@ def flow_run_now(
     return flow_run(run_id=run.pk, progress=progress) or run
 
 
-def flow_run(*, run_id: int, progress: engine.Progress | None = None) -> SyncRun | None:
+def flow_run(
+    *, run_id: int, progress: engine.Progress | None = None, sliced: bool = False
+) -> SyncRun | None:
     """Claim a run and do it. A run already claimed by a live worker is left alone, so a
-    task delivered twice does nothing; a run whose worker died is taken over."""
+    task delivered twice does nothing; a run whose worker died is taken over.
+
+    `sliced` (a worker of the task queue): a bulk run gives its worker back every few
+    seconds and its remainder goes to the back of the bulk queue, so every brand's bulk work
+    takes turns instead of one brand's backfill holding the workers for minutes."""
     run = _claim(run_id)
     if run is None:
         return None
@@ -115,22 +117,23 @@ def flow_run(*, run_id: int, progress: engine.Progress | None = None) -> SyncRun
         run.log + f"\n{timezone.now():%H:%M:%S} Claimed by worker pid {os.getpid()}."
     ).strip()
     try:
-        return engine.execute(run, progress=progress)
+        done = engine.execute(run, progress=progress, sliced=sliced)
+        if done.state == RunState.QUEUED:
+            _enqueue(done.pk, run_queue(done))
+        return done
     except engine.RunTakenOver:
         # Another worker owns the run now; it records the outcome.
         logger.warning("run %s was taken over by another worker; this one stops", run_id)
         return None
     except ConnectorError as exc:
         return _failed(run, exc)
-    except Exception as exc:
+    except Exception:
         logger.exception("run %s failed unexpectedly", run_id)
         run.refresh_from_db()
         run.state = RunState.FAILED
         run.finished_at = timezone.now()
-        run.error = (
-            f"An unexpected error stopped the run ({type(exc).__name__}). "
-            "The agency has the details in the server log."
-        )
+        # Plain words for the pages and the ticket; the exception is in the log line above.
+        run.error = run_crash_sentence(run.pk)
         run.save(update_fields=["state", "finished_at", "error"])
         # A bug does not pass on a retry by itself: a ticket, at once, for the agency.
         ticket_raise(
@@ -141,7 +144,7 @@ def flow_run(*, run_id: int, progress: engine.Progress | None = None) -> SyncRun
             source_system="console",
             source_id=f"flow:{run.flow}",
             snapshot={"run": run.pk, "waiting_ids": run.scope[:500]},
-            error_code=type(exc).__name__,
+            error_code=UNEXPECTED,
             error_message=run.error,
         )
         if run.ticket_id:
@@ -260,8 +263,11 @@ def _failed(run: SyncRun, exc: ConnectorError) -> SyncRun:
     if connection and exc.kind in ("auth", "configuration"):
         connection_seen(connection=connection, ok=False, message=exc.plain)
     if type_code:
+        # Trying again with the same key fails the same way: the run waits for its
+        # connection to be fixed, and then goes by itself (syncs/recovery.py).
         run.state = RunState.FAILED
-        run.save(update_fields=["state", "finished_at", "error"])
+        run.blocked_on = exc.vendor
+        run.save(update_fields=["state", "finished_at", "error", "blocked_on"])
         ticket_raise(
             brand=run.brand_id,
             type_code=type_code,
@@ -342,7 +348,7 @@ def flow_scheduled(*, config_id: int) -> SyncRun | None:
     run = SyncRun.objects.create(
         brand=config.brand, flow=config.flow, trigger=Trigger.SCHEDULE, full=not reconciled
     )
-    return flow_run(run_id=run.pk)
+    return flow_run(run_id=run.pk, sliced=True)
 
 
 # --- configuring flows -----------------------------------------------------------------
@@ -393,105 +399,3 @@ def flow_schedule_sync(config: FlowConfig) -> None:
     schedule.minutes = config.schedule_minutes
     schedule.save()
     config.schedule = schedule
-
-
-# --- the sweeper ------------------------------------------------------------------------------
-def runs_sweep() -> dict[str, Any]:
-    """Every minute: revive runs whose worker died, drain forgotten webhooks, flag late flows,
-    and collect Ometria's late rejections."""
-    now = timezone.now()
-    stale = now - timedelta(seconds=RUN_STALE_SECONDS)
-    report: dict[str, Any] = {"revived": 0, "gave_up": 0, "delayed": 0, "rejections": 0}
-    # Runs already waiting for a delayed retry are not lost.
-    retrying = {
-        int(a)
-        for a in Schedule.objects.filter(func="syncs.tasks.run_flow").values_list("args", flat=True)
-        if a and a.isdigit()
-    }
-    # A queued run's heartbeat is when it was last handed to the queue: hand it again at
-    # most once per stale period, so a backlog does not flood the queue.
-    lost = Q(state=RunState.RUNNING, heartbeat__lt=stale) | Q(
-        Q(heartbeat__isnull=True) | Q(heartbeat__lt=stale),
-        state=RunState.QUEUED,
-        queued_at__lt=stale,
-    )
-    for run in SyncRun.objects.filter(lost).exclude(pk__in=retrying):
-        if run.attempts >= RUN_MAX_ATTEMPTS:
-            run.state = RunState.FAILED
-            run.finished_at = now
-            run.error = f"The run stopped {run.attempts} times without finishing (its worker died)."
-            run.save(update_fields=["state", "finished_at", "error"])
-            _attempts_exhausted(
-                run,
-                f"{get_flow(run.flow).label} stopped {run.attempts} times without finishing",
-                run.error,
-            )
-            report["gave_up"] += 1
-        else:
-            if run.state == RunState.QUEUED:
-                SyncRun.objects.filter(pk=run.pk).update(heartbeat=now)
-            _enqueue(run.pk, run_queue(run))
-            report["revived"] += 1
-    # Events whose drain died half-way go back to the inbox.
-    WebhookEvent.objects.filter(
-        state=InboxState.PROCESSING, received_at__lt=now - timedelta(minutes=10)
-    ).update(state=InboxState.RECEIVED)
-    for connection_id in set(
-        WebhookEvent.objects.filter(
-            state=InboxState.RECEIVED, received_at__lt=now - timedelta(minutes=1)
-        ).values_list("connection_id", flat=True)
-    ):
-        async_task("syncs.tasks.drain_webhooks", connection_id, group="webhooks")
-    for config in FlowConfig.objects.filter(enabled=True, brand__active=True).select_related(
-        "brand"
-    ):
-        report["delayed"] += _check_delay(config, now)
-    for brand_id in set(
-        FlowConfig.objects.filter(
-            enabled=True,
-            brand__active=True,
-            flow__in=[c for c, f in REGISTRY.items() if f.target == "ometria"],
-        ).values_list("brand_id", flat=True)
-    ):
-        try:
-            report["rejections"] += ometria_rejections_collect(brand=brand_id)
-        except ConnectorError as exc:
-            logger.warning("could not read Ometria push errors for brand %s: %s", brand_id, exc)
-    return report
-
-
-def _check_delay(config: FlowConfig, now) -> int:
-    allowed = timedelta(
-        minutes=max(3 * config.schedule_minutes, getattr(settings, "SYNC_DELAY_ALERT_MINUTES", 60))
-    )
-    behind = [config.cursor] if config.cursor else []
-    inbox = WebhookEvent.objects.filter(
-        brand_id=config.brand_id, state=InboxState.RECEIVED
-    ).aggregate(t=Min("received_at"))["t"]
-    if inbox:
-        behind.append(inbox)
-    source_id = f"flow:{config.flow}:delay"
-    if behind and now - min(behind) > allowed:
-        minutes = int((now - min(behind)).total_seconds() // 60)
-        ticket_raise(
-            brand=config.brand_id,
-            type_code="sync_delayed",
-            flow=config.flow,
-            title=f"{get_flow(config.flow).label} is {minutes} minutes behind",
-            source_system="console",
-            source_id=source_id,
-            snapshot={
-                "behind_minutes": minutes,
-                "allowed_minutes": int(allowed.total_seconds() // 60),
-            },
-            error_message=f"The oldest change not yet read is {minutes} minutes old.",
-        )
-        return 1
-    tickets_autoresolve(
-        brand=config.brand_id,
-        source_system="console",
-        source_ids=[source_id],
-        type_codes=["sync_delayed"],
-        note="The flow has caught up.",
-    )
-    return 0

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from syncs import services, webhooks
+from syncs import services, sweeper, vendor_lists, webhook_sources, webhooks
 
 
 def run_flow(run_id: int) -> str:
-    run = services.flow_run(run_id=int(run_id))
+    run = services.flow_run(run_id=int(run_id), sliced=True)
     return f"run {run_id}: {run.state if run else 'already claimed'}"
 
 
@@ -20,5 +20,12 @@ def drain_webhooks(connection_id: int) -> str:
     return f"connection {connection_id}: {len(runs)} run(s)"
 
 
+def vendor_list_read(brand_id: int, key: str) -> str:
+    vendor_lists.vendor_list_read(brand_id=int(brand_id), key=str(key))
+    return f"brand {brand_id}: {key} read"
+
+
 def sweep() -> dict:
-    return services.runs_sweep()
+    report = sweeper.runs_sweep()
+    report["webhook_sources"] = webhook_sources.webhook_sources_review()
+    return report

@@ -1,22 +1,32 @@
 """The lists a brand's vendors keep (Brightpearl's order statuses, tags and warehouses,
-BigCommerce's order statuses), read live and kept for ten minutes.
+BigCommerce's order statuses), read from the vendor and kept.
 
-The mappings pages offer and check values against them. Each reader raises ConnectorError
-when the vendor cannot be reached and Connection.DoesNotExist when the brand has no such
-connection; the `…_or_none` forms say None instead.
+The mappings pages offer and check values against them. No page waits on a vendor: a list
+read in the last ten minutes is used as it is; an older one is used too (its age is known,
+`list_read_at`) while a task reads it again in the background; only a list never read
+before is asked for while the page waits, for a few seconds at most and never waiting for
+the allowance (connector_live). `refresh=True` (a worker, a command, the Refresh button)
+reads it now. Each reader raises ConnectorError when the vendor cannot be reached and
+Connection.DoesNotExist when the brand has no such connection; the `…_or_none` forms say
+None instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.core.cache import cache
+from django.utils import timezone
+from django.utils.timesince import timesince
+from django_q.tasks import async_task
 
 from brands.models import Brand
 from connectors.errors import ConnectorError
 from connectors.models import Connection
-from connectors.registry import connector_for
+from connectors.registry import connector_for, connector_live
+from syncs.models import Checkpoint
 
 LIST_CACHE_SECONDS = 600
 # Kept for the code (and the tests) that still say STATUS_CACHE_SECONDS.
@@ -24,23 +34,87 @@ STATUS_CACHE_SECONDS = LIST_CACHE_SECONDS
 _KEYS = ("bp-statuses", "bp-tags", "bp-warehouses", "bc-statuses")
 
 
-def _cached(brand: Brand, key: str, system: str, read: Callable[[Any], Any], refresh: bool):
+def _cached(
+    brand: Brand,
+    key: str,
+    system: str,
+    read: Callable[[Any], Any],
+    refresh: bool,
+    wait: bool = False,
+):
     cache_key = f"{key}:{brand.pk}"
     found = None if refresh else cache.get(cache_key)
-    if found is None:
-        connection = Connection.objects.get(brand=brand, system=system)
-        with connector_for(connection, priority=True) as connector:
-            found = read(connector)
-        cache.set(cache_key, found, LIST_CACHE_SECONDS)
+    if found is not None:
+        return found
+    if not refresh:
+        kept = Checkpoint.objects.filter(brand=brand, name=f"list:{key}").first()
+        if kept is not None:
+            # Last known, with its age: read again in the background, not while a page waits.
+            if cache.add(f"reading:{cache_key}", 1, 60):
+                async_task("syncs.tasks.vendor_list_read", brand.pk, key, group="lists")
+            return _load(kept.value)
+    connection = Connection.objects.get(brand=brand, system=system)
+    # Only a worker or a command (wait=True) may wait for the allowance or retry.
+    with connector_for(connection, priority=True) if wait else connector_live(connection) as c:
+        found = read(c)
+    cache.set(cache_key, found, LIST_CACHE_SECONDS)
+    Checkpoint.objects.update_or_create(
+        brand=brand, name=f"list:{key}", defaults={"value": _dump(found)}
+    )
     return found
 
 
+def _dump(found: Any) -> dict:
+    """JSON keeps no integer keys: a dict (tags: id → name) is kept as pairs."""
+    return {"pairs": list(found.items())} if isinstance(found, dict) else {"items": found}
+
+
+def _load(value: dict) -> Any:
+    if "pairs" in value:
+        return {int(k): v for k, v in value["pairs"]}
+    return value.get("items") or []
+
+
+def list_read_at(*, brand: Brand, key: str) -> Any:
+    """When the kept list was read from the vendor (None: never)."""
+    return (
+        Checkpoint.objects.filter(brand=brand, name=f"list:{key}")
+        .values_list("updated", flat=True)
+        .first()
+    )
+
+
+def lists_age_note(*, brand: Brand) -> str:
+    """A page's note when the vendors' lists it shows were read a while ago (and are being
+    read again in the background): their age, in words."""
+    oldest = (
+        Checkpoint.objects.filter(brand=brand, name__startswith="list:")
+        .order_by("updated")
+        .values_list("updated", flat=True)
+        .first()
+    )
+    if oldest is None or timezone.now() - oldest < timedelta(seconds=LIST_CACHE_SECONDS):
+        return ""
+    return (
+        f"The vendors' lists on this page were read {timesince(oldest)} ago; they are being "
+        "read again in the background. Reload the page in a minute for the latest."
+    )
+
+
+def vendor_list_read(*, brand_id: int, key: str) -> None:
+    """The background read (a task): the list from the vendor now, kept for the pages."""
+    brand = Brand.objects.get(pk=brand_id)
+    READERS[key](brand=brand, refresh=True, wait=True)
+
+
 def vendor_lists_forget(*, brand: Brand) -> None:
-    """Forget every list kept for the brand: the next page reads them from the vendors."""
+    """Forget every list kept for the brand (the Refresh button): the next page reads them
+    from the vendors."""
     cache.delete_many([f"{key}:{brand.pk}" for key in _KEYS])
+    Checkpoint.objects.filter(brand=brand, name__in=[f"list:{key}" for key in _KEYS]).delete()
 
 
-def brightpearl_statuses(*, brand: Brand, refresh: bool = False) -> list[dict]:
+def brightpearl_statuses(*, brand: Brand, refresh: bool = False, wait: bool = False) -> list[dict]:
     """The brand's sales-order statuses, fetched live from its Brightpearl and cached."""
 
     def read(bp) -> list[dict]:
@@ -57,15 +131,17 @@ def brightpearl_statuses(*, brand: Brand, refresh: bool = False) -> list[dict]:
         statuses.sort(key=lambda s: (s["sort"], s["name"].lower()))
         return statuses
 
-    return _cached(brand, "bp-statuses", "brightpearl", read, refresh)
+    return _cached(brand, "bp-statuses", "brightpearl", read, refresh, wait)
 
 
-def brightpearl_tags(*, brand: Brand, refresh: bool = False) -> dict[int, str]:
+def brightpearl_tags(*, brand: Brand, refresh: bool = False, wait: bool = False) -> dict[int, str]:
     """The brand's contact tags (id → name), fetched live and cached like the statuses."""
-    return _cached(brand, "bp-tags", "brightpearl", lambda bp: bp.tags(), refresh)
+    return _cached(brand, "bp-tags", "brightpearl", lambda bp: bp.tags(), refresh, wait)
 
 
-def brightpearl_warehouses(*, brand: Brand, refresh: bool = False) -> list[dict]:
+def brightpearl_warehouses(
+    *, brand: Brand, refresh: bool = False, wait: bool = False
+) -> list[dict]:
     """The brand's Brightpearl warehouses ({id, name}), fetched live and cached."""
 
     def read(bp) -> list[dict]:
@@ -74,10 +150,12 @@ def brightpearl_warehouses(*, brand: Brand, refresh: bool = False) -> list[dict]
             key=lambda w: w["id"],
         )
 
-    return _cached(brand, "bp-warehouses", "brightpearl", read, refresh)
+    return _cached(brand, "bp-warehouses", "brightpearl", read, refresh, wait)
 
 
-def bigcommerce_order_statuses(*, brand: Brand, refresh: bool = False) -> list[dict]:
+def bigcommerce_order_statuses(
+    *, brand: Brand, refresh: bool = False, wait: bool = False
+) -> list[dict]:
     """The store's order statuses ({id, name}: its own label for each fixed id)."""
 
     def read(bc) -> list[dict]:
@@ -89,7 +167,7 @@ def bigcommerce_order_statuses(*, brand: Brand, refresh: bool = False) -> list[d
             key=lambda s: s["id"],
         )
 
-    return _cached(brand, "bc-statuses", "bigcommerce", read, refresh)
+    return _cached(brand, "bc-statuses", "bigcommerce", read, refresh, wait)
 
 
 def statuses_or_none(brand: Brand) -> list[dict] | None:
@@ -104,3 +182,11 @@ def tags_or_none(brand: Brand) -> dict[int, str] | None:
         return brightpearl_tags(brand=brand)
     except (ConnectorError, Connection.DoesNotExist):
         return None
+
+
+READERS: dict[str, Callable[..., Any]] = {
+    "bp-statuses": brightpearl_statuses,
+    "bp-tags": brightpearl_tags,
+    "bp-warehouses": brightpearl_warehouses,
+    "bc-statuses": bigcommerce_order_statuses,
+}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from typing import Any
 
 from django.conf import settings
@@ -28,13 +29,15 @@ from brands.models import Brand
 from connectors.errors import ConnectorError
 from connectors.models import Connection
 from connectors.registry import connector_for, webhooks_for
-from connectors.webhooks import Inbound, InboundEvent, WebhookRefused
+from connectors.webhooks import Inbound, InboundEvent, WebhookRefused, ids_count, ids_expand
 from syncs import services
 from syncs.flows import REGISTRY
 from syncs.flows.reading import id_order
 from syncs.models import FlowConfig, InboxState, SyncRun, Trigger, WebhookEvent
+from syncs.webhook_sources import webhook_ids_known, webhook_source_throttled
 
 logger = logging.getLogger("syncs")
+_SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 # --- receiving ----------------------------------------------------------------------------
@@ -47,7 +50,13 @@ def webhook_inbound(*, vendor: str, secret: str, inbound: Inbound) -> dict[str, 
         raise WebhookRefused(f"This console takes no webhooks from “{vendor}”.", status=404)
     if hooks.closed:
         raise WebhookRefused(hooks.closed, status=404)
-    connection = Connection.objects.filter(system=vendor, webhook_secret=secret).first()
+    # Secrets are token_urlsafe: anything else (a NUL, which PostgreSQL cannot even compare)
+    # is no connection's, and is not looked up.
+    connection = (
+        Connection.objects.filter(system=vendor, webhook_secret=secret).first()
+        if _SECRET_SHAPE.fullmatch(secret)
+        else None
+    )
     if connection is None:
         raise WebhookRefused("No connection has this webhook address.", status=404)
     if inbound.method in ("GET", "HEAD") and hooks.handshake(connection, inbound):
@@ -55,7 +64,25 @@ def webhook_inbound(*, vendor: str, secret: str, inbound: Inbound) -> dict[str, 
         return {"status": "ok"}
     if inbound.method != "POST":
         raise WebhookRefused(f"This address takes {hooks.label}'s POSTs only.", status=405)
+    until = webhook_source_throttled(connection=connection)
+    if until is not None:
+        wait = max(1, int((until - timezone.now()).total_seconds()))
+        raise WebhookRefused(
+            f"This address is refusing webhooks until {timezone.localtime(until):%H:%M} "
+            f"because its events kept naming {hooks.label} records that do not exist. "
+            "Changes made meanwhile are picked up by the scheduled sync.",
+            status=429,
+            retry_after=wait,
+        )
     events = hooks.parse(connection, inbound)
+    for event in events:
+        # Counted, not expanded: "1-10000" is ten thousand ids and seven characters.
+        if event.size > settings.WEBHOOK_MAX_IDS:
+            raise WebhookRefused(
+                f"The event names {event.size:,} ids; this console takes at most "
+                f"{settings.WEBHOOK_MAX_IDS:,} in one event (a range counts every id in it). "
+                "Nothing was stored."
+            )
     with transaction.atomic():
         stored = [webhook_receive(connection=connection, event=event) for event in events]
     return {
@@ -79,6 +106,7 @@ def webhook_receive(*, connection: Connection, event: InboundEvent) -> tuple[Web
                 "connection": connection,
                 "brand_id": connection.brand_id,
                 "event": event.event[:120],
+                # Compact: ids and [first, last] ranges (connectors.webhooks.IdItem).
                 "resource_ids": event.resource_ids,
                 "body": event.body,
             },
@@ -97,10 +125,14 @@ def webhook_receive(*, connection: Connection, event: InboundEvent) -> tuple[Web
 
 # --- processing ---------------------------------------------------------------------------
 def webhooks_drain(*, connection_id: int) -> list[SyncRun]:
-    """Turn every stored, unprocessed event of a connection into one scoped run per flow:
-    the enabled flows that read from the connection's system and declare the event."""
+    """Turn stored, unprocessed events of a connection into one scoped run per flow: the
+    enabled flows that read from the connection's system and declare the event.
+
+    One drain takes events up to WEBHOOK_MAX_IDS ids between them (at least one event), so a
+    run's scope stays bounded however many arrived; what it leaves is drained next. Only the
+    ids the vendor has are read (syncs/webhook_sources.py)."""
     with transaction.atomic():
-        pending = list(
+        pending = _take(
             WebhookEvent.objects.select_for_update()
             .filter(connection_id=connection_id, state=InboxState.RECEIVED)
             .order_by("pk")[:2000]
@@ -108,11 +140,20 @@ def webhooks_drain(*, connection_id: int) -> list[SyncRun]:
         WebhookEvent.objects.filter(pk__in=[e.pk for e in pending]).update(
             state=InboxState.PROCESSING
         )
+        if (
+            pending
+            and WebhookEvent.objects.filter(
+                connection_id=connection_id, state=InboxState.RECEIVED
+            ).exists()
+        ):
+            transaction.on_commit(
+                lambda: async_task("syncs.tasks.drain_webhooks", connection_id, group="webhooks")
+            )
     if not pending:
         return []
     brand_id = pending[0].brand_id
-    system = Connection.objects.filter(pk=connection_id).values_list("system", flat=True).first()
-    hooks = webhooks_for(system or "")
+    connection = Connection.objects.get(pk=connection_id)
+    hooks = webhooks_for(connection.system)
     active = Brand.objects.filter(pk=brand_id, active=True).exists()
     enabled = (
         set(
@@ -124,15 +165,27 @@ def webhooks_drain(*, connection_id: int) -> list[SyncRun]:
         else set()
     )
     readers = {
-        code: cls for code, cls in REGISTRY.items() if code in enabled and cls.source == system
+        code: cls
+        for code, cls in REGISTRY.items()
+        if code in enabled and cls.source == connection.system
     }
-    scopes: dict[str, list[str]] = {}
     used: dict[int, list[str]] = {}
     for event in pending:
         for code, cls in readers.items():
             if hooks.matches(event.event, cls.webhook_events):
-                scopes.setdefault(code, []).extend(str(i) for i in event.resource_ids)
                 used.setdefault(event.pk, []).append(code)
+    # Only events some flow reads are checked: an ignored event costs no lookup.
+    wanted = [e for e in pending if e.pk in used]
+    kept = webhook_ids_known(connection=connection, hooks=hooks, events=wanted) if wanted else []
+    scopes: dict[str, list[str]] = {}
+    for event, ids in zip(wanted, kept, strict=True):
+        if ids is None:
+            ids = [str(i) for i in ids_expand(event.resource_ids)]
+        if not ids:
+            used.pop(event.pk)  # none of its ids exist: nothing to read
+            continue
+        for code in used[event.pk]:
+            scopes.setdefault(code, []).extend(ids)
     runs: list[SyncRun] = []
     for code, ids in scopes.items():
         run = SyncRun.objects.create(
@@ -150,6 +203,19 @@ def webhooks_drain(*, connection_id: int) -> list[SyncRun]:
         event.runs = [r.pk for r in runs if r.flow in codes]
         event.save(update_fields=["state", "processed_at", "runs"])
     return runs
+
+
+def _take(events) -> list[WebhookEvent]:
+    """The events, in order, while their ids add up to WEBHOOK_MAX_IDS (always the first)."""
+    taken: list[WebhookEvent] = []
+    total = 0
+    for event in events:
+        size = ids_count(event.resource_ids)
+        if taken and total + size > settings.WEBHOOK_MAX_IDS:
+            break
+        taken.append(event)
+        total += size
+    return taken
 
 
 # --- registering --------------------------------------------------------------------------

@@ -35,6 +35,8 @@ def reseed_migrated_rows() -> None:
         "exceptions.migrations.0005_more_exception_types",
         "exceptions.migrations.0007_async_rejection_resolves_later",
         "exceptions.migrations.0010_unmapped_value_type",
+        "exceptions.migrations.0011_webhook_unknown_ids_type",
+        "exceptions.migrations.0012_history_ticket_types",
         "syncs.migrations.0003_seed_defaults_and_sweeper",
     ):
         importlib.import_module(module).seed(apps, None)

@@ -65,7 +65,13 @@ def _token_fits(connection: Connection, given: str) -> bool:
     # Also under the previous SECRET_KEYs, so rotating the key does not refuse every event
     # until the hooks are registered again (registering updates the header).
     keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    return any(hmac.compare_digest(header_token(connection, key), given) for key in keys)
+    return any(_same(header_token(connection, key), given) for key in keys)
+
+
+def _same(expected: str, given: str) -> bool:
+    """A constant-time comparison of header values. As bytes: compare_digest refuses str
+    with characters beyond ASCII, and a header can carry any (a 500 before)."""
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogateescape"))
 
 
 def signature(secret: str, msg_id: str, timestamp: str, body: bytes) -> str:
@@ -144,7 +150,7 @@ class BigCommerceWebhooks(VendorWebhooks):
                 status=401,
             ) from None
         # The header may hold several signatures, separated by spaces (key rotation).
-        if not any(hmac.compare_digest(expected, s) for s in signed.split()):
+        if not any(_same(expected, s) for s in signed.split()):
             raise WebhookRefused(
                 "The signature does not match: the body was changed, or it was not signed "
                 "with this connection's client secret.",

@@ -1,32 +1,43 @@
 """Brightpearl, the ERP and source of truth.
 
-Paths: {base}/public-api/{account}/{service}-service/... Auth: a private app's
-`brightpearl-app-ref` and `brightpearl-account-token` headers. One GET returns at most
-200 orders or contacts (500 goods-out notes); the account allows 200 requests a minute,
-shared with every other app on it, and answers 503 when that is spent.
+Paths: {base}/public-api/{account}/{service}-service/... Auth, one of three kinds (the
+connection's `auth` setting):
+- a staff token: `brightpearl-app-ref` and `brightpearl-staff-token`, what a private app made
+  today uses (help.brightpearl.com/hc/en-us/articles/4414311366545);
+- OAuth: `Authorization: Bearer …` with `brightpearl-app-ref` and `brightpearl-dev-ref`
+  (help.brightpearl.com/hc/en-us/articles/4414330000657), the token renewed with the refresh
+  token (connectors/brightpearl/oauth.py);
+- an account token: `brightpearl-app-ref` and `brightpearl-account-token`, the older private
+  apps (help.brightpearl.com/hc/en-us/articles/211124966): connections saved before the
+  choice existed keep it.
+One GET returns at most 200 orders or contacts (500 goods-out notes); the account allows 200
+requests a minute, shared with every other app on it, and answers 503 when that is spent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import islice
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from connectors.base import Connector
+from connectors.brightpearl.fields import AUTH_REFUSED, CREDENTIAL_FIELDS, SETTING_FIELDS
+from connectors.brightpearl.idsets import idset_text
+from connectors.brightpearl.oauth import DEFAULT_TOKEN_URL, BrightpearlOAuth, SignInRefused
 from connectors.budget import BudgetHint
 from connectors.errors import (
-    AuthError,
     ConnectorError,
     NotFoundError,
     RejectedError,
     ThrottledError,
     TransientError,
 )
-from connectors.fields import Field
 from connectors.http import chunks
+from connectors.webhooks import IdItem, ids_count
 
 # Brightpearl's order types, as order-search's orderTypeId filter knows them.
 ORDER_TYPE_IDS = {"SO": 1, "PO": 2, "SC": 3, "PC": 4}
@@ -61,11 +72,11 @@ class Brightpearl(Connector):
     system = "brightpearl"
     label = "Brightpearl"
     default_base_url = "https://euw1.brightpearlconnect.com"
-    credential_fields = (
-        Field("app_ref", "App reference", "The private app's reference (brightpearl-app-ref)."),
-        Field("account_token", "Account token", "The private app's token."),
-    )
-    setting_fields = (Field("account", "Account code", "The account id in every API path."),)
+    auth_setting = "auth"
+    # Brands connected before the choice existed sent an account token: they keep it.
+    default_auth_kind = "account_token"
+    credential_fields = CREDENTIAL_FIELDS
+    setting_fields = SETTING_FIELDS
     batch_size = 200
     goods_note_batch_size = 500
     default_limit = 200
@@ -73,15 +84,37 @@ class Brightpearl(Connector):
     # Kept back from backfills so order-status events still go through.
     default_reserve = 10
     last_search_total: int | None = None
+    oauth: BrightpearlOAuth | None = None
 
     def api_base(self) -> str:
         return f"{self.connection.base_url.rstrip('/')}/public-api/{self.settings['account']}"
 
     def auth_headers(self) -> dict[str, str]:
-        return {
-            "brightpearl-app-ref": self.creds["app_ref"],
-            "brightpearl-account-token": self.creds["account_token"],
-        }
+        headers = {"brightpearl-app-ref": self.creds["app_ref"]}
+        kind = self.auth_kind(self.settings)
+        if kind == "staff_token":
+            headers["brightpearl-staff-token"] = self.creds["staff_token"]
+        elif kind == "oauth":
+            # The bearer token itself comes from auth(), renewed as it expires.
+            headers["brightpearl-dev-ref"] = self.creds["dev_ref"]
+        else:
+            headers["brightpearl-account-token"] = self.creds["account_token"]
+        return headers
+
+    def auth(self) -> httpx.Auth | None:
+        if self.auth_kind(self.settings) != "oauth":
+            return None
+        url = str(self.settings.get("oauth_token_url") or DEFAULT_TOKEN_URL)
+        self.oauth = BrightpearlOAuth(
+            connection_id=self.connection.pk,
+            token_url=url.replace("{account}", quote(str(self.settings["account"]), safe="")),
+            client_id=self.creds["app_ref"],
+            client_secret=str(self.creds.get("client_secret") or ""),
+            creds=dict(self.creds),
+            # Renewed tokens are secrets too: the HTTP layer made after this scrubs them.
+            on_token=lambda token: self.http.secrets.append(token),
+        )
+        return self.oauth
 
     def read_budget(self, response: httpx.Response) -> BudgetHint | None:
         remaining = response.headers.get("brightpearl-requests-remaining")
@@ -111,7 +144,7 @@ class Brightpearl(Connector):
                 )
             return TransientError("Brightpearl is temporarily unavailable (HTTP 503).", **kw)
         if status == 401:
-            return AuthError("Brightpearl did not accept the app reference and token.", **kw)
+            return SignInRefused(AUTH_REFUSED[self.auth_kind(self.settings)], **kw)
         if status == 404 or code == "CMNC-404":
             return NotFoundError("Brightpearl has no such record or address.", **kw)
         if code in _BAD_FILTER_CODES:
@@ -130,15 +163,24 @@ class Brightpearl(Connector):
     ) -> Iterator[dict]:
         unique = sorted({int(i) for i in ids})
         for batch in chunks(unique, size):
-            reply = self.http.request(
-                "GET",
-                f"{path}/{idset(batch)}",
-                params=params,
-                batch_size=len(batch),
-                ok_statuses=(207,),
+            body = self._get_found(
+                f"{path}/{idset(batch)}", params=params, batch_size=len(batch), ok_statuses=(207,)
             )
-            records = (reply.body or {}).get("response") or []
+            records = (body or {}).get("response") or []
             yield from records.values() if isinstance(records, dict) else records
+
+    def _get_found(self, path: str, **kwargs: Any) -> Any:
+        """A GET by id set, where "none of these exist" is an answer, not an error.
+
+        Brightpearl says so with 404 CMNC-404 ("we use 404 to indicate that your request
+        returned 'nothing'": help.brightpearl.com/hc/en-us/articles/211125126), though an
+        order GET was also recorded answering `200 {"response":[]}`: both mean gone, so the
+        caller sees the ids missing (a flow notes them in ctx.missing) and no run fails.
+        """
+        try:
+            return self.http.json("GET", path, **kwargs)
+        except NotFoundError:
+            return None
 
     def orders(self, ids: Iterable[int | str]) -> Iterator[dict]:
         """Sales orders by id, 200 a request. Ids that do not exist are simply absent."""
@@ -244,6 +286,31 @@ class Brightpearl(Connector):
                     break
         return found
 
+    # Which search finds a kind of record by an id set (its id column is an IDSET filter).
+    _ID_SEARCHES = {
+        "order": ("/order-service/order-search", "orderId"),
+        "contact": ("/contact-service/contact-search", "contactId"),
+        "product": ("/product-service/product-search", "productId"),
+    }
+
+    def existing_ids(self, kind: str, items: Sequence[IdItem]) -> set[int]:
+        """Which of these ids (an id set, compact) Brightpearl has: one search filtered by
+        the id set, asking for the id column only (a further page only for every 500 found),
+        or for goods-out notes one GET of at most 500 (their search cannot filter by an id
+        set). An id set of unknown ids costs exactly one call."""
+        text = idset_text(items)
+        if kind == "goods-out-note":
+            path = f"/warehouse-service/order/*/goods-note/goods-out/{text}"
+            try:
+                return {note_id for note_id, _ in self._notes(path, ids_count(items))}
+            except NotFoundError:
+                # A GET naming only ids that do not exist may answer 404 rather than an
+                # empty map (issue 16, "Brightpearl empty multi-GET"): none of them exist.
+                return set()
+        path, column = self._ID_SEARCHES[kind]
+        rows = self.search(path, {column: text, "columns": column}, page_size=500)
+        return {int(row[column]) for row in rows}
+
     # --- sales credits (refunds and returns) -----------------------------------------
     def sales_credits(self, ids: Iterable[int | str]) -> Iterator[dict]:
         return self._by_idset("/order-service/sales-credit", ids, self.batch_size)
@@ -276,7 +343,7 @@ class Brightpearl(Connector):
                 yield from self._notes(path, len(batch))
 
     def _notes(self, path: str, size: int) -> Iterator[tuple[int, dict]]:
-        body = self.http.json("GET", path, batch_size=size)
+        body = self._get_found(path, batch_size=size)
         for note_id, note in ((body or {}).get("response") or {}).items():
             yield int(note_id), note
 
@@ -340,10 +407,8 @@ class Brightpearl(Connector):
     def availability(self, product_ids: Iterable[int | str]) -> dict[int, dict]:
         out: dict[int, dict] = {}
         for batch in chunks(sorted({int(i) for i in product_ids}), self.batch_size):
-            body = self.http.json(
-                "GET",
-                f"/warehouse-service/product-availability/{idset(batch)}",
-                batch_size=len(batch),
+            body = self._get_found(
+                f"/warehouse-service/product-availability/{idset(batch)}", batch_size=len(batch)
             )
             for pid, levels in ((body or {}).get("response") or {}).items():
                 out[int(pid)] = levels
@@ -358,7 +423,8 @@ class Brightpearl(Connector):
 
     # --- webhooks --------------------------------------------------------------------
     def webhooks(self) -> list[dict]:
-        return (self.http.json("GET", "/integration-service/webhook") or {}).get("response") or []
+        """The account's webhooks; none is a 404 (the "empty" id set), read as an empty list."""
+        return (self._get_found("/integration-service/webhook") or {}).get("response") or []
 
     def register_webhook(self, subscribe_to: str, uri: str, body_template: str) -> int:
         """Register (once) a POST webhook with an ids-only JSON body; returns its id."""

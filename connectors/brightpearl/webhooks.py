@@ -10,9 +10,14 @@ is not retried (api-docs.brightpearl.com/integration/webhook/post.html).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from connectors.brightpearl.events import EVENT_LIST, undocumented_events
+from connectors.brightpearl.idsets import known_ids, parse_idset
+from connectors.errors import ConfigurationError
 from connectors.webhooks import (
+    IdItem,
     Inbound,
     InboundEvent,
     Registration,
@@ -33,32 +38,29 @@ BRIGHTPEARL_BODY = (
     '{"accountCode":"${account-code}","resourceType":"${resource-type}","id":"${resource-id}",'
     '"lifecycleEvent":"${lifecycle-event}","fullEvent":"${full-event}","raisedOn":"${raised-on}"}'
 )
-# A range wider than this is not an id set Brightpearl would send (it pages at 200).
-_WIDEST_RANGE = 10_000
-
-
-def parse_idset(value: str) -> list[int]:
-    """'1-3,7' → [1, 2, 3, 7]. Raises ValueError with the reason."""
-    ids: list[int] = []
-    for part in str(value).split(","):
-        part = part.strip()
-        if not part:
-            continue
-        lo, sep, hi = part.partition("-")
-        if not lo.isdigit() or (sep and not hi.isdigit()):
-            raise ValueError(f"“{part}” is not an id or a range of ids.")
-        start, end = int(lo), int(hi) if sep else int(lo)
-        if end < start or end - start >= _WIDEST_RANGE:
-            raise ValueError(f"“{part}” is not a sensible range of ids.")
-        ids.extend(range(start, end + 1))
-    if not ids:
-        raise ValueError("The id set is empty.")
-    return ids
+# What one lookup of `known` may carry: an id set of at most this many characters in the
+# search's query string (a guess: Brightpearl documents no limit, and common servers refuse
+# request lines over 8 KB), and at most 500 ids for a goods-out note GET (its documented
+# maximum).
+LOOKUP_CHARS = 2_000
+# Event resource type -> what its ids are looked up as. Sales credits are orders to
+# order-search. Goods-out note search filters goodsOutNoteId as a plain INTEGER, not an id set
+# (api-docs.brightpearl.com/warehouse/goods-out-note/search.html): notes are looked up by
+# their GET, 500 a call.
+LOOKUP_KINDS = {
+    "order": "order",
+    "sales-credit": "order",
+    "sales-order": "order",
+    "contact": "contact",
+    "product": "product",
+    "goods-out-note": "goods-out-note",
+}
 
 
 class BrightpearlWebhooks(VendorWebhooks):
     system = "brightpearl"
     label = "Brightpearl"
+    checks_ids = True
 
     def parse(self, connection: Connection, inbound: Inbound) -> list[InboundEvent]:
         body = json_object(inbound, self.label)
@@ -76,8 +78,11 @@ class BrightpearlWebhooks(VendorWebhooks):
                 f"This address takes the events of Brightpearl account {account}, "
                 f"not of “{body['accountCode']}”."
             )
+        if not isinstance(body["id"], str | int) or isinstance(body["id"], bool):
+            raise WebhookRefused("“id” is not a Brightpearl id set: it must be text.")
         try:
-            ids = parse_idset(body["id"])
+            # Ranges stay ranges: "1-10000" is stored as [1, 10000], not 10,000 ids.
+            ids = parse_idset(str(body["id"]))
         except ValueError as exc:
             raise WebhookRefused(f"“id” is not a Brightpearl id set: {exc}") from None
         # The whole body: it holds raisedOn, so only a redelivery repeats it.
@@ -89,9 +94,45 @@ class BrightpearlWebhooks(VendorWebhooks):
         # "order" covers order.modified.order-status; "order.modified" does too.
         return any(event == d or event.startswith(d + ".") for d in declared)
 
+    def known(
+        self, connector: Brightpearl, events: Sequence[tuple[str, list[IdItem]]]
+    ) -> list[set[str] | None]:
+        """Which ids of each event Brightpearl has: one search filtered by the id set (order,
+        contact and product search take an id set), or one goods-out note GET, for all the
+        events' small id sets of a kind together; see known_ids."""
+        answer: list[set[str] | None] = [None] * len(events)
+        by_kind: dict[str, list[int]] = {}
+        for index, (event, _) in enumerate(events):
+            kind = LOOKUP_KINDS.get(event.split(".")[0])
+            if kind:
+                by_kind.setdefault(kind, []).append(index)
+        for kind, indexes in by_kind.items():
+            max_ids = connector.goods_note_batch_size if kind == "goods-out-note" else 10**9
+            found = known_ids(
+                [events[i][1] for i in indexes],
+                lambda items, kind=kind: connector.existing_ids(kind, items),
+                max_ids=max_ids,
+                max_chars=LOOKUP_CHARS,
+            )
+            for i, ids in zip(indexes, found, strict=True):
+                answer[i] = ids
+        return answer
+
     def register(
         self, connector: Brightpearl, *, url: str, events: list[str], ours: str, live: set[str]
     ) -> Registration:
+        # Before any call: Brightpearl may accept a name it does not know and never call it,
+        # so a flow would wait for webhooks that never come. Refuse loudly, naming it.
+        unknown = undocumented_events(events)
+        if unknown:
+            names = ", ".join(f"“{e}”" for e in unknown)
+            raise ConfigurationError(
+                f"Brightpearl has no webhook event called {names}, so nothing was registered. "
+                f"Change the flow's webhook events to names from Brightpearl's list "
+                f"({EVENT_LIST}).",
+                vendor="brightpearl",
+                code="unknown_event",
+            )
         done = Registration(events=list(events))
         for hook in connector.webhooks():
             uri = str(hook.get("uriTemplate", ""))

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from connectors.errors import TransientError
-from connectors.http import BatchResult, RecordError, chunks, tls_context
+from connectors.http import BatchResult, RecordError, chunks, tls_context, wire_problem
 from connectors.mailchimp.common import (
     _MAX_ARCHIVE_BYTES,
     subscriber_hash,
@@ -215,9 +215,10 @@ class BatchOperations:
                     if isinstance(data, list):
                         entries.extend(e for e in data if isinstance(e, dict))
         except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
+            logger.warning("mailchimp batch %s: results unreadable: %r", batch.id, exc)
             raise TransientError(
-                f"Mailchimp's results for batch {batch.id} could not be read "
-                f"({type(exc).__name__}).",
+                f"Mailchimp's results for batch {batch.id} could not be read (the archive is "
+                "damaged or not in the form Mailchimp sends).",
                 vendor=self.system,
             ) from None
         return entries
@@ -254,7 +255,8 @@ class BatchOperations:
                 if response.status_code < 500 and response.status_code != 429:
                     break  # expired or refused: asking again will not help
             except httpx.TransportError as exc:
-                status = problem = type(exc).__name__
+                # The class name for the log line below; words for the error.
+                status, problem = type(exc).__name__, wire_problem(exc)
             finally:
                 logger.info(
                     "vendor=mailchimp results batch=%s GET %s status=%s ms=%d",

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from connectors.webhooks import (
+    UNSTORABLE,
     Inbound,
     InboundEvent,
     Registration,
@@ -24,6 +25,7 @@ from connectors.webhooks import (
     WebhookRefused,
     canonical,
     is_stale,
+    storable,
 )
 
 if TYPE_CHECKING:
@@ -40,16 +42,21 @@ EVENTS = ("subscribe", "unsubscribe", "profile", "cleaned", "upemail", "campaign
 SOURCES = {"user": True, "admin": True, "api": False}
 FORM = "application/x-www-form-urlencoded"
 _KEY = re.compile(r"\[([^\]]*)\]")
+# Mailchimp's deepest key is data[merges][GROUPINGS][0][groups]: five levels.
+MAX_KEY_DEPTH = 8
 
 
 def read_form(text: str) -> dict[str, Any]:
     """Mailchimp's PHP-style keys nested: data[merges][EMAIL]=x → {"data": {"merges":
     {"EMAIL": "x"}}}. A key sent twice keeps its last value (the sample sends data[reason]
-    twice)."""
+    twice). Raises ValueError for a key nested deeper than MAX_KEY_DEPTH (a deep one would
+    crash whatever walks the result)."""
     out: dict[str, Any] = {}
     for key, value in parse_qsl(text, keep_blank_values=True):
         head, _, rest = key.partition("[")
         path = [head] + (_KEY.findall("[" + rest) if rest else [])
+        if len(path) > MAX_KEY_DEPTH:
+            raise ValueError(f"A form key is nested more than {MAX_KEY_DEPTH} levels deep.")
         node = out
         for part in path[:-1]:
             child = node.get(part)
@@ -74,6 +81,10 @@ class MailchimpWebhooks(VendorWebhooks):
             body = read_form(inbound.body.decode("utf-8"))
         except UnicodeDecodeError:
             raise WebhookRefused("The body is not UTF-8 text.") from None
+        except ValueError as exc:
+            raise WebhookRefused(str(exc)) from None
+        if not storable(body):
+            raise WebhookRefused(UNSTORABLE)
         kind, data = body.get("type"), body.get("data")
         if not isinstance(kind, str) or kind not in EVENTS or not isinstance(data, dict):
             raise WebhookRefused(

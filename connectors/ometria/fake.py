@@ -55,7 +55,6 @@ KIND = {
 }
 OPTIN_VALUES = ("EXPLICITLY_OPTEDIN", "EXPLICITLY_OPTEDOUT", "NOT_SPECIFIED")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
-QUEUE_LIMIT = 50_000
 
 
 def valid_email(value: Any) -> bool:
@@ -195,10 +194,24 @@ class Ometria(Vendor):
         return error_response(message, 400)
 
     def limit_headers(self, req: Request, hit: Hit | None) -> dict[str, str]:
-        if req.method != "POST" or req.account is None:
+        queue = getattr(req, "queue", None)
+        if queue is None:
             return {}
-        # The documented queue headers; the sandbox queue is always nearly empty.
-        return {"X-QueueSize-Limit": str(QUEUE_LIMIT), "X-QueueSize-Remaining": str(QUEUE_LIMIT)}
+        # The documented queue headers on every push the queue looked at (docs.ometria.com,
+        # "Ometria API introduction"). The page says Limit shows "your current backlog"; the
+        # sandbox sends the limit, as the name says (a guess), and Remaining the room left.
+        limit, room = queue
+        return {"X-QueueSize-Limit": str(limit), "X-QueueSize-Remaining": str(room)}
+
+    def _queue_room(self, account: str) -> tuple[int, int, float]:
+        """(room left, records queued by this account now, the time) after draining."""
+        settings = self.app.settings
+        state = self.app.store.get_json(V, account, "queue", "level") or {"level": 0, "at": 0}
+        now = time.time()
+        drained = (now - float(state["at"])) * self.app.time_scale
+        level = max(int(state["level"]) - int(drained * settings.ometria_queue_drain_per_second), 0)
+        queued = level + settings.ometria_queue_backlog
+        return max(settings.ometria_queue_limit - queued, 0), level, now
 
     @route("POST", r"/v2/push")
     def push(self, req: Request) -> Response:
@@ -221,6 +234,13 @@ class Ometria(Vendor):
             )
         account = req.account.code
         store = self.app.store
+        room, level, clock = self._queue_room(account)
+        req.queue = (settings.ometria_queue_limit, room)  # type: ignore[attr-defined]
+        if len(records) > room:
+            # Over the backlog: nothing is queued (docs: "you'll get a 429 HTTP response").
+            return error_response(
+                "Too many records are waiting to be processed: try again later", 429
+            )
         now = utcnow()
         at = iso_seconds(now)
         request_id = str(uuid.uuid4())
@@ -294,6 +314,11 @@ class Ometria(Vendor):
             stored = [r for r in stored if columns.get(r.id) != kept_columns(r)]
         store.put_many(stored)
         store.log_many(pushes)
+        # Queued: records checked later, failed or not, wait in the queue like the others.
+        store.put(
+            Rec(V, account, "queue", "level", dumps({"level": level + accepted, "at": clock}))
+        )
+        req.queue = (settings.ometria_queue_limit, room - accepted)  # type: ignore[attr-defined]
         return json_response(
             {"status": "OK", "request_id": request_id, "accepted": accepted, "rejected": rejected}
         )
@@ -310,7 +335,8 @@ class Ometria(Vendor):
         entry = {
             "error_message": message,
             "error_path": path,
-            # Beyond Ometria's two documented fields: enough to find the record.
+            # The sandbox's own bookkeeping, for its state views and tests; never answered
+            # (GET /v2/push/_errors gives only the two documented fields).
             "@type": record.get("@type"),
             "id": record.get("id"),
             "request_id": request_id,
@@ -328,7 +354,9 @@ class Ometria(Vendor):
 
     @route("GET", r"/v2/push/_errors")
     def errors(self, req: Request) -> Response:
-        """The 100 most recent validation errors that have 'happened' by now."""
+        """The 100 most recent validation errors that have 'happened' by now, newest first,
+        each with the two documented fields only: `error_message` and `error_path`
+        (docs.ometria.com/docs/list-errors). Nothing says which record, push or time."""
         rows = self.app.store.conn().execute(
             "SELECT data FROM log WHERE vendor=? AND account=? AND kind='push_error' "
             "ORDER BY seq DESC LIMIT 500",
@@ -338,8 +366,8 @@ class Ometria(Vendor):
         visible = []
         for (text,) in rows:
             entry = json.loads(text)
-            if entry.pop("visible_at", 0) <= now:
-                visible.append(entry)
+            if entry.get("visible_at", 0) <= now:
+                visible.append({k: entry[k] for k in ("error_message", "error_path")})
             if len(visible) == 100:
                 break
         return raw_json(json.dumps(visible, separators=(",", ":")))

@@ -59,9 +59,15 @@ class Sandbox:
         time_scale: float | None = None,
         limits: dict[str, int | None] | None = None,
         settings: dict[str, Any] | None = None,
+        account_limits: dict[str, dict[str, int | None]] | None = None,
     ) -> dict[str, Any]:
         self.app.configure(
-            {"time_scale": time_scale, "limits": limits or {}, "settings": settings or {}}
+            {
+                "time_scale": time_scale,
+                "limits": limits or {},
+                "settings": settings or {},
+                "account_limits": account_limits or {},
+            }
         )
         return self.app.config_snapshot()
 

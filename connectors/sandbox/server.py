@@ -31,7 +31,7 @@ from connectors.sandbox.core import READ_METHODS, Account, Request, Response, Ve
 from connectors.sandbox.deliveries import Deliverer
 from connectors.sandbox.faults import Decision, Faults
 from connectors.sandbox.state import Rec, Store
-from connectors.sandbox.throttle import Hit, Limits, Settings, Stats, Throttle
+from connectors.sandbox.throttle import LIMIT_FIELDS, Hit, Limits, Settings, Stats, Throttle
 from connectors.sandbox.writes import WriteLog
 
 logger = logging.getLogger(__name__)
@@ -121,6 +121,9 @@ class App:
         self._defaults = (float(time_scale), dict(limits or {}), dict(settings or {}))
         self.time_scale = 1.0
         self.limits = Limits()
+        # One account's own limits ({brand key or account code: {limit name: n}}), over the
+        # sandbox-wide ones: another app spending a brand's allowance, a smaller plan.
+        self.account_limits: dict[str, dict[str, int | None]] = {}
         self.settings = Settings()
         self.writes = WriteLog()
         self.apply_defaults()
@@ -140,6 +143,7 @@ class App:
         time_scale, limits, settings = self._defaults
         self.time_scale = time_scale
         self.limits = Limits(**{**asdict(Limits()), **limits})
+        self.account_limits = {}
         self.settings = Settings()
         self.settings.update(settings)
         self.writes.resize(self.settings.write_log_max)
@@ -156,6 +160,19 @@ class App:
             if key not in known:
                 raise ValueError(f"unknown limit {key!r}")
             setattr(self.limits, key, int(value) if value else None)
+        for name, overrides in (values.get("account_limits") or {}).items():
+            unknown = set(overrides) - known
+            if unknown:
+                raise ValueError(f"unknown limit {sorted(unknown)[0]!r} for account {name!r}")
+            mine = self.account_limits.setdefault(str(name), {})
+            for key, value in overrides.items():
+                # null: back to the sandbox-wide limit; 0: unlimited, as in `limits`.
+                if value is None:
+                    mine.pop(key, None)
+                else:
+                    mine[key] = int(value) or None
+            if not mine:
+                del self.account_limits[str(name)]
         self.settings.update(values.get("settings") or {})
         self.writes.resize(self.settings.write_log_max)
 
@@ -163,8 +180,21 @@ class App:
         return {
             "time_scale": self.time_scale,
             "limits": asdict(self.limits),
+            "account_limits": {k: dict(v) for k, v in self.account_limits.items()},
             "settings": asdict(self.settings),
         }
+
+    def limit_for(self, vendor: str, bucket: str) -> int | None:
+        """The limit of the account a request spends: its own (named by its code or its
+        brand key) if it has one, else the sandbox-wide one."""
+        field = LIMIT_FIELDS[vendor]
+        if self.account_limits:
+            account = self.accounts.get(vendor, bucket)
+            for name in (bucket, account.brand if account else None):
+                own = self.account_limits.get(name or "", {})
+                if field in own:
+                    return own[field]
+        return self.limits.for_vendor(vendor)
 
     # --- data ----------------------------------------------------------------------------
 
@@ -249,7 +279,7 @@ class App:
         concurrent = name == "mailchimp"
         allowed_in_flight = True
         if concurrent:
-            allowed_in_flight, _ = self.throttle.enter(name, bucket, self.limits.for_vendor(name))
+            allowed_in_flight, _ = self.throttle.enter(name, bucket, self.limit_for(name, bucket))
         try:
             response = self._pipeline(vendor, req, decision, bucket, allowed_in_flight)
         finally:
@@ -275,7 +305,7 @@ class App:
             return Response(503, GATEWAY_PAGE, "text/html")
         hit: Hit | None = None
         if name != "mailchimp" and vendor.counts_toward_limit(req):
-            hit = self.throttle.hit(name, bucket, self.limits.for_vendor(name), self.time_scale)
+            hit = self.throttle.hit(name, bucket, self.limit_for(name, bucket), self.time_scale)
         req.hit = hit
         response = self._answer(vendor, req, decision, hit, in_flight_ok)
         if response.status > 0:

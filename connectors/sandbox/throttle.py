@@ -39,14 +39,18 @@ class Limits:
     salesforce_daily: int | None = 100_000
 
     def for_vendor(self, vendor: str) -> int | None:
-        value = {
-            "brightpearl": self.brightpearl_per_minute,
-            "bigcommerce": self.bigcommerce_per_window,
-            "ometria": self.ometria_per_second,
-            "mailchimp": self.mailchimp_concurrency,
-            "salesforce": self.salesforce_daily,
-        }[vendor]
-        return value or None
+        return getattr(self, LIMIT_FIELDS[vendor]) or None
+
+
+# Each vendor's limit, by its name in Limits (and in `limits` and `account_limits` of the
+# config).
+LIMIT_FIELDS = {
+    "brightpearl": "brightpearl_per_minute",
+    "bigcommerce": "bigcommerce_per_window",
+    "ometria": "ometria_per_second",
+    "mailchimp": "mailchimp_concurrency",
+    "salesforce": "salesforce_daily",
+}
 
 
 @dataclass
@@ -60,7 +64,20 @@ class Settings:
     brightpearl_gon_idset_max: int = 500  # goods-out notes
     brightpearl_max_page_size: int = 500  # unconfirmed: public clients use 500
     brightpearl_default_page_size: int = 500
+    # A GET by id set that finds none of its ids: 404 CMNC-404, as Brightpearl's help page
+    # "Empty list response codes" says (and as a contact GET was recorded in 2025); False
+    # answers `200 {"response":[]}`, as an order GET was recorded in 2022.
+    brightpearl_empty_get_404: bool = True
+    # The life of an OAuth access token (expires_in). Recorded: 604800 for a new grant.
+    brightpearl_oauth_expires_in: int = 604_800
     ometria_max_records: int = 100
+    # Ometria's queue of pushed records waiting to be processed: past 50,000, push answers 429
+    # (documented). How fast it drains is the sandbox's own (records per second of the
+    # sandbox's clock); `ometria_queue_backlog` is a standing backlog (another app's records)
+    # a test can set to fill the queue.
+    ometria_queue_limit: int = 50_000
+    ometria_queue_drain_per_second: float = 10_000
+    ometria_queue_backlog: int = 0
     ometria_max_record_bytes: int = 60 * 1024
     # How long after a push a validation error becomes visible at /v2/push/_errors (real ms).
     ometria_error_delay_ms: int = 100

@@ -4,25 +4,16 @@ from __future__ import annotations
 
 from django import template
 
+from exceptions import words
 from exceptions.hooks import flow_label
 
 register = template.Library()
-
-SYSTEMS = {
-    "brightpearl": "Brightpearl",
-    "ometria": "Ometria",
-    "mailchimp": "Mailchimp",
-    "salesforce": "Salesforce",
-    "bigcommerce": "BigCommerce",
-    "console": "The console (the flow as a whole)",
-    "email": "E-mail address",
-}
 
 
 @register.filter
 def system_name(code: str) -> str:
     """A source system's name as people write it."""
-    return SYSTEMS.get(code, code.replace("_", " ").title() if code else "")
+    return words.system_name(code)
 
 
 @register.filter

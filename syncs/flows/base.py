@@ -119,6 +119,9 @@ class Flow:
     # turns (scoped webhook runs still go at once: they are small and urgent).
     lock_group: ClassVar[str] = ""
     batch_size: ClassVar[int] = 200
+    # What must be set up at the target before the flow is switched on and that no API can
+    # check, in plain English (onboarding shows it and asks for it to be confirmed).
+    set_up_first: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

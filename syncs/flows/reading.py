@@ -36,14 +36,29 @@ def source_ids(
     id_column: str,
     include_retry: bool = True,
 ) -> Iterator[str]:
-    """The ids this run must read, streamed (a search page at a time, never all at once)."""
+    """The ids this run must read, streamed (a search page at a time, never all at once).
+
+    A bulk run's slice that is due to give its worker back (ctx.yielding) stops taking ids;
+    the ids it has not reached are listed (the rest of the search's pages, no record read)
+    into ctx.left, and its next slice reads those (ctx.resume_ids)."""
     if ctx.scope:
         ctx.total_hint = len(ctx.scope)
         yield from unique(ctx.scope)
         return
+    if ctx.resume_ids is not None:
+        yield from _sliced(ctx, iter(ctx.resume_ids))
+        return
     rows = full() if ctx.full else changed(ctx.since, ctx.until)
     retry = ctx.retry_ids if include_retry else []
-    yield from unique(chain(_counted(ctx, rows, id_column), retry))
+    yield from _sliced(ctx, unique(chain(_counted(ctx, rows, id_column), retry)))
+
+
+def _sliced(ctx: FlowContext, ids: Iterator[str]) -> Iterator[str]:
+    for source_id in ids:
+        if ctx.yielding:
+            ctx.left = [source_id, *ids]
+            return
+        yield source_id
 
 
 def _counted(ctx: FlowContext, rows: Iterable[dict], id_column: str) -> Iterator[Any]:

@@ -61,4 +61,17 @@ class Migration(migrations.Migration):
             name='total',
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
+        migrations.AddField(
+            model_name="syncrun",
+            name="blocked_on",
+            field=models.CharField(blank=True, editable=False, max_length=20),
+        ),
+        migrations.AddIndex(
+            model_name="recordstate",
+            index=models.Index(
+                condition=models.Q(("sending_run__isnull", False)),
+                fields=["sending_run"],
+                name="record_sending",
+            ),
+        ),
     ]

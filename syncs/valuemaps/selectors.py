@@ -14,6 +14,7 @@ from syncs.models import RecordState, RecordStatus, ValueMap
 from syncs.valuemaps.changes import known_values, value_of
 from syncs.valuemaps.kinds import Known, Part, ValueKind, system_name
 from syncs.valuemaps.quarantine import PREFIX, TICKET_TYPE, label_from_detail, value_ticket_id
+from syncs.vendor_lists import lists_age_note
 
 
 @dataclass
@@ -164,6 +165,7 @@ def value_table(*, brand: Brand, kind: ValueKind) -> Table:
         counts_header=kind.noun[:1].upper() + kind.noun[1:],
         headers=[f"{p.label[:1].upper()}{p.label[1:]}" for p in kind.parts] + ["Note"],
         error=" ".join(known.errors),
+        note=lists_age_note(brand=brand),
         extra={"known": known},
     )
     maps = {m.source_value: m for m in ValueMap.objects.filter(brand=brand, kind=kind.code)}

@@ -107,7 +107,9 @@ def test_an_admin_onboards_a_second_brand_and_its_first_sync_runs(
     brightpearl.get_by_label("Base URL").fill(bp["base_url"])
     brightpearl.get_by_label("Account code").fill(bp["account"])
     brightpearl.get_by_label("App reference").fill(bp["headers"]["brightpearl-app-ref"])
-    brightpearl.get_by_label("Account token").fill(bp["headers"]["brightpearl-account-token"])
+    # A private app made today gives a staff token: the kind the page starts on.
+    expect(brightpearl.get_by_label("Staff token: a private app made")).to_be_checked()
+    brightpearl.get_by_label("Staff token", exact=True).fill(bp["staff"]["brightpearl-staff-token"])
     ometria = page.locator("#system-ometria")
     ometria.get_by_label("Base URL").fill(om["base_url"])
     ometria.get_by_label("API key").fill(om["headers"]["X-Ometria-Auth"])

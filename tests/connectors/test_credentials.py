@@ -233,6 +233,10 @@ def test_admin_edits_leave_an_audit_event_without_secrets(client, admin_user, br
     assert event.actor == admin_user and event.brand == brand_a
     assert "base URL https://euw1.brightpearlconnect.com → https://use1" in event.summary
     assert "credentials replaced (App reference, Account token)" in event.summary
+    # The same as data: which connection, which fields, which credentials (never a value).
+    assert event.detail["connection"] == conn.pk and event.detail["system"] == "brightpearl"
+    assert "Base URL" in event.detail["fields_changed"]
+    assert event.detail["credentials_replaced"] == ["App reference", "Account token"]
     text = f"{event.summary} {event.detail}"
     assert "t-new" not in text and "acme2" not in text and CANARY not in text
 

@@ -49,6 +49,24 @@ class Scenario:
         None: the flow translates no value that could be missing (the suite checks it)."""
         return None
 
+    def change(self, sandbox, source_id: str) -> bool:
+        """Change this source record as someone would (so that the target must change too);
+        False: the flow sends nothing new for a change the sandbox can make to it (a
+        one-off notification, a create-only flow). The race case runs either way."""
+        return False
+
+
+def _set_bp_status(sandbox, order_id: str, status_id: int) -> None:
+    httpx.post(
+        f"{sandbox.url}/_sandbox/brightpearl/orders/{order_id}/status",
+        json={"statusId": status_id},
+    ).raise_for_status()
+
+
+def _bp_status(sandbox, order_id: str) -> int:
+    order = items(sandbox, "brightpearl", "orders", id=order_id)[0]
+    return int(order["orderStatus"]["orderStatusId"])
+
 
 def _unmap_status(brand, name: str) -> Callable[[], None]:
     mapping = StatusMapping.objects.get(brand=brand, bp_status_name=name)
@@ -83,6 +101,12 @@ class OmetriaOrders(Scenario):
 class OrderLifecycle(OmetriaOrders):
     flow = "order_lifecycle"
 
+    def change(self, sandbox, source_id: str) -> bool:
+        """To a status mapped to another Ometria status: a fraud hold (cancelled), or back."""
+        fraud = int(sandbox.seed_facts()["demo"]["brightpearl"]["fraud_status_id"])
+        _set_bp_status(sandbox, source_id, 2 if _bp_status(sandbox, source_id) == fraud else fraud)
+        return True
+
     def unmap(self, brand, sandbox):
         return _unmap_status(brand, "Invoiced")
 
@@ -98,6 +122,13 @@ class Refunds(OmetriaOrders):
 class Customers(Scenario):
     flow = "customers"
     target = "ometria"
+
+    def change(self, sandbox, source_id: str) -> bool:
+        httpx.post(
+            f"{sandbox.url}/_sandbox/brightpearl/contacts/{source_id}",
+            json={"firstName": "Renamed"},
+        ).raise_for_status()
+        return True
 
     def snapshot(self, sandbox) -> Snapshot:
         return {
@@ -218,6 +249,12 @@ class OrderStatusBack(Scenario):
 
     def snapshot(self, sandbox) -> Snapshot:
         return {str(o["id"]): o.get("status_id") for o in items(sandbox, "bigcommerce", "orders")}
+
+    def change(self, sandbox, source_id: str) -> bool:
+        """The back office moves the posted order to a status with another storefront status."""
+        now = BP_TO_BC.get(str(_bp_status(sandbox, source_id)))
+        _set_bp_status(sandbox, source_id, next(s for s in (21, 23, 5) if BP_TO_BC[str(s)] != now))
+        return True
 
     def unmap(self, brand, sandbox):
         return _unmap_value(brand, "bp_order_status_to_bc", "21")  # Ready to ship

@@ -260,7 +260,9 @@ def test_ticket_page_explains_itself(ops, brand_a, ops_user):
         'href="https://use1.brightpearl.com/patt-op.php?scode=invoice&amp;oID=1001"',
         "HTTP_503",
         "Brightpearl answered 503 three times.",
-        "&quot;waiting_ids&quot;: [",  # pretty-printed
+        # The data in words (exceptions/snapshots), never as JSON.
+        "Run 4 failed on every attempt and is not tried again by itself.",
+        "It was syncing 1 record: 1001.",
         "Operations",
         "olivia_ops",
         "Raised",
@@ -275,6 +277,9 @@ def test_ticket_page_explains_itself(ops, brand_a, ops_user):
     ]:
         assert text in page, text
     assert "s3cret" not in page
+    # Olivia is not an admin: no raw data, no "Details".
+    assert "waiting_ids" not in page and "&quot;" not in page
+    assert "<details" not in page
 
 
 def test_ticket_page_says_why_retry_is_not_available(ops, brand_a):

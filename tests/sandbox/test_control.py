@@ -71,8 +71,17 @@ def test_config_round_trips(sandbox):
     assert config["time_scale"] == 60 and config["limits"]["ometria_per_second"] is None
     assert api.get("/config").json() == config
     assert api.post("/config", json={"limits": {"nope": 1}}).status_code == 400
+    own = {"second": {"brightpearl_per_minute": 10, "ometria_per_second": 0}}
+    config = api.post("/config", json={"account_limits": own}).json()
+    # 0 is unlimited, as in `limits`.
+    assert config["account_limits"] == {
+        "second": {"brightpearl_per_minute": 10, "ometria_per_second": None}
+    }
+    bad = api.post("/config", json={"account_limits": {"second": {"nope": 1}}})
+    assert bad.status_code == 400 and "nope" in bad.text
     sandbox.reset()
     assert api.get("/config").json()["limits"]["ometria_per_second"] == 8
+    assert api.get("/config").json()["account_limits"] == {}
 
 
 def test_stats_count_requests_and_reset(sandbox):

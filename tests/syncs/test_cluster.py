@@ -43,6 +43,23 @@ def wait_for(check, timeout: float, what: str, proc=None):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def hold_for_fraud(sandbox) -> int:
+    """The back office holds an order for fraud: Brightpearl's webhook goes to the console."""
+    facts = sandbox.seed_facts()["demo"]["brightpearl"]
+    order_id = facts["first_order_by_status"]["2"]
+    httpx.post(
+        f"{sandbox.url}/_sandbox/brightpearl/orders/{order_id}/status",
+        json={"statusId": facts["fraud_status_id"]},
+    ).raise_for_status()
+    return order_id
+
+
+def webhook_run_done() -> SyncRun | None:
+    return SyncRun.objects.filter(
+        trigger="webhook", flow="order_lifecycle", state=RunState.SUCCEEDED
+    ).first()
+
+
 @pytest.mark.parametrize("broker", ["orm", "redis"])
 def test_a_webhook_run_completes_through_a_real_cluster(
     broker, sandbox, live_server, settings, synced_brand, start_qcluster, monkeypatch
@@ -58,20 +75,8 @@ def test_a_webhook_run_completes_through_a_real_cluster(
         cluster = start_qcluster(Q_WORKERS="1")
     settings.CONSOLE_PUBLIC_URL = live_server.url
     webhooks_register(brand=synced_brand)
-    facts = sandbox.seed_facts()["demo"]["brightpearl"]
-    order_id = facts["first_order_by_status"]["2"]
-    httpx.post(
-        f"{sandbox.url}/_sandbox/brightpearl/orders/{order_id}/status",
-        json={"statusId": facts["fraud_status_id"]},
-    ).raise_for_status()
-    run = wait_for(
-        lambda: SyncRun.objects.filter(
-            trigger="webhook", flow="order_lifecycle", state=RunState.SUCCEEDED
-        ).first(),
-        90,
-        "the webhook run",
-        cluster,
-    )
+    order_id = hold_for_fraud(sandbox)
+    run = wait_for(webhook_run_done, 90, "the webhook run", cluster)
     assert run.scope == [str(order_id)] and run.written == 1
     assert f"pid {cluster.pid}" not in run.log, "a cluster worker ran it, not this test process"
     assert re.search(r"Claimed by worker pid \d+", run.log)
@@ -89,8 +94,10 @@ def test_nothing_lost_or_doubled_through_faults_and_a_killed_worker(
     sandbox.set_faults("ometria", error_rate=0.2, lost_response_rate=0.2, latency_ms=20)
     run = flow_enqueue(brand_id=live_brand.pk, flow="order_lifecycle", trigger="manual", full=True)
     env = {"Q_WORKERS": "1", "Q_TIMEOUT": "40", "Q_RETRY": "45", "RUN_STALE_SECONDS": "5"}
-    # A full run is bulk work: the bulk queue's own cluster runs it.
+    # A full run is bulk work: the bulk queue's own cluster runs it. The default cluster runs
+    # the sweeper, which hands the dead worker's run back to the bulk queue.
     cluster = start_qcluster(Q_CLUSTER_NAME="bulk", **env)
+    start_qcluster(**env)
 
     def mid_run():
         run.refresh_from_db()
@@ -136,3 +143,44 @@ def test_nothing_lost_or_doubled_through_faults_and_a_killed_worker(
             assert in_tickets.get(key) == 1, (
                 f"order {key} is neither synced nor in exactly one ticket"
             )
+
+
+@pytest.mark.parametrize("broker", ["orm", "redis"])
+def test_events_go_through_while_a_backfill_fills_the_bulk_cluster(
+    broker, sandbox, live_server, settings, live_brand, start_qcluster, monkeypatch
+):
+    """Two clusters, as in production: a slow full run holds the bulk cluster's only worker,
+    and a webhook's run still goes through the events cluster at once."""
+    env = {"Q_WORKERS": "1"}
+    if broker == "redis":
+        if not redis_up():
+            pytest.skip(f"no Redis answers at {REDIS_URL}")
+        monkeypatch.setattr(Conf, "ORM", None)
+        monkeypatch.setattr(Conf, "REDIS", REDIS_URL)
+        env["REDIS_URL"] = REDIS_URL
+    sandbox.reset("demo", orders=3000)
+    # Brightpearl answers slowly: the full run lasts well beyond the webhook's.
+    sandbox.set_faults("brightpearl", latency_ms=150)
+    settings.CONSOLE_PUBLIC_URL = live_server.url
+    webhooks_register(brand=live_brand)
+    backfill = flow_enqueue(
+        brand_id=live_brand.pk, flow="order_lifecycle", trigger="manual", full=True
+    )
+    bulk = start_qcluster(Q_CLUSTER_NAME="bulk", **env)
+    events = start_qcluster(**env)
+
+    def backfill_reading():
+        backfill.refresh_from_db()
+        return backfill.state == RunState.RUNNING and backfill.read > 0
+
+    wait_for(backfill_reading, 90, "the backfill to be reading", bulk)
+    changed_at = time.monotonic()
+    order_id = hold_for_fraud(sandbox)
+    run = wait_for(webhook_run_done, 60, "the webhook run", events)
+    took = time.monotonic() - changed_at
+    backfill.refresh_from_db()
+    assert backfill.state in (RunState.RUNNING, RunState.QUEUED), "the backfill was still going"
+    assert run.scope == [str(order_id)] and run.written == 1
+    assert took < 15, f"the webhook's run waited {took:.1f} s"
+    pushed = sandbox.state("ometria", "orders", id=order_id)["items"][0]
+    assert pushed["status"] == "cancelled"

@@ -16,7 +16,8 @@ from syncs.flows import REGISTRY
 from syncs.flows.base import Flow, Push
 from syncs.flows.ometria.order_lifecycle import OrderLifecycleFlow
 from syncs.models import InboxState, RecordState, RecordStatus, RunState, SyncRun, WebhookEvent
-from syncs.services import flow_run_now, runs_sweep
+from syncs.services import flow_run_now
+from syncs.sweeper import runs_sweep
 
 SENT: list[str] = []
 
@@ -88,7 +89,7 @@ def test_a_record_the_target_neither_took_nor_refused_is_not_counted_as_synced(b
 
 @pytest.mark.django_db(transaction=True)
 def test_a_record_that_breaks_the_transform_fails_alone_with_a_ticket(
-    sandbox, live_brand, monkeypatch
+    sandbox, live_brand, monkeypatch, caplog
 ):
     original = OrderLifecycleFlow.transform
 
@@ -101,7 +102,13 @@ def test_a_record_that_breaks_the_transform_fails_alone_with_a_ticket(
     run = flow_run_now(brand=live_brand, flow="order_lifecycle", scope=["10002", "10003"])
     assert run.state == RunState.PARTIAL and run.written == 1 and run.failed == 1
     ticket = Ticket.objects.get(type__code="record_unreadable")
-    assert ticket.source_id == "10003" and "KeyError" in ticket.error_message
+    assert ticket.source_id == "10003"
+    # The field by its name, in a sentence; Python's own text is in the log for the agency.
+    assert ticket.error_message == "The field “orderRows” is missing from it."
+    assert ticket.error_code == "missing_field"
+    assert "KeyError" not in str(Ticket.objects.values().get(pk=ticket.pk))
+    logged = [r for r in caplog.records if "could not be transformed" in r.getMessage()]
+    assert logged and logged[0].exc_info[0] is KeyError
     assert (
         RecordState.objects.get(flow="order_lifecycle", source_id="10003").status
         == RecordStatus.FAILED
@@ -151,8 +158,8 @@ def test_the_sweeper_returns_half_drained_webhooks_to_the_inbox(brand_a):
     )
     WebhookEvent.objects.filter(pk=event.pk).update(received_at=timezone.now() - timedelta(hours=1))
     with (
-        mock.patch("syncs.services.async_task"),
-        mock.patch("syncs.services.ometria_rejections_collect"),
+        mock.patch("syncs.sweeper.async_task"),
+        mock.patch("syncs.sweeper.ometria_rejections_collect"),
     ):
         runs_sweep()
     event.refresh_from_db()
@@ -163,7 +170,7 @@ def test_the_sweeper_returns_half_drained_webhooks_to_the_inbox(brand_a):
 def test_the_sweeper_hands_a_queued_run_to_the_queue_once_per_period(brand_a):
     run = SyncRun.objects.create(brand=brand_a, flow="order_lifecycle", trigger="manual")
     SyncRun.objects.filter(pk=run.pk).update(queued_at=timezone.now() - timedelta(hours=1))
-    with mock.patch("syncs.services._enqueue") as enqueue, mock.patch("syncs.services.async_task"):
+    with mock.patch("syncs.services._enqueue") as enqueue, mock.patch("syncs.sweeper.async_task"):
         runs_sweep()
         runs_sweep()
     enqueue.assert_called_once_with(run.pk, "bulk")

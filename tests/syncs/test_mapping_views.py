@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
+import time
+from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone
 
 from brands.models import Team
+from connectors.models import RateBudget
 from exceptions.models import Ticket
 from syncs.mappings import AttributeChange, StatusChange, attribute_mapping_save, mapping_save
-from syncs.models import AttributeMapping, MappingChange, StatusMapping, SyncRun
+from syncs.models import AttributeMapping, Checkpoint, MappingChange, StatusMapping, SyncRun
 from tests.conftest import make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
@@ -222,6 +227,7 @@ def test_brightpearl_unreachable_says_so_and_shows_the_saved_mappings(
     client, live_brand, marketing_user, sandbox
 ):
     cache.clear()
+    Checkpoint.objects.filter(brand=live_brand, name__startswith="list:").delete()  # never read
     sandbox.set_faults("brightpearl", outage_seconds=60)
     client.force_login(marketing_user)
     page = client.get(url("statuses", live_brand.slug))
@@ -468,3 +474,63 @@ def test_a_mapping_is_described_in_plain_words():
     assert describe("attribute", field) == (
         "birth_month = the field's value in Brightpearl; when absent: cleared"
     )
+
+
+def spend_the_allowance(brand) -> None:
+    """Brightpearl's 200 requests for this minute are used up (by a backfill, say)."""
+    RateBudget.objects.update_or_create(
+        brand=brand,
+        system="brightpearl",
+        defaults={
+            "limit": 200,
+            "window_seconds": 60,
+            "remaining": 0,
+            "resets_at": time.time() + 60,
+        },
+    )
+
+
+def test_no_page_waits_on_a_spent_allowance_it_shows_the_last_lists_and_their_age(
+    client, live_brand, marketing_user, sandbox
+):
+    """Brightpearl's allowance is used up for the minute: the page answers at once with the
+    statuses as last read, says how old they are, and reads them again in the background."""
+    cache.clear()
+    Checkpoint.objects.filter(brand=live_brand, name__startswith="list:").update(
+        updated=timezone.now() - timedelta(minutes=25)
+    )
+    spend_the_allowance(live_brand)
+    client.force_login(marketing_user)
+    started = time.monotonic()
+    with mock.patch("syncs.vendor_lists.async_task") as queued:
+        page = client.get(url("statuses", live_brand.slug))
+    assert time.monotonic() - started < 2
+    text = page.content.decode()
+    assert page.status_code == 200 and "Dispatched" in text
+    assert "were read 25" in text and "read again in the background" in text
+    assert queued.call_args.args == ("syncs.tasks.vendor_list_read", live_brand.pk, "bp-statuses")
+
+
+def test_a_list_never_read_is_not_waited_for_when_the_allowance_is_spent(
+    client, live_brand, marketing_user, sandbox
+):
+    cache.clear()
+    Checkpoint.objects.filter(brand=live_brand, name__startswith="list:").delete()
+    spend_the_allowance(live_brand)
+    client.force_login(marketing_user)
+    started = time.monotonic()
+    page = client.get(url("statuses", live_brand.slug))
+    assert time.monotonic() - started < 2, "the page did not wait for the next minute"
+    assert "Brightpearl could not be reached: The vendor asked us to slow down" in (
+        page.content.decode()
+    )
+
+
+def test_the_background_read_waits_for_the_allowance_and_keeps_the_list(live_brand, sandbox):
+    from syncs.vendor_lists import vendor_list_read
+
+    Checkpoint.objects.filter(brand=live_brand, name__startswith="list:").delete()
+    cache.clear()
+    vendor_list_read(brand_id=live_brand.pk, key="bp-statuses")
+    kept = Checkpoint.objects.get(brand=live_brand, name="list:bp-statuses")
+    assert any(s["name"] == "Dispatched" for s in kept.value["items"])

@@ -16,7 +16,7 @@ from brands.models import AuditEvent
 from connectors.errors import AuthError, TransientError
 from connectors.models import Connection
 from exceptions.models import Ticket
-from syncs import services
+from syncs import services, sweeper
 from syncs.models import FlowConfig, RunState, SyncRun
 from syncs.overview import flow_lag
 
@@ -27,7 +27,7 @@ def queued(brand, flow="order_lifecycle", **kw) -> SyncRun:
     return SyncRun.objects.create(brand=brand, flow=flow, trigger="manual", **kw)
 
 
-def finish(run, progress=None):
+def finish(run, progress=None, sliced=False):
     run.state = RunState.SUCCEEDED
     run.finished_at = timezone.now()
     run.save()
@@ -156,7 +156,7 @@ def test_a_run_taken_over_stops_without_writing(brand_a):
 
     run = queued(brand_a)
 
-    def taken_over(run, progress=None):
+    def taken_over(run, progress=None, sliced=False):
         SyncRun.objects.filter(pk=run.pk).update(attempts=run.attempts + 1)  # another worker
         engine._fenced_save(run, ["read"])
 
@@ -166,14 +166,22 @@ def test_a_run_taken_over_stops_without_writing(brand_a):
     assert run.state == RunState.RUNNING, "the run belongs to the other worker"
 
 
-def test_an_unexpected_error_fails_the_run_with_a_ticket_for_the_agency(brand_a):
+def test_an_unexpected_error_fails_the_run_with_a_ticket_for_the_agency(brand_a, caplog):
     run = queued(brand_a)
     with mock.patch("syncs.engine.execute", side_effect=KeyError("orderRows")):
         services.flow_run(run_id=run.pk)
     run.refresh_from_db()
-    assert run.state == RunState.FAILED and "KeyError" in run.error
+    assert run.state == RunState.FAILED
     ticket = Ticket.objects.get(type__code="run_crashed")
     assert ticket.team == "admin" and ticket.flow == "order_lifecycle"
+    # The pages and the ticket say it in words; Python's own text is for the agency's log.
+    assert run.error == (
+        "An unexpected error stopped the run. The agency has the details in the server log, "
+        f"under run {run.pk}."
+    )
+    assert ticket.error_message == run.error and ticket.error_code == "unexpected_error"
+    logged = [r for r in caplog.records if r.getMessage() == f"run {run.pk} failed unexpectedly"]
+    assert logged and logged[0].exc_info[0] is KeyError
 
 
 def test_an_auth_failure_fails_the_run_with_one_ticket_for_admins(brand_a):
@@ -247,8 +255,8 @@ def test_the_sweeper_revives_lost_runs_and_gives_up_after_the_last_attempt(brand
         heartbeat=old,
         attempts=services.RUN_MAX_ATTEMPTS,
     )
-    with mock.patch("syncs.services._enqueue") as enqueue, mock.patch("syncs.services.async_task"):
-        report = services.runs_sweep()
+    with mock.patch("syncs.services._enqueue") as enqueue, mock.patch("syncs.sweeper.async_task"):
+        report = sweeper.runs_sweep()
     enqueue.assert_called_once_with(lost.pk, "bulk")
     assert report["revived"] == 1 and report["gave_up"] == 1
     dead.refresh_from_db()
@@ -264,14 +272,14 @@ def test_a_late_flow_gets_a_sync_delayed_ticket_that_resolves_when_it_catches_up
         schedule_minutes=15,
         cursor=timezone.now() - timedelta(hours=3),
     )
-    with mock.patch("syncs.services.async_task"):
-        services.runs_sweep()
+    with mock.patch("syncs.sweeper.async_task"):
+        sweeper.runs_sweep()
     ticket = Ticket.objects.get(type__code="sync_delayed")
     assert "behind" in ticket.title and ticket.team == "operations"
     config.cursor = timezone.now()
     config.save()
-    with mock.patch("syncs.services.async_task"):
-        services.runs_sweep()
+    with mock.patch("syncs.sweeper.async_task"):
+        sweeper.runs_sweep()
     ticket.refresh_from_db()
     assert ticket.status == "resolved"
 

@@ -230,3 +230,22 @@ def test_a_record_with_no_value_at_all_is_unreadable_not_unmapped(live_brand):
     assert "“Awaiting Fulfillment” (11) has no mapping to a Brightpearl order status" in (
         wait.reason
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_storefront_flows_record_which_status_each_synced_order_used(live_brand):
+    """The value map's page counts, per value, the synced records translated from it."""
+    from syncs.valuemaps.registry import get_kind
+    from syncs.valuemaps.selectors import value_counts
+    from tests.contract.scenarios import BC_TO_BP, value_maps
+
+    value_maps(live_brand, "bc_order_status", BC_TO_BP)
+    run = flow_run_now(brand=live_brand, flow="storefront_orders", full=True)
+    counts = value_counts(brand=live_brand, kind=get_kind("bc_order_status"))
+    assert run.created > 0
+    assert (
+        sum(counts.synced.values())
+        == RecordState.objects.filter(
+            brand=live_brand, flow="storefront_orders", status=RecordStatus.SYNCED
+        ).count()
+    )

@@ -11,10 +11,12 @@ import pytest
 
 from brands.models import AuditEvent
 from connectors.bigcommerce.webhooks import SECRET_HEADER, header_token
-from connectors.errors import ConnectorError
+from connectors.brightpearl.events import DOCUMENTED_EVENTS
+from connectors.errors import ConfigurationError, ConnectorError
 from connectors.models import Connection
 from connectors.registry import connector_for
-from syncs.flows import bigcommerce
+from syncs.flows import REGISTRY, bigcommerce
+from syncs.flows.base import Flow
 from syncs.models import FlowConfig, WebhookEvent
 from syncs.webhooks import webhook_url, webhooks_register
 
@@ -183,3 +185,60 @@ def test_an_unsubscribe_delivered_twice_is_stored_once(sandbox, hooked_brand):
     assert [d["status"] for d in sandbox.deliveries(vendor="mailchimp")] == [200, 200]
     [event] = WebhookEvent.objects.filter(connection=conn(hooked_brand, "mailchimp"))
     assert (event.event, event.resource_ids) == ("unsubscribe", [email.lower()])
+
+
+def bp_hooks(brand) -> list[dict]:
+    with connector_for(conn(brand, "brightpearl")) as bp:
+        return bp.webhooks()
+
+
+def test_every_brightpearl_event_a_flow_declares_is_on_brightpearls_list():
+    """help.brightpearl.com, "Subscribable resource events", and the Webhook GET/POST examples:
+    a name not there may be stored by Brightpearl and never called."""
+    declared = {
+        (cls.code, event)
+        for cls in REGISTRY.values()
+        if cls.source == "brightpearl"
+        for event in cls.webhook_events
+    }
+    assert declared, "the order, status and shipment flows read Brightpearl by webhook"
+    assert [d for d in declared if d[1] not in DOCUMENTED_EVENTS] == []
+
+
+def test_the_brightpearl_hooks_registered_are_the_documented_ones(sandbox, hooked_brand):
+    webhooks_register(brand=hooked_brand)
+    hooks = bp_hooks(hooked_brand)
+    assert {h["subscribeTo"] for h in hooks} == {
+        "order.modified.order-status",
+        "sales-order.created",
+        "goods-out-note.modified.shipped",
+    }
+    assert all(h["subscribeTo"] in DOCUMENTED_EVENTS for h in hooks)
+    assert all(h["idSetAccepted"] and h["qualityOfService"] == 1 for h in hooks)
+
+
+class ContactsByWebhookForTests(Flow):
+    code = "test_contact_events"
+    label = "Contacts by webhook (test only)"
+    source = "brightpearl"
+    target = "ometria"
+    webhook_events = ("contact.modified",)
+
+
+def test_an_event_brightpearl_does_not_document_fails_registration_loudly(
+    sandbox, hooked_brand, monkeypatch
+):
+    webhooks_register(brand=hooked_brand)
+    before = bp_hooks(hooked_brand)
+    monkeypatch.setitem(REGISTRY, ContactsByWebhookForTests.code, ContactsByWebhookForTests)
+    FlowConfig.objects.create(brand=hooked_brand, flow=ContactsByWebhookForTests.code, enabled=True)
+
+    with pytest.raises(ConfigurationError) as refused:
+        webhooks_register(brand=hooked_brand)
+
+    assert refused.value.vendor == "brightpearl"
+    assert "“contact.modified”" in str(refused.value)
+    assert "nothing was registered" in str(refused.value)
+    assert bp_hooks(hooked_brand) == before, "nothing registered, nothing removed"
+    # The other vendors were registered all the same.
+    assert [h["scope"] for h in bc_hooks(hooked_brand)] == ["store/order/*"]

@@ -12,6 +12,7 @@ from django.urls import reverse
 from connectors.models import Connection
 from syncs.models import FlowConfig, SyncRun, WebhookEvent
 from syncs.webhooks import webhooks_drain
+from tests.syncs.test_webhooks import everything_exists
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +84,10 @@ def test_each_event_goes_to_the_flows_that_read_from_its_own_vendor(brand_a, ven
     store(bc, "bc3", "store/sku/inventory/updated", [9])
     store(mc, "mc1", "unsubscribe", ["ann@example.com"])
     store(mc, "mc2", "profile", ["bob@example.com"])
-    with mock.patch("syncs.services.flow_run", side_effect=lambda run_id, **kw: None):
+    with (
+        mock.patch("syncs.services.flow_run", side_effect=lambda run_id, **kw: None),
+        everything_exists(),
+    ):
         by_vendor = {c.system: webhooks_drain(connection_id=c.pk) for c in (bp, bc, mc)}
     assert {s: [(r.flow, r.scope) for r in runs] for s, runs in by_vendor.items()} == {
         "brightpearl": [("order_lifecycle", ["10"])],

@@ -45,7 +45,7 @@ def fire(
         "store_id": account.creds["store_id"],
         "data": data,
         # "The SHA-1 hash of the JSON-encoded payload data": the same event hashes the same.
-        "hash": hashlib.sha1(dumps(data).encode()).hexdigest(),
+        "hash": hashlib.sha1(dumps(data).encode(), usedforsecurity=False).hexdigest(),
         "created_at": now,
         "producer": f"stores/{account.code}",
     }

@@ -12,6 +12,7 @@ says which vendor page each shape follows.
     warehouse.py         goods-out notes, stock, warehouses, products
     contacts.py          contacts, tags, custom fields
     webhooks.py          webhook registration, and firing events after a change
+    oauth.py, tokens.py  the OAuth token endpoint, and the tokens it issued
     records.py           order, credit and status documents
     contact_records.py   contact documents
     warehouse_records.py goods-out note, product and stock documents
@@ -24,6 +25,7 @@ from __future__ import annotations
 from connectors.brightpearl.fake.contact_records import contact_doc, contact_email, contact_rec
 from connectors.brightpearl.fake.contacts import ContactRoutes
 from connectors.brightpearl.fake.credits import CreditRoutes
+from connectors.brightpearl.fake.oauth import OAuthRoutes
 from connectors.brightpearl.fake.orders import OrderRoutes
 from connectors.brightpearl.fake.records import (
     credit_doc,
@@ -71,5 +73,7 @@ __all__ = [
 ]
 
 
-class Brightpearl(OrderRoutes, CreditRoutes, WarehouseRoutes, ContactRoutes, WebhookRoutes):
+class Brightpearl(
+    OrderRoutes, CreditRoutes, WarehouseRoutes, ContactRoutes, WebhookRoutes, OAuthRoutes
+):
     """The Brightpearl fake: every service's routes on one shared router (see base.py)."""

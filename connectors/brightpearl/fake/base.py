@@ -18,6 +18,7 @@ from connectors.brightpearl.fake.constants import (
     errors,
 )
 from connectors.brightpearl.fake.records import order_rec
+from connectors.brightpearl.fake.tokens import token_state
 from connectors.sandbox.core import (
     Request,
     Response,
@@ -37,6 +38,27 @@ from connectors.sandbox.throttle import Hit
 
 router = Router()
 route = router.route
+
+
+def unauthorised(message: str) -> Response:
+    """Brightpearl's 401: {"response": message} (recorded: client_error_expired.yml,
+    client_error_invalid.yml)."""
+    return json_response({"response": message}, 401, content_type=JSON_UTF8)
+
+
+# The message of the 404 for a GET that found nothing. Recorded: a contact GET ("No Contact
+# Found", recorded/customer/get/empty_not_found.yml in ruby-brightpearl, 2025) and a webhook
+# GET ("No webhooks available in ID Set 99999", recorded/webhook/get/not_found.yml); the
+# others are the sandbox's, in the same words.
+EMPTY_MESSAGES = {
+    "contact": "No Contact Found",
+    "webhook": "No webhooks available in ID Set {ids}",
+    "order": "No Order Found",
+    "product": "No Product Found",
+    "sales_credit": "No Sales Credit Found",
+    "goods_out_note": "No Goods-Out Note Found",
+    "availability": "No Product Availability Found",
+}
 
 
 class BrightpearlBase(Vendor):
@@ -81,38 +103,44 @@ class BrightpearlBase(Vendor):
             keys += [f"email:{str(email).lower()}"] if email else []
         return keys
 
+    def counts_toward_limit(self, req: Request) -> bool:
+        # The token endpoint is another host (oauth.brightpearlapp.com), not the API's.
+        return req.path.startswith("/public-api/")
+
     def authenticate(self, req: Request) -> Response | None:
+        """Three kinds of credential, each with brightpearl-app-ref: an account token (older
+        private apps), a staff token (private apps made today), or an OAuth bearer token with
+        brightpearl-dev-ref. The token endpoint itself takes none."""
+        if req.path.startswith("/token/"):
+            return None
         code, rest = self._parts(req)
         req.path = rest
         account = self.app.accounts.get(V, code)
         app_ref = req.headers.get("brightpearl-app-ref")
         token = req.headers.get("brightpearl-account-token")
+        staff = req.headers.get("brightpearl-staff-token")
         bearer = (req.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
-        if not app_ref or not (token or bearer):
-            return json_response(
-                {"response": "Not authenticated. You must provide a valid authentication token."},
-                401,
-                content_type=JSON_UTF8,
-            )
+        if not app_ref or not (token or staff or bearer):
+            return unauthorised("Not authenticated. You must provide a valid authentication token.")
         if account is None:
-            return json_response(
-                {"response": f"Invalid account code: {code}"}, 401, content_type=JSON_UTF8
-            )
+            return unauthorised(f"Invalid account code: {code}")
         creds = account.creds
         if token:
-            ok = app_ref == creds["app_ref"] and token == creds["account_token"]
-            shown = token
+            ok, shown = app_ref == creds["app_ref"] and token == creds["account_token"], token
+        elif staff:
+            ok, shown = app_ref == creds["app_ref"] and staff == creds["staff_token"], staff
         else:
+            state = token_state(self.app, account, bearer)
+            if state == "expired":
+                return unauthorised("Authorization token expired")  # as recorded
             ok = (
                 app_ref == creds["app_ref"]
                 and req.headers.get("brightpearl-dev-ref") == creds["dev_ref"]
-                and bearer == creds["oauth_token"]
+                and state == "valid"
             )
             shown = bearer
         if not ok:
-            return json_response(
-                {"response": f"Invalid instance token: {shown}"}, 401, content_type=JSON_UTF8
-            )
+            return unauthorised(f"Invalid instance token: {shown}")
         req.account = account
         return None
 
@@ -170,12 +198,21 @@ class BrightpearlBase(Vendor):
         except ValueError:
             return errors("CMNC-404", f"Cannot parse the id set {text}", 404)
 
+    def _nothing_found(self, kind: str, ids_text: str = "") -> Response | None:
+        """Brightpearl's answer to a GET whose id set matched nothing: 404 (help page "Empty
+        list response codes"), unless the sandbox is set to answer the older `200 []`."""
+        if not self.settings.brightpearl_empty_get_404:
+            return None
+        return errors("CMNC-404", EMPTY_MESSAGES[kind].format(ids=ids_text), 404)
+
     def _get_list(self, req: Request, kind: str, ids_text: str, limit: int) -> Response:
         ids = self._ids(ids_text, limit)
         if isinstance(ids, Response):
             return ids
         found = self.app.store.get_many(V, req.account.code, kind, ids)
         present = [str(i) for i in sorted(ids) if str(i) in found]
+        if not present and (empty := self._nothing_found(kind, ids_text)):
+            return empty
         parts = [found[i] for i in present]
         optional = set((req.q("includeOptional") or "").split(","))
         if "customFields" in optional and kind in ("order", "contact"):

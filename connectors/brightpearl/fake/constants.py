@@ -7,10 +7,6 @@ from connectors.sandbox.core import Response, json_response
 V = "brightpearl"
 JSON_UTF8 = "application/json;charset=UTF-8"
 BRIGHTPEARL_VERSION = "2.0.0"  # what ${brightpearl-version} renders to; unconfirmed
-# Fired (besides order.modified.order-status) when a sales credit changes status. Brightpearl's
-# published event list does not name one: this follows the order event and the sandbox's
-# `sales-credit.created`, so a `sales-credit` subscription hears a credit raised and completed.
-CREDIT_STATUS_EVENT = "sales-credit.modified.order-status"
 
 ORDER_TYPE_IDS = {"SO": 1, "PO": 2, "SC": 3, "PC": 4}
 ORDER_TYPE_NAMES = {

@@ -9,7 +9,6 @@ from connectors.brightpearl.fake.columns import CONTACT_COLUMNS
 from connectors.brightpearl.fake.constants import JSON_UTF8, V, errors
 from connectors.brightpearl.fake.contact_records import contact_doc, contact_rec
 from connectors.brightpearl.fake.records import simple_rec
-from connectors.brightpearl.fake.webhooks import fire
 from connectors.sandbox.core import (
     BadRequest,
     Request,
@@ -68,7 +67,7 @@ class ContactRoutes(BrightpearlBase):
         )
         store.put(contact_rec(code, doc))
         store.note_created(V, code, "contact", contact_id)
-        fire(self.app, req, req.account, "contact.created", contact_id)
+        # Brightpearl lists no contact event (help page "Subscribable resource events").
         return json_response({"response": contact_id}, content_type=JSON_UTF8)
 
     @route("GET", r"/contact-service/tag(?:/(?P<ids>[^/]*))?")

@@ -9,7 +9,6 @@ from typing import Any
 from connectors.brightpearl.fake.base import BrightpearlBase, route
 from connectors.brightpearl.fake.columns import ORDER_COLUMNS
 from connectors.brightpearl.fake.constants import (
-    CREDIT_STATUS_EVENT,
     JSON_UTF8,
     ORDER_TYPE_IDS,
     V,
@@ -102,8 +101,9 @@ class OrderRoutes(BrightpearlBase):
             if credit is not None:
                 credit["statusId"] = status_id
                 credit["updatedOn"] = doc["updatedOn"]
+                # A credit is an order: its status change is the order event above. Brightpearl
+                # lists no sales-credit event (help page "Subscribable resource events").
                 store.put(credit_rec(account.code, credit))
-                fire(self.app, req, account, CREDIT_STATUS_EVENT, order_id, copies)
         return doc
 
     @route("POST", r"/order-service/order")
@@ -163,8 +163,10 @@ class OrderRoutes(BrightpearlBase):
         req: Request,
         body: dict[str, Any],
         rows: list[dict[str, Any]],
-        event: str = "order.created",
+        event: str | None = None,
     ) -> Response:
+        """Store a new order. `event`: what the creation fires; the low-level order POST fires
+        none (Brightpearl lists only sales-order.created, for the Sales Order POST)."""
         account = req.account
         store = self.app.store
         contact_id = ((body.get("parties") or {}).get("customer") or {}).get("contactId")
@@ -213,9 +215,8 @@ class OrderRoutes(BrightpearlBase):
         )
         store.put(order_rec(account.code, doc))
         store.note_created(V, account.code, "order", order_id)
-        fire(self.app, req, account, event, order_id)
-        if event != "order.created":
-            fire(self.app, req, account, "order.created", order_id)
+        if event:
+            fire(self.app, req, account, event, order_id)
         return json_response({"response": order_id}, content_type=JSON_UTF8)
 
     @route("POST", r"/order-service/order/(?P<order_id>\d+)/row")

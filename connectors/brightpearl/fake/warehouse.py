@@ -58,6 +58,8 @@ class WarehouseRoutes(BrightpearlBase):
                     order="+num, id",
                 )
             ]
+        if not items and (empty := self._nothing_found("goods_out_note", notes or orders)):
+            return empty
         text = '{"response":{' + ",".join(f'"{k}":{v}' for k, v in items) + "}}"
         return raw_json(text, content_type=JSON_UTF8)
 
@@ -104,6 +106,8 @@ class WarehouseRoutes(BrightpearlBase):
         if isinstance(wanted, Response):
             return wanted
         found = self.app.store.get_many(V, req.account.code, "availability", wanted)
+        if not found and (empty := self._nothing_found("availability", ids)):
+            return empty
         text = '{"response":{' + ",".join(f'"{k}":{v}' for k, v in found.items()) + "}}"
         return raw_json(text, content_type=JSON_UTF8)
 

@@ -88,6 +88,8 @@ class WebhookRoutes(BrightpearlBase):
         if ids:
             wanted = {str(i) for i in parse_idset(ids)}
             rows = [r for r in rows if r[0] in wanted]
+        if not rows and (empty := self._nothing_found("webhook", ids or "")):
+            return empty
         return raw_json(
             '{"response":[' + ",".join(d for _, d in rows) + "]}", content_type=JSON_UTF8
         )

@@ -25,7 +25,7 @@ ERRORS_DOC = "https://mailchimp.com/developer/marketing/docs/errors/"
 
 
 def subscriber_hash(email: str) -> str:
-    return hashlib.md5(email.strip().lower().encode()).hexdigest()
+    return hashlib.md5(email.strip().lower().encode(), usedforsecurity=False).hexdigest()
 
 
 def problem(title: str, status: int, detail: str, **extra: Any) -> Response:
@@ -62,8 +62,10 @@ def member_doc(
     doc: dict[str, Any] = {
         "id": digest,
         "email_address": email,
-        "unique_email_id": hashlib.md5(f"u:{email.lower()}".encode()).hexdigest()[:10],
-        "contact_id": hashlib.md5(f"c:{email.lower()}".encode()).hexdigest(),
+        "unique_email_id": hashlib.md5(
+            f"u:{email.lower()}".encode(), usedforsecurity=False
+        ).hexdigest()[:10],
+        "contact_id": hashlib.md5(f"c:{email.lower()}".encode(), usedforsecurity=False).hexdigest(),
         "full_name": f"{first} {last}".strip(),
         "web_id": web_id,
         "email_type": "html",
@@ -109,7 +111,10 @@ def member_doc(
 
 
 def tag_doc(name: str) -> dict[str, Any]:
-    return {"id": int(hashlib.md5(name.encode()).hexdigest()[:6], 16), "name": name}
+    return {
+        "id": int(hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()[:6], 16),
+        "name": name,
+    }
 
 
 def member_rec(list_id: str, doc: dict[str, Any], compliance: bool = False) -> Rec:

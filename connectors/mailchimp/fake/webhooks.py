@@ -70,7 +70,9 @@ class WebhookRoutes(MailchimpBase):
             )
         store = self.app.store
         number = store.max_num(V, list_id, ["webhook"]) + 1
-        hook_id = hashlib.md5(f"{list_id}:{number}".encode()).hexdigest()[:10]
+        hook_id = hashlib.md5(f"{list_id}:{number}".encode(), usedforsecurity=False).hexdigest()[
+            :10
+        ]
         events = {
             "subscribe": False,
             "unsubscribe": False,

@@ -74,6 +74,14 @@ class Control(StateRoutes, ChangeRoutes):
                     "brightpearl-app-ref": creds["app_ref"],
                     "brightpearl-dev-ref": creds["dev_ref"],
                 },
+                "staff": {
+                    "brightpearl-app-ref": creds["app_ref"],
+                    "brightpearl-staff-token": creds["staff_token"],
+                },
+                # The token endpoint (oauth.brightpearlapp.com/token/{account} for real) and
+                # the refresh token the account's approval gave.
+                "oauth_token_url": f"{base}/token/{account.code}",
+                "refresh_token": creds["refresh_token"],
             }
         if vendor == "ometria":
             return {"base_url": base, "headers": {"X-Ometria-Auth": creds["api_key"]}}

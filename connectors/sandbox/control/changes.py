@@ -70,7 +70,6 @@ class ChangeRoutes(ControlBase):
                 req,
                 int(body["orderId"]),
                 body.get("rows"),
-                self._copies(body),
                 status_id=int(status_id) if status_id is not None else None,
             ),
         )
@@ -110,15 +109,8 @@ class ChangeRoutes(ControlBase):
                 custom = store.get_json("brightpearl", code, "contact_custom", contact_id) or {}
                 custom.update(body["customFields"])
                 store.put(bp.simple_rec(code, "contact_custom", int(contact_id), custom))
-            if touched:
-                bp.fire(
-                    self.app,
-                    req,
-                    req.account,
-                    "contact.modified",
-                    int(contact_id),
-                    self._copies(body),
-                )
+            # No event: Brightpearl lists none for contacts (help page "Subscribable resource
+            # events"); the console finds changed contacts by their updatedOn.
             return doc
 
         return self._change(req, "brightpearl", body, change)

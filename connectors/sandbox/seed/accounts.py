@@ -43,6 +43,9 @@ def make_accounts(brand: str) -> list[Account]:
                 "account_token": _h(f"bp-token:{brand}", 32),
                 "dev_ref": "sandboxdev",
                 "oauth_token": _h(f"bp-oauth:{brand}", 40),
+                "staff_token": _h(f"bp-staff:{brand}", 36),
+                # The first refresh token; each renewal replaces it (state kind oauth_grant).
+                "refresh_token": _h(f"bp-refresh:{brand}", 44),
             },
         ),
         Account(
@@ -53,7 +56,10 @@ def make_accounts(brand: str) -> list[Account]:
             list_id,
             brand,
             {
-                "api_key": hashlib.md5(f"mailchimp:{brand}".encode()).hexdigest() + "-us1",
+                "api_key": hashlib.md5(
+                    f"mailchimp:{brand}".encode(), usedforsecurity=False
+                ).hexdigest()
+                + "-us1",
                 "list_id": list_id,
                 "list_name": f"{brand.title()} customers",
                 "created": "2024-06-01T09:00:00+00:00",

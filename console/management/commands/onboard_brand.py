@@ -20,8 +20,8 @@ EXAMPLE = """{
   "connections": {
     "brightpearl": {
       "base_url": "https://euw1.brightpearlconnect.com",
-      "credentials": {"app_ref": "bravo_console", "account_token": {"env": "BRAVO_BP_TOKEN"}},
-      "settings": {"account": "bravo"}
+      "credentials": {"app_ref": "bravo_console", "staff_token": {"env": "BRAVO_BP_TOKEN"}},
+      "settings": {"account": "bravo", "auth": "staff_token"}
     },
     "ometria": {"base_url": "https://api.ometria.com", "credentials": {"api_key": "..."}}
   },

@@ -5,7 +5,9 @@ the BigCommerce order id, and after a lost answer or a crash the order is looked
 before anything is sent again, so a customer's order is never posted twice. Its customer is
 found by email in Brightpearl, or created (once, the same way). Lines match Brightpearl
 products by SKU; an unknown SKU holds the order with a ticket. The status it is created in
-comes from the brand's value map: an unmapped status holds the order too.
+comes from the brand's value map: an unmapped status holds the order too. An order
+Brightpearl holds already is linked, not posted, and its goods are checked against the
+storefront's: a difference is a ticket for finance (totals.py).
 
 BigCommerce owns the order as placed, Brightpearl owns its status from then on: an order
 already posted is not posted again, and a status set in BigCommerce by hand is a conflict
@@ -24,9 +26,10 @@ from connectors.errors import AuthError, ConfigurationError, ConnectorError, Rej
 from connectors.http import BatchResult, RecordError, chunks
 from syncs import links
 from syncs.flows.base import Flow, Push, Skip, TicketSpec, Wait
+from syncs.flows.bigcommerce.totals import totals_check
 from syncs.flows.reading import EPOCH, unique
 from syncs.models import RecordLink, RecordStatus
-from syncs.valuemaps.quarantine import unmapped_wait
+from syncs.valuemaps.quarantine import unmapped_wait, used
 
 if TYPE_CHECKING:
     from syncs.engine import FlowContext
@@ -194,7 +197,8 @@ class StorefrontOrdersFlow(Flow):
         }
         return Push(
             source_id=order_id,
-            payload=payload,
+            # Which storefront status it came from: the value map's page counts its uses.
+            payload=used(payload, STATUS_MAP, status_id),
             natural_key=order_id,
             match_key=email,
             source_updated=when(order.get("date_modified")),
@@ -206,7 +210,10 @@ class StorefrontOrdersFlow(Flow):
             p.natural_key for p in pushes
         )
         by_ref = {p.natural_key: p.source_id for p in pushes}
-        return {by_ref[ref]: str(order_id) for ref, order_id in found.items()}
+        linked = {by_ref[ref]: str(order_id) for ref, order_id in found.items()}
+        # Linked, not posted: Brightpearl's lines stand, so they must be the shopper's.
+        totals_check(ctx, pushes, linked)
+        return linked
 
     def write(self, ctx: FlowContext, pushes: list[Push]) -> BatchResult:
         bp = ctx.connector("brightpearl")
@@ -270,6 +277,7 @@ class StorefrontOrdersFlow(Flow):
             "status_id": payload["statusId"],
             "lines": len(payload["rows"]),
             "email": payload["_customer"]["email"],
+            "_maps": payload.get("_maps", {}),
         }
 
     # --- echoes and conflicts -------------------------------------------------------------

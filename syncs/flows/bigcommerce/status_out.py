@@ -18,7 +18,7 @@ from syncs import links
 from syncs.flows.base import Flow, Push, Skip, Wait
 from syncs.flows.ometria.order_lifecycle import order_status
 from syncs.flows.reading import fetched, source_ids, when
-from syncs.valuemaps.quarantine import unmapped_wait
+from syncs.valuemaps.quarantine import unmapped_wait, used
 
 if TYPE_CHECKING:
     from syncs.engine import FlowContext
@@ -83,7 +83,8 @@ class OrderStatusToStorefrontFlow(Flow):
             )
         return Push(
             source_id=order_id,
-            payload={"status_id": int(str(status))},
+            # Which Brightpearl status it came from: the value map's page counts its uses.
+            payload=used({"status_id": int(str(status))}, STATUS_MAP, status_id),
             target_id=storefront_id,
             source_updated=when(order.get("updatedOn")),
             match_key=str(status_id),
@@ -104,7 +105,7 @@ class OrderStatusToStorefrontFlow(Flow):
         return result
 
     def state_of(self, payload: dict) -> dict:
-        return {"status_id": payload["status_id"]}
+        return {"status_id": payload["status_id"], "_maps": payload.get("_maps", {})}
 
     def written_view(self, push: Push) -> dict:
         return {"status_id": push.payload["status_id"]}

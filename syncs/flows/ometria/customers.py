@@ -86,7 +86,8 @@ class CustomersFlow(Flow):
     overlap_batches = True
     noun = "contacts"
     default_schedule_minutes = 30
-    webhook_events = ("contact",)
+    # Brightpearl documents no contact event to subscribe to: customers run on their schedule.
+    webhook_events = ()
 
     def read(self, ctx: FlowContext) -> Iterator[list[dict]]:
         bp = ctx.connector("brightpearl")

@@ -19,6 +19,7 @@ from connectors.http import BatchResult
 from exceptions.models import OPEN_STATUSES, Ticket
 from exceptions.services import ticket_raise, tickets_autoresolve
 from syncs.flows.base import Flow, Push, Skip, Wait, public
+from syncs.flows.ometria.ledger import push_remembered
 from syncs.flows.reading import fetched, id_order, source_ids, when
 from syncs.models import RecordState, RecordStatus, StatusMapping
 
@@ -163,7 +164,9 @@ class OrderLifecycleFlow(Flow):
     overlap_batches = True
     noun = "orders"
     default_schedule_minutes = 15
-    webhook_events = ("order.modified.order-status", "order.created")
+    # Both on Brightpearl's list; it names no "order.created" (a new order made another way
+    # than the Sales Order POST is found by the schedule, or by its first status change).
+    webhook_events = ("order.modified.order-status", "sales-order.created")
 
     def read(self, ctx: FlowContext) -> Iterator[list[dict]]:
         bp = ctx.connector("brightpearl")
@@ -206,7 +209,9 @@ class OrderLifecycleFlow(Flow):
 def push_to_ometria(ctx: FlowContext, pushes: list[Push]) -> BatchResult:
     """Push payloads; the result is keyed by source id (Ometria's ids may differ)."""
     by_target = {p.payload["id"]: p.source_id for p in pushes}
-    sent = ctx.connector("ometria").push([public(p.payload) for p in pushes])
+    ometria = ctx.connector("ometria")
+    ometria.on_push = push_remembered(ctx, by_target)
+    sent = ometria.push([public(p.payload) for p in pushes])
     result = BatchResult(ok=[by_target.get(t, t) for t in sent.ok], info=sent.info)
     result.failed = {by_target.get(t, t): e for t, e in sent.failed.items()}
     return result

@@ -79,7 +79,9 @@ class RefundsFlow(Flow):
     lock_group = "ometria-orders"
     noun = "credits"
     default_schedule_minutes = 5
-    webhook_events = ("sales-credit",)
+    # Brightpearl documents no sales-credit event to subscribe to: refunds run on their
+    # (frequent) schedule.
+    webhook_events = ()
 
     def _complete_statuses(self, ctx: FlowContext) -> set[int]:
         """The credit statuses that mean "refunded": the Brightpearl connection's setting

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from connectors.http import BatchResult, chunks
+from connectors.ometria.events import custom_event_setup
 from syncs.flows.base import Flow, Push, Skip, Wait
 from syncs.flows.ometria.order_lifecycle import (
     order_status,
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from syncs.engine import FlowContext
 
 FLOW = "shipments"
+# The Ometria custom event each shipped note becomes; it must be set up in the brand's account.
+EVENT_TYPE = "order_shipped"
 
 
 class ShipmentsFlow(Flow):
@@ -35,8 +38,11 @@ class ShipmentsFlow(Flow):
     overlap_batches = True
     noun = "notes"
     default_schedule_minutes = 15
-    webhook_events = ("goods-out-note",)
+    # The one documented event for a shipped note (help.brightpearl.com, "Subscribable resource
+    # events"); the note's other events (printed, picked, packed) would each cost a read.
+    webhook_events = ("goods-out-note.modified.shipped",)
     once = True
+    set_up_first = custom_event_setup(EVENT_TYPE)
 
     def read(self, ctx: FlowContext) -> Iterator[list[tuple[int, dict]]]:
         bp = ctx.connector("brightpearl")
@@ -148,7 +154,7 @@ class ShipmentsFlow(Flow):
         payload = {
             "@type": "custom_event",
             "id": f"gon-{note_id}",
-            "event_type": "order_shipped",
+            "event_type": EVENT_TYPE,
             "identity_account_id": customer.get("contact", ""),
             "identity_email": customer.get("email", ""),
             "timestamp": status.get("shippedOn") or note.get("createdOn"),

@@ -109,7 +109,9 @@ class Command(BaseCommand):
             if unlimited:
                 conn.settings = {**conn.settings, **UNLIMITED}
                 conn.save()
-        mapping_seed_defaults(brand=brand, statuses=brightpearl_statuses(brand=brand, refresh=True))
+        mapping_seed_defaults(
+            brand=brand, statuses=brightpearl_statuses(brand=brand, refresh=True, wait=True)
+        )
         if workers:
             seconds, runs, peak_rss_mb = self._run_on_cluster(brand, workers)
         else:

@@ -40,7 +40,7 @@ from django.utils import timezone
 from brands.models import Brand
 from connectors.sandbox.connect import connect_to_sandbox
 from exceptions.models import OPEN_STATUSES, Ticket
-from syncs import services
+from syncs import services, sweeper
 from syncs.flows.bigcommerce.orders_in import FLOW as ORDERS_IN
 from syncs.flows.bigcommerce.status_out import FLOW as STATUS_OUT
 from syncs.flows.ometria.shipments import FLOW as SHIPMENTS
@@ -203,7 +203,9 @@ class Command(BaseCommand):
         for conn in connect_to_sandbox(brand, sandbox.discovery):
             conn.settings = {**conn.settings, **UNLIMITED}
             conn.save()
-        mapping_seed_defaults(brand=brand, statuses=brightpearl_statuses(brand=brand, refresh=True))
+        mapping_seed_defaults(
+            brand=brand, statuses=brightpearl_statuses(brand=brand, refresh=True, wait=True)
+        )
         for kind, values in (("bc_order_status", BC_TO_BP), ("bp_order_status_to_bc", BP_TO_BC)):
             ValueMap.objects.bulk_create(
                 ValueMap(brand=brand, kind=kind, source_value=s, target_value=t)
@@ -258,7 +260,7 @@ class Command(BaseCommand):
                 self.stderr.write(f"  kill {n + 1} of {kills}")
                 time.sleep(STALE_SECONDS + 0.5)  # the dead runs' heartbeats go stale
                 cluster.start()
-                services.runs_sweep()
+                sweeper.runs_sweep()
         return human
 
     def _back_office(self, brand, sandbox, rng, human: Counter, count: int = 2) -> None:
@@ -294,7 +296,7 @@ class Command(BaseCommand):
                     raise CommandError("The flows did not settle within ten minutes.")
                 if not cluster.alive():
                     cluster.start()
-                services.runs_sweep()
+                sweeper.runs_sweep()
                 time.sleep(2)
             done = SyncRun.objects.filter(pk__in=ids)
             wrote = sum(r.written + r.created for r in done)

@@ -1,0 +1,107 @@
+"""Renderers of the tickets about one record: refused by its target (at once, or later by
+Ometria's own check), gone from its source, unreadable, or one of several contacts that
+share an e-mail address."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from exceptions.hooks import flow_label, flow_target
+from exceptions.snapshots.base import SnapshotView, Table, plain, renderer, rows_of
+from exceptions.words import count, joined, system_name, vendor_name
+
+if TYPE_CHECKING:
+    from exceptions.models import Ticket
+
+
+def _code(ticket: Ticket) -> str:
+    return f" (code {ticket.error_code})" if ticket.error_code else ""
+
+
+@renderer("rejected_by_target", keys=("sent",))
+def rejected_by_target(ticket: Ticket, data: dict) -> SnapshotView | None:
+    target = vendor_name(flow_target(ticket.flow))
+    reason = ticket.error_message or "it gave no reason"
+    sent = data.get("sent")
+    tables = []
+    if isinstance(sent, dict) and sent:
+        tables.append(Table("What was sent", ["Field", "Value"], rows_of(sent, ticket)))
+    elif sent not in (None, ""):
+        tables.append(Table("What was sent", ["Field", "Value"], [["Sent", plain(sent, ticket)]]))
+    return SnapshotView(sentence=f"{target} refused: {reason}{_code(ticket)}", tables=tables)
+
+
+# Ometria's documented fields of a push error, and the sandbox's extra ones, in words.
+OMETRIA_ERROR_FIELDS = {
+    "error_path": "Field",
+    "error_message": "Reason",
+    "@type": "Record type",
+    "id": "Ometria id",
+    "timestamp": "Reported",
+    "request_id": "Push request",
+}
+
+
+@renderer("async_rejection", keys=("ometria_error", "matched", "candidates"))
+def async_rejection(ticket: Ticket, data: dict) -> SnapshotView | None:
+    error = data.get("ometria_error")
+    if not isinstance(error, dict):
+        return None
+    reason = ticket.error_message or error.get("error_message") or "no reason given"
+    rows = [
+        [OMETRIA_ERROR_FIELDS[key], plain(error[key], ticket)]
+        for key in OMETRIA_ERROR_FIELDS
+        if error.get(key) not in (None, "")
+    ]
+    rest = {k: v for k, v in error.items() if k not in OMETRIA_ERROR_FIELDS}
+    # "visible_at" is the sandbox's own clock for when the error shows: not the vendor's.
+    rest.pop("visible_at", None)
+    rows += rows_of(rest, ticket)
+    facts = []
+    if data.get("matched"):
+        facts.append(("How the record was found", str(data["matched"])))
+    candidates = data.get("candidates")
+    if isinstance(candidates, list):
+        named = [
+            f"{flow_label(c[0]) or c[0]} {c[1]}"
+            for c in candidates
+            if isinstance(c, list | tuple) and len(c) == 2
+        ]
+        facts.append(("It is one of", joined(named, len(candidates)) or "none the console knows"))
+    return SnapshotView(
+        sentence=f"Ometria accepted it, then refused it on its own check: {reason}",
+        facts=facts,
+        tables=[Table("What Ometria reported", ["", ""], rows)] if rows else [],
+    )
+
+
+@renderer("duplicate_contact", keys=("email", "contact_ids"))
+def duplicate_contact(ticket: Ticket, data: dict) -> SnapshotView | None:
+    ids = data.get("contact_ids") or []
+    email = data.get("email") or ticket.source_id
+    if not ids:
+        return None
+    return SnapshotView(
+        sentence=f"{count(len(ids), 'Brightpearl contact')} use the e-mail address {email}: "
+        f"{joined(ids)}.",
+        facts=[("E-mail address", str(email)), ("Brightpearl contact ids", joined(ids))],
+    )
+
+
+@renderer("record_missing")
+def record_missing(ticket: Ticket, data: dict) -> SnapshotView | None:
+    # Its raiser keeps no snapshot: the ticket's own record says it all.
+    system = system_name(ticket.source_system) or "The source system"
+    return SnapshotView(
+        sentence=f"{system} has no record {ticket.source_id} any more: a run asked for it "
+        "and got nothing back. It may have been deleted or merged there.",
+    )
+
+
+@renderer("record_unreadable")
+def record_unreadable(ticket: Ticket, data: dict) -> SnapshotView | None:
+    system = system_name(ticket.source_system) or "its source system"
+    return SnapshotView(
+        sentence=f"The console could not read record {ticket.source_id} from {system}"
+        + (f": {ticket.error_message}" if ticket.error_message else ".")
+    )

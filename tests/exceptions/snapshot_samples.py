@@ -1,0 +1,272 @@
+"""A ticket of every type as its raiser makes it: each snapshot here is built the way the code
+named beside it builds one (test_snapshot_raisers.py holds their keys to the raisers' source,
+so a raiser that changes its keys fails there until this file and the renderer follow).
+
+Each sample: the ticket's fields, and what its page must say (in the sentence or the facts).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Sample:
+    type_code: str
+    snapshot: dict[str, Any]
+    says: tuple[str, ...]
+    flow: str = "order_lifecycle"
+    source_system: str = "brightpearl"
+    source_id: str = "1001"
+    error_code: str = ""
+    error_message: str = ""
+    # Where the shape comes from (for the reader; the keys are checked, not this text).
+    raiser: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+SAMPLES: list[Sample] = [
+    Sample(
+        "unmapped_status",
+        {
+            "status_id": 33,
+            "status_name": "Gift wrap",
+            "waiting_count": 12,
+            "waiting_ids": [str(n) for n in range(1001, 1013)],
+            "also_waiting": {"shipments": ["5001", "5002"]},
+        },
+        says=(
+            "Brightpearl order status “Gift wrap” (33) has no mapping yet, so 12 orders wait",
+            "Gift wrap (Brightpearl id 33)",
+            "1001, 1002, 1003",
+            "Waiting in Shipments → Ometria",
+            "5001 and 5002",
+        ),
+        source_id="status:33",
+        raiser="syncs/flows/ometria/order_lifecycle.py raise_status_tickets",
+    ),
+    Sample(
+        "unmapped_value",
+        {
+            "kind": "payment_method",
+            "kind_label": "Payment methods",
+            "value": "klarna",
+            "value_label": "Klarna Pay Later",
+            "waiting_count": 3,
+            "waiting": {"storefront_orders": ["120", "121"], "refunds": ["77"]},
+        },
+        says=(
+            "“Klarna Pay Later” (klarna) has no mapping in “Payment methods”, so 3 records wait",
+            "Klarna Pay Later",
+            "Waiting in Storefront orders → Brightpearl",
+            "120 and 121",
+            "Waiting in Refunds → Ometria",
+        ),
+        flow="storefront_orders",
+        source_system="bigcommerce",
+        source_id="value:payment_method:klarna",
+        raiser="syncs/valuemaps/quarantine.py value_tickets_sync",
+    ),
+    Sample(
+        "unmapped_sku",
+        {"order": "120", "unknown_skus": ["TEE-RED-XL", "CAP-01"]},
+        says=(
+            "Storefront order 120 has 2 SKUs that no Brightpearl product has: TEE-RED-XL and "
+            "CAP-01",
+        ),
+        flow="storefront_orders",
+        source_system="bigcommerce",
+        source_id="120",
+        raiser="syncs/flows/bigcommerce/orders_in.py transform (TicketSpec)",
+    ),
+    Sample(
+        "order_total_mismatch",
+        {
+            "order": "10234",
+            "brightpearl_order": "88",
+            "currency": "GBP",
+            "bigcommerce": {"net": "84.00", "tax": "16.80"},
+            "brightpearl": {"net": "80.00", "tax": "16.00"},
+            "difference_net": "4.00",
+        },
+        says=(
+            "Order 10234 goods (ex tax): BigCommerce £84.00, Brightpearl £80.00, difference £4.00.",
+            "Brightpearl order",
+        ),
+        flow="storefront_orders",
+        source_system="bigcommerce",
+        source_id="10234",
+        raiser="syncs/flows/bigcommerce/totals.py totals_check (branch opmodel)",
+    ),
+    Sample(
+        "refund_blocked",
+        {"order": "1001", "refund": "RF-7", "amount": "12.50", "currency": "EUR"},
+        says=("A refund of €12.50 on order 1001 waits: Brightpearl has not invoiced",),
+        flow="",
+        source_system="bigcommerce",
+        raiser="none yet (the keys a raiser would need)",
+    ),
+    Sample(
+        "unmapped_payment_method",
+        {"payment_method": "paypal", "waiting_ids": ["120"]},
+        says=("The payment method “paypal” has no mapping, so 1 order waits",),
+        flow="storefront_orders",
+        raiser="none now (value maps raise unmapped_value)",
+    ),
+    Sample(
+        "unmapped_customer_group",
+        {"customer_group": "7", "name": "Trade", "waiting_ids": ["3", "4"], "waiting_count": 2},
+        says=("The customer group “Trade” (7) has no mapping, so 2 orders wait",),
+        flow="storefront_orders",
+        raiser="none now (value maps raise unmapped_value)",
+    ),
+    Sample(
+        "rejected_by_target",
+        {
+            "sent": {
+                "status": "complete",
+                "stage": "shipped",
+                "valid": True,
+                "total": 84.0,
+                "currency": "GBP",
+                "contact": "201",
+                "email": "ann@example.com",
+                "refunded": 0,
+                "_maps": {"order_status": ["4"]},
+            }
+        },
+        says=("Ometria refused: email: not a valid value (code INVALID)",),
+        error_code="INVALID",
+        error_message="email: not a valid value",
+        raiser="syncs/batches.py send_batch",
+    ),
+    Sample(
+        "async_rejection",
+        {
+            "ometria_error": {
+                "error_message": "is not a valid email",
+                "error_path": "customer.email",
+                "@type": "order",
+                "id": "1001",
+                "request_id": "req-9",
+                "timestamp": "2026-12-03T12:38:00+00:00",
+                "visible_at": 1796301480.0,
+            }
+        },
+        says=("Ometria accepted it, then refused it on its own check: is not a valid email",),
+        error_message="is not a valid email",
+        raiser="syncs/flows/ometria/rejections.py ometria_rejections_collect",
+    ),
+    Sample(
+        "duplicate_contact",
+        {"email": "ann@example.com", "contact_ids": ["201", "305"]},
+        says=("2 Brightpearl contacts use the e-mail address ann@example.com: 201 and 305.",),
+        flow="customers",
+        source_system="email",
+        source_id="ann@example.com",
+        raiser="syncs/flows/ometria/customers.py flag_duplicate_emails",
+    ),
+    *[
+        Sample(
+            code,
+            {"run": 41, "status": status, "path": "/public-api/acme/order-service/order/1001"},
+            says=(says, "Run 41 stopped there", "/public-api/acme/order-service/order/1001"),
+            source_id="connection:3",
+            raiser="syncs/services.py _failed",
+        )
+        for code, status, says in (
+            ("auth_failure", 401, "Brightpearl refused the console's credentials (HTTP 401"),
+            ("configuration_missing", 404, "Brightpearl could not be used as set up"),
+            ("api_allowance_spent", 503, "Brightpearl's API allowance was spent (HTTP 503"),
+        )
+    ],
+    Sample(
+        "sync_delayed",
+        {"behind_minutes": 95, "allowed_minutes": 60},
+        says=("The oldest change not yet read is 1 h 35 min old; more than 1 h counts",),
+        source_system="console",
+        source_id="flow:order_lifecycle:delay",
+        raiser="syncs/sweeper.py _check_delay",
+    ),
+    Sample(
+        "attempts_exhausted",
+        {"run": 4, "waiting_ids": ["1001", "1002"]},
+        says=("Run 4 failed on every attempt", "It was syncing 2 records: 1001 and 1002."),
+        source_system="console",
+        source_id="flow:order_lifecycle",
+        raiser="syncs/services.py _attempts_exhausted",
+    ),
+    Sample(
+        "run_crashed",
+        {"run": 9, "waiting_ids": []},
+        says=(
+            "Run 9 stopped on an unexpected error",
+            "It was a run of the whole of “Order lifecycle → Ometria”",
+        ),
+        source_system="console",
+        source_id="flow:order_lifecycle",
+        error_code="unexpected_error",
+        raiser="syncs/services.py flow_run",
+    ),
+    Sample(
+        "record_missing",
+        {},
+        says=("Brightpearl has no record 1001 any more",),
+        raiser="syncs/engine.py _missing (no snapshot)",
+    ),
+    Sample(
+        "record_unreadable",
+        {},
+        says=("could not read record 1001 from Brightpearl: The field “orderRows” is missing",),
+        error_message="The field “orderRows” is missing from it.",
+        raiser="syncs/batches.py _transform (TicketSpec, no snapshot)",
+    ),
+    Sample(
+        "webhook_unknown_ids",
+        {"unknown_ids": 1204, "known_ids": 3, "connection": 7},
+        says=("named 1,204 ids that Brightpearl does not have, and 3 that it has",),
+        flow="",
+        source_id="connection:7",
+        raiser="syncs/webhook_sources.py _raise",
+    ),
+    Sample(
+        "silent_flow",
+        {
+            "from": "2026-12-03T10:00:00+00:00",
+            "to": "2026-12-03T12:00:00+00:00",
+            "sent": 0,
+            "usual": 40,
+            "weeks": [38, 40, 41, 44],
+            "enough": 20,
+        },
+        says=(
+            "0 records went through “Order lifecycle → Ometria”; at these hours it is usually 40",
+            "38, 40, 41 and 44",
+            "20 or more in the window",
+        ),
+        source_system="console",
+        source_id="silence:order_lifecycle",
+        raiser="syncs/history/silence.py _raise",
+    ),
+    Sample(
+        "drift_found",
+        {
+            "run": 812,
+            "compared": 1200,
+            "differed": 3,
+            "ids": ["1001", "1002", "1003"],
+            "target": "ometria",
+            "mapping_changes": 2,
+        },
+        says=(
+            "The daily check (run 812) compared 1,200 records with Ometria: 3 differed and were "
+            "sent again, so they match now.",
+            "1001, 1002 and 1003",
+            "Mapping changes since the last check",
+        ),
+        source_system="console",
+        source_id="drift:order_lifecycle",
+        raiser="syncs/history/drift.py drift_ticket",
+    ),
+]
