@@ -443,7 +443,11 @@ class Command(BaseCommand):
             orders_per_brand=opts["orders"],
             workers=opts["workers"],
             bulk_queue=settings.BULK_QUEUE or None,
-            limits={"time_scale": config["time_scale"], **config["limits"]},
+            limits={
+                "time_scale": config["time_scale"],
+                **config["limits"],
+                "account_limits": config.get("account_limits") or {},
+            },
             changes_per_condition=opts["changes"],
             interval_s=opts["interval"],
             poll_s=opts["poll"],
