@@ -35,8 +35,9 @@ def backfill_runs(runs, brand_a_id: int) -> dict:
 
 
 def webhook_runs(brand: Brand, since) -> dict:
-    """A's webhook runs in the condition: the inbox wait (the event stored to its run
-    made, i.e. the drain task's wait on the events queue) and the run's own time."""
+    """A's webhook runs in the condition: the inbox wait (from the event stored to its run
+    made: the drain task's wait on the events queue, and whatever the drain does before it
+    makes the run, such as asking Brightpearl which ids it has) and the run's own time."""
     runs = {
         r.pk: r
         for r in SyncRun.objects.filter(brand=brand, trigger=Trigger.WEBHOOK, queued_at__gte=since)
