@@ -18,7 +18,9 @@ TOOLS = {
     "console.demo",
     "console.management.commands.demo",
     "syncs.management.commands.bench",
+    "syncs.management.commands.bench_freshness",
     "syncs.management.commands.chaos",
+    "syncs.management.freshness_setup",
     "syncs.management.processes",
 }
 

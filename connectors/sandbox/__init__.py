@@ -41,9 +41,11 @@ class Sandbox:
         self._thread.join(timeout=5)
         self.app.close()
 
-    def reset(self, seed: str = "demo", orders: int | None = None) -> dict[str, Any]:
+    def reset(
+        self, seed: str = "demo", orders: int | None = None, second_orders: int | None = None
+    ) -> dict[str, Any]:
         """Fresh data from the seed, and the start-up config; no faults, stats or windows."""
-        return self.app.reset(seed, orders)
+        return self.app.reset(seed, orders, second_orders)
 
     def discovery(self) -> dict[str, Any]:
         """The same dict as GET /_sandbox/."""

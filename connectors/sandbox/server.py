@@ -202,8 +202,11 @@ class App:
         with self.store.transaction():
             return self.store.conn().execute("SELECT 1 FROM records LIMIT 1").fetchone() is None
 
-    def reset(self, seed: str = "demo", orders: int | None = None) -> dict[str, Any]:
-        """Fresh data from a seed, and fresh config, faults, stats and throttle windows."""
+    def reset(
+        self, seed: str = "demo", orders: int | None = None, second_orders: int | None = None
+    ) -> dict[str, Any]:
+        """Fresh data from a seed, and fresh config, faults, stats and throttle windows.
+        `orders`: the demo brand's orders; `second_orders`: the second brand's."""
         if seed not in ("demo", "none"):
             raise ValueError("seed must be 'demo' or 'none'")
         self.deliverer.drop_all()
@@ -212,7 +215,9 @@ class App:
         # generator fought over the GIL.)
         with self.store.transaction(write=True):
             self.store.wipe()
-            _, facts = seed_module.generate(seed, orders, sink=self.store.put_many)
+            _, facts = seed_module.generate(
+                seed, orders, sink=self.store.put_many, second_orders=second_orders
+            )
             self.store.put(Rec("sandbox", "", "meta", "seed", json.dumps(facts)))
         self.accounts.load()
         self.apply_defaults()

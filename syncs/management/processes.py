@@ -40,9 +40,10 @@ def require_migrated() -> None:
         raise CommandError("The database is not up to date: run `python manage.py migrate` first.")
 
 
-def require_own_database(slug: str, command: str) -> None:
-    """A cluster would run every brand's schedules (flows, sweeps, digest e-mails)."""
-    others = Brand.objects.exclude(slug=slug)
+def require_own_database(slug: str | tuple[str, ...], command: str) -> None:
+    """A cluster would run every brand's schedules (flows, sweeps, digest e-mails). `slug`:
+    the brand (or brands) the command makes for itself."""
+    others = Brand.objects.exclude(slug__in=(slug,) if isinstance(slug, str) else slug)
     if others.exists():
         names = ", ".join(others.values_list("slug", flat=True)[:5])
         raise CommandError(
@@ -54,7 +55,9 @@ def require_own_database(slug: str, command: str) -> None:
 class SandboxProcess:
     """`manage.py sandbox` in its own process, seeded afresh, on a free port."""
 
-    def __init__(self, *, orders: int | None = None, seed: str = "demo") -> None:
+    def __init__(
+        self, *, orders: int | None = None, seed: str = "demo", second_orders: int | None = None
+    ) -> None:
         self.workdir = Path(tempfile.mkdtemp(prefix="console-sandbox-"))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -72,6 +75,8 @@ class SandboxProcess:
         ]
         if orders:
             command += ["--orders", str(orders)]
+        if second_orders is not None:
+            command += ["--second-orders", str(second_orders)]
         self.proc = subprocess.Popen(
             command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
@@ -102,6 +107,59 @@ class SandboxProcess:
         self.proc.terminate()
         self.proc.wait(timeout=30)
         shutil.rmtree(self.workdir, ignore_errors=True)  # a large seed: up to a GB
+
+
+class WebServer:
+    """The console's web server (`manage.py runserver --noreload`) on a free port, so that the
+    sandbox's webhooks reach it. It speaks plain HTTP on 127.0.0.1, standing in for the
+    server behind a TLS proxy: no redirect to HTTPS."""
+
+    def __init__(self, **env: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        hosts = [h for h in os.environ.get("ALLOWED_HOSTS", "").split(",") if h]
+        self.env = {
+            **os.environ,
+            "ALLOWED_HOSTS": ",".join([*hosts, "127.0.0.1"]),
+            "SECURE_SSL_REDIRECT": "0",
+            "CONSOLE_PUBLIC_URL": self.url,
+            **env,
+        }
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, MANAGE, "runserver", f"127.0.0.1:{self.port}", "--noreload"],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise CommandError(f"The web server stopped (exit {self.proc.returncode}).")
+            try:
+                httpx.get(f"{self.url}/hooks/", timeout=2)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        raise CommandError("The web server did not answer within a minute.")
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self.proc = None
 
 
 class Cluster:

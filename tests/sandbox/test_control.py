@@ -103,6 +103,24 @@ def test_reset_over_http_and_a_seed_of_none(sandbox):
     assert scaled["brightpearl"]["contact_ids"] == [201, 600]
 
 
+def test_the_second_brand_can_be_seeded_with_orders_of_its_own(sandbox):
+    """Two brands of a size (bench_freshness): the second brand's orders scale like the demo's,
+    in its own account, and the demo brand's data is the same as without."""
+    api = control(sandbox)
+    plain = api.post("/reset", json={"seed": "demo", "orders": 300}).json()["seed"]
+    both = api.post("/reset", json={"seed": "demo", "orders": 300, "second_orders": 900}).json()
+    second = both["seed"]["second"]["brightpearl"]
+    assert second["order_ids"] == [20001, 20900]
+    assert second["contact_ids"] == [301, 600]
+    assert both["seed"]["demo"] == plain["demo"]
+    assert plain["second"]["brightpearl"]["order_ids"] == [20001, 20020]  # the default
+    orders = sandbox.state("brightpearl", "orders", account="second", type=1, limit=1)
+    assert orders["count"] == 900 and second["sales_credit_ids"]
+    assert sandbox.state("brightpearl", "orders", id="20900", account="demo")["count"] == 0
+    # Every order status of the second brand has orders, so a status can be changed to any.
+    assert set(second["orders_by_status"]) >= {"2", "4", "20", "21", "23"}
+
+
 def dump(path: Path) -> list[tuple]:
     app = App(path)
     app.reset("demo", 150)

@@ -28,6 +28,12 @@ class Command(BaseCommand):
             help="Seed to load with --reset, or into an empty database.",
         )
         parser.add_argument("--orders", type=int, help="Orders in the demo seed (default 300).")
+        parser.add_argument(
+            "--second-orders",
+            type=int,
+            help="Orders of the demo seed's second brand (default 20), e.g. for two brands "
+            "of a size.",
+        )
         parser.add_argument("--reset", action="store_true", help="Wipe the database first.")
         parser.add_argument("--db", default=None, help="Database file (default SANDBOX_DB).")
         parser.add_argument(
@@ -60,7 +66,9 @@ class Command(BaseCommand):
         started = time.monotonic()
         summary = "kept the existing data"
         if options["reset"] or app.is_empty():
-            facts = app.reset(options["seed"] or "none", options["orders"])
+            facts = app.reset(
+                options["seed"] or "none", options["orders"], options["second_orders"]
+            )
             summary = _summary(facts, time.monotonic() - started)
         elif options["seed"]:
             summary = "kept the existing data (use --reset to reseed)"
@@ -108,6 +116,6 @@ def _summary(facts: dict[str, Any], seconds: float) -> str:
     return (
         f"demo: {high - low + 1} Brightpearl orders, {contacts} contacts, {notes} goods-out notes, "
         f"{len(demo['sales_credit_ids'])} sales credits, {members} Mailchimp members, "
-        f"{storefront[1] - storefront[0] + 1} BigCommerce orders; plus a small second brand "
-        f"({seconds:.1f}s)"
+        f"{storefront[1] - storefront[0] + 1} BigCommerce orders; plus a second brand with "
+        f"{facts.get('second_orders', 0)} orders ({seconds:.1f}s)"
     )

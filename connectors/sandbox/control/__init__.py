@@ -106,9 +106,11 @@ class Control(StateRoutes, ChangeRoutes):
     @route("POST", r"/reset")
     def reset(self, req: Request) -> dict[str, Any]:
         body = self._body(req)
-        orders = body.get("orders")
+        orders, second = body.get("orders"), body.get("second_orders")
         facts = self.app.reset(
-            body.get("seed", "demo"), int(orders) if orders is not None else None
+            body.get("seed", "demo"),
+            int(orders) if orders is not None else None,
+            int(second) if second is not None else None,
         )
         return {"reset": True, "seed": facts}
 

@@ -2,7 +2,8 @@
 
 One fixed RNG seed and one fixed base date (never now()), so the same arguments give
 byte-identical data. `--orders N` scales orders, and contacts, goods-out notes, credits and
-storefront orders with them. The special cases every flow must handle are at fixed, documented
+storefront orders with them; `--second-orders N` does the same for the second brand (20 orders by
+default). The special cases every flow must handle are at fixed, documented
 ids; `facts()` lists them and discovery (GET /_sandbox/) shows them under "seed".
 
     accounts.py     the fixed accounts and credentials
@@ -76,26 +77,33 @@ def reference_only(brand: str, accounts: list[Account]) -> list[Rec]:
 
 
 # Small seeds are kept in memory, so the tests' reset before every test is just the writes.
-_cache: dict[tuple[str, int], tuple[list[list[Rec]], dict[str, Any]]] = {}
+_cache: dict[tuple[str, int, int], tuple[list[list[Rec]], dict[str, Any]]] = {}
 CACHE_MAX_ORDERS = 5000
 
 
 def generate(
-    kind: str = "demo", orders: int | None = None, sink: Callable[[list[Rec]], None] | None = None
+    kind: str = "demo",
+    orders: int | None = None,
+    sink: Callable[[list[Rec]], None] | None = None,
+    second_orders: int | None = None,
 ) -> tuple[list[Rec], dict[str, Any]]:
-    """Every record of a seed, and its facts.
+    """Every record of a seed, and its facts. `orders` is the demo brand's count,
+    `second_orders` the second brand's (SECOND_ORDERS by default).
 
     With a sink, records are handed over in batches as they are made (and the returned list is
     empty), so a writer thread can store them while the rest is generated.
     """
     n_orders = DEFAULT_ORDERS if orders is None else int(orders)
+    n_second = SECOND_ORDERS if second_orders is None else int(second_orders)
     if kind not in ("demo", "none"):
         raise ValueError("seed must be 'demo' or 'none'")
-    key = (kind, n_orders)
+    if n_orders < 0 or n_second < 0:
+        raise ValueError("orders cannot be negative")
+    key = (kind, n_orders, n_second)
     cached = _cache.get(key)
     if cached is None:
         batches: list[list[Rec]] = []
-        keep = n_orders <= CACHE_MAX_ORDERS
+        keep = n_orders + n_second <= CACHE_MAX_ORDERS + SECOND_ORDERS
 
         def collect(batch: list[Rec]) -> None:
             if keep:
@@ -108,7 +116,7 @@ def generate(
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
-            facts = _generate(kind, n_orders, collect)
+            facts = _generate(kind, n_orders, n_second, collect)
         finally:
             if gc_was_enabled:
                 gc.enable()
@@ -125,10 +133,13 @@ def generate(
     return [rec for batch in batches for rec in batch], facts
 
 
-def _generate(kind: str, n_orders: int, sink: Callable[[list[Rec]], None]) -> dict[str, Any]:
+def _generate(
+    kind: str, n_orders: int, n_second: int, sink: Callable[[list[Rec]], None]
+) -> dict[str, Any]:
     facts: dict[str, Any] = {
         "kind": kind,
         "orders": n_orders if kind == "demo" else 0,
+        "second_orders": n_second if kind == "demo" else 0,
         "base_date": BASE.isoformat(),
         "rng_seed": RNG_SEED,
     }
@@ -138,7 +149,7 @@ def _generate(kind: str, n_orders: int, sink: Callable[[list[Rec]], None]) -> di
         if kind == "none":
             sink(reference_only(brand, accounts))
             continue
-        seed = _Seed(brand, n_orders if brand == "demo" else SECOND_ORDERS, accounts, sink)
+        seed = _Seed(brand, n_orders if brand == "demo" else n_second, accounts, sink)
         seed.build()
         facts[brand] = seed_facts(seed)
     return facts

@@ -80,7 +80,8 @@ class BrightpearlSeed(SeedBase):
 
     def brightpearl_contacts(self) -> None:
         code = self.accounts["brightpearl"].code
-        count = max(60, self.n_orders // 3) if self.demo else 10
+        # A contact for every three orders (a small seed still has its named special cases).
+        count = max(60 if self.demo else 10, self.n_orders // 3)
         first_id = 201 if self.demo else 301
         self.contacts: list[dict[str, Any]] = []
         for n in range(count):
