@@ -108,6 +108,8 @@ class FlowContext:
         # Seconds before the next slice may start (a vendor's allowance is spent).
         self.come_back_in = 0.0
         self.slice_batches = 0
+        # What the earlier slices of a bulk run spent (this slice's connectors start at 0).
+        self._calls_before = (run.api_calls, run.throttle_waits) if resume else (0, 0)
         # Records waiting on a mapping are read again every run: a mapping added since lets
         # them through without a new change in the source. (A refused record is not: it
         # goes again when it changes, or when its ticket is retried.)
@@ -188,8 +190,10 @@ class FlowContext:
         SyncRun.objects.filter(pk=self.run.pk).update(resent=F("resent") + records)
 
     def api_calls(self) -> tuple[int, int]:
+        """The run's calls and throttle waits: its earlier slices' and this one's."""
         stats = [c.stats for c in self._connectors.values()]
-        return sum(s.calls for s in stats), sum(s.throttle_waits for s in stats)
+        calls, waits = self._calls_before
+        return calls + sum(s.calls for s in stats), waits + sum(s.throttle_waits for s in stats)
 
     def close(self) -> None:
         for c in self._connectors.values():

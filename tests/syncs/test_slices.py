@@ -48,6 +48,8 @@ def test_a_full_run_gives_its_worker_back_and_its_slices_finish_the_job(
     assert run.state in (RunState.SUCCEEDED, RunState.PARTIAL), run.error
     assert run.resume == {} and run.slices == len(handed) > 1
     assert run.read == run.total
+    # Every slice's calls are counted: at least one GET per 200 orders read.
+    assert run.api_calls >= run.total / 200
     assert "Gave its worker back" in run.log
     # The cursor is where the first slice started, not the last: changes made while the
     # slices went on are read by the next incremental run.
