@@ -27,6 +27,8 @@ def test_home_lists_only_the_users_own_brands(client, ops_user, brand_a, brand_b
     page = client.get(reverse("home")).content.decode()
     assert brand_a.name in page
     assert brand_b.name not in page
+    # Each brand's name leads to its history page (runs, charts, drift).
+    assert f'href="/brands/{brand_a.slug}/"' in page
 
     client.force_login(bravo_user)
     page = client.get(reverse("home")).content.decode()
