@@ -15,7 +15,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Brand)
 class BrandAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "timezone", "active"]
+    list_display = ["name", "slug", "timezone", "lag_alert_minutes", "active"]
     list_filter = ["active"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}

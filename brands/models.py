@@ -49,6 +49,12 @@ class Brand(models.Model):
     active = models.BooleanField(
         default=True, help_text="An inactive brand runs no flows and sends no digests."
     )
+    lag_alert_minutes = models.PositiveIntegerField(
+        "lag alert (minutes)",
+        default=30,
+        help_text="A flow whose oldest unsynced change has waited longer than this (or than "
+        "two of its schedule's intervals, if longer) makes the brand Degraded on the overview.",
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     objects = BrandQuerySet.as_manager()

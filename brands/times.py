@@ -73,6 +73,20 @@ def age(value: datetime, *, now: datetime | None = None) -> str:
     return f"{days} days" if days < 14 else f"{days // 7} weeks"
 
 
+def duration(value: timedelta) -> str:
+    """A duration in the largest sensible units: '40 s', '3 min', '2 h 5 min', '4 days'."""
+    seconds = max(int(value.total_seconds()), 0)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{hours // 24} days"
+
+
 def ago(value: datetime, *, now: datetime | None = None) -> str:
     """'just now', '5 min ago', '2 days ago'."""
     text = age(value, now=now)

@@ -328,11 +328,21 @@ class Budget:
             now = self.clock()
             self._apply_pending(row)
             row.remaining = 0
+            row.throttled_at = now
             if retry_after is not None:
                 row.resets_at = max(row.resets_at, now + retry_after)
             elif row.resets_at <= now:
                 row.resets_at = now + min(row.window_seconds, 5.0)
-            row.save(update_fields=["limit", "remaining", "resets_at", "in_flight", "updated"])
+            row.save(
+                update_fields=[
+                    "limit",
+                    "remaining",
+                    "resets_at",
+                    "in_flight",
+                    "throttled_at",
+                    "updated",
+                ]
+            )
 
     # --- concurrency (Mailchimp: more than 10 open connections gets 429) ---------
     def lease(self) -> int | None:

@@ -49,6 +49,12 @@ class Connection(models.Model):
     status = models.CharField(max_length=12, choices=Health.choices, default=Health.UNTESTED)
     last_checked = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, help_text="The last failure, in plain English.")
+    # For the overview: when a call last worked, and the last failure of any kind (a refusal
+    # or a vendor that did not answer), kept after the connection heals so that "last error"
+    # still says what happened and when.
+    last_ok = models.DateTimeField("last worked", null=True, blank=True, editable=False)
+    last_failure = models.TextField(blank=True, editable=False)
+    last_failure_at = models.DateTimeField(null=True, blank=True, editable=False)
     webhook_secret = models.CharField(
         max_length=64,
         unique=True,
@@ -120,6 +126,9 @@ class RateBudget(models.Model):
     usage_period = models.FloatField(default=0)
     usage_events = models.PositiveIntegerField(default=0)
     usage_bulk = models.PositiveIntegerField(default=0)
+    # Epoch seconds: the last time the vendor itself refused a call as too many (its 429 or
+    # its own throttle answer), as opposed to our own pacing. The overview's "throttling".
+    throttled_at = models.FloatField(default=0)
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:

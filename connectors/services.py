@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 from django.utils import timezone
 
@@ -24,7 +26,14 @@ def connection_test(*, connection: Connection, actor=None, transport=None) -> tu
     connection.status = Health.OK if ok else Health.FAILING
     connection.last_checked = timezone.now()
     connection.last_error = "" if ok else message
-    connection.save(update_fields=["status", "last_checked", "last_error", "updated"])
+    fields = ["status", "last_checked", "last_error", "updated"]
+    if ok:
+        connection.last_ok = connection.last_checked
+        fields.append("last_ok")
+    else:
+        connection.last_failure, connection.last_failure_at = message, connection.last_checked
+        fields += ["last_failure", "last_failure_at"]
+    connection.save(update_fields=fields)
     audit(
         "connection.tested",
         brand=connection.brand_id,
@@ -35,15 +44,28 @@ def connection_test(*, connection: Connection, actor=None, transport=None) -> tu
     return ok, message
 
 
+# A connection seen working is noted at most this often: a run ends every few seconds at a
+# busy brand, and the overview's "last worked" needs no finer grain.
+LAST_OK_GRAIN = timedelta(minutes=1)
+
+
 def connection_seen(*, connection: Connection, ok: bool, message: str = "") -> None:
     """What a run learned about a connection: its credentials or settings were refused, or
     it works (again). Recorded as health, like a test, so the admin's list shows it."""
+    now = timezone.now()
+    if ok and (connection.last_ok is None or now - connection.last_ok >= LAST_OK_GRAIN):
+        # An UPDATE, not save(): "last worked" is no change of health, and must not set off
+        # what a saved connection does (blocked runs going again).
+        Connection.objects.filter(pk=connection.pk).update(last_ok=now)
+        connection.last_ok = now
+    if not ok:
+        connection_trouble(connection=connection, message=message, at=now)
     status = Health.OK if ok else Health.FAILING
     error = "" if ok else message
     if connection.status == status and connection.last_error == error:
         return
     connection.status, connection.last_error = status, error
-    connection.last_checked = timezone.now()
+    connection.last_checked = now
     connection.save(update_fields=["status", "last_checked", "last_error", "updated"])
     audit(
         "connection.health",
@@ -51,3 +73,11 @@ def connection_seen(*, connection: Connection, ok: bool, message: str = "") -> N
         target=connection,
         summary=("Working: a run reached it." if ok else f"Failing in a run: {message}"),
     )
+
+
+def connection_trouble(*, connection: Connection, message: str, at=None) -> None:
+    """Note a failure that does not change the connection's health (the vendor did not
+    answer, or answered 500, and the run will try again): the overview's "last error"."""
+    at = at or timezone.now()
+    Connection.objects.filter(pk=connection.pk).update(last_failure=message, last_failure_at=at)
+    connection.last_failure, connection.last_failure_at = message, at

@@ -6,6 +6,7 @@ from console import health_views, operating_model, records, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("overview/live/", views.home_live, name="home_live"),
     path("start/", views.landing, name="landing"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", views.logout, name="logout"),

@@ -30,7 +30,15 @@ logger = logging.getLogger("syncs")
 
 BLOCKED_RETRY_MINUTES = getattr(settings, "BLOCKED_RETRY_MINUTES", 15)
 # A connection saved with only these fields changed its health, not its credentials.
-HEALTH_FIELDS = {"status", "last_checked", "last_error", "updated"}
+HEALTH_FIELDS = {
+    "status",
+    "last_checked",
+    "last_error",
+    "last_ok",
+    "last_failure",
+    "last_failure_at",
+    "updated",
+}
 # Scoped runs (webhooks, retries) each carry their own ids: all go again, up to this many.
 MAX_SCOPED = 500
 

@@ -19,7 +19,7 @@ from brands.audit import audit
 from brands.models import Brand
 from connectors.errors import ConnectorError
 from connectors.models import Connection
-from connectors.services import connection_seen
+from connectors.services import connection_seen, connection_trouble
 from exceptions.services import ticket_raise, ticket_retry_failed
 from syncs import engine
 from syncs.flows import REGISTRY, get_flow
@@ -267,6 +267,8 @@ def _failed(run: SyncRun, exc: ConnectorError) -> SyncRun:
         type_code = "api_allowance_spent"
     if connection and exc.kind in ("auth", "configuration"):
         connection_seen(connection=connection, ok=False, message=exc.plain)
+    elif connection:
+        connection_trouble(connection=connection, message=exc.plain)
     if type_code:
         # Trying again with the same key fails the same way: the run waits for its
         # connection to be fixed, and then goes by itself (syncs/recovery.py).

@@ -1,0 +1,65 @@
+// The overview keeps itself current: htmx swaps in a fresh copy every few seconds
+// (hx-trigger on #overview). This script says how old the copy on screen is, turns that
+// red when refreshing fails, and keeps each brand's details open or shut across a swap.
+(function () {
+  "use strict";
+  var openState = {};
+
+  function words(seconds) {
+    if (seconds < 2) return "Updated just now";
+    if (seconds < 90) return "Updated " + seconds + " s ago";
+    var minutes = Math.round(seconds / 60);
+    return "Updated " + minutes + " min ago";
+  }
+
+  function tick() {
+    var box = document.getElementById("overview");
+    if (!box) return;
+    var at = Date.parse(box.getAttribute("data-updated"));
+    var label = box.querySelector("[data-updated-words]");
+    if (!label || isNaN(at)) return;
+    var seconds = Math.max(0, Math.round((Date.now() - at) / 1000));
+    var text = words(seconds);
+    var status = box.querySelector(".overview-status");
+    // Two missed refreshes (or more) say so: the page is not live any more.
+    var stale = seconds > 3 * (parseInt(box.getAttribute("data-poll"), 10) || 10);
+    if (stale) text += ": not refreshing, the console may be unreachable";
+    if (label.textContent !== text) label.textContent = text;
+    if (status) status.classList.toggle("stale", stale);
+  }
+
+  function remember() {
+    document.querySelectorAll("#overview details[data-details-id]").forEach(function (d) {
+      openState[d.getAttribute("data-details-id")] = d.open;
+    });
+  }
+
+  function restore() {
+    document.querySelectorAll("#overview details[data-details-id]").forEach(function (d) {
+      var id = d.getAttribute("data-details-id");
+      if (Object.prototype.hasOwnProperty.call(openState, id)) d.open = openState[id];
+    });
+    tick();
+  }
+
+  document.addEventListener("toggle", function (event) {
+    var d = event.target;
+    if (d.matches && d.matches("#overview details[data-details-id]")) {
+      openState[d.getAttribute("data-details-id")] = d.open;
+    }
+  }, true);
+  document.body.addEventListener("htmx:beforeSwap", remember);
+  document.body.addEventListener("htmx:afterSettle", restore);
+  // The server's clock stamps each copy; measure its age on the browser's clock from the
+  // moment it arrived, so a clock difference between the two does not show as staleness.
+  document.body.addEventListener("htmx:afterSwap", function () {
+    var box = document.getElementById("overview");
+    if (box) box.setAttribute("data-updated", new Date().toISOString());
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var box = document.getElementById("overview");
+    if (box) box.setAttribute("data-updated", new Date().toISOString());
+    tick();
+  });
+  setInterval(tick, 1000);
+})();
