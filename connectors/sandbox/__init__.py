@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from connectors.sandbox.control import restore_credentials, revoke_credentials
 from connectors.sandbox.duplicates import find_duplicates
 from connectors.sandbox.server import App, SandboxServer
 
@@ -77,6 +78,24 @@ class Sandbox:
 
     def clear_faults(self, vendor: str | None = None) -> None:
         self.app.faults.clear(vendor)
+
+    def revoke(self, vendor: str, account: str = "demo") -> bool:
+        """The vendor refuses the account's credentials from now on, as after a key was
+        rotated (POST /_sandbox/accounts/{vendor}/{account}/revoke). True if it changed."""
+        return self._credentials(vendor, account, revoke_credentials)
+
+    def restore(self, vendor: str, account: str = "demo") -> bool:
+        """The revoked credentials work again (POST .../restore). True if it changed."""
+        return self._credentials(vendor, account, restore_credentials)
+
+    def _credentials(self, vendor: str, name: str, change) -> bool:
+        account = self.app.accounts.resolve(vendor, name)
+        if account is None:
+            raise LookupError(f"No {vendor} account {name!r}")
+        changed = change(account)
+        if changed:
+            self.app.save_account(account)
+        return changed
 
     def stats(self) -> dict[str, Any]:
         return self.app.stats.snapshot()

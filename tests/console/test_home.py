@@ -144,3 +144,24 @@ def test_bulk_work_and_calls_add_no_query_per_run_or_vendor(client, ops_user, br
         page = client.get(reverse("home")).content.decode()
     assert "12,400 of 100,000 orders" in page and "Salesforce, last hour" in page
     assert len(busy) == len(empty)
+
+
+def test_the_overview_refreshes_itself_and_a_signed_out_refresh_keeps_the_last_copy(
+    client, ops_user, brand_a
+):
+    from syncs.models import FlowConfig
+
+    FlowConfig.objects.create(brand=brand_a, flow="order_lifecycle", enabled=True)
+    client.force_login(ops_user)
+    page = client.get(reverse("home")).content.decode()
+    assert 'hx-get="/overview/live/"' in page and "vendor/htmx/htmx.min.js" in page
+    assert "Updated just now" in page
+    live = client.get(reverse("home_live"))
+    assert live.status_code == 200
+    fragment = live.content.decode()
+    # Only the fragment (no page around it), with the brand's verdict.
+    assert fragment.lstrip().startswith('<div id="overview"') and "<html" not in fragment
+    assert "data-verdict>Healthy</span>" in fragment
+    client.logout()
+    # htmx does not swap an error answer in: the page keeps its copy and shows it is stale.
+    assert client.get(reverse("home_live")).status_code == 401

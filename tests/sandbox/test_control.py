@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from connectors.sandbox.server import App
-from tests.sandbox.conftest import brightpearl, control, mailchimp
+from tests.sandbox.conftest import bigcommerce, brightpearl, control, mailchimp, ometria
 
 MANAGE = Path(__file__).resolve().parents[2] / "manage.py"
 
@@ -204,3 +204,27 @@ def test_the_command_serves_the_sandbox(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_revoked_credentials_get_each_vendors_own_refusal_until_restored(sandbox):
+    # Clients made with the credentials as the console saved them, before the revoke.
+    mc, list_id = mailchimp(sandbox)
+    calls = {
+        "brightpearl": (brightpearl(sandbox), "/order-service/order-status"),
+        "ometria": (ometria(sandbox), "/v2/push/_errors"),
+        "mailchimp": (mc, f"/lists/{list_id}"),
+        "bigcommerce": (bigcommerce(sandbox), "/v2/orders?limit=1"),
+    }
+    for vendor, (client, path) in calls.items():
+        assert client.get(path).status_code == 200, vendor
+        answer = control(sandbox).post(f"/accounts/{vendor}/demo/revoke").json()
+        assert answer["revoked"] is True
+        assert client.get(path).status_code == 401, vendor
+        assert control(sandbox).post(f"/accounts/{vendor}/demo/restore").json()["revoked"] is False
+        assert client.get(path).status_code == 200, vendor
+    # The shortcut does the same, and says whether anything changed.
+    assert sandbox.revoke("ometria") is True and sandbox.revoke("ometria") is False
+    assert calls["ometria"][0].get("/v2/push/_errors").status_code == 401
+    assert sandbox.restore("ometria") is True
+    assert calls["ometria"][0].get("/v2/push/_errors").status_code == 200
+    assert control(sandbox).post("/accounts/nobody/demo/revoke").status_code == 404

@@ -12,6 +12,7 @@ optional `"account"` (a brand key such as "second", or the vendor's account code
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from connectors.sandbox.control.base import ControlError, route
@@ -132,6 +133,21 @@ class Control(StateRoutes, ChangeRoutes):
         self.app.add_brand(brand)
         return {vendor: self._entry(vendor, brand, req.base_url) for vendor in VENDORS}
 
+    @route("POST", r"/accounts/(?P<vendor>\w+)/(?P<name>[\w.-]+)/(?P<action>revoke|restore)")
+    def account_credentials(self, req: Request, vendor: str, name: str, action: str) -> Any:
+        """Revoke an account's credentials, as a vendor's admin would (a rotated API key, a
+        removed app): every call with them gets the vendor's own refusal, until restore puts
+        them back. To see a connection fail and heal without touching the console."""
+        if vendor not in VENDORS:
+            raise ControlError(404, f"No vendor {vendor!r}; try {', '.join(VENDORS)}")
+        account = self._account(vendor, name)
+        changed = (
+            revoke_credentials(account) if action == "revoke" else restore_credentials(account)
+        )
+        if changed:
+            self.app.save_account(account)
+        return {"vendor": vendor, "account": account.code, "revoked": _revoked(account)}
+
     # --- faults and stats ----------------------------------------------------------------
 
     @route("GET", r"/faults")
@@ -180,3 +196,29 @@ class Control(StateRoutes, ChangeRoutes):
         """Empty the write log (a reset does too), e.g. between the phases of a test."""
         self.app.writes.reset()
         return self.writes({})
+
+
+# A revoked credential's value is kept under this prefix (credentials are looked up by name
+# and value, so the kept one matches no call) and put back by restore.
+REVOKED = "revoked:"
+
+
+def _revoked(account: Any) -> bool:
+    return any(name.startswith(REVOKED) for name in account.creds)
+
+
+def revoke_credentials(account: Any) -> bool:
+    if _revoked(account):
+        return False
+    for name, value in list(account.creds.items()):
+        account.creds[REVOKED + name] = value
+        account.creds[name] = f"revoked-{secrets.token_hex(8)}"
+    return True
+
+
+def restore_credentials(account: Any) -> bool:
+    if not _revoked(account):
+        return False
+    for name in [n for n in account.creds if n.startswith(REVOKED)]:
+        account.creds[name.removeprefix(REVOKED)] = account.creds.pop(name)
+    return True
