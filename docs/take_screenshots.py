@@ -22,14 +22,21 @@ ARGS = [
     "--disable-background-networking",
 ]
 
-# (who signs in, page, file)
+# (who signs in, page, file): one view per team, as each would start the day.
 SHOTS = [
-    ("ops", "/", "overview.png"),
-    ("ops", "/exceptions/?team=", "inbox.png"),
+    # Agency admins: every brand's verdict, worst first.
+    ("admin", "/", "overview.png"),
+    # Ops, finance and ecommerce: each team's own inbox (it opens on the signed-in team).
+    ("ops", "/exceptions/", "inbox.png"),
+    ("finance", "/exceptions/", "inbox_finance.png"),
+    ("ecommerce", "/exceptions/", "inbox_ecommerce.png"),
+    # Marketing: the status mappings, and a value map.
     ("marketing", "/mappings/demo/", "mappings.png"),
     ("marketing", "/mappings/demo/values/bc_order_status/", "value_maps.png"),
-    # A storefront order, found by its BigCommerce number: the record page follows.
+    # Ops: a brand's history (charts, runs, drift) and a record found by any system's id.
+    ("ops", "/brands/demo/", "history.png"),
     ("ops", "/records/?q=112", "records.png"),
+    ("admin", "/brands/demo/operating-model/", "operating_model.png"),
     ("admin", "/onboarding/", "onboarding.png"),
 ]
 
@@ -46,6 +53,7 @@ def main() -> None:
             page.get_by_role("button", name="Sign in").click()
             page.wait_for_load_state("networkidle")
             page.goto(f"{BASE}{path}")
+            page.wait_for_load_state("networkidle")
             page.screenshot(path=str(OUT / name), full_page=False)
             if name == "records.png":
                 link = page.locator("main a[href*='/records/demo/']").first
@@ -53,7 +61,7 @@ def main() -> None:
                     link.click()
                     page.wait_for_load_state("networkidle")
                     page.screenshot(path=str(OUT / "record.png"), full_page=False)
-            if name == "inbox.png":
+            if name == "inbox_finance.png":
                 # The first ticket's page too: what an owner reads before acting.
                 link = page.locator("table a[href*='/exceptions/']").first
                 if link.count():

@@ -24,8 +24,9 @@ from prometheus_client.core import GaugeMetricFamily
 
 from brands.models import Brand
 from exceptions.models import OPEN_STATUSES, Ticket
-from syncs.models import FlowConfig, SyncRun
-from syncs.overview import flow_lags
+from syncs.models import SyncRun
+from syncs.overview import brands_overview
+from syncs.verdict import RANK
 
 logger = logging.getLogger("syncs")
 
@@ -137,14 +138,20 @@ class _ConsoleCollector:
             .annotate(n=Count("id"))
         ):
             tickets.add_metric([slugs[row["brand_id"]], row["flow"] or ""], row["n"])
-        configs: dict[int, list[FlowConfig]] = {}
-        for config in FlowConfig.objects.filter(brand_id__in=slugs, enabled=True):
-            configs.setdefault(config.brand_id, []).append(config)
-        for brand_id, brand_configs in configs.items():
-            for flow, age in flow_lags(brand_id, brand_configs).items():
-                if age is not None:
-                    lag.add_metric([slugs[brand_id], flow], age.total_seconds())
-        yield from (lag, records, written, calls, waits, tickets)
+        # The overview's own reading (a constant number of queries for every brand): the
+        # same lags and verdicts a person sees, so an alert and the page never disagree.
+        verdict = GaugeMetricFamily(
+            "console_brand_verdict",
+            "1 for the brand's verdict on the overview (down, degraded, healthy, idle), else 0",
+            labels=["brand", "verdict"],
+        )
+        for line in brands_overview(list(Brand.objects.filter(active=True))):
+            for level in RANK:
+                verdict.add_metric([line.brand.slug, level], int(line.verdict.level == level))
+            for flow in line.flows:
+                if flow.enabled and flow.lag is not None:
+                    lag.add_metric([line.brand.slug, flow.code], flow.lag.total_seconds())
+        yield from (lag, records, written, calls, waits, tickets, verdict)
 
 
 def metrics_text() -> bytes:
