@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from brands.models import brand_admins
 from console import onboarding as svc
 from console import onboarding_people as people
-from console.onboarding_live import onboarding_cancel
+from console.onboarding_live import LagAlertForm, brand_lag_alert_set, onboarding_cancel
 from console.onboarding_systems import SystemsForm, onboarding_choose_systems
 from console.onboarding_views import _context, _gate, _onboarding, _system_labels, staff_only
 
@@ -119,9 +119,28 @@ def brand_settings(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(reverse("onboarding:resume", args=[pk]))
     brand = onboarding.brand
     may_change = svc.may_change_credentials(onboarding=onboarding, actor=request.user)
-    systems_form = SystemsForm(request.POST or None, onboarding=onboarding)
+    lag_posted = request.method == "POST" and request.POST.get("action") == "lag_alert"
+    lag_form = LagAlertForm(
+        request.POST if lag_posted else None,
+        initial={"lag_alert_minutes": brand.lag_alert_minutes},
+    )
+    systems_form = SystemsForm(
+        request.POST if request.method == "POST" and not lag_posted else None,
+        onboarding=onboarding,
+    )
     status = 200
-    if request.method == "POST":
+    if lag_posted:
+        if not may_change:
+            messages.error(request, f"Only {brand}'s admins may change its lag alert.")
+            status = 403
+        elif lag_form.is_valid():
+            minutes = lag_form.cleaned_data["lag_alert_minutes"]
+            if brand_lag_alert_set(brand=brand, minutes=minutes, actor=request.user):
+                messages.success(request, f"Saved: a flow counts as behind after {minutes} min.")
+            return redirect(reverse("onboarding:settings", args=[pk]))
+        else:
+            status = 400
+    elif request.method == "POST":
         if not may_change:
             svc.onboarding_credentials_refused(onboarding=onboarding, actor=request.user)
             messages.error(request, f"Only {brand}'s admins may change its systems.")
@@ -153,6 +172,7 @@ def brand_settings(request: HttpRequest, pk: int) -> HttpResponse:
             onboarding,
             "settings",
             systems_form=systems_form,
+            lag_form=lag_form,
             systems=_system_labels(onboarding),
             connections=svc.brand_connections(onboarding),
             missing=svc.connections_done(onboarding),

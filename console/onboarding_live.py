@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django import forms
 from django.db import transaction
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from brands.audit import audit
-from brands.models import AuditEvent, Membership, Team
+from brands.models import AuditEvent, Brand, Membership, Team
 from connectors.errors import ConnectorError
 from connectors.registry import REGISTRY as VENDORS
 from console.models import Onboarding
@@ -260,3 +261,38 @@ def onboarding_cancel(*, onboarding: Onboarding, actor=None) -> str:
             connections=systems,
         )
     return name
+
+
+# --- a live brand's settings ---------------------------------------------
+class LagAlertForm(forms.Form):
+    lag_alert_minutes = forms.IntegerField(
+        label="Lag alert (minutes)",
+        min_value=1,
+        max_value=7 * 24 * 60,
+        help_text="A flow whose oldest unsynced change has waited longer than this (or than two "
+        "of its schedule's intervals, if longer) makes the brand Degraded on the overview.",
+        error_messages={
+            "required": "Enter a number of minutes, e.g. 30.",
+            "invalid": "Enter a whole number of minutes, e.g. 30.",
+            "min_value": "Enter at least 1 minute.",
+            "max_value": "Enter at most 10,080 minutes (a week).",
+        },
+    )
+
+
+def brand_lag_alert_set(*, brand: Brand, minutes: int, actor=None) -> bool:
+    """Change how far behind a flow may be before the overview calls the brand Degraded.
+    Audited. Returns whether it changed."""
+    before = brand.lag_alert_minutes
+    if before == minutes:
+        return False
+    Brand.objects.filter(pk=brand.pk).update(lag_alert_minutes=minutes)
+    brand.lag_alert_minutes = minutes
+    audit(
+        "brand.lag_alert_changed",
+        brand=brand,
+        actor=actor if _person(actor) else None,
+        target=brand,
+        summary=f"Lag alert was {before} min; now {minutes} min.",
+    )
+    return True

@@ -51,3 +51,27 @@ def test_a_draft_has_no_settings_page_yet(client, live, brand_admin):
     client.force_login(brand_admin)
     response = client.get(reverse("onboarding:settings", args=[live.pk]))
     assert response["Location"] == reverse("onboarding:resume", args=[live.pk])
+
+
+def test_a_brand_admin_sets_the_lag_alert_and_a_bad_value_is_refused_in_words(
+    client, live, brand_admin, staff_not_admin
+):
+    from brands.models import AuditEvent
+
+    url = reverse("onboarding:settings", args=[live.pk])
+    client.force_login(brand_admin)
+    refused = client.post(url, {"action": "lag_alert", "lag_alert_minutes": "0"})
+    assert refused.status_code == 400 and "Enter at least 1 minute." in refused.content.decode()
+    saved = client.post(url, {"action": "lag_alert", "lag_alert_minutes": "45"})
+    assert saved["Location"] == url
+    assert Brand.objects.get(pk=live.brand_id).lag_alert_minutes == 45
+    assert AuditEvent.objects.filter(action="brand.lag_alert_changed").get().summary == (
+        "Lag alert was 30 min; now 45 min."
+    )
+    # Saving the systems form still works beside it, and leaves the lag alert alone.
+    client.post(url, {"systems": ["ometria"]})
+    assert Brand.objects.get(pk=live.brand_id).lag_alert_minutes == 45
+    # Someone who is not the brand's admin cannot change it.
+    client.force_login(staff_not_admin)
+    assert client.post(url, {"action": "lag_alert", "lag_alert_minutes": "5"}).status_code == 403
+    assert Brand.objects.get(pk=live.brand_id).lag_alert_minutes == 45
