@@ -206,6 +206,7 @@ def brands_overview(brands: list[Brand], now: datetime | None = None) -> list[Br
                         inbox=facts.inbox,
                         inbox_since=facts.inbox_since,
                         now=now,
+                        ran=bool(config and config.last_run_id),
                     )
                     if enabled
                     else "",

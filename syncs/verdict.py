@@ -63,6 +63,7 @@ def lag_words(
     inbox: int,
     inbox_since: datetime | None,
     now: datetime,
+    ran: bool = False,
 ) -> str:
     """The flow's lag as a person says it: "2 orders waiting, oldest 3 min"."""
     if waiting:
@@ -72,7 +73,9 @@ def lag_words(
         oldest = f", oldest {duration(now - inbox_since)}" if inbox_since else ""
         return f"{inbox:,} webhook event{'s' if inbox != 1 else ''} to read{oldest}"
     if lag is None:
-        return "Not run yet"
+        # Nothing held, nothing unread, and no cursor (a flow read in full only): current
+        # once a run has been through.
+        return "Current" if ran else "Not run yet"
     if lag > threshold:
         return f"Behind: changes of the last {duration(lag)} not read yet"
     if lag < timedelta(minutes=1):

@@ -223,3 +223,11 @@ def test_lag_words():
     assert lag_words(lag=timedelta(seconds=30), **common, **inbox) == (
         "4 webhook events to read, oldest 30 s"
     )
+
+
+def test_a_flow_with_nothing_pending_and_no_cursor_is_current_once_it_has_run():
+    now = timezone.now()
+    none = {"waiting": 0, "waiting_since": None, "inbox": 0, "inbox_since": None}
+    common = {"noun": "refunds", "threshold": timedelta(minutes=30), "now": now, "lag": None}
+    assert lag_words(**common, **none, ran=True) == "Current"
+    assert lag_words(**common, **none, ran=False) == "Not run yet"
