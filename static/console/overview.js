@@ -1,5 +1,5 @@
-// The overview keeps itself current: htmx swaps in a fresh copy every few seconds
-// (hx-trigger on #overview). This script says how old the copy on screen is, turns that
+// The overview keeps itself current: htmx swaps a fresh copy into #overview every few
+// seconds (its hx-trigger; the container itself stays, so these listeners see its events). This script says how old the copy on screen is, turns that
 // red when refreshing fails, and keeps each brand's details open or shut across a swap.
 (function () {
   "use strict";
@@ -16,11 +16,11 @@
     var box = document.getElementById("overview");
     if (!box) return;
     var at = Date.parse(box.getAttribute("data-updated"));
-    var label = box.querySelector("[data-updated-words]");
+    var label = document.querySelector("[data-updated-words]");
     if (!label || isNaN(at)) return;
     var seconds = Math.max(0, Math.round((Date.now() - at) / 1000));
     var text = words(seconds);
-    var status = box.querySelector(".overview-status");
+    var status = label.parentElement;
     // Two missed refreshes (or more) say so: the page is not live any more.
     var stale = seconds > 3 * (parseInt(box.getAttribute("data-poll"), 10) || 10);
     if (stale) text += ": not refreshing, the console may be unreachable";
@@ -28,6 +28,8 @@
     if (status) status.classList.toggle("stale", stale);
   }
 
+  // Read just before a swap, when the page shows what the person chose (not on "toggle":
+  // newly swapped-in details fire their own toggle events after the swap).
   function remember() {
     document.querySelectorAll("#overview details[data-details-id]").forEach(function (d) {
       openState[d.getAttribute("data-details-id")] = d.open;
@@ -42,12 +44,6 @@
     tick();
   }
 
-  document.addEventListener("toggle", function (event) {
-    var d = event.target;
-    if (d.matches && d.matches("#overview details[data-details-id]")) {
-      openState[d.getAttribute("data-details-id")] = d.open;
-    }
-  }, true);
   document.body.addEventListener("htmx:beforeSwap", remember);
   document.body.addEventListener("htmx:afterSettle", restore);
   // The server's clock stamps each copy; measure its age on the browser's clock from the

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from console import views
 from syncs.services import flow_run_now
+from tests.browser.test_csp import watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,6 +34,7 @@ def test_the_verdict_goes_down_and_back_to_healthy_without_a_reload(
     page, sign_in, sandbox, synced_brand, ops_user, monkeypatch
 ):
     monkeypatch.setattr(views, "POLL_SECONDS", 1)
+    problems = watch(page)  # the refreshes run under the strict CSP: nothing refused
     sign_in(ops_user.username)
     page.goto("/")
     brand = page.locator(f"[data-brand='{synced_brand.slug}']")
@@ -60,3 +62,15 @@ def test_the_verdict_goes_down_and_back_to_healthy_without_a_reload(
     expect(verdict).to_have_text("Healthy")
     assert page.evaluate("window.__sameDocument") is True
     expect(page.locator("[data-updated-words]")).to_have_text(re.compile(r"^Updated "))
+    # What a person unfolds stays unfolded across the refreshes.
+    # (With three brands or fewer they start unfolded; this person folds theirs.)
+    details = brand.locator("details")
+    assert details.evaluate("d => d.open") is True
+    details.locator("summary").click()
+    assert details.evaluate("d => d.open") is False
+    page.wait_for_timeout(2500)  # two refreshes
+    assert brand.locator("details").evaluate("d => d.open") is False
+    brand.locator("details summary").click()
+    page.wait_for_timeout(1500)
+    assert brand.locator("details").evaluate("d => d.open") is True
+    assert problems == [], problems
