@@ -53,7 +53,7 @@ def connection_seen(*, connection: Connection, ok: bool, message: str = "") -> N
     """What a run learned about a connection: its credentials or settings were refused, or
     it works (again). Recorded as health, like a test, so the admin's list shows it."""
     now = timezone.now()
-    if ok and (connection.last_ok is None or now - connection.last_ok >= LAST_OK_GRAIN):
+    if ok and _last_ok_stale(connection, now):
         # An UPDATE, not save(): "last worked" is no change of health, and must not set off
         # what a saved connection does (blocked runs going again).
         Connection.objects.filter(pk=connection.pk).update(last_ok=now)
@@ -73,6 +73,15 @@ def connection_seen(*, connection: Connection, ok: bool, message: str = "") -> N
         target=connection,
         summary=("Working: a run reached it." if ok else f"Failing in a run: {message}"),
     )
+
+
+def _last_ok_stale(connection: Connection, now) -> bool:
+    """Whether "last worked" needs writing: never noted, older than the grain, or older than
+    the last failure (a recovery shows at once)."""
+    last_ok, failed = connection.last_ok, connection.last_failure_at
+    if last_ok is None or now - last_ok >= LAST_OK_GRAIN:
+        return True
+    return failed is not None and failed >= last_ok
 
 
 def connection_trouble(*, connection: Connection, message: str, at=None) -> None:
