@@ -208,6 +208,16 @@ def make_brands(count: int, runs: int) -> list[Brand]:
     for i, brand in enumerate(brands):
         if i % 4 == 1:
             ticket_raise(
-                brand=brand, type_code="unmapped_status", title="Status 25", flow="order_lifecycle"
+                brand=brand,
+                type_code="unmapped_status",
+                title="Status 25",
+                flow="order_lifecycle",
+                snapshot={
+                    "status_id": 25,
+                    "status_name": "Awaiting gift wrap",
+                    "waiting_count": i % 4,
+                    "waiting_ids": [f"held-{n}" for n in range(i % 4)],
+                    "also_waiting": {},
+                },
             )
     return brands
