@@ -240,7 +240,7 @@ class BigCommerce(Connector):
     @staticmethod
     def _refused(items: list[dict], exc: RejectedError, result: BatchResult) -> None:
         for item in items:
-            result.failed[item_key(item)] = RecordError("rejected", exc.vendor_message or str(exc))
+            result.failed[item_key(item)] = RecordError("rejected", problem_title(exc) or str(exc))
 
     def update_variants(self, variants: Iterable[dict]) -> BatchResult:
         result = BatchResult()
