@@ -36,7 +36,9 @@ def stock_level_refused(ticket: Ticket, data: dict) -> SnapshotView | None:
     sku = data.get("sku")
     if not sku:
         return None
-    reason = data.get("reason") or ticket.error_message or "it gave no reason"
+    reason = str(data.get("reason") or ticket.error_message or "it gave no reason")
+    # BigCommerce names the item in brackets ("Items with identity: [sku X] not found").
+    reason = reason.replace("[", "").replace("]", "").strip()
     levels = data.get("levels")
     tables = []
     if isinstance(levels, dict) and levels:

@@ -89,7 +89,7 @@ SAMPLES: list[Sample] = [
         },
         says=(
             "BigCommerce refused the stock level of SKU TEE-RED-XL: Items with identity: "
-            "[sku TEE-RED-XL] not found",
+            "sku TEE-RED-XL not found",
             "Brightpearl product",
         ),
         flow="bigcommerce_stock",

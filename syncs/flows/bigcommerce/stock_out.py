@@ -68,7 +68,7 @@ class StockToStorefrontFlow(Flow):
     label = "Stock → BigCommerce"
     description = (
         "Brightpearl stock available per warehouse as BigCommerce stock levels per location, "
-        "less the brand's safety stock."
+        "less the brand’s safety stock."
     )
     source = "brightpearl"
     target = "bigcommerce"
