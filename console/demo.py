@@ -132,6 +132,8 @@ BP_TO_BC = {
 DEMO_VALUE_MAPS = {
     "bc_order_status": {s: "2" for s in ("1", "2", "3", "7", "8", "9", "10", "11")},
     "bp_order_status_to_bc": BP_TO_BC,
+    # Both demo warehouses sell through the store's default location (stock out).
+    "bp_warehouse": {"1": "1", "2": "1"},
 }
 
 

@@ -422,6 +422,10 @@ def finish_batch(
                         link_id=link.pk if link else None,
                     )
                 )
+                spec = flow.refusal(ctx, push, failure)
+                if spec is not None:
+                    _raise(ctx, spec)
+                    continue
                 ticket_raise(
                     brand=ctx.brand_id,
                     type_code="rejected_by_target",

@@ -31,6 +31,32 @@ def rejected_by_target(ticket: Ticket, data: dict) -> SnapshotView | None:
     return SnapshotView(sentence=f"{target} refused: {reason}{_code(ticket)}", tables=tables)
 
 
+@renderer("stock_level_refused", keys=("sku", "levels", "reason"))
+def stock_level_refused(ticket: Ticket, data: dict) -> SnapshotView | None:
+    sku = data.get("sku")
+    if not sku:
+        return None
+    reason = str(data.get("reason") or ticket.error_message or "it gave no reason")
+    # BigCommerce names the item in brackets ("Items with identity: [sku X] not found").
+    reason = reason.replace("[", "").replace("]", "").strip()
+    levels = data.get("levels")
+    tables = []
+    if isinstance(levels, dict) and levels:
+        tables.append(
+            Table(
+                "The stock levels sent",
+                ["BigCommerce location", "Units"],
+                [[str(loc), plain(units, ticket)] for loc, units in sorted(levels.items())],
+            )
+        )
+    return SnapshotView(
+        sentence=f"BigCommerce refused the stock level of SKU {sku}: {reason}. The other "
+        "SKUs sent with it were written; this one still shows its old stock on the storefront.",
+        facts=[("SKU", str(sku)), ("Brightpearl product", ticket.source_id or "—")],
+        tables=tables,
+    )
+
+
 # Ometria's documented fields of a push error, and the sandbox's extra ones, in words.
 OMETRIA_ERROR_FIELDS = {
     "error_path": "Field",

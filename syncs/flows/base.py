@@ -173,5 +173,11 @@ class Flow:
         """The part of a payload worth keeping as the record's last pushed state."""
         return payload
 
+    def refusal(self, ctx: FlowContext, push: Push, failure: Any) -> TicketSpec | None:
+        """The ticket for a record the target refused (failure: a RecordError); None: the
+        engine's own, rejected_by_target. A flow whose refusals mean something particular
+        to its owners (a stock level for operations) words its own."""
+        return None
+
     def finish(self, ctx: FlowContext) -> None:
         """After the last batch: raise or resolve tickets that span the whole run."""

@@ -427,45 +427,100 @@ def test_salesforce_collection_outcomes_are_per_record(brand_a):
     assert RateBudget.objects.get(system="salesforce").limit == 15000
 
 
-def test_bigcommerce_sets_aside_the_item_a_422_names(brand_a):
-    conn = Connection.objects.create(
-        brand=brand_a,
+def _bigcommerce(brand) -> Connection:
+    return Connection.objects.create(
+        brand=brand,
         system="bigcommerce",
         base_url="https://api.bigcommerce.com",
         credentials={"access_token": "bc-token"},
         settings={"store_hash": "abc"},
     )
+
+
+def _problem(title: str) -> httpx.Response:
+    """BigCommerce's documented 422 for an adjustment: the item only in `title`, `errors`
+    empty (inventory.v3.yml, put-absolute-adjustment and the relative examples)."""
+    return httpx.Response(
+        422,
+        json={
+            "status": 422,
+            "title": title,
+            "type": "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes",
+            "errors": {},
+        },
+        headers={"Content-Type": "application/problem+json", "X-Rate-Limit-Requests-Left": "140"},
+    )
+
+
+def test_bigcommerce_sets_aside_the_item_a_422_names_in_its_title(brand_a):
     bodies = []
 
     def handler(request):
         body = json.loads(request.content)
         bodies.append(len(body["items"]))
-        bad = [i for i, item in enumerate(body["items"]) if item["sku"] == "NOPE"]
-        if bad:
-            return httpx.Response(
-                422,
-                json={
-                    "status": 422,
-                    "title": "Input is invalid",
-                    "errors": {f"items.{bad[0]}.sku": "SKU not found"},
-                },
-                headers={
-                    "X-Rate-Limit-Requests-Left": "140",
-                    "X-Rate-Limit-Time-Reset-Ms": "20000",
-                    "X-Rate-Limit-Requests-Quota": "150",
-                },
-            )
+        if any(item["sku"] == "NOPE" for item in body["items"]):
+            return _problem("Items with identity: [sku NOPE] not found")
         return httpx.Response(
             200, json={"transaction_id": "t"}, headers={"X-Rate-Limit-Requests-Left": "139"}
         )
 
     items = [{"location_id": 1, "sku": f"SKU{i}", "quantity": i} for i in range(2500)]
     items[10]["sku"] = "NOPE"
-    with connector_for(conn, transport=httpx.MockTransport(handler)) as bc:
+    with connector_for(_bigcommerce(brand_a), transport=httpx.MockTransport(handler)) as bc:
         result = bc.set_stock_levels(items)
     assert bodies == [2000, 1999, 500]
     assert list(result.failed) == ["NOPE"]
+    assert "[sku NOPE]" in result.failed["NOPE"].message
     assert len(result.ok) == 2499
+
+
+def test_bigcommerce_splits_a_call_whose_422_names_no_item_of_it(brand_a):
+    """A refusal naming an identity the call does not use (a variant id, sent by SKU): the
+    call is halved until the bad item stands alone, and every good item is written."""
+    sent = []
+
+    def handler(request):
+        if request.url.path.endswith("/v3/inventory/locations"):
+            return httpx.Response(200, json={"data": [{"id": 1}], "meta": {}})
+        body = json.loads(request.content)
+        sent.append(len(body["items"]))
+        if any(item["sku"] == "TRACKED-BY-PRODUCT" for item in body["items"]):
+            return _problem(
+                "[Item with variant_id 106 is tracked by product, please update stock by "
+                "product id]"
+            )
+        return httpx.Response(200, json={"transaction_id": "t"})
+
+    items = [{"location_id": 1, "sku": f"SKU{i}", "quantity": 1} for i in range(2000)]
+    items[1234]["sku"] = "TRACKED-BY-PRODUCT"
+    with connector_for(_bigcommerce(brand_a), transport=httpx.MockTransport(handler)) as bc:
+        result = bc.set_stock_levels(items)
+    assert list(result.failed) == ["TRACKED-BY-PRODUCT"]
+    assert len(result.ok) == 1999
+    # About log2(2,000) = 11 halvings, each a refused and an accepted call.
+    assert len(sent) <= 2 * 12
+    assert bc.missing_locations == set()
+
+
+def test_bigcommerce_finds_a_location_the_store_lacks_with_one_call(brand_a):
+    calls = {"locations": 0, "puts": 0}
+
+    def handler(request):
+        if request.url.path.endswith("/v3/inventory/locations"):
+            calls["locations"] += 1
+            return httpx.Response(200, json={"data": [{"id": 1}], "meta": {}})
+        calls["puts"] += 1
+        body = json.loads(request.content)
+        if any(item["location_id"] == 9 for item in body["items"]):
+            return _problem("Location with id 9 not found")
+        return httpx.Response(200, json={"transaction_id": "t"})
+
+    items = [{"location_id": 1 + 8 * (i % 2), "sku": f"SKU{i}", "quantity": 1} for i in range(2000)]
+    with connector_for(_bigcommerce(brand_a), transport=httpx.MockTransport(handler)) as bc:
+        result = bc.set_stock_levels(items)
+    assert bc.missing_locations == {9}
+    assert len(result.failed) == 1000 and len(result.ok) == 1000
+    assert calls == {"locations": 1, "puts": 2}
 
 
 def test_ometria_groups_by_type_and_refuses_oversized_records_locally(brand_a):

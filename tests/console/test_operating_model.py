@@ -149,7 +149,11 @@ def test_each_type_is_under_its_team_with_what_it_asks(client, wired_brand, ops_
         "Storefront order statuses"
         in duties_of(wired_brand, Team.ECOMMERCE)["unmapped_value"].kinds
     )
-    # A kind of value map no switched-on flow uses (no stock flow exists) raises nothing.
+    # The stock flow translates warehouses: their unmapped values go to operations.
+    ops = duties_of(wired_brand, Team.OPERATIONS)
+    assert "Warehouses → locations" in ops["unmapped_value"].kinds
+    # A kind of value map no switched-on flow uses raises nothing.
+    FlowConfig.objects.filter(brand=wired_brand, flow="bigcommerce_stock").update(enabled=False)
     ops = duties_of(wired_brand, Team.OPERATIONS)
     assert "Warehouses → locations" not in ops.get("unmapped_value", Duty(type=refund)).kinds
     [warehouses] = [

@@ -260,6 +260,34 @@ class OrderStatusBack(Scenario):
         return _unmap_value(brand, "bp_order_status_to_bc", "21")  # Ready to ship
 
 
+class StockOut(Scenario):
+    flow = "bigcommerce_stock"
+    target = "bigcommerce"
+    write_methods = ("PUT",)
+
+    def prepare(self, brand, sandbox) -> None:
+        value_maps(brand, "bp_warehouse", {"1": "1", "2": "1"})
+
+    def snapshot(self, sandbox) -> Snapshot:
+        return {
+            f"{i['sku']}@{i['location_id']}": i["quantity"]
+            for i in items(sandbox, "bigcommerce", "inventory")
+        }
+
+    def change(self, sandbox, source_id: str) -> bool:
+        """Goods in at the first warehouse: the storefront must show more."""
+        levels = items(sandbox, "brightpearl", "availability", id=source_id)[0]["warehouses"]
+        on_hand = int((levels.get("1") or {}).get("onHand") or 0)
+        httpx.post(
+            f"{sandbox.url}/_sandbox/brightpearl/products/{source_id}/stock",
+            json={"warehouseId": 1, "onHand": on_hand + 7},
+        ).raise_for_status()
+        return True
+
+    def unmap(self, brand, sandbox):
+        return _unmap_value(brand, "bp_warehouse", "2")
+
+
 SCENARIOS: dict[str, Scenario] = {
     s.flow: s
     for s in (
@@ -269,5 +297,6 @@ SCENARIOS: dict[str, Scenario] = {
         Shipments(),
         StorefrontOrders(),
         OrderStatusBack(),
+        StockOut(),
     )
 }

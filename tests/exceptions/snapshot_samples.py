@@ -81,6 +81,24 @@ SAMPLES: list[Sample] = [
         raiser="syncs/flows/bigcommerce/orders_in.py transform (TicketSpec)",
     ),
     Sample(
+        "stock_level_refused",
+        {
+            "sku": "TEE-RED-XL",
+            "levels": {"1": 12, "2": 0},
+            "reason": "Items with identity: [sku TEE-RED-XL] not found",
+        },
+        says=(
+            "BigCommerce refused the stock level of SKU TEE-RED-XL: Items with identity: "
+            "sku TEE-RED-XL not found",
+            "Brightpearl product",
+        ),
+        flow="bigcommerce_stock",
+        source_id="1001",
+        error_code="rejected",
+        error_message="Items with identity: [sku TEE-RED-XL] not found",
+        raiser="syncs/flows/bigcommerce/stock_out.py refusal (TicketSpec)",
+    ),
+    Sample(
         "order_total_mismatch",
         {
             "order": "10234",

@@ -68,3 +68,32 @@ def test_bench_through_a_real_cluster(monkeypatch):
 def test_bench_through_a_cluster_refuses_a_database_with_other_brands(brand_a):
     with pytest.raises(CommandError, match="holds other brands"):
         call_command("bench", orders=10, workers=1, stdout=StringIO(), stderr=StringIO())
+
+
+@pytest.mark.slow
+def test_bench_for_bigcommerce_prints_the_stock_and_order_figures():
+    out = StringIO()
+    call_command(
+        "bench",
+        pair="bigcommerce",
+        orders=1000,
+        skus=2100,
+        time_scale=60,
+        stdout=out,
+        stderr=StringIO(),
+    )
+    [line] = out.getvalue().splitlines()
+    figures = json.loads(line)
+    keys = {"orders_cap_fraction", "bp_calls_per_order", "stock_skus", "stock_calls"}
+    keys |= {"stock_written", "stock_bad_tickets", "peak_rss_mb"}
+    assert keys <= set(figures)
+    # 2,100 changed SKUs at one location: two calls of at most 2,000.
+    assert figures["stock_skus"] == 2100 and figures["stock_calls"] == 2
+    assert figures["stock_written_first"] == 2100
+    # One SKU BigCommerce no longer knows: the rest written, one ticket, one call more.
+    assert figures["stock_written"] == 2099 and figures["stock_bad_tickets"] == 1
+    assert figures["stock_calls_with_bad_sku"] == 3
+    assert figures["orders_created"] > 0 and figures["bp_calls_per_order"] > 0
+    # 100 storefront orders: over 200 Brightpearl calls, two windows at least.
+    assert figures["bp_calls"] > 200 and figures["orders_cap_fraction"] > 0
+    assert figures["peak_rss_mb"] > 0

@@ -24,6 +24,8 @@ from connectors.bigcommerce.fake.records import (
     catalog_docs,
     catalog_recs,
     inventory_rec,
+    location_doc,
+    location_rec,
     order_docs,
     order_recs,
 )
@@ -35,6 +37,8 @@ __all__ = [
     "catalog_docs",
     "catalog_recs",
     "inventory_rec",
+    "location_doc",
+    "location_rec",
     "order_docs",
     "order_recs",
 ]

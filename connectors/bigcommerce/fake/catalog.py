@@ -8,7 +8,7 @@ from typing import Any
 
 from connectors.bigcommerce.fake.base import BigCommerceBase, route
 from connectors.bigcommerce.fake.constants import DOCS_TYPE, V, pagination, v3_error
-from connectors.bigcommerce.fake.records import inventory_rec, variant_rec
+from connectors.bigcommerce.fake.records import inventory_rec, location_doc, variant_rec
 from connectors.sandbox.core import PROBLEM_JSON, Request, Response, dumps, json_response, raw_json
 
 
@@ -125,6 +125,7 @@ class CatalogRoutes(BigCommerceBase):
             )
         store = self.app.store
         code = req.account.code
+        known = {loc["id"] for loc in self._locations(code)}
         resolved = []
         for item in items:
             variant = None
@@ -152,6 +153,12 @@ class CatalogRoutes(BigCommerceBase):
             quantity = item.get("quantity")
             if variant is None:
                 return v3_error(422, f"Items with identity: [{identity}] not found", PROBLEM_JSON)
+            if item.get("location_id") and int(item["location_id"]) not in known:
+                # A guess: the docs show no answer for a location the store lacks. It names
+                # the location, not an item, as a whole-call 422 like the documented ones.
+                return v3_error(
+                    422, f"Location with id {item['location_id']} not found", PROBLEM_JSON
+                )
             if not isinstance(quantity, int) or quantity < 0 or not item.get("location_id"):
                 return v3_error(
                     422,
@@ -165,6 +172,19 @@ class CatalogRoutes(BigCommerceBase):
                 variant["inventory_level"] = quantity
                 store.put(variant_rec(code, variant))
         return json_response({"transaction_id": str(uuid.uuid4())})
+
+    def _locations(self, code: str) -> list[dict[str, Any]]:
+        """The store's locations: those put in the sandbox, else the default location 1
+        that every store has."""
+        rows = self.app.store.rows(V, code, "location", "", [], "data")
+        return [json.loads(r[0]) for r in rows] or [location_doc(1, "default", "Default")]
+
+    @route("GET", r"/v3/inventory/locations")
+    def locations_get(self, req: Request) -> Response:
+        data = self._locations(req.account.code)
+        return json_response(
+            {"data": data, "meta": pagination(len(data), len(data), max(len(data), 1), 1)}
+        )
 
     @route("GET", r"/v3/inventory/items")
     def inventory_items(self, req: Request) -> Response:

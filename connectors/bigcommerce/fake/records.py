@@ -329,5 +329,23 @@ def inventory_rec(store_hash: str, location_id: int, variant: dict[str, Any], qu
     )
 
 
+def location_doc(location_id: int, code: str, label: str) -> dict[str, Any]:
+    """A location as `GET /v3/inventory/locations` lists it (a part of the documented fields)."""
+    return {
+        "id": location_id,
+        "code": code,
+        "label": label,
+        "description": "",
+        "managed_by_external_source": False,
+        "type_id": "PHYSICAL",
+        "enabled": True,
+        "storefront_visibility": True,
+    }
+
+
+def location_rec(store_hash: str, doc: dict[str, Any]) -> Rec:
+    return Rec(V, store_hash, "location", str(doc["id"]), dumps(doc), num=doc["id"])
+
+
 def hook_rec(store_hash: str, doc: dict[str, Any]) -> Rec:
     return Rec(V, store_hash, "hook", str(doc["id"]), dumps(doc), num=doc["id"])

@@ -8,6 +8,7 @@ optional `"account"` (a brand key such as "second", or the vendor's account code
     base.py     the router, errors, body and account helpers
     state.py    GET /state/..., webhook deliveries
     changes.py  back-office changes (POST /_sandbox/{vendor}/...)
+    catalog.py  products added in bulk to both catalogues (POST /_sandbox/catalog/products)
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import secrets
 from typing import Any
 
 from connectors.sandbox.control.base import ControlError, route
+from connectors.sandbox.control.catalog import CatalogRoutes
 from connectors.sandbox.control.changes import ChangeRoutes
 from connectors.sandbox.control.state import StateRoutes
 from connectors.sandbox.core import Request
@@ -27,7 +29,7 @@ __all__ = ["Control", "ControlError"]
 TRUE = ("1", "true", "yes", "on")
 
 
-class Control(StateRoutes, ChangeRoutes):
+class Control(StateRoutes, ChangeRoutes, CatalogRoutes):
     """The control API: discovery, reset, config, accounts, faults, stats (here), state
     (state.py) and back-office changes (changes.py), on one router (base.py)."""
 

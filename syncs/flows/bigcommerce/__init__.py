@@ -1,9 +1,10 @@
 """BigCommerce ↔ Brightpearl: storefront orders in (created exactly once), their status back
-out; the value maps these flows translate through are in maps.py."""
+out, stock out; the value maps these flows translate through are in maps.py."""
 
 from __future__ import annotations
 
 from syncs.flows.bigcommerce.orders_in import StorefrontOrdersFlow
 from syncs.flows.bigcommerce.status_out import OrderStatusToStorefrontFlow
+from syncs.flows.bigcommerce.stock_out import StockToStorefrontFlow
 
-FLOWS = (StorefrontOrdersFlow, OrderStatusToStorefrontFlow)
+FLOWS = (StorefrontOrdersFlow, OrderStatusToStorefrontFlow, StockToStorefrontFlow)

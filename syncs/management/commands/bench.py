@@ -1,4 +1,6 @@
 """`python manage.py bench --orders N`: sync N seeded orders through all four flows.
+(`--pair bigcommerce`: the BigCommerce ↔ Brightpearl figures instead; see
+syncs/management/bench_bigcommerce.py.)
 
 It starts a vendor sandbox in its own process (seeded with N orders), connects a brand
 called "bench" to it (made afresh in the configured database), runs the four flows in
@@ -24,6 +26,7 @@ from django.utils import timezone
 from brands.models import Brand
 from connectors.sandbox.connect import connect_to_sandbox
 from syncs.flows import ometria
+from syncs.management.bench_bigcommerce import bench_bigcommerce
 from syncs.management.processes import (
     Cluster,
     SandboxProcess,
@@ -49,6 +52,27 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
+        parser.add_argument(
+            "--pair",
+            choices=["ometria", "bigcommerce"],
+            default="ometria",
+            help="ometria: the four Brightpearl → Ometria flows (below); bigcommerce: stock "
+            "calls and refusals, and orders under Brightpearl's cap (syncs/management/"
+            "bench_bigcommerce.py).",
+        )
+        parser.add_argument(
+            "--skus",
+            type=int,
+            default=10_000,
+            help="--pair bigcommerce: products whose stock changes.",
+        )
+        parser.add_argument(
+            "--time-scale",
+            type=float,
+            default=20.0,
+            help="--pair bigcommerce: how much faster than real time the vendors' rate "
+            "windows turn (20: Brightpearl's minute lasts 3 s).",
+        )
         parser.add_argument("--orders", type=int, default=10_000)
         parser.add_argument(
             "--latency-ms",
@@ -74,6 +98,15 @@ class Command(BaseCommand):
         self, *args, orders: int, vendor_limits: str, latency_ms: int, workers: int, **options
     ):
         require_migrated()
+        if options["pair"] == "bigcommerce":
+            figures = bench_bigcommerce(
+                orders=orders,
+                skus=options["skus"],
+                time_scale=options["time_scale"],
+                say=lambda line: self.stderr.write(line),
+            )
+            self.stdout.write(json.dumps(figures))
+            return
         if workers:
             require_own_database("bench", "the benchmark with --workers")
         self.stderr.write(f"Seeding a sandbox with {orders:,} orders…")
