@@ -260,6 +260,44 @@ class OrderStatusBack(Scenario):
         return _unmap_value(brand, "bp_order_status_to_bc", "21")  # Ready to ship
 
 
+def _storefront_posted(brand, sandbox) -> None:
+    """The storefront's orders posted (or linked) to Brightpearl, once per baseline."""
+    from syncs.services import flow_run_now
+
+    StorefrontOrders().prepare(brand, sandbox)
+    if not RecordLink.objects.filter(brand=brand, kind="order", system="bigcommerce").exists():
+        flow_run_now(brand=brand, flow="storefront_orders", full=True)
+
+
+class ShipmentsToStorefront(Scenario):
+    flow = "bigcommerce_shipments"
+    target = "bigcommerce"
+    write_methods = ("POST",)
+
+    def prepare(self, brand, sandbox) -> None:
+        _storefront_posted(brand, sandbox)
+        value_maps(brand, "bp_shipping_method", {"1": "royalmail"})
+
+    def snapshot(self, sandbox) -> Snapshot:
+        return {
+            s["comments"]: (
+                s["order_id"],
+                s["tracking_number"],
+                s["shipping_provider"],
+                tuple(sorted((i["order_product_id"], i["quantity"]) for i in s["items"])),
+            )
+            for s in items(sandbox, "bigcommerce", "shipments")
+        }
+
+    def duplicates(self, sandbox) -> int:
+        """Shipments made twice for one goods-out note (its mark in the comments)."""
+        marks = [s["comments"] for s in items(sandbox, "bigcommerce", "shipments")]
+        return len(marks) - len(set(marks))
+
+    def unmap(self, brand, sandbox):
+        return _unmap_value(brand, "bp_shipping_method", "1")
+
+
 SCENARIOS: dict[str, Scenario] = {
     s.flow: s
     for s in (
@@ -269,5 +307,6 @@ SCENARIOS: dict[str, Scenario] = {
         Shipments(),
         StorefrontOrders(),
         OrderStatusBack(),
+        ShipmentsToStorefront(),
     )
 }

@@ -100,6 +100,23 @@ SAMPLES: list[Sample] = [
         raiser="syncs/flows/bigcommerce/totals.py totals_check (branch opmodel)",
     ),
     Sample(
+        "shipment_not_notified",
+        {
+            "notes": ["50029"],
+            "orders": {"50029": "102"},
+            "brightpearl_orders": {"50029": "10002"},
+            "reason": "Row 3 (SKU TEE-RED-XL) of the note is not on the storefront order.",
+        },
+        says=(
+            "1 goods-out note shipped in Brightpearl has no shipment in BigCommerce",
+            "Row 3 (SKU TEE-RED-XL) of the note is not on the storefront order.",
+            "BigCommerce order",
+        ),
+        flow="bigcommerce_shipments",
+        source_id="50029",
+        raiser="syncs/flows/bigcommerce/shipments_out.py _cannot (TicketSpec)",
+    ),
+    Sample(
         "refund_blocked",
         {"order": "1001", "refund": "RF-7", "amount": "12.50", "currency": "EUR"},
         says=("A refund of €12.50 on order 1001 waits: Brightpearl has not invoiced",),

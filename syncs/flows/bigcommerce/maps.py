@@ -184,6 +184,43 @@ BP_WAREHOUSE = ValueKind(
     noun="stock levels and shipments",
 )
 
+# BigCommerce's documented shipping providers (orders.v2 `orderShipment_Post`); a third-party
+# provider is `carrier_{its id}`, so the list is a suggestion, not a limit.
+BC_SHIPPING_PROVIDERS = (
+    ("auspost", "Australia Post"),
+    ("canadapost", "Canada Post"),
+    ("endicia", "Endicia"),
+    ("usps", "USPS"),
+    ("fedex", "FedEx"),
+    ("royalmail", "Royal Mail"),
+    ("ups", "UPS"),
+    ("upsready", "UPS Ready"),
+    ("shipperhq", "ShipperHQ"),
+)
+
+BP_SHIPPING_METHOD = ValueKind(
+    code="bp_shipping_method",
+    label="Shipping methods → carriers",
+    description="Each Brightpearl shipping method (its id on the goods-out note) beside the "
+    "BigCommerce shipping provider its shipments are sent with, so the shopper's "
+    "dispatch email links to the right tracking page. A shipment by a method with no mapping "
+    "waits, with a ticket for operations.",
+    source_system="brightpearl",
+    target_system="bigcommerce",
+    source=an_id("Brightpearl shipping method", "such as 1"),
+    target=Part(
+        name="value",
+        label="BigCommerce shipping provider",
+        example="such as royalmail",
+        choices=BC_SHIPPING_PROVIDERS,
+        strict=False,
+        max_length=60,
+    ),
+    team=Team.OPERATIONS,
+    flows=(SHIPMENTS,),
+    noun="shipments",
+)
+
 KINDS = (
     BC_ORDER_STATUS,
     BP_ORDER_STATUS_TO_BC,
@@ -191,4 +228,5 @@ KINDS = (
     BC_CUSTOMER_GROUP,
     BC_CHANNEL,
     BP_WAREHOUSE,
+    BP_SHIPPING_METHOD,
 )
