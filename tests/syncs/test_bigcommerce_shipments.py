@@ -118,3 +118,41 @@ def test_a_shipped_notes_webhook_sends_that_note_alone(sandbox, live_brand):
     # The same webhook delivered again sends nothing.
     again = flow_run_now(brand=live_brand, flow=FLOW, scope=[str(note_id)], trigger="webhook")
     assert again.created == 0 and len(shipments(sandbox)) == 1
+
+
+def test_the_daily_check_tickets_notes_without_a_shipment_then_resolves_them(sandbox, live_brand):
+    from syncs.flows.bigcommerce.shipment_check import shipments_check
+
+    linked = storefront_linked(live_brand, sandbox)
+    notes = shipped_notes(live_brand, linked.values())
+    # The seed's notes shipped long ago: look back far enough to see them.
+    report = shipments_check(brand_id=live_brand.pk, days=3650)
+
+    assert report["checked"] == len(notes)
+    assert {m["note"] for m in report["missing"]} == {str(n) for n in notes}
+    open_tickets = Ticket.objects.filter(
+        brand=live_brand, type__code="shipment_not_notified", status__in=OPEN_STATUSES
+    )
+    assert open_tickets.count() == len(notes)
+    assert {t.team for t in open_tickets} == {"operations"}
+
+    # Mapped, the flow sends them: its sync resolves each note's ticket, and the check agrees.
+    value_maps(live_brand, "bp_shipping_method", {"1": "royalmail"})
+    flow_run_now(brand=live_brand, flow=FLOW, full=True)
+    assert not open_tickets.all().exists()  # .all(): a fresh query, not the cached rows
+    again = shipments_check(brand_id=live_brand.pk, days=3650)
+    assert again["missing"] == [] and again["checked"] == len(notes)
+
+
+def test_the_report_command_prints_the_check_as_one_json_line(sandbox, live_brand):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    linked = storefront_linked(live_brand, sandbox)
+    out = StringIO()
+    call_command("shipments_report", live_brand.slug, "--days", "3650", stdout=out)
+    report = json.loads(out.getvalue())
+    assert report["checked"] == len(shipped_notes(live_brand, linked.values()))
+    assert len(report["missing"]) == report["checked"]

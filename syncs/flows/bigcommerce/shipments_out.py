@@ -37,16 +37,16 @@ def note_mark(note_id: int | str) -> str:
     return f"Brightpearl goods-out note {note_id}"
 
 
-def storefront_orders_of(ctx: FlowContext, bp_order_ids: list[str]) -> dict[str, str]:
+def storefront_orders_of(brand_id: int, bp_order_ids: list[str]) -> dict[str, str]:
     """{Brightpearl order id: BigCommerce order id} for the orders that came from the
     storefront (linked to a BigCommerce order by the storefront-orders flow)."""
     if not bp_order_ids:
         return {}
     sources = links.links_resolve(
-        brand_id=ctx.brand_id, kind="order", system="brightpearl", ids=bp_order_ids
+        brand_id=brand_id, kind="order", system="brightpearl", ids=bp_order_ids
     )
     storefront = links.links_of_entities(
-        brand_id=ctx.brand_id,
+        brand_id=brand_id,
         kind="order",
         system="bigcommerce",
         entities=[link.entity for link in sources.values()],
@@ -90,7 +90,7 @@ class ShipmentsToStorefrontFlow(Flow):
         }
         pending = [(n, note) for n, note in notes if is_shipped(note) and str(n) not in sent]
         bp_orders = sorted({str(note["orderId"]) for _, note in pending})
-        storefront = storefront_orders_of(ctx, bp_orders)
+        storefront = storefront_orders_of(ctx.brand_id, bp_orders)
         ctx.cache["storefront"] = storefront
         rows: dict[str, dict] = {}
         if storefront:
@@ -246,6 +246,22 @@ class ShipmentsToStorefrontFlow(Flow):
                     found[push.source_id] = str(shipment["id"])
                     break
         return found
+
+    def finish(self, ctx: FlowContext) -> None:
+        """The daily full run ends with the reconciliation report: every note shipped in
+        Brightpearl lately whose storefront order has no shipment for it is ticketed."""
+        if ctx.full and not ctx.scope:
+            from syncs.flows.bigcommerce.shipment_check import shipments_check
+
+            report = shipments_check(
+                brand_id=ctx.brand_id,
+                bp=ctx.connector("brightpearl"),
+                bc=ctx.connector("bigcommerce"),
+            )
+            ctx.log(
+                f"Reconciliation: {report['checked']} shipped notes of storefront orders "
+                f"checked, {len(report['missing'])} without a BigCommerce shipment."
+            )
 
     def source_id_of(self, record: tuple[int, dict]) -> str:
         return str(record[0])
