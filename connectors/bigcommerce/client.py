@@ -141,6 +141,12 @@ class BigCommerce(Connector):
             "POST", f"/v2/orders/{int(order_id)}/shipments", json_body=shipment, idempotent=False
         )
 
+    def refunds(self, order_id: int) -> list[dict]:
+        """An order's refunds (v3 payment actions): {id, order_id, created, total_amount,
+        items[{item_type, item_id, quantity}], payments[{provider_id, amount, offline}]}."""
+        body = self.http.json("GET", f"/v3/orders/{int(order_id)}/payment_actions/refunds")
+        return (body or {}).get("data") or []
+
     def order_statuses(self) -> list[dict]:
         """The store's order statuses: the fixed ids 0–14, each with the store's own label."""
         return self.http.json("GET", "/v2/order_statuses") or []

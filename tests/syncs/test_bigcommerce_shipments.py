@@ -156,3 +156,9 @@ def test_the_report_command_prints_the_check_as_one_json_line(sandbox, live_bran
     report = json.loads(out.getvalue())
     assert report["checked"] == len(shipped_notes(live_brand, linked.values()))
     assert len(report["missing"]) == report["checked"]
+
+
+def test_the_check_and_the_flow_raise_one_type():
+    from syncs.flows.bigcommerce import shipment_check, shipments_out
+
+    assert shipment_check.TICKET_TYPE == shipments_out.TICKET_TYPE

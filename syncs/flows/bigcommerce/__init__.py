@@ -4,7 +4,13 @@ out; the value maps these flows translate through are in maps.py."""
 from __future__ import annotations
 
 from syncs.flows.bigcommerce.orders_in import StorefrontOrdersFlow
+from syncs.flows.bigcommerce.refunds_in import StorefrontRefundsFlow
 from syncs.flows.bigcommerce.shipments_out import ShipmentsToStorefrontFlow
 from syncs.flows.bigcommerce.status_out import OrderStatusToStorefrontFlow
 
-FLOWS = (StorefrontOrdersFlow, OrderStatusToStorefrontFlow, ShipmentsToStorefrontFlow)
+FLOWS = (
+    StorefrontOrdersFlow,
+    OrderStatusToStorefrontFlow,
+    ShipmentsToStorefrontFlow,
+    StorefrontRefundsFlow,
+)

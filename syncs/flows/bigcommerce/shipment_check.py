@@ -18,15 +18,13 @@ from django.utils import timezone
 from connectors.models import Connection
 from connectors.registry import connector_for
 from exceptions.services import ticket_raise, tickets_autoresolve
-from syncs.flows.bigcommerce.shipments_out import (
-    FLOW,
-    TICKET_TYPE,
-    note_mark,
-    storefront_orders_of,
-)
+from syncs.flows.bigcommerce.shipments_out import FLOW, note_mark, storefront_orders_of
 from syncs.flows.notes import is_shipped
 from syncs.flows.reading import when
 
+# The type the flow raises for a note it cannot send (shipments_out.TICKET_TYPE): one note,
+# one ticket, whichever found it first.
+TICKET_TYPE = "shipment_not_notified"
 # How far back the check looks (notes shipped since), and how long a note just shipped is
 # given before it counts as missing (its webhook run may still be on its way).
 CHECK_DAYS = 14
