@@ -331,6 +331,46 @@ class StorefrontRefunds(Scenario):
         return sandbox.duplicates("brightpearl", created_after_seed=True)["count"]
 
 
+class StorefrontPayments(Scenario):
+    flow = "bigcommerce_payments"
+    target = "brightpearl"
+    write_methods = ("POST",)
+
+    def prepare(self, brand, sandbox) -> None:
+        _storefront_posted(brand, sandbox)
+        for method in ("Stripe", "PayPal"):  # the demo's Klarna stays unmapped: it waits
+            ValueMap.objects.update_or_create(
+                brand=brand,
+                kind="bc_payment_method",
+                source_value=method,
+                defaults={"target_value": method.upper(), "extra": {"nominal_code": "1220"}},
+            )
+
+    def snapshot(self, sandbox) -> Snapshot:
+        return {
+            p["transactionRef"]: (p["orderId"], p["paymentMethodCode"], p["amountPaid"])
+            for p in items(sandbox, "brightpearl", "customer_payments")
+        }
+
+    def duplicates(self, sandbox) -> int:
+        return sandbox.duplicates("brightpearl", created_after_seed=True)["count"]
+
+    def unmap(self, brand, sandbox):
+        return _unmap_value_extra(brand, "bc_payment_method", "Stripe")
+
+
+def _unmap_value_extra(brand, kind: str, source: str) -> Callable[[], None]:
+    mapping = ValueMap.objects.get(brand=brand, kind=kind, source_value=source)
+    target, extra = mapping.target_value, mapping.extra
+    mapping.delete()
+    return lambda: ValueMap.objects.update_or_create(
+        brand=brand,
+        kind=kind,
+        source_value=source,
+        defaults={"target_value": target, "extra": extra},
+    )
+
+
 SCENARIOS: dict[str, Scenario] = {
     s.flow: s
     for s in (
@@ -342,5 +382,6 @@ SCENARIOS: dict[str, Scenario] = {
         OrderStatusBack(),
         ShipmentsToStorefront(),
         StorefrontRefunds(),
+        StorefrontPayments(),
     )
 }

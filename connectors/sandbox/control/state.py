@@ -21,6 +21,7 @@ COLLECTIONS: dict[str, dict[str, str]] = {
         "contact_custom_fields": "contact_custom",
         "goods_out_notes": "goods_out_note",
         "sales_credits": "sales_credit",
+        "customer_payments": "customer_payment",
         "products": "product",
         "availability": "availability",
         "warehouses": "warehouse",

@@ -4,6 +4,7 @@ out; the value maps these flows translate through are in maps.py."""
 from __future__ import annotations
 
 from syncs.flows.bigcommerce.orders_in import StorefrontOrdersFlow
+from syncs.flows.bigcommerce.payments_in import StorefrontPaymentsFlow
 from syncs.flows.bigcommerce.refunds_in import StorefrontRefundsFlow
 from syncs.flows.bigcommerce.shipments_out import ShipmentsToStorefrontFlow
 from syncs.flows.bigcommerce.status_out import OrderStatusToStorefrontFlow
@@ -13,4 +14,5 @@ FLOWS = (
     OrderStatusToStorefrontFlow,
     ShipmentsToStorefrontFlow,
     StorefrontRefundsFlow,
+    StorefrontPaymentsFlow,
 )

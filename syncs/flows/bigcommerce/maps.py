@@ -22,6 +22,7 @@ STOREFRONT_ORDERS = "storefront_orders"
 ORDER_STATUS_BACK = "bigcommerce_order_status"
 STOCK = "bigcommerce_stock"
 SHIPMENTS = "bigcommerce_shipments"
+STOREFRONT_PAYMENTS = "bigcommerce_payments"
 
 # BigCommerce's order statuses: the ids are fixed (the store may relabel them).
 BIGCOMMERCE_STATUSES = (
@@ -103,8 +104,8 @@ BC_PAYMENT_METHOD = ValueKind(
     label="Payment methods",
     description="Each BigCommerce payment method (as the order names it, such as Stripe or "
     "PayPal) beside the Brightpearl payment method and the nominal code its payment is "
-    "recorded against. An order paid by a method with no mapping waits, with a ticket for "
-    "finance.",
+    "recorded against. The order still posts; its payment, by a method with no mapping, "
+    "waits with a ticket for finance.",
     source_system="bigcommerce",
     target_system="brightpearl",
     source=Part(name="value", label="BigCommerce payment method", example="such as Stripe"),
@@ -129,8 +130,8 @@ BC_PAYMENT_METHOD = ValueKind(
         ),
     ),
     team=Team.FINANCE,
-    flows=(STOREFRONT_ORDERS,),
-    noun="orders",
+    flows=(STOREFRONT_PAYMENTS,),
+    noun="payments",
 )
 
 BC_CUSTOMER_GROUP = ValueKind(
