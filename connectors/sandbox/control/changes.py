@@ -197,6 +197,12 @@ class ChangeRoutes(ControlBase):
             req, "bigcommerce", body, lambda v: v.place_order(req, body, self._copies(body))
         )
 
+    @route("POST", r"/bigcommerce/customers")
+    def bc_customer(self, req: Request) -> Any:
+        """A shopper signs up: {"email", "first_name", "last_name", "customer_group_id"}."""
+        body = self._body(req)
+        return self._change(req, "bigcommerce", body, lambda v: v.add_customer(req, body))
+
     @route("POST", r"/bigcommerce/orders/(?P<order_id>\d+)/status")
     def bc_status(self, req: Request, order_id: str) -> Any:
         body = self._body(req)

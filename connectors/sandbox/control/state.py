@@ -45,6 +45,7 @@ COLLECTIONS: dict[str, dict[str, str]] = {
         "inventory": "inventory",
         "hooks": "hook",
         "refunds": "refund",
+        "customers": "customer",
     },
     # Salesforce: "objects" (every type, or ?type=Account) or a type: /state/salesforce/Account.
     "salesforce": {},

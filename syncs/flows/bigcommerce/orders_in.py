@@ -36,6 +36,11 @@ if TYPE_CHECKING:
 
 FLOW = "storefront_orders"
 STATUS_MAP = "bc_order_status"
+GROUP_MAP = "bc_customer_group"
+# A guest, or a customer in no group: BigCommerce's group 0. Unmapped, the order goes with no
+# price list and Brightpearl prices it from the customer's own ("If no price list ID is sent
+# in the customer's assigned price list is used": api-docs.brightpearl.com/order/order/post).
+NO_GROUP = "0"
 # An order still being checked out (status 0) is not an order yet.
 NOT_PLACED = {0}
 
@@ -103,6 +108,7 @@ class StorefrontOrdersFlow(Flow):
                 if str(order["id"]) not in posted:
                     order["_products"] = bc.order_products(int(order["id"]))
             self._prefetch(ctx, orders)
+            self._groups(ctx, [o for o in orders if str(o["id"]) not in posted])
             yield orders
 
     def _found(self, ctx: FlowContext, asked: list[str], orders: list[dict]) -> list[dict]:
@@ -131,6 +137,26 @@ class StorefrontOrdersFlow(Flow):
         if skus:
             products.update(ctx.connector("brightpearl").product_ids_by_sku(sorted(skus)))
             ctx.cache.setdefault("asked_skus", set()).update(skus)
+
+    def _groups(self, ctx: FlowContext, orders: list[dict]) -> None:
+        """The customer group of each order's customer (a v2 order names the customer, not
+        their group), once per run for each customer; guests are in no group."""
+        groups: dict[str, str] = ctx.cache.setdefault("groups", {})
+        wanted = {
+            str(o.get("customer_id"))
+            for o in orders
+            if int(o.get("customer_id") or 0) > 0 and str(o.get("customer_id")) not in groups
+        }
+        if wanted:
+            found = ctx.connector("bigcommerce").customer_groups(wanted)
+            # A customer deleted since: their group is unknown, so they count as a guest.
+            groups.update({c: found.get(c, NO_GROUP) for c in wanted})
+
+    def _price_list(self, ctx: FlowContext, order: dict) -> tuple[str, Any]:
+        """(the order's customer group, the price list it maps to or None)."""
+        customer = str(order.get("customer_id") or 0)
+        group = ctx.cache.get("groups", {}).get(customer, NO_GROUP) if customer != "0" else NO_GROUP
+        return group, ctx.mapped(GROUP_MAP, group)
 
     def transform(self, ctx: FlowContext, order: dict) -> Push | Wait | Skip:
         order_id = str(order["id"])
@@ -170,6 +196,15 @@ class StorefrontOrdersFlow(Flow):
                 label=str(order.get("status", "")),
                 source_updated=when(order.get("date_modified")),
             )
+        group, price_list = self._price_list(ctx, order)
+        if price_list is None and group != NO_GROUP:
+            # Posted at the wrong prices it would be wrong in the ledger: it waits instead.
+            return unmapped_wait(
+                GROUP_MAP,
+                group,
+                source_id=order_id,
+                source_updated=when(order.get("date_modified")),
+            )
         email = customer_email(order)
         billing = order.get("billing_address") or {}
         rows = [
@@ -195,6 +230,9 @@ class StorefrontOrdersFlow(Flow):
                 "lastName": billing.get("last_name", "") or email,
             },
         }
+        if price_list is not None:
+            payload["priceListId"] = int(str(price_list))
+            used(payload, GROUP_MAP, group)
         return Push(
             source_id=order_id,
             # Which storefront status it came from: the value map's page counts its uses.
@@ -277,6 +315,7 @@ class StorefrontOrdersFlow(Flow):
             "status_id": payload["statusId"],
             "lines": len(payload["rows"]),
             "email": payload["_customer"]["email"],
+            "price_list": payload.get("priceListId"),
             "_maps": payload.get("_maps", {}),
         }
 
