@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 import httpx
 
@@ -18,6 +18,7 @@ from connectors.base import Connector
 from connectors.budget import BudgetHint
 from connectors.errors import (
     AuthError,
+    ConfigurationError,
     ConnectorError,
     NotFoundError,
     RejectedError,
@@ -48,6 +49,14 @@ class BigCommerce(Connector):
             "The store's number in its webhooks (optional: the store hash is checked anyway).",
             required=False,
         ),
+        Field(
+            "go_live",
+            "Go-live date",
+            "Orders placed in BigCommerce before this day (YYYY-MM-DD, UTC) are never imported "
+            "into Brightpearl, nor their payments or refunds. Empty: every order is.",
+            required=False,
+            date=True,
+        ),
     )
     batch_size = 2000  # stock levels per absolute adjustment
     variant_batch_size = 50
@@ -55,6 +64,21 @@ class BigCommerce(Connector):
     default_limit = 150
     default_window = 30.0
     default_reserve = 5
+
+    def go_live(self) -> datetime | None:
+        """The brand's go-live day (its start, UTC), or None: every order is imported."""
+        value = str(self.settings.get("go_live") or "").strip()
+        if not value:
+            return None
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            raise ConfigurationError(
+                f"The BigCommerce go-live date “{value}” is not a day: enter it as "
+                "year-month-day, such as 2026-01-31.",
+                vendor=self.system,
+            ) from None
+        return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
     def api_base(self) -> str:
         return f"{self.connection.base_url.rstrip('/')}/stores/{self.settings['store_hash']}"

@@ -59,6 +59,21 @@ def money(value: Any) -> str:
     return str(Decimal(str(value or 0)).quantize(Decimal("0.01")))
 
 
+def go_live(ctx: FlowContext) -> Any:
+    """The brand's go-live day (the BigCommerce connection's setting), read once a run."""
+    if "go_live" not in ctx.cache:
+        ctx.cache["go_live"] = ctx.connector("bigcommerce").go_live()
+    return ctx.cache["go_live"]
+
+
+def before_go_live(ctx: FlowContext, order: dict) -> bool:
+    """Placed before the brand went live with the console: never imported (nor its payment
+    or refunds). An order with no date is not judged by it."""
+    start = go_live(ctx)
+    placed = when(order.get("date_created"))
+    return bool(start and placed and placed < start)
+
+
 def customer_email(order: dict) -> str:
     return str((order.get("billing_address") or {}).get("email", "")).strip().lower()
 
@@ -91,7 +106,8 @@ class StorefrontOrdersFlow(Flow):
                 for batch in chunks(unique(ctx.scope), self.batch_size)
             )
         else:
-            since = ctx.since or EPOCH
+            # Nothing changed before the go-live day can be an order to import.
+            since = max(ctx.since or EPOCH, go_live(ctx) or EPOCH)
             listed = bc.orders_modified_since(since)
             retry = list(ctx.retry_ids)
             batches = chunks(self._with_retry(ctx, listed, retry), self.batch_size)
@@ -105,7 +121,7 @@ class StorefrontOrdersFlow(Flow):
             }
             ctx.cache["posted"] = posted
             for order in orders:
-                if str(order["id"]) not in posted:
+                if str(order["id"]) not in posted and not before_go_live(ctx, order):
                     order["_products"] = bc.order_products(int(order["id"]))
             self._prefetch(ctx, orders)
             self._groups(ctx, [o for o in orders if str(o["id"]) not in posted])
@@ -165,6 +181,8 @@ class StorefrontOrdersFlow(Flow):
             return Skip(order_id, "Posted to Brightpearl already.")
         if status_id in NOT_PLACED:
             return Skip(order_id, "Still being checked out.")
+        if before_go_live(ctx, order):
+            return Skip(order_id, f"Placed before the go-live date ({go_live(ctx):%Y-%m-%d}).")
         products = ctx.cache.get("products", {})
         unknown = sorted(
             {

@@ -20,7 +20,7 @@ from connectors.errors import AuthError, ConfigurationError, ConnectorError, Rej
 from connectors.http import BatchResult, RecordError, chunks
 from syncs.flows.base import Flow, Push, Skip, Wait
 from syncs.flows.bigcommerce.maps import STOREFRONT_PAYMENTS
-from syncs.flows.bigcommerce.orders_in import money, when
+from syncs.flows.bigcommerce.orders_in import before_go_live, money, when
 from syncs.flows.bigcommerce.refunds_in import posted_orders
 from syncs.flows.reading import EPOCH, unique
 from syncs.models import RecordStatus
@@ -93,6 +93,8 @@ class StorefrontPaymentsFlow(Flow):
         if int(order.get("status_id", 0)) in UNPAID:
             return Skip(order_id, "No payment taken yet.")
         bp_id = ctx.cache["posted"].get(order_id)
+        if not bp_id and before_go_live(ctx, order):
+            return Skip(order_id, "Its order was placed before the go-live date.")
         if not bp_id:
             # The order waits itself, with its own ticket; its payment follows it.
             return Wait(

@@ -21,7 +21,7 @@ from connectors.errors import AuthError, ConfigurationError, ConnectorError, Rej
 from connectors.http import BatchResult, RecordError, chunks
 from syncs import links
 from syncs.flows.base import Flow, Push, Skip, TicketSpec, Wait
-from syncs.flows.bigcommerce.orders_in import money
+from syncs.flows.bigcommerce.orders_in import before_go_live, go_live, money
 from syncs.flows.reading import EPOCH, unique, when
 from syncs.models import RecordStatus
 
@@ -114,12 +114,20 @@ class StorefrontRefundsFlow(Flow):
         )
         posted = posted_orders(ctx.brand_id, orders)
         ctx.cache["posted"] = posted
+        # Orders not in Brightpearl: placed before the go-live date, or still waiting?
+        bc = ctx.connector("bigcommerce")
+        ctx.cache["before_go_live"] = {
+            order_id
+            for order_id in orders
+            if order_id not in posted
+            and go_live(ctx)
+            and before_go_live(ctx, bc.order(int(order_id)))
+        }
         ctx.cache["bp_orders"] = (
             {str(o["id"]): o for o in ctx.connector("brightpearl").orders(sorted(posted.values()))}
             if posted
             else {}
         )
-        bc = ctx.connector("bigcommerce")
         ctx.cache["bc_orders"] = {
             order_id: {
                 "order": bc.order(int(order_id)),
@@ -136,6 +144,8 @@ class StorefrontRefundsFlow(Flow):
             return Skip(source_id, "Credited in Brightpearl already.")
         bp_id = ctx.cache["posted"].get(order_id)
         bp_order = ctx.cache["bp_orders"].get(str(bp_id)) if bp_id else None
+        if bp_order is None and order_id in ctx.cache["before_go_live"]:
+            return Skip(source_id, "Its order was placed before the go-live date.")
         if bp_order is None:
             # The storefront order waits itself (an unknown SKU, a status with no mapping),
             # with its own ticket; its refund goes once the order is posted.
