@@ -371,6 +371,37 @@ def _unmap_value_extra(brand, kind: str, source: str) -> Callable[[], None]:
     )
 
 
+class StorefrontCancellations(Scenario):
+    flow = "bigcommerce_cancellations"
+    target = "brightpearl"
+    write_methods = ("PUT",)
+
+    def prepare(self, brand, sandbox) -> None:
+        _storefront_posted(brand, sandbox)
+        value_maps(brand, "bc_cancellation", {"5": "5"})
+        orders = items(sandbox, "bigcommerce", "orders")
+        if any(o["status_id"] == 5 for o in orders):
+            return
+        # Three the console posted and one Brightpearl held already are cancelled in the shop.
+        linked = sandbox.seed_facts()["demo"]["bigcommerce"]["linked_orders"]
+        posted = [str(o["id"]) for o in orders if str(o["id"]) not in linked][:3]
+        for order_id in [*posted, next(iter(linked))]:
+            httpx.post(
+                f"{sandbox.url}/_sandbox/bigcommerce/orders/{order_id}/status",
+                json={"status_id": 5},
+            ).raise_for_status()
+
+    def snapshot(self, sandbox) -> Snapshot:
+        return {
+            o["externalRef"]: o["orderStatus"]["orderStatusId"]
+            for o in items(sandbox, "brightpearl", "orders", type=1)
+            if o.get("externalRef")
+        }
+
+    def unmap(self, brand, sandbox):
+        return _unmap_value(brand, "bc_cancellation", "5")
+
+
 SCENARIOS: dict[str, Scenario] = {
     s.flow: s
     for s in (
@@ -383,5 +414,6 @@ SCENARIOS: dict[str, Scenario] = {
         ShipmentsToStorefront(),
         StorefrontRefunds(),
         StorefrontPayments(),
+        StorefrontCancellations(),
     )
 }

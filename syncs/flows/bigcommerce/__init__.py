@@ -3,6 +3,7 @@ out; the value maps these flows translate through are in maps.py."""
 
 from __future__ import annotations
 
+from syncs.flows.bigcommerce.cancellations_in import StorefrontCancellationsFlow
 from syncs.flows.bigcommerce.orders_in import StorefrontOrdersFlow
 from syncs.flows.bigcommerce.payments_in import StorefrontPaymentsFlow
 from syncs.flows.bigcommerce.refunds_in import StorefrontRefundsFlow
@@ -15,4 +16,5 @@ FLOWS = (
     ShipmentsToStorefrontFlow,
     StorefrontRefundsFlow,
     StorefrontPaymentsFlow,
+    StorefrontCancellationsFlow,
 )

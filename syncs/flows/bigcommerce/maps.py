@@ -23,6 +23,7 @@ ORDER_STATUS_BACK = "bigcommerce_order_status"
 STOCK = "bigcommerce_stock"
 SHIPMENTS = "bigcommerce_shipments"
 STOREFRONT_PAYMENTS = "bigcommerce_payments"
+CANCELLATIONS = "bigcommerce_cancellations"
 
 # BigCommerce's order statuses: the ids are fixed (the store may relabel them).
 BIGCOMMERCE_STATUSES = (
@@ -96,6 +97,22 @@ BP_ORDER_STATUS_TO_BC = ValueKind(
     target=bigcommerce_status("BigCommerce order status"),
     team=Team.ECOMMERCE,
     flows=(ORDER_STATUS_BACK,),
+    noun="orders",
+)
+
+BC_CANCELLATION = ValueKind(
+    code="bc_cancellation",
+    label="Cancellations → Brightpearl",
+    description="The BigCommerce status an order is cancelled in (5, Cancelled) beside the "
+    "Brightpearl order status a cancelled storefront order is moved to. Until it is mapped, "
+    "each cancelled order waits, with a ticket for ecommerce, and Brightpearl still has it "
+    "to pick and ship.",
+    source_system="bigcommerce",
+    target_system="brightpearl",
+    source=bigcommerce_status("BigCommerce order status"),
+    target=brightpearl_status("Brightpearl order status"),
+    team=Team.ECOMMERCE,
+    flows=(CANCELLATIONS,),
     noun="orders",
 )
 
@@ -225,6 +242,7 @@ BP_SHIPPING_METHOD = ValueKind(
 KINDS = (
     BC_ORDER_STATUS,
     BP_ORDER_STATUS_TO_BC,
+    BC_CANCELLATION,
     BC_PAYMENT_METHOD,
     BC_CUSTOMER_GROUP,
     BC_CHANNEL,

@@ -349,7 +349,12 @@ class StorefrontOrdersFlow(Flow):
     def diverged(self, ctx: FlowContext, order: dict, link: Any) -> None:
         """The order's status was set in BigCommerce since the console set it. Brightpearl
         owns order status, so Brightpearl's wins: noted in the audit trail, and the status
-        flow sets it back on its next run."""
+        flow sets it back on its next run. A cancellation is the one exception: it is the
+        storefront's to make, and the cancellations flow carries it to Brightpearl."""
+        from syncs.flows.bigcommerce.cancellations_in import CANCELLED
+
+        if int(order.get("status_id", 0)) in CANCELLED:
+            return
         audit(
             "conflict.owner_wins",
             brand=ctx.brand_id,
