@@ -132,7 +132,12 @@ BP_TO_BC = {
 DEMO_VALUE_MAPS = {
     "bc_order_status": {s: "2" for s in ("1", "2", "3", "7", "8", "9", "10", "11")},
     "bp_order_status_to_bc": BP_TO_BC,
+    # Shipments go by Royal Mail; a storefront cancellation cancels in Brightpearl (5).
+    "bp_shipping_method": {"1": "royalmail"},
+    "bc_cancellation": {"5": "5"},
 }
+# Payment methods with their nominal codes; the seed's Klarna is left for finance to map.
+DEMO_PAYMENT_METHODS = {"Stripe": ("STRIPE", "1220"), "PayPal": ("PAYPAL", "1230")}
 
 
 def _demo_value_maps(brand: Brand) -> None:
@@ -147,6 +152,16 @@ def _demo_value_maps(brand: Brand) -> None:
         if not ValueMap.objects.filter(brand=brand, kind=kind).exists()
         for source, target in values.items()
     ]
+    if not ValueMap.objects.filter(brand=brand, kind="bc_payment_method").exists():
+        changes += [
+            ValueChange(
+                kind="bc_payment_method",
+                source_value=method,
+                target_value=code,
+                extra={"nominal_code": nominal},
+            )
+            for method, (code, nominal) in DEMO_PAYMENT_METHODS.items()
+        ]
     if changes:
         value_map_save(
             brand=brand,

@@ -73,6 +73,8 @@ def test_every_team_has_work_and_one_brand_is_degraded(client, quiet_sandbox):
     assert "unmapped_status" in open_by_team[Team.MARKETING]
     assert "duplicate_contact" in open_by_team[Team.OPERATIONS]
     assert "order_total_mismatch" in open_by_team[Team.FINANCE]
+    # The seed's Klarna order posts; its payment waits for finance to map the method.
+    assert "unmapped_value" in open_by_team[Team.FINANCE]
     # The catalogue is ecommerce's: an order held by an unknown SKU is theirs to release.
     assert {"unmapped_sku", "unmapped_value", "async_rejection"} <= open_by_team[Team.ECOMMERCE]
     assert Ticket.objects.filter(brand=brand, type__code="order_total_mismatch").count() == 2
