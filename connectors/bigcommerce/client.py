@@ -171,6 +171,12 @@ class BigCommerce(Connector):
         body = self.http.json("GET", f"/v3/orders/{int(order_id)}/payment_actions/refunds")
         return (body or {}).get("data") or []
 
+    def transactions(self, order_id: int) -> list[dict]:
+        """An order's payment transactions (v3): {event, method, amount, currency, gateway,
+        gateway_transaction_id, status…}; none (204) for an order not paid."""
+        body = self.http.json("GET", f"/v3/orders/{int(order_id)}/transactions")
+        return (body or {}).get("data") or []
+
     def customer_groups(self, customer_ids: Iterable[int | str]) -> dict[str, str]:
         """{customer id: their customer group id} (v3 customers, 50 ids a call); a customer
         the store does not have is absent."""

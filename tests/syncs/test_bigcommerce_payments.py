@@ -69,6 +69,8 @@ def test_each_paid_order_is_paid_once_and_an_unmapped_method_holds_only_the_paym
         assert payment["orderId"] == int(orders[order_id])
         assert payment["paymentMethodCode"] == METHODS[order["payment_method"]]
         assert payment["paymentType"] == "RECEIPT"
+        # The gateway's reference, from the order's transactions, for finance to match.
+        assert payment["transactionCode"] == f"txn_{order_id}"
         assert payment["amountPaid"] == f"{float(order['total_inc_tax']):.2f}"
     ticket = Ticket.objects.get(
         brand=live_brand, type__code="unmapped_value", status__in=OPEN_STATUSES

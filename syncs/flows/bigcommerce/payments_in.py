@@ -74,6 +74,13 @@ class StorefrontPaymentsFlow(Flow):
             ctx.cache["posted"] = posted_orders(
                 ctx.brand_id, [i for i in ids if i not in ctx.cache["paid"]]
             )
+            # The gateway's own record of the money taken, for the orders to record now.
+            for order in orders:
+                order_id = str(order["id"])
+                if order_id in ctx.cache["posted"] and int(order.get("status_id", 0)) not in UNPAID:
+                    order["_transactions"] = ctx.connector("bigcommerce").transactions(
+                        int(order_id)
+                    )
             yield orders
 
     def _with_retry(self, ctx: FlowContext, listed) -> Iterator[dict]:
@@ -102,7 +109,15 @@ class StorefrontPaymentsFlow(Flow):
                 reason=f"Storefront order {order_id} is not in Brightpearl yet.",
                 source_updated=updated,
             )
-        method = str(order.get("payment_method") or "").strip()
+        taken = [
+            t
+            for t in order.get("_transactions") or []
+            if t.get("status") == "ok" and t.get("event") in ("purchase", "capture")
+        ]
+        # The method as the order names it; else the gateway that took the money.
+        method = str(order.get("payment_method") or "").strip() or str(
+            (taken[0].get("gateway") if taken else "") or ""
+        )
         if not method:
             return Skip(order_id, "The order names no payment method (nothing was charged).")
         mapped = ctx.mapped(METHOD_MAP, method)
@@ -114,7 +129,16 @@ class StorefrontPaymentsFlow(Flow):
             "paymentType": "RECEIPT",
             "orderId": int(bp_id),
             "currencyIsoCode": str(order.get("currency_code") or ""),
-            "amountPaid": money(order.get("total_inc_tax")),
+            # What the gateway took, where it says; else the order's total.
+            "amountPaid": money(
+                sum(float(t.get("amount") or 0) for t in taken)
+                if taken
+                else order.get("total_inc_tax")
+            ),
+            # The gateway's reference: finance matches the payout line by it.
+            "transactionCode": str(taken[0].get("gateway_transaction_id") or "")[:64]
+            if taken
+            else "",
             "paymentDate": (when(order.get("date_created")) or ctx.now).isoformat(),
             "journalRef": f"BigCommerce order {order_id} ({method})",
             # Where finance expects it to land; Brightpearl takes the bank account (and so the
