@@ -13,6 +13,8 @@ class Field:
     choices: tuple[tuple[str, str], ...] = ()
     # Asked for only with these kinds of sign-in (the vendor's `auth_setting`); empty: always.
     kinds: tuple[str, ...] = ()
+    # A day, typed as YYYY-MM-DD (a go-live date): checked when the form is saved.
+    date: bool = False
 
     def applies(self, kind: str) -> bool:
         return not self.kinds or kind in self.kinds

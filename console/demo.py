@@ -134,7 +134,12 @@ DEMO_VALUE_MAPS = {
     "bp_order_status_to_bc": BP_TO_BC,
     # Both demo warehouses sell through the store's default location (stock out).
     "bp_warehouse": {"1": "1", "2": "1"},
+    # Shipments go by Royal Mail; a storefront cancellation cancels in Brightpearl (5).
+    "bp_shipping_method": {"1": "royalmail"},
+    "bc_cancellation": {"5": "5"},
 }
+# Payment methods with their nominal codes; the seed's Klarna is left for finance to map.
+DEMO_PAYMENT_METHODS = {"Stripe": ("STRIPE", "1220"), "PayPal": ("PAYPAL", "1230")}
 
 
 def _demo_value_maps(brand: Brand) -> None:
@@ -149,6 +154,16 @@ def _demo_value_maps(brand: Brand) -> None:
         if not ValueMap.objects.filter(brand=brand, kind=kind).exists()
         for source, target in values.items()
     ]
+    if not ValueMap.objects.filter(brand=brand, kind="bc_payment_method").exists():
+        changes += [
+            ValueChange(
+                kind="bc_payment_method",
+                source_value=method,
+                target_value=code,
+                extra={"nominal_code": nominal},
+            )
+            for method, (code, nominal) in DEMO_PAYMENT_METHODS.items()
+        ]
     if changes:
         value_map_save(
             brand=brand,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
 
 from connectors.forms import connection_form_class, in_sentence
@@ -12,6 +14,14 @@ from console.models import Onboarding
 
 def _setting_name(name: str) -> str:
     return f"setting__{name}"
+
+
+def _is_day(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return len(value) == 10
 
 
 # Credentials that identify rather than unlock (an app's reference, an OAuth client id): the
@@ -103,6 +113,12 @@ class OnboardingConnectionFormMixin:
         if isinstance(settings, dict):
             for f in self.vendor.setting_fields:
                 value = (self.cleaned_data.get(_setting_name(f.name)) or "").strip()
+                if value and f.date and not _is_day(value):
+                    self.add_error(
+                        _setting_name(f.name),
+                        f"Enter the {in_sentence(f.label)} as year-month-day, such as 2026-01-31.",
+                    )
+                    continue
                 if value:
                     settings[f.name] = value
                 else:

@@ -37,6 +37,7 @@ urlpatterns = [
     path("mappings/", include("syncs.mapping_urls")),
     path("onboarding/", include("console.onboarding_urls")),
     path("records/", records.records_search, name="records"),
+    path("records/import-order/", records.order_import, name="order_import"),
     path("operating-model/", operating_model.operating_model_index, name="operating_model_index"),
     path(
         "brands/<slug:slug>/operating-model/",

@@ -38,6 +38,7 @@ def reseed_migrated_rows() -> None:
         "exceptions.migrations.0011_webhook_unknown_ids_type",
         "exceptions.migrations.0012_history_ticket_types",
         "exceptions.migrations.0013_stock_level_refused_type",
+        "exceptions.migrations.0013_bigcommerce_orders_types",
         "syncs.migrations.0003_seed_defaults_and_sweeper",
     ):
         importlib.import_module(module).seed(apps, None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -18,6 +18,7 @@ from connectors.base import Connector
 from connectors.budget import BudgetHint
 from connectors.errors import (
     AuthError,
+    ConfigurationError,
     ConnectorError,
     NotFoundError,
     RejectedError,
@@ -55,6 +56,14 @@ class BigCommerce(Connector):
             "The store's number in its webhooks (optional: the store hash is checked anyway).",
             required=False,
         ),
+        Field(
+            "go_live",
+            "Go-live date",
+            "Orders placed in BigCommerce before this day (YYYY-MM-DD, UTC) are never imported "
+            "into Brightpearl, nor their payments or refunds. Empty: every order is.",
+            required=False,
+            date=True,
+        ),
     )
     batch_size = 2000  # stock levels per absolute adjustment
     variant_batch_size = 50
@@ -69,6 +78,21 @@ class BigCommerce(Connector):
         # refusal that named no item: a wrong location refuses every item sent there).
         self.missing_locations: set[int] = set()
         self._known_locations: set[int] | None = None
+
+    def go_live(self) -> datetime | None:
+        """The brand's go-live day (its start, UTC), or None: every order is imported."""
+        value = str(self.settings.get("go_live") or "").strip()
+        if not value:
+            return None
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            raise ConfigurationError(
+                f"The BigCommerce go-live date “{value}” is not a day: enter it as "
+                "year-month-day, such as 2026-01-31.",
+                vendor=self.system,
+            ) from None
+        return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
     def api_base(self) -> str:
         return f"{self.connection.base_url.rstrip('/')}/stores/{self.settings['store_hash']}"
@@ -154,6 +178,33 @@ class BigCommerce(Connector):
         return self.http.json(
             "POST", f"/v2/orders/{int(order_id)}/shipments", json_body=shipment, idempotent=False
         )
+
+    def refunds(self, order_id: int) -> list[dict]:
+        """An order's refunds (v3 payment actions): {id, order_id, created, total_amount,
+        items[{item_type, item_id, quantity}], payments[{provider_id, amount, offline}]}."""
+        body = self.http.json("GET", f"/v3/orders/{int(order_id)}/payment_actions/refunds")
+        return (body or {}).get("data") or []
+
+    def transactions(self, order_id: int) -> list[dict]:
+        """An order's payment transactions (v3): {event, method, amount, currency, gateway,
+        gateway_transaction_id, status…}; none (204) for an order not paid."""
+        body = self.http.json("GET", f"/v3/orders/{int(order_id)}/transactions")
+        return (body or {}).get("data") or []
+
+    def customer_groups(self, customer_ids: Iterable[int | str]) -> dict[str, str]:
+        """{customer id: their customer group id} (v3 customers, 50 ids a call); a customer
+        the store does not have is absent."""
+        groups: dict[str, str] = {}
+        ids = sorted({int(i) for i in customer_ids if int(i) > 0})
+        for batch in chunks(ids, 50):
+            body = self.http.json(
+                "GET",
+                "/v3/customers",
+                params={"id:in": ",".join(str(i) for i in batch), "limit": len(batch)},
+            )
+            for customer in (body or {}).get("data") or []:
+                groups[str(customer["id"])] = str(customer.get("customer_group_id") or 0)
+        return groups
 
     def order_statuses(self) -> list[dict]:
         """The store's order statuses: the fixed ids 0–14, each with the store's own label."""

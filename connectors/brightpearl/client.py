@@ -326,6 +326,27 @@ class Brightpearl(Connector):
         )
         return int(body["response"])
 
+    # --- customer payments ---------------------------------------------------------
+    def create_customer_payment(self, payment: dict) -> int:
+        """Record a customer payment (accounting-service/customer-payment). Never sent twice
+        by this layer: after a lost answer the engine looks it up by its transactionRef."""
+        body = self.http.json(
+            "POST", "/accounting-service/customer-payment", json_body=payment, idempotent=False
+        )
+        return int(body["response"])
+
+    def customer_payment_ids_by_ref(self, refs: Iterable[str]) -> dict[str, int]:
+        """The payment carrying each transactionRef, by ref (a search a ref)."""
+        found: dict[str, int] = {}
+        for ref in dict.fromkeys(str(r) for r in refs if str(r)):
+            rows = self.search(
+                "/accounting-service/customer-payment-search", {"transactionRef": ref}
+            )
+            ids = sorted(int(r["paymentId"]) for r in rows if str(r.get("transactionRef")) == ref)
+            if ids:
+                found[ref] = ids[0]
+        return found
+
     # --- goods-out notes (shipments) -------------------------------------------------
     def goods_out_notes(
         self,

@@ -119,7 +119,13 @@ def _brightpearl(app: App, account: Account, after: str | None) -> list[dict[str
         "brightpearl", account.code, "contact", "lookup IS NOT NULL", columns="lookup, id"
     )
     created = store.created("brightpearl", account.code, "contact")
-    return groups + _groups("contacts", "email", contacts, created, after, int)
+    groups += _groups("contacts", "email", contacts, created, after, int)
+    # An order paid twice: two RECEIPTs recorded against one order.
+    receipts = store.rows(
+        "brightpearl", account.code, "customer_payment", "status = 'RECEIPT'", columns="parent, id"
+    )
+    created = store.created("brightpearl", account.code, "customer_payment")
+    return groups + _groups("customer_payments", "orderId", receipts, created, after, int)
 
 
 def _bigcommerce(app: App, account: Account, after: str | None) -> list[dict[str, Any]]:

@@ -131,3 +131,43 @@ def record_unreadable(ticket: Ticket, data: dict) -> SnapshotView | None:
         sentence=f"The console could not read record {ticket.source_id} from {system}"
         + (f": {ticket.error_message}" if ticket.error_message else ".")
     )
+
+
+SHIPMENT_KEYS = ("notes", "orders", "brightpearl_orders", "reason", "checked_since")
+
+
+@renderer("shipment_not_notified", keys=SHIPMENT_KEYS)
+def shipment_not_notified(ticket: Ticket, data: dict) -> SnapshotView | None:
+    notes = [str(n) for n in data.get("notes") or []]
+    if not notes:
+        return None
+    orders = data.get("orders") if isinstance(data.get("orders"), dict) else {}
+    bp_orders = data.get("brightpearl_orders")
+    bp_orders = bp_orders if isinstance(bp_orders, dict) else {}
+    facts = [("Goods-out notes", joined(notes))]
+    if len(notes) == 1:
+        note = notes[0]
+        if orders.get(note):
+            facts.append(("BigCommerce order", str(orders[note])))
+        if bp_orders.get(note):
+            facts.append(("Brightpearl order", str(bp_orders[note])))
+    if data.get("reason"):
+        facts.append(("Why", str(data["reason"])))
+    if data.get("checked_since"):
+        facts.append(("Checked back to", str(data["checked_since"])))
+    tables = []
+    if len(notes) > 1 and orders:
+        tables.append(
+            Table(
+                caption="Shipped in Brightpearl, no shipment in BigCommerce",
+                columns=["Goods-out note", "Brightpearl order", "BigCommerce order"],
+                rows=[[n, str(bp_orders.get(n, "—")), str(orders.get(n, "—"))] for n in notes],
+            )
+        )
+    return SnapshotView(
+        sentence=f"{count(len(notes), 'goods-out note')} shipped in Brightpearl "
+        f"{'has' if len(notes) == 1 else 'have'} no shipment in BigCommerce, so the shopper "
+        "got no dispatch email and the storefront order does not show it as shipped.",
+        facts=facts,
+        tables=tables,
+    )

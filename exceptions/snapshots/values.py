@@ -162,7 +162,7 @@ REFUND_KEYS = ("order", "refund", "amount", "currency", "order_status", "reason"
 
 @renderer("refund_blocked", keys=REFUND_KEYS)
 def refund_blocked(ticket: Ticket, data: dict) -> SnapshotView | None:
-    # No raiser keeps a snapshot for this type yet; these are the keys one would need.
+    # Raised by the storefront refunds flow (syncs/flows/bigcommerce/refunds_in.py).
     order = data.get("order")
     if not order:
         return None

@@ -71,9 +71,12 @@ def test_every_team_has_work_and_one_brand_is_degraded(client, quiet_sandbox):
     }
     # Each from a flow meeting the data: never a ticket written by the demo.
     assert "unmapped_status" in open_by_team[Team.MARKETING]
-    assert {"unmapped_sku", "duplicate_contact"} <= open_by_team[Team.OPERATIONS]
+    assert "duplicate_contact" in open_by_team[Team.OPERATIONS]
     assert "order_total_mismatch" in open_by_team[Team.FINANCE]
-    assert {"unmapped_value", "async_rejection"} <= open_by_team[Team.ECOMMERCE]
+    # The seed's Klarna order posts; its payment waits for finance to map the method.
+    assert "unmapped_value" in open_by_team[Team.FINANCE]
+    # The catalogue is ecommerce's: an order held by an unknown SKU is theirs to release.
+    assert {"unmapped_sku", "unmapped_value", "async_rejection"} <= open_by_team[Team.ECOMMERCE]
     assert Ticket.objects.filter(brand=brand, type__code="order_total_mismatch").count() == 2
     assert all(Ticket.objects.filter(brand=brand).values_list("flow", flat=True))
 

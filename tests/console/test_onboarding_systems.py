@@ -9,6 +9,7 @@ import pytest
 from brands.models import AuditEvent, Brand
 from connectors.models import Connection, Health
 from console.models import Onboarding
+from syncs.flows import bigcommerce as bigcommerce_pair
 from tests.console.test_onboarding import credentials_form, second, staff, start, u
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
@@ -81,10 +82,23 @@ def test_a_bigcommerce_brand_is_asked_only_for_brightpearl_and_bigcommerce(
     )
     assert response["Location"] == u("review", onboarding)
     onboarding.refresh_from_db()
-    assert set(onboarding.data["flows"]) == {"storefront_orders", "bigcommerce_order_status"}
+    # Every flow of the pair (the storefront's orders, their status, shipments, refunds…).
+    assert set(onboarding.data["flows"]) == {cls.code for cls in bigcommerce_pair.FLOWS}
     page = client.get(u("review", onboarding)).content.decode()
     assert "error-box" not in page, page
     assert "none needed (no Ometria)" in page
+
+
+def test_a_go_live_date_is_asked_for_as_a_day(client, staff, sandbox, second):
+    client.force_login(staff)
+    onboarding = start(client, systems=("bigcommerce",))
+    data = bigcommerce_form(second, **{"bigcommerce-setting__go_live": "31/01/2026"})
+    page = client.post(u("connections", onboarding), data).content.decode()
+    assert "Enter the go-live date as year-month-day, such as 2026-01-31." in page
+    data = bigcommerce_form(second, **{"bigcommerce-setting__go_live": "2026-01-31"})
+    assert client.post(u("connections", onboarding), data)["Location"] == u("test", onboarding)
+    connection = onboarding.brand.connections.get(system="bigcommerce")
+    assert connection.settings["go_live"] == "2026-01-31"
 
 
 def test_an_empty_chosen_system_says_what_it_needs(client, staff, sandbox, second):

@@ -33,10 +33,12 @@ def test_the_kinds_the_next_issues_need_are_declared():
     assert systems == {
         "bc_order_status": ("bigcommerce", "brightpearl"),
         "bp_order_status_to_bc": ("brightpearl", "bigcommerce"),
+        "bc_cancellation": ("bigcommerce", "brightpearl"),
         "bc_payment_method": ("bigcommerce", "brightpearl"),
         "bc_customer_group": ("bigcommerce", "brightpearl"),
         "bc_channel": ("bigcommerce", "brightpearl"),
         "bp_warehouse": ("brightpearl", "bigcommerce"),
+        "bp_shipping_method": ("brightpearl", "bigcommerce"),
         "bp_customer_group": ("brightpearl", "salesforce"),
         "bp_order_status_to_sf": ("brightpearl", "salesforce"),
         "bp_contact_to_mailchimp": ("brightpearl", "mailchimp"),

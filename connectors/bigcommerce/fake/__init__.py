@@ -10,6 +10,7 @@ vendor page each shape follows.
     base.py       router, auth, rate headers, v2/v3 errors
     orders.py     v2 orders, statuses, shipments; a storefront order (control API)
     refunds.py    v3 refunds; a control-panel refund (control API)
+    customers.py  v3 customers (their group); a shopper signing up (control API)
     catalog.py    v3 catalog and inventory
     webhooks.py   v3 hooks, and firing a scope after a change
     records.py    order, catalog, inventory and hook documents
@@ -19,6 +20,7 @@ vendor page each shape follows.
 from __future__ import annotations
 
 from connectors.bigcommerce.fake.catalog import CatalogRoutes
+from connectors.bigcommerce.fake.customers import CustomerRoutes
 from connectors.bigcommerce.fake.orders import OrderRoutes
 from connectors.bigcommerce.fake.records import (
     catalog_docs,
@@ -44,5 +46,5 @@ __all__ = [
 ]
 
 
-class BigCommerce(OrderRoutes, RefundRoutes, CatalogRoutes, HookRoutes):
+class BigCommerce(OrderRoutes, RefundRoutes, CustomerRoutes, CatalogRoutes, HookRoutes):
     """The BigCommerce fake: every resource's routes on one shared router (see base.py)."""

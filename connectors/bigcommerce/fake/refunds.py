@@ -1,4 +1,5 @@
-"""BigCommerce v3 refunds: read them, and a refund made in the control panel (control API)."""
+"""BigCommerce v3 refunds and transactions: read them, and a refund made in the control panel
+(control API)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,29 @@ from connectors.bigcommerce.fake.base import BigCommerceBase, route
 from connectors.bigcommerce.fake.constants import V, v2_error
 from connectors.bigcommerce.fake.records import order_recs
 from connectors.bigcommerce.fake.webhooks import fire
-from connectors.sandbox.core import Request, Response, dumps, money, raw_json, rfc2822, utcnow
+from connectors.sandbox.core import (
+    Request,
+    Response,
+    dumps,
+    empty,
+    json_response,
+    money,
+    raw_json,
+    rfc2822,
+    utcnow,
+)
 from connectors.sandbox.state import Rec
+
+# Statuses in which no money has been taken (Incomplete, Declined, Awaiting Payment), and the
+# methods paid away from the checkout page.
+UNPAID = {0, 6, 7}
+OFFSITE = {"paypal", "klarna", "amazon"}
+
+
+def parse_rfc2822(value: str):
+    from email.utils import parsedate_to_datetime
+
+    return parsedate_to_datetime(value)
 
 
 class RefundRoutes(BigCommerceBase):
@@ -22,6 +44,36 @@ class RefundRoutes(BigCommerceBase):
     def refunds_get(self, req: Request, order_id: str) -> Response:
         rows = self.app.store.rows(V, req.account.code, "refund", "parent = ?", (order_id,), "data")
         return raw_json('{"data":[' + ",".join(r[0] for r in rows) + '],"meta":{}}')
+
+    @route("GET", r"/v3/orders/(?P<order_id>\d+)/transactions")
+    def transactions_get(self, req: Request, order_id: str) -> Response:
+        """The order's payment transactions: one purchase for an order paid at checkout
+        (made from the order itself: the fake keeps no gateway), none (204) for one unpaid."""
+        order = self.app.store.get_json(V, req.account.code, "order", order_id)
+        if order is None:
+            return v2_error(404, "The requested resource was not found.")
+        if order["status_id"] in UNPAID or order.get("payment_status") in ("", "declined"):
+            return empty(204)
+        method = str(order.get("payment_method") or "")
+        created = parse_rfc2822(order["date_created"]).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+        doc = {
+            "id": int(order_id) * 10 + 1,
+            "order_id": str(order_id),
+            "event": "purchase",
+            "method": "offsite" if method.lower() in OFFSITE else "credit_card",
+            "amount": float(order["total_inc_tax"]),
+            "currency": order["currency_code"],
+            "gateway": method.lower().replace(" ", ""),
+            "gateway_transaction_id": f"txn_{order_id}",
+            "date_created": created,
+            "test": False,
+            "status": "ok",
+            "fraud_review": False,
+            "reference_transaction_id": None,
+            "offline": None,
+            "custom": None,
+        }
+        return json_response({"data": [doc], "meta": {}})
 
     def refund(
         self, req: Request, order_id: int, items: list[dict[str, Any]] | None, copies: int = 1

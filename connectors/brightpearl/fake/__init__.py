@@ -27,6 +27,7 @@ from connectors.brightpearl.fake.contacts import ContactRoutes
 from connectors.brightpearl.fake.credits import CreditRoutes
 from connectors.brightpearl.fake.oauth import OAuthRoutes
 from connectors.brightpearl.fake.orders import OrderRoutes
+from connectors.brightpearl.fake.payments import PaymentRoutes
 from connectors.brightpearl.fake.records import (
     credit_doc,
     credit_rec,
@@ -74,6 +75,12 @@ __all__ = [
 
 
 class Brightpearl(
-    OrderRoutes, CreditRoutes, WarehouseRoutes, ContactRoutes, WebhookRoutes, OAuthRoutes
+    OrderRoutes,
+    CreditRoutes,
+    PaymentRoutes,
+    WarehouseRoutes,
+    ContactRoutes,
+    WebhookRoutes,
+    OAuthRoutes,
 ):
     """The Brightpearl fake: every service's routes on one shared router (see base.py)."""

@@ -97,6 +97,10 @@ class BrightpearlBase(Vendor):
             keys += [f"reference:{body['ref']}"] if body.get("ref") else []
             keys += [f"externalRef:{body['externalRef']}"] if body.get("externalRef") else []
             keys += [f"parentId:{body['parentId']}"] if body.get("parentId") else []
+        elif path.rstrip("/") == "/accounting-service/customer-payment":
+            ref = body.get("transactionRef")
+            keys += [f"transactionRef:{ref}"] if ref else []
+            keys += [f"order:{body['orderId']}"] if body.get("orderId") else []
         elif path.rstrip("/") == "/contact-service/contact":
             emails = (body.get("communication") or {}).get("emails") or {}
             email = (emails.get("PRI") or {}).get("email")

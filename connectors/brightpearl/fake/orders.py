@@ -106,6 +106,28 @@ class OrderRoutes(BrightpearlBase):
                 store.put(credit_rec(account.code, credit))
         return doc
 
+    @route("POST", r"/order-service/sales-order/(?P<order_id>\d+)/close")
+    def sales_order_close(self, req: Request, order_id: str) -> Response:
+        """Invoice a sales order: it gets its invoice reference (and a sales credit on it
+        is possible from then on). An order invoiced already is refused."""
+        result = self.invoice(req, int(order_id))
+        return result if isinstance(result, Response) else json_response({}, content_type=JSON_UTF8)
+
+    def invoice(self, req: Request, order_id: int) -> dict[str, Any] | Response:
+        """The invoicing Sales Order Close starts (API and back office)."""
+        code = req.account.code
+        doc = self.app.store.get_json(V, code, "order", order_id)
+        if doc is None or doc["orderTypeCode"] != "SO":
+            return errors("ORDC-001", f"Sales order {order_id} does not exist", 404)
+        invoice = doc["invoices"][0]
+        if invoice["invoiceReference"]:
+            return errors("ORDC-033", f"Sales order {order_id} is invoiced already", 400)
+        now = utcnow()
+        invoice["invoiceReference"] = f"SI-{order_id}"
+        invoice["taxDate"] = invoice["dueDate"] = now.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        self._touch_order(code, doc, now)
+        return doc
+
     @route("POST", r"/order-service/order")
     def order_post(self, req: Request) -> Response:
         """The low-level order POST: the order first, rows added by order-row POSTs."""

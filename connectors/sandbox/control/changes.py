@@ -45,6 +45,12 @@ class ChangeRoutes(ControlBase):
             lambda v: v.set_status(req, int(order_id), int(status_id), self._copies(body)),
         )
 
+    @route("POST", r"/brightpearl/orders/(?P<order_id>\d+)/invoice")
+    def bp_invoice(self, req: Request, order_id: str) -> Any:
+        """Invoice a sales order (as Sales Order Close does): it can be credited from then on."""
+        body = self._body(req)
+        return self._change(req, "brightpearl", body, lambda v: v.invoice(req, int(order_id)))
+
     @route("POST", r"/brightpearl/goods-out-notes/(?P<note_id>\d+)/ship")
     def bp_ship(self, req: Request, note_id: str) -> Any:
         body = self._body(req)
@@ -190,6 +196,12 @@ class ChangeRoutes(ControlBase):
         return self._change(
             req, "bigcommerce", body, lambda v: v.place_order(req, body, self._copies(body))
         )
+
+    @route("POST", r"/bigcommerce/customers")
+    def bc_customer(self, req: Request) -> Any:
+        """A shopper signs up: {"email", "first_name", "last_name", "customer_group_id"}."""
+        body = self._body(req)
+        return self._change(req, "bigcommerce", body, lambda v: v.add_customer(req, body))
 
     @route("POST", r"/bigcommerce/orders/(?P<order_id>\d+)/status")
     def bc_status(self, req: Request, order_id: str) -> Any:

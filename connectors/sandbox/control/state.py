@@ -21,6 +21,7 @@ COLLECTIONS: dict[str, dict[str, str]] = {
         "contact_custom_fields": "contact_custom",
         "goods_out_notes": "goods_out_note",
         "sales_credits": "sales_credit",
+        "customer_payments": "customer_payment",
         "products": "product",
         "availability": "availability",
         "warehouses": "warehouse",
@@ -44,6 +45,7 @@ COLLECTIONS: dict[str, dict[str, str]] = {
         "inventory": "inventory",
         "hooks": "hook",
         "refunds": "refund",
+        "customers": "customer",
     },
     # Salesforce: "objects" (every type, or ?type=Account) or a type: /state/salesforce/Account.
     "salesforce": {},

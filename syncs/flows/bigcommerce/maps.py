@@ -22,6 +22,8 @@ STOREFRONT_ORDERS = "storefront_orders"
 ORDER_STATUS_BACK = "bigcommerce_order_status"
 STOCK = "bigcommerce_stock"
 SHIPMENTS = "bigcommerce_shipments"
+STOREFRONT_PAYMENTS = "bigcommerce_payments"
+CANCELLATIONS = "bigcommerce_cancellations"
 
 # BigCommerce's order statuses: the ids are fixed (the store may relabel them).
 BIGCOMMERCE_STATUSES = (
@@ -98,13 +100,29 @@ BP_ORDER_STATUS_TO_BC = ValueKind(
     noun="orders",
 )
 
+BC_CANCELLATION = ValueKind(
+    code="bc_cancellation",
+    label="Cancellations → Brightpearl",
+    description="The BigCommerce status an order is cancelled in (5, Cancelled) beside the "
+    "Brightpearl order status a cancelled storefront order is moved to. Until it is mapped, "
+    "each cancelled order waits, with a ticket for ecommerce, and Brightpearl still has it "
+    "to pick and ship.",
+    source_system="bigcommerce",
+    target_system="brightpearl",
+    source=bigcommerce_status("BigCommerce order status"),
+    target=brightpearl_status("Brightpearl order status"),
+    team=Team.ECOMMERCE,
+    flows=(CANCELLATIONS,),
+    noun="orders",
+)
+
 BC_PAYMENT_METHOD = ValueKind(
     code="bc_payment_method",
     label="Payment methods",
     description="Each BigCommerce payment method (as the order names it, such as Stripe or "
     "PayPal) beside the Brightpearl payment method and the nominal code its payment is "
-    "recorded against. An order paid by a method with no mapping waits, with a ticket for "
-    "finance.",
+    "recorded against. The order still posts; its payment, by a method with no mapping, "
+    "waits with a ticket for finance.",
     source_system="bigcommerce",
     target_system="brightpearl",
     source=Part(name="value", label="BigCommerce payment method", example="such as Stripe"),
@@ -129,8 +147,8 @@ BC_PAYMENT_METHOD = ValueKind(
         ),
     ),
     team=Team.FINANCE,
-    flows=(STOREFRONT_ORDERS,),
-    noun="orders",
+    flows=(STOREFRONT_PAYMENTS,),
+    noun="payments",
 )
 
 BC_CUSTOMER_GROUP = ValueKind(
@@ -184,11 +202,50 @@ BP_WAREHOUSE = ValueKind(
     noun="stock levels and shipments",
 )
 
+# BigCommerce's documented shipping providers (orders.v2 `orderShipment_Post`); a third-party
+# provider is `carrier_{its id}`, so the list is a suggestion, not a limit.
+BC_SHIPPING_PROVIDERS = (
+    ("auspost", "Australia Post"),
+    ("canadapost", "Canada Post"),
+    ("endicia", "Endicia"),
+    ("usps", "USPS"),
+    ("fedex", "FedEx"),
+    ("royalmail", "Royal Mail"),
+    ("ups", "UPS"),
+    ("upsready", "UPS Ready"),
+    ("shipperhq", "ShipperHQ"),
+)
+
+BP_SHIPPING_METHOD = ValueKind(
+    code="bp_shipping_method",
+    label="Shipping methods → carriers",
+    description="Each Brightpearl shipping method (its id on the goods-out note) beside the "
+    "BigCommerce shipping provider its shipments are sent with, so the shopper's "
+    "dispatch email links to the right tracking page. A shipment by a method with no mapping "
+    "waits, with a ticket for operations.",
+    source_system="brightpearl",
+    target_system="bigcommerce",
+    source=an_id("Brightpearl shipping method", "such as 1"),
+    target=Part(
+        name="value",
+        label="BigCommerce shipping provider",
+        example="such as royalmail",
+        choices=BC_SHIPPING_PROVIDERS,
+        strict=False,
+        max_length=60,
+    ),
+    team=Team.OPERATIONS,
+    flows=(SHIPMENTS,),
+    noun="shipments",
+)
+
 KINDS = (
     BC_ORDER_STATUS,
     BP_ORDER_STATUS_TO_BC,
+    BC_CANCELLATION,
     BC_PAYMENT_METHOD,
     BC_CUSTOMER_GROUP,
     BC_CHANNEL,
     BP_WAREHOUSE,
+    BP_SHIPPING_METHOD,
 )

@@ -36,6 +36,11 @@ if TYPE_CHECKING:
 
 FLOW = "storefront_orders"
 STATUS_MAP = "bc_order_status"
+GROUP_MAP = "bc_customer_group"
+# A guest, or a customer in no group: BigCommerce's group 0. Unmapped, the order goes with no
+# price list and Brightpearl prices it from the customer's own ("If no price list ID is sent
+# in the customer's assigned price list is used": api-docs.brightpearl.com/order/order/post).
+NO_GROUP = "0"
 # An order still being checked out (status 0) is not an order yet.
 NOT_PLACED = {0}
 
@@ -52,6 +57,21 @@ def when(value: str | None):
 
 def money(value: Any) -> str:
     return str(Decimal(str(value or 0)).quantize(Decimal("0.01")))
+
+
+def go_live(ctx: FlowContext) -> Any:
+    """The brand's go-live day (the BigCommerce connection's setting), read once a run."""
+    if "go_live" not in ctx.cache:
+        ctx.cache["go_live"] = ctx.connector("bigcommerce").go_live()
+    return ctx.cache["go_live"]
+
+
+def before_go_live(ctx: FlowContext, order: dict) -> bool:
+    """Placed before the brand went live with the console: never imported (nor its payment
+    or refunds). An order with no date is not judged by it."""
+    start = go_live(ctx)
+    placed = when(order.get("date_created"))
+    return bool(start and placed and placed < start)
 
 
 def customer_email(order: dict) -> str:
@@ -86,7 +106,8 @@ class StorefrontOrdersFlow(Flow):
                 for batch in chunks(unique(ctx.scope), self.batch_size)
             )
         else:
-            since = ctx.since or EPOCH
+            # Nothing changed before the go-live day can be an order to import.
+            since = max(ctx.since or EPOCH, go_live(ctx) or EPOCH)
             listed = bc.orders_modified_since(since)
             retry = list(ctx.retry_ids)
             batches = chunks(self._with_retry(ctx, listed, retry), self.batch_size)
@@ -100,9 +121,10 @@ class StorefrontOrdersFlow(Flow):
             }
             ctx.cache["posted"] = posted
             for order in orders:
-                if str(order["id"]) not in posted:
+                if str(order["id"]) not in posted and not before_go_live(ctx, order):
                     order["_products"] = bc.order_products(int(order["id"]))
             self._prefetch(ctx, orders)
+            self._groups(ctx, [o for o in orders if str(o["id"]) not in posted])
             yield orders
 
     def _found(self, ctx: FlowContext, asked: list[str], orders: list[dict]) -> list[dict]:
@@ -132,6 +154,26 @@ class StorefrontOrdersFlow(Flow):
             products.update(ctx.connector("brightpearl").product_ids_by_sku(sorted(skus)))
             ctx.cache.setdefault("asked_skus", set()).update(skus)
 
+    def _groups(self, ctx: FlowContext, orders: list[dict]) -> None:
+        """The customer group of each order's customer (a v2 order names the customer, not
+        their group), once per run for each customer; guests are in no group."""
+        groups: dict[str, str] = ctx.cache.setdefault("groups", {})
+        wanted = {
+            str(o.get("customer_id"))
+            for o in orders
+            if int(o.get("customer_id") or 0) > 0 and str(o.get("customer_id")) not in groups
+        }
+        if wanted:
+            found = ctx.connector("bigcommerce").customer_groups(wanted)
+            # A customer deleted since: their group is unknown, so they count as a guest.
+            groups.update({c: found.get(c, NO_GROUP) for c in wanted})
+
+    def _price_list(self, ctx: FlowContext, order: dict) -> tuple[str, Any]:
+        """(the order's customer group, the price list it maps to or None)."""
+        customer = str(order.get("customer_id") or 0)
+        group = ctx.cache.get("groups", {}).get(customer, NO_GROUP) if customer != "0" else NO_GROUP
+        return group, ctx.mapped(GROUP_MAP, group)
+
     def transform(self, ctx: FlowContext, order: dict) -> Push | Wait | Skip:
         order_id = str(order["id"])
         status_id = int(order.get("status_id", 0))
@@ -139,6 +181,8 @@ class StorefrontOrdersFlow(Flow):
             return Skip(order_id, "Posted to Brightpearl already.")
         if status_id in NOT_PLACED:
             return Skip(order_id, "Still being checked out.")
+        if before_go_live(ctx, order):
+            return Skip(order_id, f"Placed before the go-live date ({go_live(ctx):%Y-%m-%d}).")
         products = ctx.cache.get("products", {})
         unknown = sorted(
             {
@@ -170,6 +214,15 @@ class StorefrontOrdersFlow(Flow):
                 label=str(order.get("status", "")),
                 source_updated=when(order.get("date_modified")),
             )
+        group, price_list = self._price_list(ctx, order)
+        if price_list is None and group != NO_GROUP:
+            # Posted at the wrong prices it would be wrong in the ledger: it waits instead.
+            return unmapped_wait(
+                GROUP_MAP,
+                group,
+                source_id=order_id,
+                source_updated=when(order.get("date_modified")),
+            )
         email = customer_email(order)
         billing = order.get("billing_address") or {}
         rows = [
@@ -195,6 +248,9 @@ class StorefrontOrdersFlow(Flow):
                 "lastName": billing.get("last_name", "") or email,
             },
         }
+        if price_list is not None:
+            payload["priceListId"] = int(str(price_list))
+            used(payload, GROUP_MAP, group)
         return Push(
             source_id=order_id,
             # Which storefront status it came from: the value map's page counts its uses.
@@ -277,6 +333,7 @@ class StorefrontOrdersFlow(Flow):
             "status_id": payload["statusId"],
             "lines": len(payload["rows"]),
             "email": payload["_customer"]["email"],
+            "price_list": payload.get("priceListId"),
             "_maps": payload.get("_maps", {}),
         }
 
@@ -292,7 +349,12 @@ class StorefrontOrdersFlow(Flow):
     def diverged(self, ctx: FlowContext, order: dict, link: Any) -> None:
         """The order's status was set in BigCommerce since the console set it. Brightpearl
         owns order status, so Brightpearl's wins: noted in the audit trail, and the status
-        flow sets it back on its next run."""
+        flow sets it back on its next run. A cancellation is the one exception: it is the
+        storefront's to make, and the cancellations flow carries it to Brightpearl."""
+        from syncs.flows.bigcommerce.cancellations_in import CANCELLED
+
+        if int(order.get("status_id", 0)) in CANCELLED:
+            return
         audit(
             "conflict.owner_wins",
             brand=ctx.brand_id,

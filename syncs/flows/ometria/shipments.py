@@ -7,18 +7,19 @@ shipment never sends a second "shipped" for the same parcel.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from connectors.http import BatchResult, chunks
+from connectors.http import BatchResult
 from connectors.ometria.events import custom_event_setup
 from syncs.flows.base import Flow, Push, Skip, Wait
+from syncs.flows.notes import note_batches
 from syncs.flows.ometria.order_lifecycle import (
     order_status,
     push_to_ometria,
     raise_status_tickets,
 )
-from syncs.flows.reading import source_ids, unique, when
+from syncs.flows.reading import when
 from syncs.models import RecordState, RecordStatus
 
 if TYPE_CHECKING:
@@ -46,32 +47,7 @@ class ShipmentsFlow(Flow):
 
     def read(self, ctx: FlowContext) -> Iterator[list[tuple[int, dict]]]:
         bp = ctx.connector("brightpearl")
-        if ctx.scope:
-            # Webhooks and retries name notes.
-            batches = (
-                (list(bp.goods_out_notes(note_ids=batch)), True)
-                for batch in chunks(unique(ctx.scope), 500)
-            )
-        else:
-            # A schedule finds notes through their orders: shipping a note changes its order.
-            # Notes that waited are read by their own ids, below, not as order ids.
-            order_ids = source_ids(
-                ctx,
-                full=bp.all_order_ids,
-                changed=bp.changed_order_ids,
-                id_column="orderId",
-                include_retry=False,
-            )
-            retry = set(ctx.retry_ids)
-            batches = (
-                (list(bp.goods_out_notes(order_ids=batch)), False)
-                for batch in chunks(order_ids, 200)
-            )
-            if retry:
-                batches = _then(batches, lambda: self._waited(ctx, retry))
-        seen: set[str] = ctx.cache.setdefault("notes_read", set())
-        for notes, by_note in batches:
-            seen.update(str(note_id) for note_id, _ in notes)
+        for notes, by_note in note_batches(ctx):
             family = notes
             if by_note and notes:
                 # Notes named one by one: read their orders' other notes too, so a partial
@@ -100,15 +76,6 @@ class ShipmentsFlow(Flow):
                     (note_id, note)
                 )
             yield notes
-
-    def _waited(self, ctx: FlowContext, waited: set[str]) -> tuple[list, bool] | None:
-        """The notes that waited last time, by their ids, but for those this run already read
-        through their orders: read twice in one run, a note could be sent twice (the first
-        send's answer not yet recorded when the second batch is compared)."""
-        left = sorted(waited - ctx.cache.get("notes_read", set()))
-        if not left:
-            return None
-        return list(ctx.connector("brightpearl").goods_out_notes(note_ids=left)), True
 
     def transform(self, ctx: FlowContext, item: tuple[int, dict]) -> Push | Wait | Skip:
         note_id, note = item
@@ -202,10 +169,3 @@ def customers_of_orders(ctx: FlowContext, order_ids: set[str]) -> dict[str, dict
             "status_name": status_name,
         }
     return found
-
-
-def _then(first: Iterator[tuple], last: Callable[[], tuple | None]) -> Iterator[tuple]:
-    yield from first
-    then = last()
-    if then:
-        yield then

@@ -1,0 +1,115 @@
+"""Storefront refunds → Brightpearl: a BigCommerce refund becomes one sales credit with the
+refunded lines on its parent order, exactly once; on an order not invoiced it waits with one
+finance ticket, which resolves itself when the credit is posted after invoicing."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from exceptions.models import OPEN_STATUSES, Ticket
+from syncs.flows.bigcommerce.refunds_in import FLOW, external_ref, record_id
+from syncs.models import RecordLink, RecordState, RecordStatus
+from syncs.services import flow_run_now
+from tests.contract.scenarios import BC_TO_BP, items, value_maps
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_cache")]
+
+
+def post_storefront(brand) -> None:
+    value_maps(brand, "bc_order_status", BC_TO_BP)
+    flow_run_now(brand=brand, flow="storefront_orders", full=True)
+
+
+def refund(sandbox, order_id, **body) -> dict:
+    answer = httpx.post(f"{sandbox.url}/_sandbox/bigcommerce/orders/{order_id}/refund", json=body)
+    answer.raise_for_status()
+    return answer.json()
+
+
+def credits(sandbox) -> list[dict]:
+    return [c for c in items(sandbox, "brightpearl", "sales_credits") if c.get("externalRef")]
+
+
+def test_a_refund_on_an_invoiced_order_is_one_credit_with_its_lines(sandbox, live_brand):
+    post_storefront(live_brand)
+    facts = sandbox.seed_facts()["demo"]["bigcommerce"]
+    order_id, bp_order = next(iter(facts["linked_orders"].items()))
+    products = items(sandbox, "bigcommerce", "order_products", id=order_id)[0]
+    sku = products[0]["sku"]
+    made = refund(sandbox, order_id, items=[{"sku": sku, "quantity": 1}])
+
+    # The refund's webhook names the order.
+    run = flow_run_now(brand=live_brand, flow=FLOW, scope=[order_id], trigger="webhook")
+
+    assert run.created == 1
+    [credit] = credits(sandbox)
+    assert credit["externalRef"] == external_ref(made["id"])
+    assert int(credit["parentId"]) == int(bp_order)
+    rows = list(credit["rows"].values()) if isinstance(credit["rows"], dict) else credit["rows"]
+    assert [(r.get("sku") or r.get("productSku"), float(r["quantity"])) for r in rows] == [
+        (sku, 1.0)
+    ]
+    # Delivered again, and swept: nothing more.
+    flow_run_now(brand=live_brand, flow=FLOW, scope=[order_id], trigger="webhook")
+    again = flow_run_now(brand=live_brand, flow=FLOW, full=True)
+    assert again.created == 0 and len(credits(sandbox)) == 1
+
+
+def test_a_lost_answer_never_credits_twice(sandbox, live_brand):
+    post_storefront(live_brand)
+    linked = sandbox.seed_facts()["demo"]["bigcommerce"]["linked_orders"]
+    for order_id in list(linked)[:6]:
+        refund(sandbox, order_id)
+    sandbox.set_faults("brightpearl", lost_write_rate=0.5, seed=5)
+    flow_run_now(brand=live_brand, flow=FLOW, full=True)
+    lost = sandbox.stats()["brightpearl"]["faults"].get("lost_write", 0)
+    sandbox.clear_faults()
+    for _ in range(3):
+        flow_run_now(brand=live_brand, flow=FLOW, full=True)
+    assert lost > 0
+    refs = [c["externalRef"] for c in credits(sandbox)]
+    assert len(refs) == len(set(refs)) == 6
+    assert sandbox.duplicates("brightpearl", created_after_seed=True)["count"] == 0
+
+
+def test_a_refund_on_an_order_not_invoiced_waits_for_finance_then_goes(sandbox, live_brand):
+    post_storefront(live_brand)
+    # An order the console posted itself: new in Brightpearl, so not invoiced.
+    link = (
+        RecordLink.objects.filter(
+            brand=live_brand, kind="order", system="brightpearl", written_by="storefront_orders"
+        )
+        .order_by("pk")
+        .first()
+    )
+    bc_link = RecordLink.objects.get(
+        brand=live_brand, kind="order", system="bigcommerce", entity=link.entity
+    )
+    made = refund(sandbox, bc_link.external_id)
+    source_id = record_id(bc_link.external_id, made["id"])
+
+    flow_run_now(brand=live_brand, flow=FLOW, scope=[bc_link.external_id], trigger="webhook")
+
+    assert credits(sandbox) == []
+    ticket = Ticket.objects.get(brand=live_brand, type__code="refund_blocked")
+    assert ticket.team == "finance" and ticket.source_id == source_id
+    assert ticket.title.startswith("Refund blocked: order not invoiced")
+    state = RecordState.objects.get(brand=live_brand, flow=FLOW, source_id=source_id)
+    assert state.status == RecordStatus.WAITING
+
+    # Still not invoiced: the next sweep tries again and counts no new ticket.
+    flow_run_now(brand=live_brand, flow=FLOW)
+    assert (
+        credits(sandbox) == [] and Ticket.objects.filter(type__code="refund_blocked").count() == 1
+    )
+
+    httpx.post(
+        f"{sandbox.url}/_sandbox/brightpearl/orders/{link.external_id}/invoice"
+    ).raise_for_status()
+    flow_run_now(brand=live_brand, flow=FLOW)
+
+    [credit] = credits(sandbox)
+    assert int(credit["parentId"]) == int(link.external_id)
+    ticket.refresh_from_db()
+    assert ticket.status not in OPEN_STATUSES
