@@ -115,9 +115,11 @@ class StockToStorefrontFlow(Flow):
             return chain(recent, bp.search("/product-service/product-search", {}))
 
         def changed(since: datetime, until: datetime) -> Iterable[dict]:
-            window = f"{bp_datetime(since)}/{bp_datetime(until) if until else ''}"
+            # Open-ended: Brightpearl's filter is to the second, so a change in the second the
+            # run started would wait a run; a later one read now is simply read again next time.
+            window = f"{bp_datetime(since)}/"
             return chain(
-                self._ordered(ctx, since, until),
+                self._ordered(ctx, since, None),
                 bp.search("/product-service/product-search", {"updatedOn": window}),
             )
 
@@ -127,7 +129,7 @@ class StockToStorefrontFlow(Flow):
             return chain(ids, self._bundles_of(ctx, set(ctx.scope)))
         return ids
 
-    def _ordered(self, ctx: FlowContext, since: datetime, until: datetime) -> Iterator[dict]:
+    def _ordered(self, ctx: FlowContext, since: datetime, until: datetime | None) -> Iterator[dict]:
         """The products on sales orders changed in the window, most recent orders first."""
         bp = ctx.connector("brightpearl")
         rows = sorted(
