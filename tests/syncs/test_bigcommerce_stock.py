@@ -188,3 +188,19 @@ def test_the_sweep_reads_the_products_of_orders_changed_since_its_last_run(sandb
 
     assert not sweep.full and sweep.written >= 1, sweep.log
     assert storefront_levels(sandbox)[(sku, 1)] == 1
+
+
+def test_a_new_safety_stock_reaches_every_sku_at_the_next_sweep(sandbox, live_brand):
+    """Raised before a flash sale, it must not wait for the nightly push."""
+    map_warehouses(live_brand)
+    flow_run_now(brand=live_brand, flow=FLOW, full=True)
+    quiet = flow_run_now(brand=live_brand, flow=FLOW)
+    assert quiet.read == 0, quiet.log
+
+    set_safety_stock(live_brand, 4)
+    sweep = flow_run_now(brand=live_brand, flow=FLOW)
+    got = storefront_levels(sandbox)
+    assert all(got[key] == units for key, units in expected(sandbox, 4).items()), sweep.log
+    assert "every product is read" in sweep.log
+    # Applied: the next sweep reads only what changed again.
+    assert flow_run_now(brand=live_brand, flow=FLOW).read == 0
