@@ -196,9 +196,9 @@ class StockToStorefrontFlow(Flow):
         sku = str((product.get("identity") or {}).get("sku") or "").strip()
         if not sku:
             return Skip(product_id, "No SKU: the storefront has nothing to match it by.")
+        # Every mapped location gets a level (0 where the product has none); a warehouse
+        # holding stock with no mapping holds the product back with a ticket (_by_location).
         locations: list[int] = ctx.cache["locations"]
-        if not locations:
-            return Skip(product_id, "No warehouse is mapped to a BigCommerce location yet.")
         parts = product.get("_components")
         if parts is not None:
             if not parts:
