@@ -155,3 +155,52 @@ def test_a_safety_stock_that_is_not_a_number_fails_the_run_plainly(sandbox, live
     run = flow_run_now(brand=live_brand, flow=FLOW, full=True)
     assert run.state == "failed"
     assert "safety stock is “ten”" in run.error
+
+
+def test_the_sweep_reads_the_products_of_orders_changed_since_its_last_run(sandbox, live_brand):
+    """An order moves stock (Brightpearl allocates it): the 15-minute sweep reads the products
+    of orders changed since its last run, so a lost stock event is made good within minutes."""
+    import httpx
+
+    from tests.contract.scenarios import BC_TO_BP, value_maps
+
+    map_warehouses(live_brand)
+    value_maps(live_brand, "bc_order_status", BC_TO_BP)
+    flow_run_now(brand=live_brand, flow=FLOW, full=True)
+    pid = 1005
+    sku = brightpearl_skus(sandbox)[pid]
+    httpx.post(
+        f"{sandbox.url}/_sandbox/bigcommerce/orders",
+        json={
+            "lines": [{"sku": sku, "quantity": 2}],
+            "email": "new.buyer@example.com",
+            "first_name": "New",
+            "last_name": "Buyer",
+            "status_id": 11,
+        },
+    ).raise_for_status()
+    flow_run_now(brand=live_brand, flow="storefront_orders", full=True)
+    # The back office allocates the order's stock; its event never reaches the console.
+    set_stock(sandbox, pid, 1, 0)
+    set_stock(sandbox, pid, 2, 1)
+
+    sweep = flow_run_now(brand=live_brand, flow=FLOW)
+
+    assert not sweep.full and sweep.written >= 1, sweep.log
+    assert storefront_levels(sandbox)[(sku, 1)] == 1
+
+
+def test_a_new_safety_stock_reaches_every_sku_at_the_next_sweep(sandbox, live_brand):
+    """Raised before a flash sale, it must not wait for the nightly push."""
+    map_warehouses(live_brand)
+    flow_run_now(brand=live_brand, flow=FLOW, full=True)
+    quiet = flow_run_now(brand=live_brand, flow=FLOW)
+    assert quiet.read == 0, quiet.log
+
+    set_safety_stock(live_brand, 4)
+    sweep = flow_run_now(brand=live_brand, flow=FLOW)
+    got = storefront_levels(sandbox)
+    assert all(got[key] == units for key, units in expected(sandbox, 4).items()), sweep.log
+    assert "every product is read" in sweep.log
+    # Applied: the next sweep reads only what changed again.
+    assert flow_run_now(brand=live_brand, flow=FLOW).read == 0

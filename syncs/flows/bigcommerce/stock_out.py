@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from connectors.brightpearl.client import bp_datetime
 from connectors.errors import ConfigurationError
 from connectors.http import BatchResult, RecordError, chunks
+from connectors.models import Connection
 from syncs.flows.base import Flow, Push, Skip, TicketSpec, Wait
 from syncs.flows.reading import source_ids
 from syncs.models import RecordState, RecordStatus, ValueMap
@@ -44,6 +45,9 @@ RECENT_HOURS = 24
 # call, so a batch of 2,000 products at one location is one write.
 READ_SIZE = 200
 BUNDLE = "bundle"
+# Kept on the BigCommerce connection's settings (not a field of its form): the safety stock
+# and warehouse map the last run applied.
+RULES_KEY = "stock_rules_applied"
 
 
 def safety_stock(settings: dict) -> int:
@@ -56,6 +60,12 @@ def safety_stock(settings: dict) -> int:
             vendor="bigcommerce",
         )
     return int(raw)
+
+
+def rules_key(safety: int, warehouse_map: Iterable[tuple[str, str]]) -> str:
+    """What every level depends on besides Brightpearl's stock, as one short text."""
+    pairs = ",".join(f"{w}>{loc}" for w, loc in sorted(warehouse_map))
+    return f"safety={safety};map={pairs}"
 
 
 def on_hand(level: dict) -> int:
@@ -97,6 +107,10 @@ class StockToStorefrontFlow(Flow):
                 if str(v).isdigit()
             }
         )
+        mapped = ValueMap.objects.filter(brand_id=ctx.brand_id, kind=WAREHOUSE_MAP)
+        ctx.cache["rules"] = rules_key(
+            ctx.cache["safety"], mapped.values_list("source_value", "target_value")
+        )
         for ids in chunks(self._ids(ctx), self.batch_size):
             products: list[dict] = []
             for part in chunks(ids, READ_SIZE):
@@ -114,10 +128,19 @@ class StockToStorefrontFlow(Flow):
             recent = self._ordered(ctx, ctx.now - timedelta(hours=RECENT_HOURS), ctx.now)
             return chain(recent, bp.search("/product-service/product-search", {}))
 
+        # The safety stock or the warehouse map changed since the last run: every level may
+        # differ, so a sweep reads every product (only the differences are written).
+        rules_changed = ctx.cache["rules"] != ctx.connector("bigcommerce").settings.get(RULES_KEY)
+
         def changed(since: datetime, until: datetime) -> Iterable[dict]:
-            window = f"{bp_datetime(since)}/{bp_datetime(until) if until else ''}"
+            if rules_changed:
+                ctx.log("The safety stock or the warehouse map changed: every product is read.")
+                return full()
+            # Open-ended: Brightpearl's filter is to the second, so a change in the second the
+            # run started would wait a run; a later one read now is simply read again next time.
+            window = f"{bp_datetime(since)}/"
             return chain(
-                self._ordered(ctx, since, until),
+                self._ordered(ctx, since, None),
                 bp.search("/product-service/product-search", {"updatedOn": window}),
             )
 
@@ -127,7 +150,7 @@ class StockToStorefrontFlow(Flow):
             return chain(ids, self._bundles_of(ctx, set(ctx.scope)))
         return ids
 
-    def _ordered(self, ctx: FlowContext, since: datetime, until: datetime) -> Iterator[dict]:
+    def _ordered(self, ctx: FlowContext, since: datetime, until: datetime | None) -> Iterator[dict]:
         """The products on sales orders changed in the window, most recent orders first."""
         bp = ctx.connector("brightpearl")
         rows = sorted(
@@ -173,9 +196,9 @@ class StockToStorefrontFlow(Flow):
         sku = str((product.get("identity") or {}).get("sku") or "").strip()
         if not sku:
             return Skip(product_id, "No SKU: the storefront has nothing to match it by.")
+        # Every mapped location gets a level (0 where the product has none); a warehouse
+        # holding stock with no mapping holds the product back with a ticket (_by_location).
         locations: list[int] = ctx.cache["locations"]
-        if not locations:
-            return Skip(product_id, "No warehouse is mapped to a BigCommerce location yet.")
         parts = product.get("_components")
         if parts is not None:
             if not parts:
@@ -260,6 +283,18 @@ class StockToStorefrontFlow(Flow):
                 else:
                     result.ok.append(source_id)
         return result
+
+    def finish(self, ctx: FlowContext) -> None:
+        """A run that read every product (or its changes, under the same rules) leaves the
+        rules it applied on the BigCommerce connection, where the next sweep compares them."""
+        rules = ctx.cache.get("rules")
+        if ctx.scope or rules is None:
+            return
+        conn = ctx.connector("bigcommerce").connection
+        settings = dict(Connection.objects.values_list("settings", flat=True).get(pk=conn.pk))
+        if settings.get(RULES_KEY) != rules:
+            settings[RULES_KEY] = rules
+            Connection.objects.filter(pk=conn.pk).update(settings=settings)
 
     def state_of(self, payload: dict) -> dict:
         state = {"sku": payload["sku"], "levels": payload["levels"]}
