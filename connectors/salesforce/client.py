@@ -1,8 +1,10 @@
 """Salesforce, the CRM.
 
-OAuth 2.0 client credentials at {login}/services/oauth2/token give an access token and
-the org's instance_url; calls then go to {instance_url}/services/data/vXX.X/. Records
-are upserted by external id, 200 per composite call, with a result per record.
+The connection's address is the org's My Domain URL. OAuth 2.0 (client credentials, or a JWT
+bearer assertion) at {My Domain}/services/oauth2/token gives an access token and the org's
+instance_url (connectors/salesforce/auth.py); calls then go to
+{instance_url}/services/data/vXX.X/. Records are upserted by external id, 200 per composite
+call, with a result per record. Every answer's Sforce-Limit-Info feeds the brand's budget.
 """
 
 from __future__ import annotations
@@ -14,9 +16,15 @@ import httpx
 
 from connectors.base import Connector
 from connectors.budget import BudgetHint
-from connectors.errors import AuthError, ConnectorError, RejectedError, ThrottledError
-from connectors.fields import Field
+from connectors.errors import ConnectorError, RejectedError, ThrottledError
 from connectors.http import BatchResult, RecordError, chunks
+from connectors.salesforce.auth import (
+    SalesforceAuthError,
+    SalesforceOAuth,
+    base_url_problem,
+    jwt_audience,
+)
+from connectors.salesforce.fields import BASE_URL_HELP, CREDENTIAL_FIELDS, SETTING_FIELDS
 
 _USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
 
@@ -24,12 +32,12 @@ _USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
 class Salesforce(Connector):
     system = "salesforce"
     label = "Salesforce"
-    default_base_url = "https://login.salesforce.com"
-    credential_fields = (
-        Field("client_id", "Client id", "The connected app's consumer key."),
-        Field("client_secret", "Client secret", "The connected app's consumer secret."),
-    )
-    setting_fields = (Field("api_version", "API version", "For example v61.0.", required=False),)
+    default_base_url = "https://yourcompany.my.salesforce.com"
+    base_url_help = BASE_URL_HELP
+    auth_setting = "auth"
+    default_auth_kind = "client_credentials"
+    credential_fields = CREDENTIAL_FIELDS
+    setting_fields = SETTING_FIELDS
     batch_size = 200
     # The daily allocation (Enterprise: 100,000 plus 1,000 per licence); the
     # Sforce-Limit-Info header corrects it on every answer.
@@ -37,12 +45,30 @@ class Salesforce(Connector):
     default_window = 86_400.0
     default_reserve = 100
 
-    _token: str | None = None
-    _instance_url: str | None = None
+    oauth: SalesforceOAuth | None = None
+
+    @classmethod
+    def base_url_problem(cls, url: str, settings: dict | None) -> str:
+        return base_url_problem(url, cls.auth_kind(settings))
+
+    def auth(self) -> httpx.Auth:
+        self.oauth = SalesforceOAuth(
+            connection_id=self.connection.pk,
+            base_url=self.connection.base_url,
+            kind=self.auth_kind(self.settings),
+            creds=dict(self.creds),
+            audience=jwt_audience(
+                self.connection.base_url, str(self.settings.get("jwt_audience") or "")
+            ),
+            # New tokens are secrets too: the HTTP layer scrubs them from error text.
+            on_token=lambda token: self.http.secrets.append(token),
+        )
+        return self.oauth
 
     @property
     def version(self) -> str:
-        return self.settings.get("api_version") or "v61.0"
+        version = str(self.settings.get("api_version") or "v61.0").strip()
+        return version if version.startswith("v") else f"v{version}"
 
     def read_budget(self, response: httpx.Response) -> BudgetHint | None:
         match = _USAGE.search(response.headers.get("Sforce-Limit-Info", ""))
@@ -65,45 +91,19 @@ class Salesforce(Connector):
             return RejectedError(
                 "More than one Salesforce record has this external id.", **answer.kw
             )
-        if answer.status == 401 or answer.code in (
-            "invalid_client",
-            "invalid_grant",
-            "INVALID_SESSION_ID",
-        ):
-            return AuthError(
-                "Salesforce did not accept the connected app's credentials.", **answer.kw
+        if answer.status == 401 or answer.code == "INVALID_SESSION_ID":
+            # The auth renewed the token once already: this is the answer to a fresh one.
+            return SalesforceAuthError(
+                "Salesforce refused the API call even with a fresh sign-in: the integration "
+                "user may lack the “API Enabled” permission or access to the app.",
+                **answer.kw,
             )
         return None
 
-    # --- auth ------------------------------------------------------------------------
-    def _ensure_token(self) -> str:
-        if self._token is None:
-            body = self.http.json(
-                "POST",
-                "/services/oauth2/token",
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": self.creds["client_id"],
-                    "client_secret": self.creds["client_secret"],
-                },
-                idempotent=True,  # asking for a token twice does no harm
-            )
-            self._token = body["access_token"]
-            self._instance_url = body["instance_url"].rstrip("/")
-            self.http.client.headers["Authorization"] = f"Bearer {self._token}"
-            self.http.secrets.append(self._token)
-        return self._token
-
+    # --- calls ---------------------------------------------------------------------
     def _data(self, method: str, path: str, **kwargs):
-        self._ensure_token()
-        url = f"{self._instance_url}/services/data/{self.version}{path}"
-        try:
-            return self.http.json(method, url, **kwargs)
-        except AuthError:
-            # Tokens expire; one fresh token, one more try.
-            self._token = None
-            self._ensure_token()
-            return self.http.json(method, url, **kwargs)
+        # Built on the sign-in address; the auth sends it to the token's instance URL.
+        return self.http.json(method, f"/services/data/{self.version}{path}", **kwargs)
 
     def check(self) -> str:
         limits = self._data("GET", "/limits") or {}
