@@ -29,6 +29,15 @@ from connectors.salesforce.fields import BASE_URL_HELP, CREDENTIAL_FIELDS, SETTI
 _USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
 
 
+class AllowanceSpent(ThrottledError):
+    """REQUEST_LIMIT_EXCEEDED: the org's daily allocation, not a short burst, so no retry now."""
+
+    @property
+    def plain(self) -> str:
+        said = f" Salesforce said: “{self.vendor_message}”." if self.vendor_message else ""
+        return f"{self.message}{said}"
+
+
 class Salesforce(Connector):
     system = "salesforce"
     label = "Salesforce"
@@ -84,8 +93,12 @@ class Salesforce(Connector):
             return None
         if answer.code == "REQUEST_LIMIT_EXCEEDED":
             # The daily allocation: nothing will pass before it renews, so no retry now.
-            return ThrottledError(
-                "Salesforce's daily API allocation is used up.", retryable=False, **answer.kw
+            return AllowanceSpent(
+                "Salesforce's daily API allocation is used up: it refuses every call until its "
+                "24-hour count falls below the allocation (Setup → Company Information shows "
+                "it; more licences or an add-on raise it).",
+                retryable=False,
+                **answer.kw,
             )
         if answer.status == 300:
             return RejectedError(
