@@ -422,6 +422,22 @@ def finish_batch(
                         link_id=link.pk if link else None,
                     )
                 )
+                if failure.ticket_type:
+                    # A refusal with a ticket of its own (a Salesforce id matching several
+                    # records: a duplicate for ops to settle, never a guess).
+                    ticket_raise(
+                        brand=ctx.brand_id,
+                        type_code=failure.ticket_type,
+                        flow=flow.code,
+                        title=failure.message,
+                        source_system=flow.source,
+                        source_id=push.source_id,
+                        snapshot=failure.snapshot or {},
+                        error_code=failure.code,
+                        error_message=failure.message,
+                        retry_of=ctx.retry_ticket(),
+                    )
+                    continue
                 ticket_raise(
                     brand=ctx.brand_id,
                     type_code="rejected_by_target",

@@ -37,6 +37,7 @@ def reseed_migrated_rows() -> None:
         "exceptions.migrations.0010_unmapped_value_type",
         "exceptions.migrations.0011_webhook_unknown_ids_type",
         "exceptions.migrations.0012_history_ticket_types",
+        "exceptions.migrations.0013_salesforce_multiple_matches_type",
         "syncs.migrations.0003_seed_defaults_and_sweeper",
     ):
         importlib.import_module(module).seed(apps, None)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from urllib.parse import quote
 
 import httpx
 
 from connectors.base import Connector
 from connectors.budget import BudgetHint
-from connectors.errors import ConnectorError, RejectedError, ThrottledError
+from connectors.errors import ConnectorError, NotFoundError, RejectedError, ThrottledError
 from connectors.http import BatchResult, RecordError, chunks
 from connectors.salesforce.auth import (
     SalesforceAuthError,
@@ -24,7 +25,12 @@ from connectors.salesforce.auth import (
     base_url_problem,
     jwt_audience,
 )
-from connectors.salesforce.fields import BASE_URL_HELP, CREDENTIAL_FIELDS, SETTING_FIELDS
+from connectors.salesforce.fields import (
+    BASE_URL_HELP,
+    CREDENTIAL_FIELDS,
+    DEFAULT_EXTERNAL_ID_FIELD,
+    SETTING_FIELDS,
+)
 
 _USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
 
@@ -73,6 +79,10 @@ class Salesforce(Connector):
             on_token=lambda token: self.http.secrets.append(token),
         )
         return self.oauth
+
+    @property
+    def external_id_field(self) -> str:
+        return str(self.settings.get("external_id_field") or DEFAULT_EXTERNAL_ID_FIELD).strip()
 
     @property
     def version(self) -> str:
@@ -142,6 +152,8 @@ class Salesforce(Connector):
                     f"/composite/sobjects/{sobject}/{external_id_field}",
                     json_body=payload,
                     batch_size=len(batch),
+                    # An upsert by external id twice writes one record: safe to resend.
+                    idempotent=True,
                 )
                 or []
             )
@@ -149,6 +161,8 @@ class Salesforce(Connector):
                 if answer.get("success"):
                     result.ok.append(key)
                     result.info[key] = answer.get("id")
+                    if answer.get("created"):
+                        result.created[key] = str(answer.get("id"))
                 else:
                     errors = answer.get("errors") or [{}]
                     result.failed[key] = RecordError(
@@ -156,3 +170,18 @@ class Salesforce(Connector):
                         str(errors[0].get("message", "")),
                     )
         return result
+
+    def ids_by_external_id(self, sobject: str, field: str, value: str) -> list[str]:
+        """The ids of the records whose External Id field holds this value: none, one, or
+        several (GET /sobjects/{Object}/{Field}/{value} answers 300 with their URLs then)."""
+        path = f"/sobjects/{sobject}/{field}/{quote(str(value), safe='')}"
+        try:
+            record = self._data("GET", path, params={"fields": "Id"})
+        except NotFoundError:
+            return []
+        except RejectedError as exc:
+            if exc.status != 300 or not isinstance(exc.details, list):
+                raise
+            # ["/services/data/v61.0/sobjects/Account/001…", …]: the id ends each URL.
+            return [str(url).rstrip("/").rsplit("/", 1)[-1] for url in exc.details]
+        return [str(record["Id"])] if isinstance(record, dict) and record.get("Id") else []

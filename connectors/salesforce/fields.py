@@ -21,6 +21,9 @@ CLIENT_CREDENTIALS_HELP = (
 JWT_HELP = "https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_jwt_flow.htm"
 MY_DOMAIN_HELP = "https://help.salesforce.com/s/articleView?id=sf.domain_name_overview.htm"
 
+# The custom field (on Account and Contact) an upsert matches on, unless the org names another.
+DEFAULT_EXTERNAL_ID_FIELD = "Brightpearl_Contact_Id__c"
+
 AUTH_KINDS = (
     (
         "client_credentials",
@@ -60,6 +63,14 @@ SETTING_FIELDS = (
         "org signs in through an Experience Cloud site.",
         required=False,
         kinds=("jwt_bearer",),
+    ),
+    Field(
+        "external_id_field",
+        "Brightpearl id field",
+        "The API name of the custom field on Account and on Contact that holds the Brightpearl "
+        "contact id, marked External ID and Unique in Salesforce. Leave it blank for "
+        f"{DEFAULT_EXTERNAL_ID_FIELD}.",
+        required=False,
     ),
     Field("api_version", "API version", "For example v61.0.", required=False),
 )
