@@ -10,7 +10,7 @@ call, with a result per record. Every answer's Sforce-Limit-Info feeds the brand
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from urllib.parse import quote
 
 import httpx
@@ -18,7 +18,7 @@ import httpx
 from connectors.base import Connector
 from connectors.budget import BudgetHint
 from connectors.errors import ConnectorError, NotFoundError, RejectedError, ThrottledError
-from connectors.http import BatchResult, RecordError, chunks
+from connectors.http import BatchResult, RecordError, chunks, default_classify
 from connectors.salesforce.auth import (
     SalesforceAuthError,
     SalesforceOAuth,
@@ -121,7 +121,8 @@ class Salesforce(Connector):
                 "user may lack the “API Enabled” permission or access to the app.",
                 **answer.kw,
             )
-        return None
+        # Anything else by its status, with Salesforce's own errorCode and message kept.
+        return default_classify(self.system, response, answer.code, answer.message)
 
     # --- calls ---------------------------------------------------------------------
     def _data(self, method: str, path: str, **kwargs):
@@ -185,3 +186,18 @@ class Salesforce(Connector):
             # ["/services/data/v61.0/sobjects/Account/001…", …]: the id ends each URL.
             return [str(url).rstrip("/").rsplit("/", 1)[-1] for url in exc.details]
         return [str(record["Id"])] if isinstance(record, dict) and record.get("Id") else []
+
+    def query(self, soql: str, *, batch_size: int | None = None) -> Iterator[dict]:
+        """Every record a SOQL query finds, a batch at a time: the first page from
+        `GET /query?q=`, the next ones from each answer's `nextRecordsUrl` while `done` is
+        false (resources-query.html). `batch_size` (200–2,000) goes as Sforce-Query-Options."""
+        headers = {"Sforce-Query-Options": f"batchSize={batch_size}"} if batch_size else None
+        body = self._data("GET", "/query", params={"q": soql}, headers=headers) or {}
+        while True:
+            yield from body.get("records") or []
+            next_url = body.get("nextRecordsUrl")
+            if body.get("done", True) or not next_url:
+                return
+            # A path from the host's root: relative to the sign-in address, sent to the
+            # instance by the auth.
+            body = self.http.json("GET", str(next_url), headers=headers) or {}
