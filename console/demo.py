@@ -132,11 +132,14 @@ BP_TO_BC = {
 DEMO_VALUE_MAPS = {
     "bc_order_status": {s: "2" for s in ("1", "2", "3", "7", "8", "9", "10", "11")},
     "bp_order_status_to_bc": BP_TO_BC,
+    # Brightpearl customer groups (retail, wholesale) → Salesforce Account Types.
+    "bp_customer_group": {"1": "Customer - Direct", "2": "Customer - Channel"},
 }
 
 
 def _demo_value_maps(brand: Brand) -> None:
-    """Map the demo brand's storefront statuses once, as the agency's template would."""
+    """Map the demo brand's storefront statuses and customer groups once, as the agency's
+    template would."""
     from syncs.mappings import value_map_save
     from syncs.models import ChangeVia, ValueMap
     from syncs.valuemaps.changes import ValueChange
