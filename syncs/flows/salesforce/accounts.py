@@ -83,7 +83,7 @@ class SalesforceAccountsFlow(Flow):
     label = "Customers → Salesforce accounts"
     description = (
         "Brightpearl customers as Salesforce Accounts with their Contacts, upserted by the "
-        "Brightpearl id, with the customer group as the Account's Type."
+        "Brightpearl id, with the customer group as the Account Type."
     )
     target = "salesforce"
     kind = "contact"
