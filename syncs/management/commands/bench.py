@@ -51,6 +51,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--orders", type=int, default=10_000)
         parser.add_argument(
+            "--pair",
+            choices=["ometria", "salesforce"],
+            default="ometria",
+            help="ometria: the four Brightpearl → Ometria flows (--orders); salesforce: "
+            "Customers → Salesforce accounts (--accounts): syncs/management/bench_salesforce.py.",
+        )
+        parser.add_argument("--accounts", type=int, default=5_000)
+        parser.add_argument(
             "--latency-ms",
             type=int,
             default=0,
@@ -74,6 +82,12 @@ class Command(BaseCommand):
         self, *args, orders: int, vendor_limits: str, latency_ms: int, workers: int, **options
     ):
         require_migrated()
+        if options.get("pair") == "salesforce":
+            from syncs.management.bench_salesforce import bench_salesforce
+
+            figures = bench_salesforce(accounts=options["accounts"], stderr=self.stderr)
+            self.stdout.write(json.dumps(figures))
+            return
         if workers:
             require_own_database("bench", "the benchmark with --workers")
         self.stderr.write(f"Seeding a sandbox with {orders:,} orders…")
