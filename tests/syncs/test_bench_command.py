@@ -68,3 +68,17 @@ def test_bench_through_a_real_cluster(monkeypatch):
 def test_bench_through_a_cluster_refuses_a_database_with_other_brands(brand_a):
     with pytest.raises(CommandError, match="holds other brands"):
         call_command("bench", orders=10, workers=1, stdout=StringIO(), stderr=StringIO())
+
+
+def test_bench_salesforce_sends_every_customer_200_records_a_call():
+    out = StringIO()
+    call_command("bench", pair="salesforce", accounts=250, stdout=out, stderr=StringIO())
+    [line] = out.getvalue().splitlines()
+    figures = json.loads(line)
+    assert figures["customers"] == 250 and figures["records"] == 500
+    # 250 customers: two collections of Accounts (200 + 50), then two of Contacts.
+    assert figures["write_calls"] == 4
+    assert figures["records_per_call"] == 125.0
+    assert figures["api_calls"] >= figures["write_calls"]
+    assert figures["daily_allocation"] and figures["peak_rss_mb"] > 0
+    assert figures["waiting"] == figures["failed"] == 0
