@@ -130,11 +130,17 @@ class Salesforce(Connector):
         return self.http.json(method, f"/services/data/{self.version}{path}", **kwargs)
 
     def check(self) -> str:
-        limits = self._data("GET", "/limits") or {}
-        daily = limits.get("DailyApiRequests") or {}
-        left = daily.get("Remaining")
-        return "Signed in to Salesforce" + (
-            f": {left} API requests left today." if left is not None else "."
+        """Sign in and list the API's resources (Resources by Version, which any API user may
+        read: /limits needs “View Setup and Configuration”); the answer's Sforce-Limit-Info
+        says how much of the day's allocation is used."""
+        reply = self.http.request("GET", f"/services/data/{self.version}")
+        hint = self.read_budget(reply)
+        if hint is None or not hint.limit:
+            return "Signed in to Salesforce."
+        used = hint.limit - hint.remaining
+        return (
+            f"Signed in to Salesforce: {hint.remaining:,} API requests left today "
+            f"({used:,} of {hint.limit:,} used in the last 24 hours)."
         )
 
     # --- records ---------------------------------------------------------------------

@@ -46,7 +46,7 @@ def test_every_answers_sforce_limit_info_is_the_days_use(brand_a):
     def org(request: httpx.Request) -> httpx.Response:
         return httpx.Response(
             200,
-            json={"DailyApiRequests": {"Max": 15000, "Remaining": 10790}},
+            json={"limits": "/services/data/v61.0/limits"},
             headers={"Sforce-Limit-Info": next(usage)},
         )
 

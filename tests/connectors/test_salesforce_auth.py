@@ -36,7 +36,15 @@ TOKEN = {
     "token_type": "Bearer",
     "issued_at": "1733340000000",
 }
-LIMITS = {"DailyApiRequests": {"Max": 15000, "Remaining": 14990}}
+# Resources by Version (a part), with the allocation used on the day in its header.
+RESOURCES = {"sobjects": "/services/data/v61.0/sobjects", "query": "/services/data/v61.0/query"}
+USAGE = {"Sforce-Limit-Info": "api-usage=10/15000"}
+
+
+def resources() -> httpx.Response:
+    return httpx.Response(200, json=RESOURCES, headers=USAGE)
+
+
 EXPIRED = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
 
 
@@ -81,9 +89,12 @@ def form(request: httpx.Request) -> dict[str, str]:
 
 def test_client_credentials_go_form_encoded_to_my_domain_and_the_token_is_kept(brand_a):
     conn = sf(brand_a)
-    org = Org([httpx.Response(200, json=LIMITS)], [httpx.Response(200, json=TOKEN)])
+    org = Org([resources()], [httpx.Response(200, json=TOKEN)])
     with connector_for(conn, transport=httpx.MockTransport(org)) as api:
-        assert "14990 API requests left today" in api.check()
+        assert api.check() == (
+            "Signed in to Salesforce: 14,990 API requests left today "
+            "(10 of 15,000 used in the last 24 hours)."
+        )
     [token_call] = org.token_calls()
     assert str(token_call.url) == f"{MY_DOMAIN}/services/oauth2/token"
     assert token_call.headers["content-type"] == "application/x-www-form-urlencoded"
@@ -93,13 +104,13 @@ def test_client_credentials_go_form_encoded_to_my_domain_and_the_token_is_kept(b
         "client_secret": "S3CRET",
     }
     [call] = org.api_calls()
-    assert str(call.url) == f"{MY_DOMAIN}/services/data/v61.0/limits"
+    assert str(call.url) == f"{MY_DOMAIN}/services/data/v61.0"
     assert call.headers["authorization"] == f"Bearer {TOKEN['access_token']}"
 
     conn.refresh_from_db()
     assert conn.credentials[ACCESS_TOKEN] == TOKEN["access_token"]
     # Another process: the saved token, and no second sign-in.
-    again = Org([httpx.Response(200, json=LIMITS)])
+    again = Org([resources()])
     with connector_for(conn, transport=httpx.MockTransport(again)) as api:
         api.check()
     assert again.token_calls() == []
@@ -108,11 +119,11 @@ def test_client_credentials_go_form_encoded_to_my_domain_and_the_token_is_kept(b
 def test_calls_go_to_the_instance_url_the_token_names(brand_a):
     conn = sf(brand_a)
     elsewhere = {**TOKEN, "instance_url": "https://acme--c.na139.my.salesforce.com"}
-    org = Org([httpx.Response(200, json=LIMITS)], [httpx.Response(200, json=elsewhere)])
+    org = Org([resources()], [httpx.Response(200, json=elsewhere)])
     with connector_for(conn, transport=httpx.MockTransport(org)) as api:
         api.check()
     [call] = org.api_calls()
-    assert str(call.url) == "https://acme--c.na139.my.salesforce.com/services/data/v61.0/limits"
+    assert str(call.url) == "https://acme--c.na139.my.salesforce.com/services/data/v61.0"
     assert call.headers["host"] == "acme--c.na139.my.salesforce.com"
     conn.refresh_from_db()
     assert conn.credentials[INSTANCE_URL] == "https://acme--c.na139.my.salesforce.com"
@@ -124,7 +135,7 @@ def test_an_expired_session_is_renewed_once_and_the_call_sent_again(brand_a):
     )
     renewed = {**TOKEN, "access_token": "new-token"}
     org = Org(
-        [httpx.Response(401, json=EXPIRED), httpx.Response(200, json=LIMITS)],
+        [httpx.Response(401, json=EXPIRED), resources()],
         [httpx.Response(200, json=renewed)],
     )
     with connector_for(conn, transport=httpx.MockTransport(org)) as api:
@@ -276,7 +287,7 @@ def test_jwt_bearer_sends_an_rs256_assertion_with_the_documented_claims(
     pem, public = keypair()
     creds = {"client_id": "3MVG9.key", "username": "integration@acme.com", "private_key": pem}
     conn = sf(brand_a, creds, base_url=base_url, auth="jwt_bearer")
-    org = Org([httpx.Response(200, json=LIMITS)], [httpx.Response(200, json=TOKEN)])
+    org = Org([resources()], [httpx.Response(200, json=TOKEN)])
     before = time.time()
     with connector_for(conn, transport=httpx.MockTransport(org)) as api:
         api.check()
@@ -305,7 +316,7 @@ def test_a_private_key_pasted_without_its_line_breaks_still_signs(brand_a):
     flat = pem.replace("\n", " ")
     creds = {"client_id": "k", "username": "u", "private_key": flat}
     conn = sf(brand_a, creds, auth="jwt_bearer")
-    org = Org([httpx.Response(200, json=LIMITS)], [httpx.Response(200, json=TOKEN)])
+    org = Org([resources()], [httpx.Response(200, json=TOKEN)])
     with connector_for(conn, transport=httpx.MockTransport(org)) as api:
         api.check()
     header, claims, signature = form(org.token_calls()[0])["assertion"].split(".")

@@ -23,6 +23,13 @@ class SObjectRoutes(Upserts):
             ]
         )
 
+    @route("GET", r"/services/data/v(?P<version>\d+\.\d)/?")
+    def resources(self, req: Request, version: str) -> Response:
+        """Resources by Version: each resource's name and URI (a subset of the list)."""
+        base = f"/services/data/v{version}"
+        names = ("sobjects", "query", "queryAll", "limits", "composite", "search", "recent")
+        return json_response({name: f"{base}/{name}" for name in names})
+
     @route("GET", r"/services/data/v(?P<version>\d+\.\d)/limits")
     def limits(self, req: Request, version: str) -> Response:
         hit = req.hit
