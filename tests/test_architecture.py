@@ -17,6 +17,7 @@ TOOLS = {
     "connectors.management.commands.sandbox",
     "console.demo",
     "console.management.commands.demo",
+    "syncs.management.bench_salesforce",
     "syncs.management.commands.bench",
     "syncs.management.commands.bench_freshness",
     "syncs.management.commands.chaos",

@@ -193,6 +193,16 @@ class Salesforce(Connector):
             return [str(url).rstrip("/").rsplit("/", 1)[-1] for url in exc.details]
         return [str(record["Id"])] if isinstance(record, dict) and record.get("Id") else []
 
+    def clear_field(self, sobject: str, record_id: str, field: str) -> None:
+        """Empty one field of one record by its Salesforce id: PATCH /sobjects/{Object}/{Id}
+        with {field: null}, answered 204 (`sf/sobject_rows_update.json`)."""
+        self._data(
+            "PATCH",
+            f"/sobjects/{sobject}/{quote(record_id, safe='')}",
+            json_body={field: None},
+            idempotent=True,  # emptying it twice leaves it empty
+        )
+
     def query(self, soql: str, *, batch_size: int | None = None) -> Iterator[dict]:
         """Every record a SOQL query finds, a batch at a time: the first page from
         `GET /query?q=`, the next ones from each answer's `nextRecordsUrl` while `done` is
