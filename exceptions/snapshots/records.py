@@ -127,7 +127,7 @@ def salesforce_multiple_matches(ticket: Ticket, data: dict) -> SnapshotView | No
         facts=[
             ("Salesforce object", sobject),
             ("External Id field", field),
-            ("Brightpearl contact id", value),
+            ("The value they share", value),
         ],
         tables=[Table(f"The {sobject} records that match", ["Salesforce id", "Open it"], rows)],
     )

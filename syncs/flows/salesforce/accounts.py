@@ -228,9 +228,10 @@ class SalesforceAccountsFlow(Flow):
 
     def _refusal(self, ctx: FlowContext, sobject: str, source_id: str, error: RecordError):
         """A refused record; an id on several Salesforce records is a duplicate for ops."""
-        if error.code not in MULTIPLE and "more than one record" not in error.message.lower():
+        if not is_multiple(error):
             return error
-        return multiple_matches(ctx, sobject, source_id, error)
+        sf = ctx.connector("salesforce")
+        return multiple_matches(ctx, sobject, sf.external_id_field, source_id, "Brightpearl id")
 
     def written_view(self, push: Push) -> dict:
         # What the console set in Salesforce, in Salesforce's terms (for echoes, when a flow
@@ -238,22 +239,25 @@ class SalesforceAccountsFlow(Flow):
         return public(push.payload)
 
 
-def multiple_matches(ctx: FlowContext, sobject: str, source_id: str, error: RecordError):
-    """The records that share the id, listed for ops (GET by external id answers 300 with
+def is_multiple(error: RecordError) -> bool:
+    return error.code in MULTIPLE or "more than one record" in error.message.lower()
+
+
+def multiple_matches(ctx: FlowContext, sobject: str, field: str, value: str, what: str):
+    """The records that share the key, listed for ops (GET by external id answers 300 with
     them); Salesforce wrote none of them."""
     sf = ctx.connector("salesforce")
-    field = sf.external_id_field
-    candidates = sf.ids_by_external_id(sobject, field, source_id)
+    candidates = sf.ids_by_external_id(sobject, field, value)
     instance = getattr(sf.oauth, "instance_url", "") if sf.oauth else ""
     return RecordError(
         "MULTIPLE_MATCHES",
-        f"{len(candidates) or 'Several'} Salesforce {sobject} records hold Brightpearl id "
-        f"{source_id} in {field}",
+        f"{len(candidates) or 'Several'} Salesforce {sobject} records hold {what} {value} "
+        f"in {field}",
         ticket_type="salesforce_multiple_matches",
         snapshot={
             "sobject": sobject,
             "external_id_field": field,
-            "value": source_id,
+            "value": value,
             "candidates": candidates,
             "instance_url": instance,
         },
