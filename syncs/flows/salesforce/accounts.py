@@ -216,6 +216,9 @@ class SalesforceAccountsFlow(Flow):
                 continue
             account_id = str(accounts.info[push.source_id])
             if push.target_id:
+                # Salesforce's id now (an Account deleted there and made again by the upsert
+                # has a new one): the link follows it.
+                push.target_id = account_id
                 result.ok.append(push.source_id)
             else:
                 # New to the console (Salesforce may have had it under the id already): the
@@ -226,7 +229,9 @@ class SalesforceAccountsFlow(Flow):
         links.links_ensure(brand_id=ctx.brand_id, kind="contact", system=self.target, records=done)
         return result
 
-    def _refusal(self, ctx: FlowContext, sobject: str, source_id: str, error: RecordError):
+    def _refusal(
+        self, ctx: FlowContext, sobject: str, source_id: str, error: RecordError
+    ) -> RecordError:
         """A refused record; an id on several Salesforce records is a duplicate for ops."""
         if not is_multiple(error):
             return error
@@ -243,7 +248,9 @@ def is_multiple(error: RecordError) -> bool:
     return error.code in MULTIPLE or "more than one record" in error.message.lower()
 
 
-def multiple_matches(ctx: FlowContext, sobject: str, field: str, value: str, what: str):
+def multiple_matches(
+    ctx: FlowContext, sobject: str, field: str, value: str, what: str
+) -> RecordError:
     """The records that share the key, listed for ops (GET by external id answers 300 with
     them); Salesforce wrote none of them."""
     sf = ctx.connector("salesforce")
