@@ -43,6 +43,8 @@ class Connector:
     # connection saved without that setting uses (connections made before the choice existed).
     auth_setting: ClassVar[str] = ""
     default_auth_kind: ClassVar[str] = ""
+    # What the address field says, when more than "the API's address" (Salesforce: My Domain).
+    base_url_help: ClassVar[str] = ""
 
     def __init__(
         self,
@@ -80,6 +82,12 @@ class Connector:
         if missing:
             raise ConfigurationError(
                 f"The {self.label} connection is missing: {', '.join(missing)}.", vendor=self.system
+            )
+        problem = self.base_url_problem(connection.base_url, self.settings)
+        if problem:
+            raise ConfigurationError(
+                f"The {self.label} address {connection.base_url} cannot be used. {problem}",
+                vendor=self.system,
             )
         self.budget = Budget(connection.brand_id, self.system, self.policy())
         self.http = VendorHTTP(
@@ -121,6 +129,12 @@ class Connector:
         return [f for f in cls.credential_fields if f.applies(kind)]
 
     # --- what a vendor module may override --------------------------------------
+    @classmethod
+    def base_url_problem(cls, url: str, settings: dict[str, Any] | None) -> str:
+        """Why this address cannot be the vendor's for this kind of sign-in ("" if it can):
+        checked by the connection forms and before any request is sent."""
+        return ""
+
     def api_base(self) -> str:
         return self.connection.base_url.rstrip("/")
 

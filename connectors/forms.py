@@ -114,6 +114,12 @@ class ConnectionFormBase(forms.ModelForm):
                 f"“{kind}” is not a kind of {vendor.label} credential: use one of "
                 f"{', '.join(vendor.auth_kinds())}.",
             )
+        base_url = cleaned.get("base_url")
+        problem = base_url and vendor.base_url_problem(
+            base_url, settings_value if isinstance(settings_value, dict) else {}
+        )
+        if problem:
+            self.add_error("base_url", problem)
         retype: list[str] = []
         for f in vendor.credentials_needed(
             settings_value if isinstance(settings_value, dict) else {}

@@ -77,6 +77,10 @@ class RecordError:
     # False when the answer was lost: the vendor may have written the record anyway, so a
     # create must be looked up before it is sent again.
     definite: bool = True
+    # The ticket it raises when not the general "refused by the target" (a Salesforce external
+    # id matching several records: a duplicate for ops), with what the ticket shows.
+    ticket_type: str = ""
+    snapshot: dict[str, Any] | None = None
 
 
 @dataclass

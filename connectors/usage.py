@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from connectors.models import BudgetUsage, RateBudget
+from connectors.models import BudgetUsage, RateBudget, System
 
 # Five-minute periods: "the last hour" on the overview is the periods that started in the
 # last hour, plus the one under way an hour ago (60 to 65 minutes). Finer would cost rows;
@@ -112,3 +112,49 @@ def budget_usage_last_hour(
         if events or bulk:
             split.setdefault(brand_id, []).append(UsageSplit(system, events, bulk))
     return split
+
+
+# A vendor whose allowance is counted per day (Salesforce's daily API requests) rather than per
+# minute: its use is a figure people plan by, shown beside the brand's connections.
+DAILY_WINDOW_SECONDS = 86_400.0
+
+
+@dataclass(frozen=True)
+class DailyAllowance:
+    """A vendor's daily allocation and what is used of it, as the vendor last reported it
+    (Salesforce: every answer's `Sforce-Limit-Info: api-usage=used/limit`), counting this
+    console's calls still in flight."""
+
+    system: str
+    used: int
+    limit: int
+    as_of: datetime
+
+    @property
+    def label(self) -> str:
+        return str(System(self.system).label)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.used / self.limit) if self.limit else 0
+
+    @property
+    def words(self) -> str:
+        return (
+            f"{self.used:,} of {self.limit:,} API calls used in the last 24 hours ({self.percent}%)"
+        )
+
+
+def daily_allowances(*, brand_id: int) -> dict[str, DailyAllowance]:
+    """Each vendor of the brand with a daily allocation: calls used against it, by system."""
+    rows = RateBudget.objects.filter(brand_id=brand_id, window_seconds__gte=DAILY_WINDOW_SECONDS)
+    return {
+        row.system: DailyAllowance(
+            system=row.system,
+            used=max(row.limit - max(row.remaining, 0), 0),
+            limit=row.limit,
+            as_of=row.updated,
+        )
+        for row in rows
+        if row.limit
+    }

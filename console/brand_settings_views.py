@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from brands.models import brand_admins
+from connectors.usage import daily_allowances
 from console import onboarding as svc
 from console import onboarding_people as people
 from console.onboarding_live import LagAlertForm, brand_lag_alert_set, onboarding_cancel
@@ -174,7 +175,7 @@ def brand_settings(request: HttpRequest, pk: int) -> HttpResponse:
             systems_form=systems_form,
             lag_form=lag_form,
             systems=_system_labels(onboarding),
-            connections=svc.brand_connections(onboarding),
+            connections=_with_allowances(svc.brand_connections(onboarding), brand.pk),
             missing=svc.connections_done(onboarding),
             configs=brand.flow_configs.order_by("flow"),
             owners=people.brand_owners(brand),
@@ -183,3 +184,11 @@ def brand_settings(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         status=status,
     )
+
+
+def _with_allowances(connections: list, brand_id: int) -> list:
+    """Each connection with its vendor's daily allowance, where it has one (Salesforce)."""
+    allowances = daily_allowances(brand_id=brand_id)
+    for connection in connections:
+        connection.allowance = allowances.get(connection.system)
+    return connections

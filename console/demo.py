@@ -137,13 +137,16 @@ DEMO_VALUE_MAPS = {
     # Shipments go by Royal Mail; a storefront cancellation cancels in Brightpearl (5).
     "bp_shipping_method": {"1": "royalmail"},
     "bc_cancellation": {"5": "5"},
+    # Brightpearl customer groups (retail, wholesale) → Salesforce Account Types.
+    "bp_customer_group": {"1": "Customer - Direct", "2": "Customer - Channel"},
 }
 # Payment methods with their nominal codes; the seed's Klarna is left for finance to map.
 DEMO_PAYMENT_METHODS = {"Stripe": ("STRIPE", "1220"), "PayPal": ("PAYPAL", "1230")}
 
 
 def _demo_value_maps(brand: Brand) -> None:
-    """Map the demo brand's storefront statuses once, as the agency's template would."""
+    """Map the demo brand's storefront statuses and customer groups once, as the agency's
+    template would."""
     from syncs.mappings import value_map_save
     from syncs.models import ChangeVia, ValueMap
     from syncs.valuemaps.changes import ValueChange

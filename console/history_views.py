@@ -16,6 +16,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from brands.models import Brand
+from connectors.usage import daily_allowances
 from syncs.flows import REGISTRY
 from syncs.history.charts import DEFAULT_SPAN, SPANS, chart_data
 from syncs.history.filters import RunFilter
@@ -107,6 +108,7 @@ def _page(request: HttpRequest, brand: Brand, *, flow: str) -> dict:
         "chart_url": f"{reverse('history:data', args=[brand.slug])}?{urlencode(query)}",
         "drift_rows": drift_checks(brand, flow),
         "silence": silence_rules(),
+        "allowances": list(daily_allowances(brand_id=brand.pk).values()),
         "recent_runs": runs_for(brand).filter(flow=flow)[:10] if flow else runs_for(brand)[:10],
     }
 

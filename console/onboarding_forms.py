@@ -31,6 +31,7 @@ NOT_SECRET_CREDENTIALS = {
     ("brightpearl", "app_ref"),
     ("brightpearl", "dev_ref"),
     ("salesforce", "client_id"),
+    ("salesforce", "username"),
 }
 RETYPE_HELP = "Not kept after the error: type it again. Secrets are never shown back on a page."
 
@@ -73,9 +74,9 @@ class OnboardingConnectionFormMixin:
             + ["settings"]
         )
         self.fields["base_url"].initial = self.instance.base_url or vendor.default_base_url
-        self.fields[
-            "base_url"
-        ].help_text = f"{vendor.label}'s API address, e.g. {vendor.default_base_url}"
+        self.fields["base_url"].help_text = (
+            vendor.base_url_help or f"{vendor.label}'s API address, e.g. {vendor.default_base_url}"
+        )
         self.fields["settings"].required = False
         self.fields["settings"].label = "More settings (optional)"
         self.fields[

@@ -39,6 +39,7 @@ def reseed_migrated_rows() -> None:
         "exceptions.migrations.0012_history_ticket_types",
         "exceptions.migrations.0013_stock_level_refused_type",
         "exceptions.migrations.0013_bigcommerce_orders_types",
+        "exceptions.migrations.0013_salesforce_multiple_matches_type",
         "syncs.migrations.0003_seed_defaults_and_sweeper",
     ):
         importlib.import_module(module).seed(apps, None)

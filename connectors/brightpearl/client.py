@@ -375,6 +375,15 @@ class Brightpearl(Connector):
         params = {"includeOptional": "customFields"} if custom_fields else None
         return self._by_idset("/contact-service/contact", ids, self.batch_size, params)
 
+    def postal_addresses(self, ids: Iterable[int | str]) -> dict[int, dict]:
+        """Postal addresses by id (a contact's postAddressIds), 200 a request:
+        GET /contact-service/postal-address/{idset} (api-docs.brightpearl.com/contact/
+        postal-address/get.html). Ids that do not exist are simply absent."""
+        return {
+            int(a["addressId"]): a
+            for a in self._by_idset("/contact-service/postal-address", ids, self.batch_size)
+        }
+
     def contact_ids_by_email(self, email: str) -> list[int]:
         rows = self.search("/contact-service/contact-search", {"primaryEmail": email})
         # The search matches words, not the whole address: keep exact matches only.

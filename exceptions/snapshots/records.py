@@ -171,3 +171,29 @@ def shipment_not_notified(ticket: Ticket, data: dict) -> SnapshotView | None:
         facts=facts,
         tables=tables,
     )
+
+
+@renderer(
+    "salesforce_multiple_matches",
+    keys=("sobject", "external_id_field", "value", "candidates", "instance_url"),
+)
+def salesforce_multiple_matches(ticket: Ticket, data: dict) -> SnapshotView | None:
+    candidates = data.get("candidates")
+    if not isinstance(candidates, list) or not candidates:
+        return None
+    sobject = str(data.get("sobject") or "record")
+    field = str(data.get("external_id_field") or "its external id field")
+    value = str(data.get("value") or ticket.source_id)
+    base = str(data.get("instance_url") or "").rstrip("/")
+    rows = [[str(c), f"{base}/{c}" if base else "—"] for c in candidates]
+    return SnapshotView(
+        sentence=f"{count(len(candidates), f'Salesforce {sobject}')} hold {value} in {field}, "
+        "so Salesforce wrote none of them and the console picked none: keep the right one, "
+        "merge or clear the others, then retry.",
+        facts=[
+            ("Salesforce object", sobject),
+            ("External Id field", field),
+            ("The value they share", value),
+        ],
+        tables=[Table(f"The {sobject} records that match", ["Salesforce id", "Open it"], rows)],
+    )

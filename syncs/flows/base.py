@@ -176,7 +176,19 @@ class Flow:
     def refusal(self, ctx: FlowContext, push: Push, failure: Any) -> TicketSpec | None:
         """The ticket for a record the target refused (failure: a RecordError); None: the
         engine's own, rejected_by_target. A flow whose refusals mean something particular
-        to its owners (a stock level for operations) words its own."""
+        to its owners (a stock level for operations) words its own; a connector's read-back
+        that names a ticket type of its own (a Salesforce id matching several records: a
+        duplicate for ops to settle, never a guess) gets it here."""
+        if getattr(failure, "ticket_type", ""):
+            return TicketSpec(
+                type_code=failure.ticket_type,
+                title=failure.message,
+                source_id=push.source_id,
+                source_system=self.source,
+                snapshot=failure.snapshot or {},
+                error_code=failure.code,
+                error_message=failure.message,
+            )
         return None
 
     def finish(self, ctx: FlowContext) -> None:

@@ -386,7 +386,7 @@ def test_salesforce_collection_outcomes_are_per_record(brand_a):
     conn = Connection.objects.create(
         brand=brand_a,
         system="salesforce",
-        base_url="https://login.salesforce.com",
+        base_url="https://acme.my.salesforce.com",
         credentials={"client_id": "cid", "client_secret": "csecret"},
         settings={},
     )

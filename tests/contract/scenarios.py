@@ -430,6 +430,46 @@ class StorefrontCancellations(Scenario):
         return _unmap_value(brand, "bc_cancellation", "5")
 
 
+# Salesforce ↔ Brightpearl ------------------------------------------------------------------
+SF_GROUPS = {"1": "Customer - Direct", "2": "Customer - Channel"}  # retail, wholesale
+SF_FIELD = "Brightpearl_Contact_Id__c"
+
+
+class SalesforceAccounts(Scenario):
+    flow = "salesforce_accounts"
+    target = "salesforce"
+    write_methods = ("PATCH",)
+
+    def prepare(self, brand, sandbox) -> None:
+        value_maps(brand, "bp_customer_group", SF_GROUPS)
+
+    def snapshot(self, sandbox) -> Snapshot:
+        accounts = {a["Id"]: a for a in items(sandbox, "salesforce", "Account")}
+        return {
+            c[SF_FIELD]: (
+                c.get("FirstName"),
+                c.get("LastName"),
+                c.get("Email"),
+                accounts.get(c.get("AccountId"), {}).get(SF_FIELD),
+                accounts.get(c.get("AccountId"), {}).get("Name"),
+                accounts.get(c.get("AccountId"), {}).get("Type"),
+                accounts.get(c.get("AccountId"), {}).get("BillingPostalCode"),
+            )
+            for c in items(sandbox, "salesforce", "Contact")
+        }
+
+    def duplicates(self, sandbox) -> int:
+        """Accounts or Contacts sharing a Brightpearl id: made twice."""
+        return sandbox.duplicates("salesforce")["count"]
+
+    def change(self, sandbox, source_id: str) -> bool:
+        Customers().change(sandbox, source_id)
+        return True
+
+    def unmap(self, brand, sandbox):
+        return _unmap_value(brand, "bp_customer_group", "2")  # wholesale
+
+
 SCENARIOS: dict[str, Scenario] = {
     s.flow: s
     for s in (
@@ -444,5 +484,6 @@ SCENARIOS: dict[str, Scenario] = {
         StorefrontRefunds(),
         StorefrontPayments(),
         StorefrontCancellations(),
+        SalesforceAccounts(),
     )
 }

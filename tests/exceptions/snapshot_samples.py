@@ -252,6 +252,24 @@ SAMPLES: list[Sample] = [
         raiser="syncs/flows/ometria/rejections.py _unmatched",
     ),
     Sample(
+        "salesforce_multiple_matches",
+        {
+            "sobject": "Account",
+            "external_id_field": "Brightpearl_Contact_Id__c",
+            "value": "201",
+            "candidates": ["0015g00000AAAAAAAA", "0015g00000BBBBBBBB"],
+            "instance_url": "https://acme.my.salesforce.com",
+        },
+        says=(
+            "2 Salesforce Accounts hold 201 in Brightpearl_Contact_Id__c",
+            "https://acme.my.salesforce.com/0015g00000BBBBBBBB",
+        ),
+        flow="salesforce_accounts",
+        source_id="201",
+        error_code="MULTIPLE_MATCHES",
+        raiser="syncs/flows/salesforce/accounts.py multiple_matches (raised by syncs/batches.py)",
+    ),
+    Sample(
         "duplicate_contact",
         {"email": "ann@example.com", "contact_ids": ["201", "305"]},
         says=("2 Brightpearl contacts use the e-mail address ann@example.com: 201 and 305.",),

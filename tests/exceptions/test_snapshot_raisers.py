@@ -26,6 +26,8 @@ VARIABLE_TYPES = {
         "configuration_missing",
         "api_allowance_spent",
     },
+    # A refusal that names its own ticket (connectors.http.RecordError.ticket_type).
+    ("syncs/flows/base.py", "failure.ticket_type"): {"salesforce_multiple_matches"},
 }
 # Calls that pass on what a TicketSpec(...) holds: those TicketSpecs are scanned themselves.
 PASSED_ON = {("syncs/batches.py", "spec.type_code")}

@@ -97,3 +97,17 @@ def test_bench_for_bigcommerce_prints_the_stock_and_order_figures():
     # 100 storefront orders: over 200 Brightpearl calls, two windows at least.
     assert figures["bp_calls"] > 200 and figures["orders_cap_fraction"] > 0
     assert figures["peak_rss_mb"] > 0
+
+
+def test_bench_salesforce_sends_every_customer_200_records_a_call():
+    out = StringIO()
+    call_command("bench", pair="salesforce", accounts=250, stdout=out, stderr=StringIO())
+    [line] = out.getvalue().splitlines()
+    figures = json.loads(line)
+    assert figures["customers"] == 250 and figures["records"] == 500
+    # 250 customers: two collections of Accounts (200 + 50), then two of Contacts.
+    assert figures["write_calls"] == 4
+    assert figures["records_per_call"] == 125.0
+    assert figures["api_calls"] >= figures["write_calls"]
+    assert figures["daily_allocation"] and figures["peak_rss_mb"] > 0
+    assert figures["waiting"] == figures["failed"] == 0

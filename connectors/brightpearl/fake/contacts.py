@@ -36,6 +36,22 @@ class ContactRoutes(BrightpearlBase):
             req, "contact", ids or "", "contact", self.settings.brightpearl_idset_max
         )
 
+    @route("GET", r"/contact-service/postal-address/(?P<ids>[^/]+)")
+    def postal_address_get(self, req: Request, ids: str) -> Response:
+        """Postal addresses by id set, in the shape of api-docs.brightpearl.com/contact/
+        postal-address/get.html. The seed keeps no addresses: contact N's are 2N (default and
+        billing) and 2N+1 (delivery), as its postAddressIds say, made from its id."""
+        wanted = self._ids(ids, self.settings.brightpearl_idset_max)
+        if isinstance(wanted, Response):
+            return wanted
+        found = self.app.store.get_many(
+            V, req.account.code, "contact", sorted({i // 2 for i in wanted})
+        )
+        addresses = [postal_address(i) for i in sorted(wanted) if str(i // 2) in found]
+        if not addresses:
+            return errors("CMNC-404", "No postal addresses were found", 404)
+        return json_response({"response": addresses})
+
     @route("GET", r"/contact-service/contact-search")
     def contact_search(self, req: Request) -> Response:
         return self._search(req, "contact", CONTACT_COLUMNS)
@@ -134,3 +150,25 @@ class ContactRoutes(BrightpearlBase):
                 raise BadRequest(f"Unsupported operation {op.get('op')!r}")
         store.put(simple_rec(code, "contact_custom", int(contact_id), custom))
         return json_response({"response": custom}, content_type=JSON_UTF8)
+
+
+_STREETS = ("High Street", "Station Road", "Church Lane", "Mill Road", "Victoria Street")
+_TOWNS = (("Leeds", "West Yorkshire"), ("Bristol", ""), ("York", "North Yorkshire"))
+
+
+def postal_address(address_id: int) -> dict:
+    """One address, the same for an id every time (a delivery address differs from billing)."""
+    contact_id, delivery = divmod(address_id, 2)
+    town, county = _TOWNS[contact_id % len(_TOWNS)]
+    return {
+        "addressId": address_id,
+        "contactId": contact_id,
+        "addressLine1": f"{contact_id % 97 + 1} {_STREETS[(contact_id + delivery) % 5]}",
+        "addressLine2": "Unit 4" if delivery else "",
+        "addressLine3": town,
+        "addressLine4": county,
+        "postalCode": f"LS{contact_id % 28 + 1} {delivery + 1}AB",
+        "countryIsoCode": "GBR",
+        "countryIsoCode2": "GB",
+        "countryId": 222,
+    }

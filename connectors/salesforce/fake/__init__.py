@@ -10,16 +10,18 @@ says which vendor page each shape follows.
     oauth.py     POST /services/oauth2/token
     sobjects.py  the data API's routes
     upserts.py   upserts by external id (one, or a collection), relationships, saving
+    query.py     SOQL queries (a subset) with nextRecordsUrl paging
 """
 
 from __future__ import annotations
 
 from connectors.salesforce.fake.base import EXTERNAL_ID_KIND, access_token, sf_id
 from connectors.salesforce.fake.oauth import OAuthRoutes
+from connectors.salesforce.fake.query import QueryRoutes
 from connectors.salesforce.fake.sobjects import SObjectRoutes
 
 __all__ = ["EXTERNAL_ID_KIND", "Salesforce", "access_token", "sf_id"]
 
 
-class Salesforce(OAuthRoutes, SObjectRoutes):
-    """The Salesforce fake: OAuth and data routes on one shared router (see base.py)."""
+class Salesforce(OAuthRoutes, SObjectRoutes, QueryRoutes):
+    """The Salesforce fake: OAuth, data and query routes on one shared router (base.py)."""

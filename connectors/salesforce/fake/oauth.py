@@ -1,4 +1,7 @@
-"""Salesforce's OAuth token endpoint: client credentials, password and JWT bearer grants."""
+"""Salesforce's OAuth token endpoint: client credentials, password and JWT bearer grants.
+
+Answers {access_token, signature, scope, instance_url, id, token_type, issued_at}, or 400
+{"error", "error_description"} (README.md beside this package cites each)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,11 @@ from contextlib import suppress
 from urllib.parse import parse_qs
 
 from connectors.salesforce.fake.base import SalesforceBase, V, route
-from connectors.sandbox.core import Request, Response, json_response, utcnow
+from connectors.sandbox.core import Account, Request, Response, json_response, utcnow
+
+# The audiences the JWT bearer help page lists (an Experience Cloud site's URL is the third).
+AUDIENCE_LOGIN = "https://login.salesforce.com"
+AUDIENCE_TEST = "https://test.salesforce.com"
 
 
 class OAuthRoutes(SalesforceBase):
@@ -30,13 +37,9 @@ class OAuthRoutes(SalesforceBase):
                 )
         grant = form.get("grant_type", "")
         if grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":
-            # The signature is not checked: the sandbox holds no certificate. iss names the app.
-            client_id = _jwt_issuer(form.get("assertion", ""))
-            account = self.app.accounts.find(V, "client_id", client_id)
-            if account is None:
-                return json_response(
-                    {"error": "invalid_grant", "error_description": "invalid assertion"}, 400
-                )
+            account, refusal = self._jwt_account(form.get("assertion", ""), req)
+            if refusal is not None:
+                return refusal
         elif grant in ("client_credentials", "password"):
             account = self.app.accounts.find(V, "client_id", client_id)
             if account is None:
@@ -78,11 +81,58 @@ class OAuthRoutes(SalesforceBase):
             }
         )
 
+    def _jwt_account(self, assertion: str, req: Request) -> tuple[Account | None, Response | None]:
+        """The org a JWT bearer assertion signs in to, or the refusal Salesforce answers.
 
-def _jwt_issuer(assertion: str) -> str:
+        Checks, in this order: the JWT's shape, iss (the consumer key), the RS256 signature
+        (when a certificate was uploaded: POST /_sandbox/salesforce/jwt-certificate), aud,
+        exp and sub (the username)."""
+        parts = assertion.split(".")
+        try:
+            header = json.loads(_b64decode(parts[0]))
+            claims = json.loads(_b64decode(parts[1]))
+            signature = _b64decode(parts[2])
+        except (IndexError, ValueError):
+            return None, _refused("invalid_grant", "invalid assertion")
+        if not isinstance(claims, dict) or not isinstance(header, dict):
+            return None, _refused("invalid_grant", "invalid assertion")
+        account = self.app.accounts.find(V, "client_id", str(claims.get("iss", "")))
+        if account is None:
+            return None, _refused("invalid_client_id", "client identifier invalid")
+        public_key = account.creds.get("jwt_public_key")
+        if public_key and (
+            header.get("alg") != "RS256"
+            or not _verified(public_key, f"{parts[0]}.{parts[1]}".encode(), signature)
+        ):
+            return None, _refused("invalid_grant", "invalid assertion")
+        audiences = {AUDIENCE_LOGIN, AUDIENCE_TEST, f"{req.base_url}/salesforce"}
+        if str(claims.get("aud", "")).rstrip("/") not in audiences:
+            return None, _refused("invalid_grant", "Audience validation failed")
+        exp = claims.get("exp")
+        if not isinstance(exp, int | float) or exp < utcnow().timestamp():
+            return None, _refused("invalid_grant", "expired authorization code")
+        if str(claims.get("sub", "")) != account.creds.get("username"):
+            return None, _refused("invalid_grant", "user hasn't approved this consumer")
+        return account, None
+
+
+def _refused(error: str, description: str) -> Response:
+    return json_response({"error": error, "error_description": description}, 400)
+
+
+def _b64decode(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def _verified(public_pem: str, signing_input: bytes, signature: bytes) -> bool:
+    """RS256: RSASSA-PKCS1-v1_5 with SHA-256, against the certificate uploaded to the app."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
     try:
-        payload = assertion.split(".")[1]
-        payload += "=" * (-len(payload) % 4)
-        return str(json.loads(base64.urlsafe_b64decode(payload)).get("iss", ""))
-    except (IndexError, ValueError):
-        return ""
+        key = serialization.load_pem_public_key(public_pem.encode())
+        key.verify(signature, signing_input, padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr,call-arg]
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True

@@ -6,7 +6,7 @@ from typing import Any
 
 from connectors.salesforce.fake.base import V, route, sf_error
 from connectors.salesforce.fake.upserts import Upserts
-from connectors.sandbox.core import Request, Response, empty, json_response, raw_json
+from connectors.sandbox.core import Request, Response, empty, json_response, raw_json, utcnow
 
 
 class SObjectRoutes(Upserts):
@@ -22,6 +22,13 @@ class SObjectRoutes(Upserts):
                 {"label": "Summer '24", "url": "/services/data/v61.0", "version": "61.0"},
             ]
         )
+
+    @route("GET", r"/services/data/v(?P<version>\d+\.\d)/?")
+    def resources(self, req: Request, version: str) -> Response:
+        """Resources by Version: each resource's name and URI (a subset of the list)."""
+        base = f"/services/data/v{version}"
+        names = ("sobjects", "query", "queryAll", "limits", "composite", "search", "recent")
+        return json_response({name: f"{base}/{name}" for name in names})
 
     @route("GET", r"/services/data/v(?P<version>\d+\.\d)/limits")
     def limits(self, req: Request, version: str) -> Response:
@@ -56,6 +63,26 @@ class SObjectRoutes(Upserts):
     def get_by_id(self, req: Request, version: str, obj: str, record_id: str) -> Response:
         text = self.app.store.get(V, req.account.code, obj, record_id)
         return raw_json(text) if text else self.not_found(req)
+
+    @route(
+        "PATCH", r"/services/data/v(?P<version>\d+\.\d)/sobjects/(?P<obj>\w+)/(?P<record_id>\w+)"
+    )
+    def update_by_id(self, req: Request, version: str, obj: str, record_id: str) -> Response:
+        """Update one record by its id: the fields given (null empties one), 204 No Content."""
+        body = req.json()
+        if not isinstance(body, dict):
+            return sf_error(400, "The body must be a JSON object", "JSON_PARSER_ERROR")
+        if "Id" in body:
+            return sf_error(400, "Id not allowed in the body", "INVALID_FIELD", ["Id"])
+        doc = self.app.store.get_json(V, req.account.code, obj, record_id)
+        if doc is None:
+            return self.not_found(req)
+        doc.update(body)
+        doc["LastModifiedDate"] = doc["SystemModstamp"] = utcnow().strftime(
+            "%Y-%m-%dT%H:%M:%S.000+0000"
+        )
+        self._save(req.account.code, obj, doc, None)
+        return empty(204)
 
     @route(
         "PATCH",

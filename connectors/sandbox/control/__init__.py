@@ -103,6 +103,7 @@ class Control(StateRoutes, ChangeRoutes, CatalogRoutes):
             "base_url": base,
             "client_id": creds["client_id"],
             "client_secret": creds["client_secret"],
+            "username": creds.get("username", ""),
             "org_id": account.code,
         }
 

@@ -240,6 +240,18 @@ class ChangeRoutes(ControlBase):
             lambda v: v.insert_raw(req.account.code, body["type"], dict(body.get("fields") or {})),
         )
 
+    @route("POST", r"/salesforce/jwt-certificate")
+    def sf_jwt_certificate(self, req: Request) -> dict[str, Any]:
+        """Upload the app's certificate: {"public_key": PEM}. From then on a JWT bearer sign-in
+        must carry an RS256 signature this key verifies (before it, any signature passes)."""
+        body = self._body(req)
+        account = self._account("salesforce", body.get("account"))
+        if not str(body.get("public_key") or "").startswith("-----BEGIN PUBLIC KEY-----"):
+            raise ControlError(400, "public_key must be a PEM public key")
+        account.creds["jwt_public_key"] = str(body["public_key"])
+        self.app.save_account(account)
+        return {"org_id": account.code, "certificate": True}
+
     @route("POST", r"/salesforce/expire-tokens")
     def sf_expire(self, req: Request) -> dict[str, Any]:
         """Invalidate the org's access token: the next call gets 401 INVALID_SESSION_ID."""

@@ -29,6 +29,8 @@ def make_accounts(brand: str) -> list[Account]:
             "client_id": "3MVG9sandbox." + _h(f"sf-client:{brand}", 32),
             "client_secret": _h(f"sf-secret:{brand}", 40).upper(),
             "user_id": "005" + _h(f"sf-user:{brand}", 12).upper(),
+            # The integration user a JWT bearer sign-in names (its sub claim).
+            "username": f"integration@{brand}.example.com",
             "token_generation": "0",
         },
     )

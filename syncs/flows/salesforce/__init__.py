@@ -1,3 +1,7 @@
 """Brightpearl ↔ Salesforce: accounts, contacts, orders and products."""
 
-FLOWS = ()
+from __future__ import annotations
+
+from syncs.flows.salesforce.accounts import SalesforceAccountsFlow
+
+FLOWS = (SalesforceAccountsFlow,)

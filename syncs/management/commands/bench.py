@@ -27,6 +27,7 @@ from brands.models import Brand
 from connectors.sandbox.connect import connect_to_sandbox
 from syncs.flows import ometria
 from syncs.management.bench_bigcommerce import bench_bigcommerce
+from syncs.management.bench_salesforce import bench_salesforce
 from syncs.management.processes import (
     Cluster,
     SandboxProcess,
@@ -54,11 +55,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--pair",
-            choices=["ometria", "bigcommerce"],
+            choices=["ometria", "bigcommerce", "salesforce"],
             default="ometria",
             help="ometria: the four Brightpearl → Ometria flows (below); bigcommerce: stock "
             "calls and refusals, and orders under Brightpearl's cap (syncs/management/"
-            "bench_bigcommerce.py).",
+            "bench_bigcommerce.py); salesforce: Customers → Salesforce accounts (--accounts; "
+            "syncs/management/bench_salesforce.py).",
         )
         parser.add_argument(
             "--skus",
@@ -74,6 +76,7 @@ class Command(BaseCommand):
             "windows turn (20: Brightpearl's minute lasts 3 s).",
         )
         parser.add_argument("--orders", type=int, default=10_000)
+        parser.add_argument("--accounts", type=int, default=5_000)
         parser.add_argument(
             "--latency-ms",
             type=int,
@@ -105,6 +108,9 @@ class Command(BaseCommand):
                 time_scale=options["time_scale"],
                 say=lambda line: self.stderr.write(line),
             )
+        if options["pair"] == "salesforce":
+            figures = bench_salesforce(accounts=options["accounts"], stderr=self.stderr)
+        if options["pair"] != "ometria":
             self.stdout.write(json.dumps(figures))
             return
         if workers:
