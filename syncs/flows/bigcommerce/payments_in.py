@@ -42,7 +42,7 @@ def transaction_ref(order_id: int | str) -> str:
 class StorefrontPaymentsFlow(Flow):
     code = FLOW
     label = "Storefront payments → Brightpearl"
-    description = "Each paid BigCommerce order's payment as one Brightpearl customer payment."
+    description = "The payment of each paid BigCommerce order, as one Brightpearl customer payment."
     source = "bigcommerce"
     target = "brightpearl"
     kind = "payment"
