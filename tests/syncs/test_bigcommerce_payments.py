@@ -104,3 +104,24 @@ def test_a_lost_answer_never_pays_an_order_twice(sandbox, live_brand):
     refs = [p["transactionRef"] for p in payments(sandbox)]
     assert len(refs) == len(set(refs)) == len(posted(live_brand))
     assert sandbox.duplicates("brightpearl", created_after_seed=True)["count"] == 0
+
+
+def test_the_payments_of_orders_just_posted_follow_at_once(sandbox, live_brand):
+    from syncs.models import RunState, SyncRun
+    from syncs.services import flow_run
+
+    value_maps(live_brand, "bc_order_status", BC_TO_BP)
+    map_methods(live_brand, {**METHODS, "Klarna": "KLARNA"})
+    run = flow_run_now(brand=live_brand, flow="storefront_orders", full=True)
+    [queued] = SyncRun.objects.filter(brand=live_brand, flow=FLOW, state=RunState.QUEUED)
+    created = {
+        link.external_id
+        for link in RecordLink.objects.filter(brand=live_brand, kind="order", system="bigcommerce")
+        if link.external_id in set(queued.scope)
+    }
+    assert len(queued.scope) == run.created == len(created)
+    done = flow_run(run_id=queued.pk)
+    assert done.created == run.created
+    assert {p["transactionRef"] for p in payments(sandbox)} == {
+        transaction_ref(o) for o in queued.scope
+    }
