@@ -360,8 +360,14 @@ class StorefrontOrdersFlow(Flow):
         flow sets it back on its next run. A cancellation is the one exception: it is the
         storefront's to make, and the cancellations flow carries it to Brightpearl."""
         from syncs.flows.bigcommerce.cancellations_in import CANCELLED
+        from syncs.flows.bigcommerce.shipments_out import SHIPPED_STATUSES, console_shipped
 
-        if int(order.get("status_id", 0)) in CANCELLED:
+        status_id = int(order.get("status_id", 0))
+        if status_id in CANCELLED:
+            return
+        if status_id in SHIPPED_STATUSES and console_shipped(ctx.brand_id, order["id"]):
+            # BigCommerce moved it on when the console made its shipment: not a person's
+            # change, so nothing to settle (the status flow still sends Brightpearl's next).
             return
         audit(
             "conflict.owner_wins",
