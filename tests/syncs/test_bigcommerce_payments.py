@@ -125,3 +125,20 @@ def test_the_payments_of_orders_just_posted_follow_at_once(sandbox, live_brand):
     assert {p["transactionRef"] for p in payments(sandbox)} == {
         transaction_ref(o) for o in queued.scope
     }
+
+
+def test_a_payment_recorded_already_is_found_not_doubled(sandbox, live_brand):
+    """Its link lost (a database restored from before the create): Brightpearl refuses the
+    repeat, and the console finds the payment rather than reporting a refusal."""
+    value_maps(live_brand, "bc_order_status", BC_TO_BP)
+    map_methods(live_brand, {**METHODS, "Klarna": "KLARNA"})
+    flow_run_now(brand=live_brand, flow="storefront_orders", full=True)
+    first = flow_run_now(brand=live_brand, flow=FLOW, full=True)
+    RecordLink.objects.filter(brand=live_brand, kind="payment").delete()
+    RecordState.objects.filter(brand=live_brand, flow=FLOW).delete()
+
+    again = flow_run_now(brand=live_brand, flow=FLOW, full=True)
+
+    assert again.failed == 0 and again.created == first.created
+    refs = [p["transactionRef"] for p in payments(sandbox)]
+    assert len(refs) == len(set(refs)) == first.created

@@ -7,8 +7,9 @@ to post to). An unmapped method holds the payment, never the order: the order po
 own flow, the payment waits with one finance ticket per method, and goes once it is mapped.
 
 Created through the engine's safe-create protocol: the payment's transactionRef is
-"bc-order-<id>" (Brightpearl checks transactionRef and payment method for uniqueness), and
-it is searched for before every create, so an order is never paid twice in the ledger.
+"bc-order-<id>" (Brightpearl checks transactionRef and payment method for uniqueness); after
+a lost answer or a killed worker it is searched for before anything is sent again, and a
+refusal is searched for before it is believed, so an order is never paid twice in the ledger.
 """
 
 from __future__ import annotations
@@ -48,7 +49,10 @@ class StorefrontPaymentsFlow(Flow):
     kind = "payment"
     creates = True
     updates = False
-    lookup_first = True
+    # Looked up after a lost answer only (the engine's pending link): one Brightpearl call a
+    # payment. A payment recorded already is refused by Brightpearl (transactionRef and method
+    # are unique), and a refusal is looked up before it is believed (write).
+    lookup_first = False
     owners = {"payment": "bigcommerce"}
     noun = "payments"
     batch_size = 50
@@ -171,6 +175,12 @@ class StorefrontPaymentsFlow(Flow):
             except (AuthError, ConfigurationError):
                 raise
             except RejectedError as exc:
+                found = self.lookup(ctx, [push])
+                if push.source_id in found:
+                    # Refused because it is there already (recorded by an earlier attempt
+                    # whose link was lost): that payment is this one.
+                    result.created[push.source_id] = found[push.source_id]
+                    continue
                 result.failed[push.source_id] = RecordError(
                     exc.code or "rejected", exc.vendor_message or exc.plain
                 )
