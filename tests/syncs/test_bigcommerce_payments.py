@@ -142,3 +142,35 @@ def test_a_payment_recorded_already_is_found_not_doubled(sandbox, live_brand):
     assert again.failed == 0 and again.created == first.created
     refs = [p["transactionRef"] for p in payments(sandbox)]
     assert len(refs) == len(set(refs)) == first.created
+
+
+def test_an_order_brightpearl_holds_paid_already_is_not_paid_again(sandbox, live_brand):
+    """Posted and paid by another channel app before the console took over: Brightpearl's
+    payment stands, and the console records none."""
+    from connectors.models import Connection
+    from connectors.registry import connector_for
+
+    value_maps(live_brand, "bc_order_status", BC_TO_BP)
+    map_methods(live_brand, {**METHODS, "Klarna": "KLARNA"})
+    flow_run_now(brand=live_brand, flow="storefront_orders", full=True)
+    linked = sandbox.seed_facts()["demo"]["bigcommerce"]["linked_orders"]
+    bc_id, bp_id = next(iter(linked.items()))
+    bp = connector_for(Connection.objects.get(brand=live_brand, system="brightpearl"))
+    bp.create_customer_payment(
+        {
+            "transactionRef": "old-app-77",
+            "paymentMethodCode": "STRIPE",
+            "paymentType": "RECEIPT",
+            "orderId": int(bp_id),
+            "currencyIsoCode": "GBP",
+            "amountPaid": "10.00",
+            "paymentDate": "2025-01-02T10:00:00+00:00",
+        }
+    )
+
+    flow_run_now(brand=live_brand, flow=FLOW, full=True)
+
+    on_order = [p for p in payments(sandbox) if p["orderId"] == int(bp_id)]
+    assert [p["transactionRef"] for p in on_order] == ["old-app-77"]
+    assert transaction_ref(bc_id) not in {p["transactionRef"] for p in payments(sandbox)}
+    assert len(payments(sandbox)) == len(posted(live_brand))

@@ -78,6 +78,14 @@ class StorefrontPaymentsFlow(Flow):
             ctx.cache["posted"] = posted_orders(
                 ctx.brand_id, [i for i in ids if i not in ctx.cache["paid"]]
             )
+            # Payments Brightpearl holds on these orders already (one search): an order
+            # another app posted and paid before the console took over is not paid again.
+            posted = ctx.cache["posted"]
+            ctx.cache["bp_payments"] = (
+                ctx.connector("brightpearl").customer_payments_of_orders(posted.values())
+                if posted
+                else {}
+            )
             # The gateway's own record of the money taken, for the orders to record now.
             for order in orders:
                 order_id = str(order["id"])
@@ -119,6 +127,18 @@ class StorefrontPaymentsFlow(Flow):
             if t.get("status") == "ok" and t.get("event") in ("purchase", "capture")
         ]
         # The method as the order names it; else the gateway that took the money.
+        theirs = [
+            str(p.get("transactionRef") or "")
+            for p in ctx.cache["bp_payments"].get(int(bp_id)) or []
+            if str(p.get("paymentType")) in ("RECEIPT", "CAPTURE")
+            and str(p.get("transactionRef") or "") != transaction_ref(order_id)
+        ]
+        if theirs:
+            return Skip(
+                order_id,
+                f"Brightpearl holds a payment for order {bp_id} already "
+                f"({', '.join(r or 'no reference' for r in theirs)}): it is not paid twice.",
+            )
         method = str(order.get("payment_method") or "").strip() or str(
             (taken[0].get("gateway") if taken else "") or ""
         )
