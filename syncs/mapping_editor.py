@@ -218,7 +218,7 @@ def page_context(request: HttpRequest, brand: Brand, editor: Editor, **extra) ->
         "editor": editor,
         "tabs": tabs(brand),
         "tab": editor.tab,
-        "can_edit": can_edit_mappings(request.user, brand),
+        "can_edit": can_edit_mappings(request.user, brand, editor.kind),
         "history": history,
         "history_total": total,
         **extra,

@@ -29,8 +29,16 @@ EDITOR_TEAMS = {Team.MARKETING, Team.ADMIN}
 HISTORY_SHOWN = 50
 
 
-def can_edit_mappings(user, brand: Brand) -> bool:
-    return bool(user_teams(user, brand) & EDITOR_TEAMS)
+def can_edit_mappings(user, brand: Brand, kind: str = "") -> bool:
+    """Marketing and admins change every mapping. A kind of value map can also be changed by
+    the team its tickets go to (finance its payment methods, ecommerce its customer groups):
+    the people who get the ticket can fix it."""
+    from syncs.valuemaps.registry import get_kind, is_kind
+
+    teams = user_teams(user, brand)
+    if teams & EDITOR_TEAMS:
+        return True
+    return bool(kind and is_kind(kind) and get_kind(kind).team in teams)
 
 
 def _status_cells(status_id: int, name: str, mapping: StatusMapping | None) -> list[Cell]:

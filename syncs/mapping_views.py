@@ -69,11 +69,12 @@ def _brand(request: HttpRequest, slug: str) -> Brand:
     return get_object_or_404(Brand.objects.for_user(request.user), slug=slug)
 
 
-def _editable_brand(request: HttpRequest, slug: str) -> Brand:
+def _editable_brand(request: HttpRequest, slug: str, kind: str = "") -> Brand:
     brand = _brand(request, slug)
-    if not can_edit_mappings(request.user, brand):
+    if not can_edit_mappings(request.user, brand, kind):
         raise PermissionDenied(
-            "Only the brand's marketing and admin teams change its mappings; ask one of them."
+            "Only the brand's marketing and admin teams (and, for a value map, the team its "
+            "tickets go to) change its mappings; ask one of them."
         )
     return brand
 
@@ -130,14 +131,14 @@ def values(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
 @login_required
 @require_POST
 def value_preview(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
-    brand = _editable_brand(request, slug)
+    brand = _editable_brand(request, slug, kind)
     return editor_preview(request, brand, value_editor(brand, kind))
 
 
 @login_required
 @require_POST
 def value_save(request: HttpRequest, slug: str, kind: str) -> HttpResponse:
-    brand = _editable_brand(request, slug)
+    brand = _editable_brand(request, slug, kind)
     return save_previewed(request, brand, value_editor(brand, kind))
 
 
@@ -180,8 +181,8 @@ def _entry(brand: Brand, pk: int) -> MappingChange:
 @login_required
 @require_GET
 def revert_preview(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    brand = _editable_brand(request, slug)
-    entry = _entry(brand, pk)
+    entry = _entry(_brand(request, slug), pk)
+    brand = _editable_brand(request, slug, entry.kind)
     editor = editor_for(brand, entry.kind)
     change = revert_change(entry)
     if change.expected == change.after:
@@ -204,8 +205,8 @@ def revert_preview(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def revert(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    brand = _editable_brand(request, slug)
-    entry = _entry(brand, pk)
+    entry = _entry(_brand(request, slug), pk)
+    brand = _editable_brand(request, slug, entry.kind)
     editor = editor_for(brand, entry.kind)
     payload = unsign(request, brand)
     if payload is None or payload.get("revert") != entry.pk:

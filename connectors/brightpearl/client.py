@@ -347,6 +347,17 @@ class Brightpearl(Connector):
                 found[ref] = ids[0]
         return found
 
+    def customer_payments_of_orders(self, order_ids: Iterable[int | str]) -> dict[int, list[dict]]:
+        """{order id: its customer payments (search rows)}, one search per 200 orders."""
+        found: dict[int, list[dict]] = {}
+        for batch in chunks(sorted({int(i) for i in order_ids}), self.batch_size):
+            rows = self.search(
+                "/accounting-service/customer-payment-search", {"orderId": idset(batch)}
+            )
+            for row in rows:
+                found.setdefault(int(row["orderId"]), []).append(row)
+        return found
+
     # --- goods-out notes (shipments) -------------------------------------------------
     def goods_out_notes(
         self,

@@ -1,4 +1,5 @@
-"""BigCommerce orders (issue 13): a ticket for a shipped note BigCommerce was never told of;
+"""BigCommerce orders (issue 13): a ticket for a shipped note BigCommerce was never told of, and
+one for a refund that cannot be credited as it stands;
 an unknown SKU is ecommerce's (they own the catalogue), and a blocked refund retries itself."""
 
 from django.db import migrations
@@ -11,6 +12,16 @@ TYPES = [
         "why_it_matters": "BigCommerce sends the shopper their dispatch email, with the tracking link, only when the shipment exists there. Without it the shopper asks where their order is, and the storefront shows the order as not shipped.",
         "how_to_fix": "Read the reason on the ticket. If the note's lines are not on the storefront order, correct the order in Brightpearl; if the shipping method has no carrier, map it (value maps: Shipping methods → carriers). Then press Retry. If the parcel was told to the shopper some other way, resolve the ticket with a note. It resolves itself once the shipment exists in BigCommerce.",
         "owner_team": "operations",
+        "severity": "high",
+        "retryable": True,
+    },
+    {
+        "code": "refund_unmatched",
+        "title": "Refund not credited: its lines do not match the order",
+        "what_happened": "A refund made in the storefront could not become a sales credit in Brightpearl: it refunds no goods (shipping or a fee alone), or a refunded line is not on the Brightpearl order (the ticket says which).",
+        "why_it_matters": "The customer has their money back but Brightpearl's books do not show it: the month's takings will not reconcile with the payouts.",
+        "how_to_fix": "Raise the sales credit in Brightpearl by hand for the amount on the ticket (for a shipping refund, a credit with a shipping line), then resolve the ticket with a note. If the Brightpearl order lacks the line, correct the order first and press Retry.",
+        "owner_team": "finance",
         "severity": "high",
         "retryable": True,
     },

@@ -181,3 +181,27 @@ def refund_blocked(ticket: Ticket, data: dict) -> SnapshotView | None:
         f"yet{status}, and a sales credit needs an invoiced order.",
         facts=facts,
     )
+
+
+@renderer("refund_unmatched", keys=REFUND_KEYS)
+def refund_unmatched(ticket: Ticket, data: dict) -> SnapshotView | None:
+    # Raised by the storefront refunds flow (syncs/flows/bigcommerce/refunds_in.py).
+    order = data.get("order")
+    if not order:
+        return None
+    amount = data.get("amount")
+    currency = str(data.get("currency") or "")
+    what = f"A refund of {money(amount, currency)}" if amount else "A refund"
+    facts = [("Order", str(order))]
+    if data.get("refund"):
+        facts.append(("Refund", str(data["refund"])))
+    if amount:
+        facts.append(("Amount", money(amount, currency)))
+    if data.get("reason"):
+        facts.append(("Why", str(data["reason"])))
+    reason = str(data.get("reason") or "its lines do not match the order.")
+    return SnapshotView(
+        sentence=f"{what} on storefront order {order} was not credited in Brightpearl: "
+        f"{reason[:1].lower()}{reason[1:]}",
+        facts=facts,
+    )

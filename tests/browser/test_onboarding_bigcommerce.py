@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from brands.models import Brand, Membership, Team
 from connectors.models import Connection
 from exceptions.models import Ticket
+from syncs.flows import bigcommerce as bigcommerce_pair
 from syncs.models import FlowConfig, RunState
 from tests.browser.test_mappings_and_onboarding import run_queued
 
@@ -82,9 +83,12 @@ def test_an_admin_onboards_a_bigcommerce_and_brightpearl_brand_end_to_end(
     page.get_by_role("button", name="Continue to the flows").click()
 
     expect(page.get_by_role("heading", name="5. Flows and their schedules")).to_be_visible()
-    expect(page.locator("tbody tr")).to_have_count(2)
+    # Every flow of the pair is offered; this brand starts with its orders only.
+    expect(page.locator("tbody tr")).to_have_count(len(bigcommerce_pair.FLOWS))
     expect(page.get_by_label("Switch on Storefront orders → Brightpearl")).to_be_checked()
-    page.get_by_label("Switch on Order status → BigCommerce").uncheck()
+    for other in bigcommerce_pair.FLOWS:
+        if other.code != "storefront_orders":
+            page.get_by_label(f"Switch on {other.label}").uncheck()
     page.get_by_role("button", name="Save and continue").click()
 
     expect(page.get_by_role("heading", name="6. Review")).to_be_visible()
@@ -100,7 +104,7 @@ def test_an_admin_onboards_a_bigcommerce_and_brightpearl_brand_end_to_end(
     }
     assert Membership.objects.filter(user=admin_user, brand=brand, team=Team.ADMIN).exists()
     configs = {c.flow: c.enabled for c in FlowConfig.objects.filter(brand=brand)}
-    assert configs == {"storefront_orders": True, "bigcommerce_order_status": False}
+    assert configs == {cls.code: cls.code == "storefront_orders" for cls in bigcommerce_pair.FLOWS}
     runs = run_queued(brand)
     assert [r.flow for r in runs] == ["storefront_orders"]
     # The first sync reached both systems and accounted for every storefront order: the

@@ -70,7 +70,10 @@ def test_a_flow_switched_off_leaves_the_page_and_is_listed_as_off(client, wired_
     shipments = REGISTRY["shipments"]
     assert shipments.label in section(page(client, wired_brand), "flows")
 
-    FlowConfig.objects.filter(brand=wired_brand, flow="shipments").update(enabled=False)
+    # Both flows that send shipments (to Ometria and to BigCommerce) off.
+    FlowConfig.objects.filter(
+        brand=wired_brand, flow__in=["shipments", "bigcommerce_shipments"]
+    ).update(enabled=False)
     html = page(client, wired_brand)
     assert shipments.label not in section(html, "flows")
     masters = section(html, "masters")
@@ -88,8 +91,10 @@ def test_masters_follow_the_declared_owners(wired_brand):
     # Brightpearl owns everything the order lifecycle carries and the status both ways;
     # BigCommerce only the order as placed.
     assert orders.master == "Brightpearl"
-    assert [(f.field, f.owner) for f in orders.exceptions] == [
-        ("lines, prices and totals as placed", "BigCommerce")
+    assert sorted((f.field, f.owner) for f in orders.exceptions) == [
+        # A cancellation made in the storefront is BigCommerce's to make.
+        ("cancellation", "BigCommerce"),
+        ("lines, prices and totals as placed", "BigCommerce"),
     ]
     assert kinds["contact"].master == "Brightpearl"
 
@@ -160,7 +165,8 @@ def test_each_type_is_under_its_team_with_what_it_asks(client, wired_brand, ops_
         t for t in operating_model(brand=wired_brand).translations if t.code == "bp_warehouse"
     ]
     assert warehouses.used_by == []
-    FlowConfig.objects.filter(brand=wired_brand, flow="storefront_orders").update(enabled=False)
+    # Payment methods are translated by the storefront payments flow alone.
+    FlowConfig.objects.filter(brand=wired_brand, flow="bigcommerce_payments").update(enabled=False)
     assert "unmapped_value" not in duties_of(wired_brand, Team.FINANCE)
 
 

@@ -153,6 +153,24 @@ SAMPLES: list[Sample] = [
         raiser="syncs/flows/bigcommerce/shipment_check.py shipments_check",
     ),
     Sample(
+        "refund_unmatched",
+        {
+            "order": "117",
+            "refund": "3",
+            "amount": "4.95",
+            "currency": "GBP",
+            "reason": "The refund returns no goods (shipping or a fee only).",
+        },
+        says=(
+            "A refund of £4.95 on storefront order 117 was not credited in Brightpearl: the "
+            "refund returns no goods (shipping or a fee only).",
+        ),
+        flow="bigcommerce_refunds",
+        source_system="bigcommerce",
+        source_id="117-3",
+        raiser="syncs/flows/bigcommerce/refunds_in.py transform (TicketSpec)",
+    ),
+    Sample(
         "refund_blocked",
         {
             "order": "1001",

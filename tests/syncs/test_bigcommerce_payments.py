@@ -104,3 +104,73 @@ def test_a_lost_answer_never_pays_an_order_twice(sandbox, live_brand):
     refs = [p["transactionRef"] for p in payments(sandbox)]
     assert len(refs) == len(set(refs)) == len(posted(live_brand))
     assert sandbox.duplicates("brightpearl", created_after_seed=True)["count"] == 0
+
+
+def test_the_payments_of_orders_just_posted_follow_at_once(sandbox, live_brand):
+    from syncs.models import RunState, SyncRun
+    from syncs.services import flow_run
+
+    value_maps(live_brand, "bc_order_status", BC_TO_BP)
+    map_methods(live_brand, {**METHODS, "Klarna": "KLARNA"})
+    run = flow_run_now(brand=live_brand, flow="storefront_orders", full=True)
+    [queued] = SyncRun.objects.filter(brand=live_brand, flow=FLOW, state=RunState.QUEUED)
+    created = {
+        link.external_id
+        for link in RecordLink.objects.filter(brand=live_brand, kind="order", system="bigcommerce")
+        if link.external_id in set(queued.scope)
+    }
+    assert len(queued.scope) == run.created == len(created)
+    done = flow_run(run_id=queued.pk)
+    assert done.created == run.created
+    assert {p["transactionRef"] for p in payments(sandbox)} == {
+        transaction_ref(o) for o in queued.scope
+    }
+
+
+def test_a_payment_recorded_already_is_found_not_doubled(sandbox, live_brand):
+    """Its link lost (a database restored from before the create): Brightpearl refuses the
+    repeat, and the console finds the payment rather than reporting a refusal."""
+    value_maps(live_brand, "bc_order_status", BC_TO_BP)
+    map_methods(live_brand, {**METHODS, "Klarna": "KLARNA"})
+    flow_run_now(brand=live_brand, flow="storefront_orders", full=True)
+    first = flow_run_now(brand=live_brand, flow=FLOW, full=True)
+    RecordLink.objects.filter(brand=live_brand, kind="payment").delete()
+    RecordState.objects.filter(brand=live_brand, flow=FLOW).delete()
+
+    again = flow_run_now(brand=live_brand, flow=FLOW, full=True)
+
+    assert again.failed == 0 and again.created == first.created
+    refs = [p["transactionRef"] for p in payments(sandbox)]
+    assert len(refs) == len(set(refs)) == first.created
+
+
+def test_an_order_brightpearl_holds_paid_already_is_not_paid_again(sandbox, live_brand):
+    """Posted and paid by another channel app before the console took over: Brightpearl's
+    payment stands, and the console records none."""
+    from connectors.models import Connection
+    from connectors.registry import connector_for
+
+    value_maps(live_brand, "bc_order_status", BC_TO_BP)
+    map_methods(live_brand, {**METHODS, "Klarna": "KLARNA"})
+    flow_run_now(brand=live_brand, flow="storefront_orders", full=True)
+    linked = sandbox.seed_facts()["demo"]["bigcommerce"]["linked_orders"]
+    bc_id, bp_id = next(iter(linked.items()))
+    bp = connector_for(Connection.objects.get(brand=live_brand, system="brightpearl"))
+    bp.create_customer_payment(
+        {
+            "transactionRef": "old-app-77",
+            "paymentMethodCode": "STRIPE",
+            "paymentType": "RECEIPT",
+            "orderId": int(bp_id),
+            "currencyIsoCode": "GBP",
+            "amountPaid": "10.00",
+            "paymentDate": "2025-01-02T10:00:00+00:00",
+        }
+    )
+
+    flow_run_now(brand=live_brand, flow=FLOW, full=True)
+
+    on_order = [p for p in payments(sandbox) if p["orderId"] == int(bp_id)]
+    assert [p["transactionRef"] for p in on_order] == ["old-app-77"]
+    assert transaction_ref(bc_id) not in {p["transactionRef"] for p in payments(sandbox)}
+    assert len(payments(sandbox)) == len(posted(live_brand))

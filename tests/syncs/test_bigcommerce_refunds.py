@@ -113,3 +113,24 @@ def test_a_refund_on_an_order_not_invoiced_waits_for_finance_then_goes(sandbox, 
     assert int(credit["parentId"]) == int(link.external_id)
     ticket.refresh_from_db()
     assert ticket.status not in OPEN_STATUSES
+
+
+def test_a_refund_of_shipping_alone_or_of_a_line_not_on_the_order_has_no_credit_rows():
+    from syncs.flows.bigcommerce.refunds_in import credit_rows
+
+    products = [{"id": 501, "sku": "TEE-1", "name": "Tee"}]
+    bp_order = {"orderRows": {"7": {"productId": 1001, "productSku": "TEE-1", "productName": "T"}}}
+    shipping = {"items": [{"item_type": "SHIPPING", "item_id": 1, "quantity": 1}]}
+    assert credit_rows(shipping, products, bp_order) == (
+        [],
+        "The refund returns no goods (shipping or a fee only).",
+    )
+    other = {"items": [{"item_type": "PRODUCT", "item_id": 999, "quantity": 1}]}
+    assert credit_rows(other, products, bp_order)[1] == (
+        "Refunded line 999 is not on the storefront order."
+    )
+    both = {"items": [{"item_type": "PRODUCT", "item_id": 501, "quantity": 2}, *shipping["items"]]}
+    assert credit_rows(both, products, bp_order) == (
+        [{"productId": 1001, "name": "T", "quantity": 2}],
+        "",
+    )

@@ -162,3 +162,27 @@ def test_the_check_and_the_flow_raise_one_type():
     from syncs.flows.bigcommerce import shipment_check, shipments_out
 
     assert shipment_check.TICKET_TYPE == shipments_out.TICKET_TYPE
+
+
+def test_bigcommerce_moving_the_order_on_after_a_shipment_is_no_conflict(sandbox, live_brand):
+    """The status flow set the storefront order's status; the shipment made BigCommerce move
+    it to Shipped. Met again by the storefront flow, that is not a person's change."""
+    from brands.models import AuditEvent
+    from tests.contract.scenarios import BP_TO_BC
+
+    linked = storefront_linked(live_brand, sandbox)
+    value_maps(live_brand, "bp_order_status_to_bc", BP_TO_BC)
+    value_maps(live_brand, "bp_shipping_method", {"1": "royalmail"})
+    bp_ids = [str(i) for i in linked.values()]
+    flow_run_now(brand=live_brand, flow="bigcommerce_order_status", scope=bp_ids)
+    flow_run_now(brand=live_brand, flow=FLOW, full=True)
+    moved = [s["order_id"] for s in shipments(sandbox)]
+    assert moved
+
+    flow_run_now(
+        brand=live_brand,
+        flow="storefront_orders",
+        scope=[str(o) for o in moved],
+        trigger="webhook",
+    )
+    assert not AuditEvent.objects.filter(action="conflict.owner_wins").exists()

@@ -321,3 +321,20 @@ def test_refresh_reads_the_kinds_lists_again_and_only_a_kind_with_lists_offers_i
     assert done.redirect_chain[-1][0] == url("values", live_brand, "bp_warehouse")
     assert "Read the lists from Brightpearl just now." in done.content.decode()
     assert sandbox.stats()["brightpearl"]["requests"] > before
+
+
+@pytest.mark.django_db
+def test_a_value_maps_own_team_may_change_it_and_no_other(brand_a):
+    """Marketing and admins change every mapping; the team a kind's tickets go to changes
+    that kind (finance its payment methods), and nothing else."""
+    from brands.models import Team
+    from syncs.mapping_selectors import can_edit_mappings
+    from tests.conftest import make_user
+
+    finance = make_user("fin_only", brand_a, Team.FINANCE)
+    marketing = make_user("mkt_only", brand_a, Team.MARKETING)
+    assert can_edit_mappings(finance, brand_a, "bc_payment_method")
+    assert not can_edit_mappings(finance, brand_a, "bc_customer_group")
+    assert not can_edit_mappings(finance, brand_a, "status")
+    assert not can_edit_mappings(finance, brand_a)
+    assert can_edit_mappings(marketing, brand_a, "bc_customer_group")

@@ -184,9 +184,9 @@ BC_CHANNEL = ValueKind(
 BP_WAREHOUSE = ValueKind(
     code="bp_warehouse",
     label="Warehouses → locations",
-    description="Each Brightpearl warehouse beside the BigCommerce location its stock and "
-    "shipments count for. Stock in a warehouse with no mapping is not sent, and waits with "
-    "a ticket for operations.",
+    description="Each Brightpearl warehouse beside the BigCommerce location its stock counts "
+    "for. Stock in a warehouse with no mapping is not sent, and waits with a ticket for "
+    "operations.",
     source_system="brightpearl",
     target_system="bigcommerce",
     source=Part(
@@ -198,8 +198,9 @@ BP_WAREHOUSE = ValueKind(
     ),
     target=an_id("BigCommerce location", "such as 1"),
     team=Team.OPERATIONS,
-    flows=(STOCK, SHIPMENTS),
-    noun="stock levels and shipments",
+    # Not shipments: a BigCommerce shipment names no location (orders.v2 orderShipment_Post).
+    flows=(STOCK,),
+    noun="stock levels",
 )
 
 # BigCommerce's documented shipping providers (orders.v2 `orderShipment_Post`); a third-party

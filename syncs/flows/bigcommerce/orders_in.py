@@ -283,6 +283,7 @@ class StorefrontOrdersFlow(Flow):
                 body = {k: v for k, v in push.payload.items() if not k.startswith("_")}
                 body["customer"] = {"id": int(contact_id)}
                 result.created[push.source_id] = str(bp.create_sales_order(body))
+                ctx.cache.setdefault("created_orders", []).append(push.source_id)
             except (AuthError, ConfigurationError):
                 raise  # the whole run fails: nothing else would get through either
             except RejectedError as exc:
@@ -337,6 +338,13 @@ class StorefrontOrdersFlow(Flow):
             "_maps": payload.get("_maps", {}),
         }
 
+    def finish(self, ctx: FlowContext) -> None:
+        """The payments of the orders just posted follow at once, not at the payments
+        flow's next sweep (their webhook came while the order was not in Brightpearl yet)."""
+        created = ctx.cache.get("created_orders") or []
+        if created:
+            payments_follow(ctx, created)
+
     # --- echoes and conflicts -------------------------------------------------------------
     def written_view(self, push: Push) -> dict:
         """What the create set that Brightpearl's own flows read back: the order's status."""
@@ -352,8 +360,14 @@ class StorefrontOrdersFlow(Flow):
         flow sets it back on its next run. A cancellation is the one exception: it is the
         storefront's to make, and the cancellations flow carries it to Brightpearl."""
         from syncs.flows.bigcommerce.cancellations_in import CANCELLED
+        from syncs.flows.bigcommerce.shipments_out import SHIPPED_STATUSES, console_shipped
 
-        if int(order.get("status_id", 0)) in CANCELLED:
+        status_id = int(order.get("status_id", 0))
+        if status_id in CANCELLED:
+            return
+        if status_id in SHIPPED_STATUSES and console_shipped(ctx.brand_id, order["id"]):
+            # BigCommerce moved it on when the console made its shipment: not a person's
+            # change, so nothing to settle (the status flow still sends Brightpearl's next).
             return
         audit(
             "conflict.owner_wins",
@@ -387,3 +401,20 @@ def status_flow_resend(ctx: FlowContext, entity: str) -> None:
         brand_id=ctx.brand_id, flow=STATUS_FLOW, source_id=bp.external_id
     ).update(content_hash="")
     flow_enqueue(brand_id=ctx.brand_id, flow=STATUS_FLOW, trigger="webhook", scope=[bp.external_id])
+
+
+def payments_follow(ctx: FlowContext, order_ids: list[str]) -> None:
+    """Queue the payments flow for these storefront orders, if the brand has it on."""
+    from syncs.flows.bigcommerce.maps import STOREFRONT_PAYMENTS
+    from syncs.models import FlowConfig
+    from syncs.services import flow_enqueue
+
+    if FlowConfig.objects.filter(
+        brand_id=ctx.brand_id, flow=STOREFRONT_PAYMENTS, enabled=True
+    ).exists():
+        flow_enqueue(
+            brand_id=ctx.brand_id,
+            flow=STOREFRONT_PAYMENTS,
+            trigger="webhook",
+            scope=sorted(set(order_ids), key=int),
+        )

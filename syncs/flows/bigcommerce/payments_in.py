@@ -7,8 +7,9 @@ to post to). An unmapped method holds the payment, never the order: the order po
 own flow, the payment waits with one finance ticket per method, and goes once it is mapped.
 
 Created through the engine's safe-create protocol: the payment's transactionRef is
-"bc-order-<id>" (Brightpearl checks transactionRef and payment method for uniqueness), and
-it is searched for before every create, so an order is never paid twice in the ledger.
+"bc-order-<id>" (Brightpearl checks transactionRef and payment method for uniqueness); after
+a lost answer or a killed worker it is searched for before anything is sent again, and a
+refusal is searched for before it is believed, so an order is never paid twice in the ledger.
 """
 
 from __future__ import annotations
@@ -42,13 +43,16 @@ def transaction_ref(order_id: int | str) -> str:
 class StorefrontPaymentsFlow(Flow):
     code = FLOW
     label = "Storefront payments → Brightpearl"
-    description = "Each paid BigCommerce order's payment as one Brightpearl customer payment."
+    description = "The payment of each paid BigCommerce order, as one Brightpearl customer payment."
     source = "bigcommerce"
     target = "brightpearl"
     kind = "payment"
     creates = True
     updates = False
-    lookup_first = True
+    # Looked up after a lost answer only (the engine's pending link): one Brightpearl call a
+    # payment. A payment recorded already is refused by Brightpearl (transactionRef and method
+    # are unique), and a refusal is looked up before it is believed (write).
+    lookup_first = False
     owners = {"payment": "bigcommerce"}
     noun = "payments"
     batch_size = 50
@@ -73,6 +77,14 @@ class StorefrontPaymentsFlow(Flow):
             }
             ctx.cache["posted"] = posted_orders(
                 ctx.brand_id, [i for i in ids if i not in ctx.cache["paid"]]
+            )
+            # Payments Brightpearl holds on these orders already (one search): an order
+            # another app posted and paid before the console took over is not paid again.
+            posted = ctx.cache["posted"]
+            ctx.cache["bp_payments"] = (
+                ctx.connector("brightpearl").customer_payments_of_orders(posted.values())
+                if posted
+                else {}
             )
             # The gateway's own record of the money taken, for the orders to record now.
             for order in orders:
@@ -115,6 +127,18 @@ class StorefrontPaymentsFlow(Flow):
             if t.get("status") == "ok" and t.get("event") in ("purchase", "capture")
         ]
         # The method as the order names it; else the gateway that took the money.
+        theirs = [
+            str(p.get("transactionRef") or "")
+            for p in ctx.cache["bp_payments"].get(int(bp_id)) or []
+            if str(p.get("paymentType")) in ("RECEIPT", "CAPTURE")
+            and str(p.get("transactionRef") or "") != transaction_ref(order_id)
+        ]
+        if theirs:
+            return Skip(
+                order_id,
+                f"Brightpearl holds a payment for order {bp_id} already "
+                f"({', '.join(r or 'no reference' for r in theirs)}): it is not paid twice.",
+            )
         method = str(order.get("payment_method") or "").strip() or str(
             (taken[0].get("gateway") if taken else "") or ""
         )
@@ -171,6 +195,12 @@ class StorefrontPaymentsFlow(Flow):
             except (AuthError, ConfigurationError):
                 raise
             except RejectedError as exc:
+                found = self.lookup(ctx, [push])
+                if push.source_id in found:
+                    # Refused because it is there already (recorded by an earlier attempt
+                    # whose link was lost): that payment is this one.
+                    result.created[push.source_id] = found[push.source_id]
+                    continue
                 result.failed[push.source_id] = RecordError(
                     exc.code or "rejected", exc.vendor_message or exc.plain
                 )

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 FLOW = "bigcommerce_refunds"
 TICKET_TYPE = "refund_blocked"
+UNMATCHED_TYPE = "refund_unmatched"
 # Brightpearl's refusal of a credit on an order not invoiced (the sandbox's code: the vendor
 # documents the rule, not the answer; connectors/brightpearl/README.md, Guesses).
 NOT_INVOICED_CODES = {"ORDC-031"}
@@ -184,7 +185,27 @@ class StorefrontRefundsFlow(Flow):
             )
         rows, problem = credit_rows(refund, found.get("products") or [], bp_order)
         if problem:
-            return Skip(source_id, problem)
+            # Money went back with nothing to credit it against: finance must see it.
+            return Wait(
+                source_id=source_id,
+                reason=problem,
+                source_updated=created,
+                failed=True,
+                ticket=TicketSpec(
+                    type_code=UNMATCHED_TYPE,
+                    title=f"Refund {refund['id']} on storefront order {order_id} not credited",
+                    source_id=source_id,
+                    source_system="bigcommerce",
+                    snapshot={
+                        "order": order_id,
+                        "refund": str(refund["id"]),
+                        "amount": money(refund.get("total_amount")),
+                        "currency": currency,
+                        "reason": problem,
+                    },
+                    error_message=problem,
+                ),
+            )
         customer = ((bp_order.get("parties") or {}).get("customer") or {}).get("contactId")
         payload = {
             "parentId": int(bp_id),

@@ -59,6 +59,23 @@ def storefront_orders_of(brand_id: int, bp_order_ids: list[str]) -> dict[str, st
     return found
 
 
+# What BigCommerce moves an order to when a shipment is made on it.
+SHIPPED_STATUSES = {2, 3}
+
+
+def console_shipped(brand_id: int, bc_order_id: int | str) -> bool:
+    """Whether the console made a shipment on this storefront order (so the order's move to
+    Shipped or Partially Shipped is BigCommerce answering the console, not a person)."""
+    from syncs.models import RecordState
+
+    return RecordState.objects.filter(
+        brand_id=brand_id,
+        flow=FLOW,
+        status=RecordStatus.SYNCED,
+        last_pushed__order_id=int(bc_order_id),
+    ).exists()
+
+
 class ShipmentsToStorefrontFlow(Flow):
     code = FLOW
     label = "Shipments → BigCommerce"
