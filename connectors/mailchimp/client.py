@@ -38,6 +38,7 @@ from connectors.mailchimp.common import (
     _problem_text,
     subscriber_hash,
 )
+from connectors.mailchimp.ecommerce import Ecommerce
 
 if TYPE_CHECKING:
     from connectors.models import Connection
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("connectors.mailchimp")
 
 
-class Mailchimp(BatchOperations, Connector):
+class Mailchimp(Ecommerce, BatchOperations, Connector):
     system = "mailchimp"
     label = "Mailchimp"
     default_base_url = "https://us1.api.mailchimp.com"

@@ -3,11 +3,11 @@ line in PAIRS."""
 
 from __future__ import annotations
 
-from syncs.flows import bigcommerce, ometria
+from syncs.flows import bigcommerce, mailchimp, ometria
 from syncs.flows.base import Flow
 
 # One line per pair of systems.
-PAIRS = (ometria, bigcommerce)
+PAIRS = (ometria, bigcommerce, mailchimp)
 
 REGISTRY: dict[str, type[Flow]] = {cls.code: cls for pair in PAIRS for cls in pair.FLOWS}
 

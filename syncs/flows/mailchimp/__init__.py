@@ -1,3 +1,7 @@
-"""Brightpearl ↔ Mailchimp: customers, purchase events and consent."""
+"""Brightpearl ↔ Mailchimp: purchase events, contacts and consent."""
 
-FLOWS = ()
+from __future__ import annotations
+
+from syncs.flows.mailchimp.purchases import PurchasesFlow
+
+FLOWS = (PurchasesFlow,)
