@@ -10,6 +10,7 @@ import json
 import logging
 import tarfile
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -73,6 +74,36 @@ class BatchOperations:
         """
         members, unknown = self._consent_unknown(members)
         result = BatchResult(failed=unknown)
+        result.merge(self._operations(members, self._put_operation, round_no))
+        return result
+
+    def update_member_tags(self, changes: list[dict], round_no: int = 1) -> BatchResult:
+        """Tags of many members by batch operations: each change is {email_address, active:
+        [names], inactive: [names]}, one POST /lists/{id}/members/{hash}/tags each (204)."""
+        return self._operations(changes, self._tags_operation, round_no)
+
+    def _put_operation(self, member: dict, digest: str) -> dict:
+        return {
+            "method": "PUT",
+            "path": f"{self.list_path}/members/{digest}",
+            "operation_id": digest,
+            "body": json.dumps(self._member_body(member), separators=(",", ":")),
+        }
+
+    def _tags_operation(self, change: dict, digest: str) -> dict:
+        tags = [{"name": t, "status": "active"} for t in change.get("active") or ()]
+        tags += [{"name": t, "status": "inactive"} for t in change.get("inactive") or ()]
+        return {
+            "method": "POST",
+            "path": f"{self.list_path}/members/{digest}/tags",
+            "operation_id": digest,
+            "body": json.dumps({"tags": tags}, separators=(",", ":")),
+        }
+
+    def _operations(
+        self, members: list[dict], build: Callable[[dict, str], dict], round_no: int
+    ) -> BatchResult:
+        result = BatchResult()
         again: dict[str, dict] = {}
         last_error: dict[str, RecordError] = {}
         running: deque[_Batch] = deque()
@@ -87,17 +118,17 @@ class BatchOperations:
         for group in chunks(members, self.batch_operations_size):
             while len(running) >= self.max_pending_batches:
                 settle(running.popleft())
-            running.append(self._start_batch(group))
+            running.append(self._start_batch(group, build))
         while running:
             settle(running.popleft())
         if again:
             if round_no <= self._setting("batch_retry_rounds", self.batch_retry_rounds):
-                result.merge(self.update_existing_members(list(again.values()), round_no + 1))
+                result.merge(self._operations(list(again.values()), build, round_no + 1))
             else:
                 result.failed.update(last_error)
         return result
 
-    def _start_batch(self, members: list[dict]) -> _Batch:
+    def _start_batch(self, members: list[dict], build: Callable[[dict, str], dict]) -> _Batch:
         emails: dict[str, str] = {}
         by_email: dict[str, dict] = {}
         operations = []
@@ -106,14 +137,7 @@ class BatchOperations:
             digest = subscriber_hash(email)
             emails[digest] = email
             by_email[email] = member
-            operations.append(
-                {
-                    "method": "PUT",
-                    "path": f"{self.list_path}/members/{digest}",
-                    "operation_id": digest,
-                    "body": json.dumps(self._member_body(member), separators=(",", ":")),
-                }
-            )
+            operations.append(build(member, digest))
         # Every operation is an upsert, so a batch sent twice (a lost answer, a 429 for too
         # many pending batches) changes nothing twice: safe to retry.
         body = self.http.json(

@@ -192,10 +192,45 @@ class Mailchimp(Ecommerce, BatchOperations, Connector):
                         str(err.get("error_code", "")), str(err.get("error", ""))
                     )
             existing.extend(by_email[e] for e in emails if e in exists)
-            result.ok.extend(e for e in emails if e not in exists and e not in result.failed)
+            made = [e for e in emails if e not in exists and e not in result.failed]
+            result.ok.extend(made)
+            # Which members this call made: their status is the status_if_new they were sent.
+            result.info.update(dict.fromkeys(made, "new"))
         if existing:
             result.merge(self.update_existing_members(existing))
         return result
+
+    def merge_fields_ensure(self, wanted: dict[str, str]) -> list[str]:
+        """The audience has these merge fields ({tag: name}); the missing ones are made (text
+        fields). Returns the tags made. POST /lists/{id}/merge-fields, openapi l.8404."""
+        have: set[str] = set()
+        offset = 0
+        while True:
+            body = (
+                self.http.json(
+                    "GET",
+                    f"{self.list_path}/merge-fields",
+                    params={"count": 1000, "offset": offset},
+                )
+                or {}
+            )
+            page = body.get("merge_fields") or []
+            have.update(str(f.get("tag", "")).upper() for f in page)
+            offset += len(page)
+            if not page or offset >= int(body.get("total_items") or 0):
+                break
+        made = []
+        for tag, name in sorted(wanted.items()):
+            if tag.upper() in have:
+                continue
+            self.http.json(
+                "POST",
+                f"{self.list_path}/merge-fields",
+                json_body={"tag": tag, "name": name or tag, "type": "text"},
+                idempotent=False,
+            )
+            made.append(tag)
+        return made
 
     def _setting(self, name: str, default: Any) -> Any:
         value = self.settings.get(name)

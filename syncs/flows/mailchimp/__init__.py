@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from syncs.flows.mailchimp.contacts import ContactsFlow
 from syncs.flows.mailchimp.purchases import PurchasesFlow
 
-FLOWS = (PurchasesFlow,)
+FLOWS = (PurchasesFlow, ContactsFlow)

@@ -255,6 +255,7 @@ class PurchasesFlow(Flow):
             "refunded": payload["_refunded"],
             "status": payload["financial_status"],
             "cancelled": bool(payload.get("cancelled_at_foreign")),
+            "placed": payload.get("processed_at_foreign") or "",
             **({"_maps": payload["_maps"]} if "_maps" in payload else {}),
         }
 
