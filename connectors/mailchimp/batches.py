@@ -50,6 +50,15 @@ def _operation_error(status: int, response: Any) -> RecordError:
     return RecordError(title or f"HTTP {status}", message)
 
 
+def _answered_status(response: Any) -> str:
+    """The `status` of the member a batch operation answered with, if it did."""
+    try:
+        body = json.loads(response) if isinstance(response, str) and response else response
+    except ValueError:
+        return ""
+    return str(body.get("status") or "") if isinstance(body, dict) else ""
+
+
 @dataclass
 class _Batch:
     """One batch operation we started: its id and which member each operation is for."""
@@ -176,6 +185,10 @@ class BatchOperations:
             code = int(entry.get("status_code") or 0)
             if 200 <= code < 300:
                 result.ok.append(email)
+                # The member's status as Mailchimp answered it (a PUT answers the member).
+                status = _answered_status(entry.get("response"))
+                if status:
+                    result.info[email] = {"new": False, "status": status}
                 continue
             error = _operation_error(code, entry.get("response"))
             if code == 429 or code >= 500 or code == 0:

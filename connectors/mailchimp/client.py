@@ -25,6 +25,7 @@ from connectors.base import Connector
 from connectors.errors import (
     AuthError,
     ConnectorError,
+    NotFoundError,
     RejectedError,
     ThrottledError,
 )
@@ -195,7 +196,9 @@ class Mailchimp(Ecommerce, BatchOperations, Connector):
             made = [e for e in emails if e not in exists and e not in result.failed]
             result.ok.extend(made)
             # Which members this call made: their status is the status_if_new they were sent.
-            result.info.update(dict.fromkeys(made, "new"))
+            result.info.update(
+                {e: {"new": True, "status": by_email[e]["status_if_new"]} for e in made}
+            )
         if existing:
             result.merge(self.update_existing_members(existing))
         return result
@@ -257,6 +260,32 @@ class Mailchimp(Ecommerce, BatchOperations, Connector):
             json_body={"tags": tags},
             idempotent=True,
         )
+
+    def member(self, email: str) -> dict | None:
+        """One member by the hash of its email, or None."""
+        try:
+            return self.http.json("GET", f"{self.list_path}/members/{subscriber_hash(email)}")
+        except NotFoundError:
+            return None
+
+    def members_since(
+        self, since: datetime | None = None, status: str = "", page_size: int = 1000
+    ) -> Iterator[dict]:
+        """Members changed since a moment (`since_last_changed`), of one status or all,
+        1,000 a page (openapi l.6943)."""
+        offset = 0
+        while True:
+            params: dict[str, Any] = {"count": page_size, "offset": offset}
+            if status:
+                params["status"] = status
+            if since:
+                params["since_last_changed"] = since.isoformat(timespec="seconds")
+            body = self.http.json("GET", f"{self.list_path}/members", params=params) or {}
+            members = body.get("members") or []
+            yield from members
+            offset += len(members)
+            if not members or offset >= int(body.get("total_items", 0)):
+                return
 
     def unsubscribed_since(
         self, since: datetime | None = None, page_size: int = 1000

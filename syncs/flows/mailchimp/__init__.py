@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from syncs.flows.mailchimp.consent import ConsentFlow
 from syncs.flows.mailchimp.contacts import ContactsFlow
 from syncs.flows.mailchimp.purchases import PurchasesFlow
 
-FLOWS = (PurchasesFlow, ContactsFlow)
+FLOWS = (PurchasesFlow, ContactsFlow, ConsentFlow)

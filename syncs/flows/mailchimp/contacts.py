@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 from connectors.http import BatchResult, chunks
 from exceptions.services import ticket_raise, tickets_autoresolve
 from syncs.flows.base import Flow, Push, Skip, Wait
+from syncs.flows.mailchimp.consent import FLOW as CONSENT_FLOW
+from syncs.flows.mailchimp.consent import NO_NEWS
 from syncs.flows.mailchimp.maps import (
     AS_MERGE_FIELD,
     AS_TAG,
@@ -52,7 +54,6 @@ if TYPE_CHECKING:
     from syncs.engine import FlowContext
 
 FLOW = CUSTOMERS
-CONSENT_FLOW = "mailchimp_consent"
 # Members Mailchimp will never take again: sending them costs calls and fails the same way.
 NEVER_AGAIN = ("cleaned",)
 COMPLIANCE = "compliance state"
@@ -111,6 +112,16 @@ def field_value(contact: dict, name: str, tags: set[str], totals: dict[str, Any]
     if isinstance(value, dict):  # Brightpearl option fields: {"id":…, "value":…}
         value = value.get("value")
     return value
+
+
+def told_status(known: str, answered: str) -> str:
+    """The member's status as far as Brightpearl has been told (for echoes): the consent
+    flow's last word, if it wrote one; else the status Mailchimp answered if that is one the
+    consent flow has nothing to say about (a new member's, a subscribed one's); else unknown
+    (an unsubscribe Brightpearl has not heard of yet must not pass for an echo)."""
+    if known:
+        return known
+    return answered if answered in NO_NEWS else ""
 
 
 class ContactsFlow(Flow):
@@ -274,11 +285,10 @@ class ContactsFlow(Flow):
             email = push.source_id
             if email not in result.ok or email in result.failed:
                 continue
-            # What the member's status is, as far as Brightpearl has been told: the status a
-            # new member was made with, else the consent flow's last word (else unknown).
-            new = result.info.get(email) == "new"
-            push.payload["_status"] = (
-                push.payload["status_if_new"] if new else push.payload["_known_status"]
+            answered = result.info.get(email) or {}
+            new = bool(answered.get("new"))
+            push.payload["_status"] = told_status(
+                push.payload["_known_status"], str(answered.get("status") or "")
             )
             tags = push.payload["tags"]
             before = previous.get(email)
