@@ -178,8 +178,17 @@ class Mailchimp(Ecommerce, BatchOperations, Connector):
         existing: list[dict] = []
         for batch in chunks(list(by_email.values()), self.batch_size):
             payload = {"members": [self._new_member(m) for m in batch], "update_existing": False}
+            # Safe to send again after a lost answer: with update_existing false a resend makes
+            # nobody twice (the members the lost call made come back as existing, and are
+            # updated like any other, status_if_new only).
             body = (
-                self.http.json("POST", self.list_path, json_body=payload, batch_size=len(batch))
+                self.http.json(
+                    "POST",
+                    self.list_path,
+                    json_body=payload,
+                    batch_size=len(batch),
+                    idempotent=True,
+                )
                 or {}
             )
             emails = [m["email_address"].strip().lower() for m in batch]
@@ -226,12 +235,20 @@ class Mailchimp(Ecommerce, BatchOperations, Connector):
         for tag, name in sorted(wanted.items()):
             if tag.upper() in have:
                 continue
-            self.http.json(
+            # Sent again after a lost answer, a made field is refused as existing: made.
+            reply = self.http.request(
                 "POST",
                 f"{self.list_path}/merge-fields",
                 json_body={"tag": tag, "name": name or tag, "type": "text"},
-                idempotent=False,
+                idempotent=True,
+                ok_statuses=(400,),
             )
+            if reply.status >= 400 and "exists" not in _problem_text(reply.body)[1].lower():
+                raise RejectedError(
+                    f"Mailchimp refused the merge field {tag}: {_problem_text(reply.body)[1]}",
+                    vendor=self.system,
+                    status=reply.status,
+                )
             made.append(tag)
         return made
 
