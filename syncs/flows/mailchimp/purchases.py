@@ -123,7 +123,7 @@ class PurchasesFlow(Flow):
     label = "Purchases → Mailchimp"
     description = (
         "Each Brightpearl sales order as a Mailchimp e-commerce order, seconds after it is "
-        "placed: the buyer's id, the order's value and date; cancelled and refunded orders "
+        "placed: the buyer’s id, the order’s value and date; cancelled and refunded orders "
         "update their lifetime value."
     )
     target = "mailchimp"
