@@ -162,20 +162,49 @@ class Mailchimp(Ecommerce, BatchOperations, Connector):
         body["status"] = body.pop("status_if_new")
         return body
 
-    def upsert_members(self, members: Iterable[dict]) -> BatchResult:
+    def member_hashes(self) -> set[str]:
+        """Every member's subscriber hash (its `id`), 1,000 a page: a backfill's search
+        before create, done once for the whole audience instead of once per member."""
+        found: set[str] = set()
+        offset = 0
+        while True:
+            body = (
+                self.http.json(
+                    "GET",
+                    f"{self.list_path}/members",
+                    params={"fields": "members.id,total_items", "count": 1000, "offset": offset},
+                )
+                or {}
+            )
+            page = body.get("members") or []
+            found.update(str(m.get("id")) for m in page)
+            offset += len(page)
+            if not page or offset >= int(body.get("total_items") or 0):
+                return found
+
+    def upsert_members(
+        self, members: Iterable[dict], existing: set[str] | None = None
+    ) -> BatchResult:
         """Create or update members, keyed by email; one outcome per member.
 
         New members are created 500 a call (`update_existing: false`, so the call can never
-        touch an existing member's status). The members it reports as existing are updated
-        by batch operations: one PUT each with `status_if_new` and never `status`, so their
-        consent stays Mailchimp's, a few thousand PUTs per request.
+        touch an existing member's status). The members it reports as existing, and those
+        whose hash is in `existing` (a listing of the audience made before), are updated by
+        batch operations: one PUT each with `status_if_new` and never `status`, so their
+        consent stays Mailchimp's, a few thousand PUTs per request. (A PUT is an upsert by
+        hash: a member listed but gone since is made, with its status_if_new.)
         """
         known, unknown = self._consent_unknown(members)
         by_email: dict[str, dict] = {}
+        listed: list[dict] = []
         for member in known:
-            by_email[member["email_address"].strip().lower()] = member
+            email = member["email_address"].strip().lower()
+            if existing is not None and subscriber_hash(email) in existing:
+                listed.append(member)
+            else:
+                by_email[email] = member
         result = BatchResult(failed=unknown)
-        existing: list[dict] = []
+        existing_members: list[dict] = list(listed)
         for batch in chunks(list(by_email.values()), self.batch_size):
             payload = {"members": [self._new_member(m) for m in batch], "update_existing": False}
             # Safe to send again after a lost answer: with update_existing false a resend makes
@@ -201,15 +230,15 @@ class Mailchimp(Ecommerce, BatchOperations, Connector):
                     result.failed[email] = RecordError(
                         str(err.get("error_code", "")), str(err.get("error", ""))
                     )
-            existing.extend(by_email[e] for e in emails if e in exists)
+            existing_members.extend(by_email[e] for e in emails if e in exists)
             made = [e for e in emails if e not in exists and e not in result.failed]
             result.ok.extend(made)
             # Which members this call made: their status is the status_if_new they were sent.
             result.info.update(
                 {e: {"new": True, "status": by_email[e]["status_if_new"]} for e in made}
             )
-        if existing:
-            result.merge(self.update_existing_members(existing))
+        if existing_members:
+            result.merge(self.update_existing_members(existing_members))
         return result
 
     def merge_fields_ensure(self, wanted: dict[str, str]) -> list[str]:
