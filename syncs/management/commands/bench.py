@@ -1,5 +1,8 @@
 """`python manage.py bench --orders N`: sync N seeded orders through all four flows.
 
+`--pair mailchimp` measures the Mailchimp pair instead (a contacts backfill with purchase
+events during it): syncs/management/bench_mailchimp.py says what and how.
+
 It starts a vendor sandbox in its own process (seeded with N orders), connects a brand
 called "bench" to it (made afresh in the configured database), runs the four flows in
 full, and prints one JSON line. By default they run here, one after the other; with
@@ -24,6 +27,7 @@ from django.utils import timezone
 from brands.models import Brand
 from connectors.sandbox.connect import connect_to_sandbox
 from syncs.flows import ometria
+from syncs.management.bench_mailchimp import mailchimp_bench
 from syncs.management.processes import (
     Cluster,
     SandboxProcess,
@@ -49,6 +53,22 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
+        parser.add_argument(
+            "--pair",
+            choices=["ometria", "mailchimp"],
+            default="ometria",
+            help="ometria: the four Brightpearl → Ometria flows; mailchimp: a contacts "
+            "backfill to Mailchimp with purchase events during it.",
+        )
+        parser.add_argument(
+            "--contacts", type=int, default=10_000, help="With --pair mailchimp: contacts."
+        )
+        parser.add_argument(
+            "--event-every",
+            type=float,
+            default=0.5,
+            help="With --pair mailchimp: seconds between purchase events.",
+        )
         parser.add_argument("--orders", type=int, default=10_000)
         parser.add_argument(
             "--latency-ms",
@@ -74,6 +94,12 @@ class Command(BaseCommand):
         self, *args, orders: int, vendor_limits: str, latency_ms: int, workers: int, **options
     ):
         require_migrated()
+        if options["pair"] == "mailchimp":
+            figures = mailchimp_bench(
+                contacts=options["contacts"], event_every=options["event_every"], stderr=self.stderr
+            )
+            self.stdout.write(json.dumps(figures))
+            return
         if workers:
             require_own_database("bench", "the benchmark with --workers")
         self.stderr.write(f"Seeding a sandbox with {orders:,} orders…")
