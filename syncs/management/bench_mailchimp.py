@@ -43,15 +43,10 @@ from django.db import connections
 from brands.models import Brand
 from connectors.mailchimp.client import Mailchimp
 from connectors.sandbox.connect import connect_to_sandbox
-from syncs.flows.mailchimp.maps import (
-    BP_CONTACT_ATTRIBUTE,
-    BP_CUSTOMER_GROUP_TO_MC,
-    DEFAULT_FIELDS,
-    DEFAULT_GROUPS,
-)
+from syncs.flows.mailchimp.defaults import mailchimp_defaults_seed
 from syncs.management.processes import SandboxProcess
 from syncs.mappings import brightpearl_statuses, mapping_seed_defaults
-from syncs.models import SyncRun, ValueMap
+from syncs.models import SyncRun
 from syncs.services import flow_run_now
 
 CONTACTS, PURCHASES = "mailchimp_contacts", "mailchimp_purchases"
@@ -73,22 +68,7 @@ def _brand(discovery: dict) -> Brand:
     mapping_seed_defaults(
         brand=brand, statuses=brightpearl_statuses(brand=brand, refresh=True, wait=True)
     )
-    for source, tag, audience in DEFAULT_GROUPS:
-        ValueMap.objects.create(
-            brand=brand,
-            kind=BP_CUSTOMER_GROUP_TO_MC.code,
-            source_value=source,
-            target_value=tag,
-            extra={"audience": audience},
-        )
-    for source, target, kind in DEFAULT_FIELDS:
-        ValueMap.objects.create(
-            brand=brand,
-            kind=BP_CONTACT_ATTRIBUTE.code,
-            source_value=source,
-            target_value=target,
-            extra={"as": kind},
-        )
+    mailchimp_defaults_seed(brand=brand)
     return brand
 
 

@@ -207,3 +207,16 @@ def test_per_member_errors_are_tickets_and_never_sent_again(sandbox, mapped_bran
     flow_run_now(brand=mapped_brand, flow=FLOW, scope=[compliance], trigger="webhook")
     keys = [k for w in sandbox.writes(vendor="mailchimp")["items"] for k in w.get("keys") or []]
     assert f"member:{subscriber_hash(compliance)}" not in keys
+
+
+def test_onboarding_offers_a_short_default_list_once(live_brand):
+    from syncs.flows.mailchimp.defaults import mailchimp_defaults_seed
+
+    assert mailchimp_defaults_seed(brand=live_brand) == len(DEFAULT_FIELDS) + 2
+    assert mailchimp_defaults_seed(brand=live_brand) == 0
+    fields = ValueMap.objects.filter(brand=live_brand, kind=BP_CONTACT_ATTRIBUTE.code)
+    assert sorted(fields.values_list("target_value", flat=True)) == ["FNAME", "LNAME"]
+    wholesale = ValueMap.objects.get(
+        brand=live_brand, kind="bp_customer_group_to_mailchimp", source_value="Wholesale"
+    )
+    assert wholesale.extra == {"audience": "not_this_audience"}
