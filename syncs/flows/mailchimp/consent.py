@@ -132,7 +132,8 @@ class ConsentFlow(Flow):
             except ConnectorError as exc:
                 if exc.retryable:
                     raise
-                result.failed[email] = RecordError(exc.code or exc.kind, exc.plain())
+                said = exc.plain() if callable(exc.plain) else exc.plain
+                result.failed[email] = RecordError(exc.code or exc.kind, str(said))
                 continue
             audit(
                 "consent.written",

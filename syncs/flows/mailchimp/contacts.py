@@ -30,6 +30,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from connectors.http import BatchResult, chunks
+from connectors.mailchimp.client import Mailchimp
+from connectors.mailchimp.common import subscriber_hash
 from exceptions.services import ticket_raise, tickets_autoresolve
 from syncs.flows.base import Flow, Push, Skip, Wait
 from syncs.flows.mailchimp.consent import FLOW as CONSENT_FLOW
@@ -172,7 +174,11 @@ class ContactsFlow(Flow):
             # Search before create, for the whole audience at once (1,000 hashes a call):
             # members already there go straight to the batch PUTs, new ones 500 a call.
             ctx.cache["existing"] = ctx.connector("mailchimp").member_hashes()
-        for batch in chunks(emails, self.batch_size):
+        # What one call can carry: 500 new members a batch subscribe, a /batches call of
+        # PUTs for members already there. A backfill fills each (see _fill).
+        sizes = {"new": Mailchimp.batch_size, "old": Mailchimp.batch_operations_size}
+        buffers: dict[str, list[dict]] = {"new": [], "old": [], "skip": []}
+        for batch in chunks(emails, 200):
             for email in batch:
                 if email not in complete:
                     # A changed contact, a retry or a webhook: every contact with its email.
@@ -184,13 +190,40 @@ class ContactsFlow(Flow):
             for contact in contacts:
                 grouped[primary_email(contact).lower()].append(contact)
             ctx.missing.extend(e for e in batch if not grouped.get(e))
-            ctx.cache["purchases"] = purchases_of(
-                ctx.brand_id, [str(c["contactId"]) for c in contacts]
-            )
-            ctx.cache["consent"] = {
-                s.source_id: s for s in ctx.states(CONSENT_FLOW, list(batch)).values()
-            }
-            yield [{"email": e, "contacts": grouped[e]} for e in batch if grouped.get(e)]
+            records = [{"email": e, "contacts": grouped[e]} for e in batch if grouped.get(e)]
+            if not ctx.full:
+                yield self._prepared(ctx, records)
+                continue
+            for record in records:
+                buffers[self._fill(ctx, record)].append(record)
+            for kind in ("new", "old"):
+                if len(buffers[kind]) >= sizes[kind]:
+                    yield self._prepared(ctx, buffers[kind] + buffers["skip"])
+                    buffers[kind], buffers["skip"] = [], []
+        rest = buffers["new"] + buffers["old"] + buffers["skip"]
+        if rest:
+            yield self._prepared(ctx, rest)
+
+    def _fill(self, ctx: FlowContext, record: dict) -> str:
+        """Which call a backfill's record will likely go in ("new", "old"), or "skip" (a
+        wholesale or unmapped group: it will not be sent), so each call goes full: 500 new
+        members, or a whole /batches call of existing ones. Only the sizing: transform
+        decides."""
+        for contact in record["contacts"]:
+            group = customer_group(contact)
+            if group:
+                where = ctx.mapped(GROUPS.code, group)
+                if where is None or where.extra.get("audience") == NOT_IN_AUDIENCE:
+                    return "skip"
+        return "old" if subscriber_hash(record["email"]) in ctx.cache["existing"] else "new"
+
+    def _prepared(self, ctx: FlowContext, records: list[dict]) -> list[dict]:
+        """A batch, with what its transforms read: purchases and the consent flow's word."""
+        contact_ids = [str(c["contactId"]) for r in records for c in r["contacts"]]
+        ctx.cache["purchases"] = purchases_of(ctx.brand_id, contact_ids)
+        emails = [r["email"] for r in records]
+        ctx.cache["consent"] = {s.source_id: s for s in ctx.states(CONSENT_FLOW, emails).values()}
+        return records
 
     def source_id_of(self, record: Any) -> str:
         return str(record.get("email", "unknown")) if isinstance(record, dict) else "unknown"

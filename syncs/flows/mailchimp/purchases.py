@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from connectors.errors import RejectedError
 from connectors.http import BatchResult, RecordError
 from syncs.flows.base import Flow, Push, Skip, Wait, public
 from syncs.flows.mailchimp.maps import BP_CUSTOMER_GROUP_TO_MC as GROUPS
@@ -238,7 +239,13 @@ class PurchasesFlow(Flow):
             customer = push.payload["_customer"]
             if customer["id"] not in customers_put:
                 # Add or update the buyer first: an order then names only the customer's id.
-                mc.customer_put(customer)
+                try:
+                    mc.customer_put(customer)
+                except RejectedError as exc:
+                    # This buyer only (an address Mailchimp will not take): the order waits
+                    # with a ticket, its neighbours go.
+                    result.failed[push.source_id] = RecordError(exc.code or exc.kind, exc.plain())
+                    continue
                 customers_put.add(customer["id"])
             refused: RecordError | None = mc.order_upsert(wire(push.payload))
             if refused is None:
