@@ -20,10 +20,13 @@ agency's template). Then, at once:
 The JSON line:
 - `contacts`: Brightpearl contacts seeded; `members_sent` the emails the backfill sent;
 - `member_calls`: requests that wrote members (batch subscribe, and /batches of member PUTs);
-- `cap_fraction`: members carried by those calls over what the calls could carry at most
-  (500 a batch subscribe, Mailchimp's cap; the connector's operations per /batches call):
-  1.0 means no call went less than full but the last of each kind. Mailchimp publishes no
-  request rate, only the 10-connection cap, so the calls' fill is the limit that binds;
+- `cap_fraction`: the fewest calls the caps allow for what was sent (the members of each
+  kind over its cap, rounded up: 500 a batch subscribe, Mailchimp's cap; 2,000 a /batches
+  call, the connector's) over the calls made. Mailchimp publishes no request rate, only the
+  10-connection cap, so members per call is the limit that binds: 1.0 means no call was
+  spent that the caps did not require. Beside it `call_fill` (members carried over what the
+  calls could carry: below 1 only by each kind's last, part-full call), `members_per_call`
+  and `members_per_s` (members sent over the backfill's seconds);
 - `purchase_event_p95_s` (and `_p50_s`, `_max_s`, `events`): the events' latency;
 - `duplicates_created`: members made twice (the sandbox's check by email hash);
 - `unsubscribes_overwritten`: members the API moved out of unsubscribed or cleaned
@@ -98,9 +101,12 @@ def _shows(sandbox: SandboxProcess, order_id: str, cancelled: bool) -> bool:
     return False
 
 
-def _member_calls(sandbox: SandboxProcess) -> tuple[int, int, int]:
-    """(calls that wrote members, members they carried, most they could have carried)."""
+def _member_calls(sandbox: SandboxProcess, stderr=None) -> tuple[int, int, int, int]:
+    """(calls that wrote members, members they carried, most they could have carried, the
+    fewest calls the caps allow for the members each kind of call carried)."""
     calls = carried = capacity = 0
+    sizes: list[str] = []
+    by_cap: dict[int, int] = {}
     writes = sandbox.get("state/sandbox/writes", vendor="mailchimp", limit=1_000_000)["items"]
     for write in writes:
         members = [k for k in write.get("keys") or [] if k.startswith("member:")]
@@ -116,7 +122,12 @@ def _member_calls(sandbox: SandboxProcess) -> tuple[int, int, int]:
         calls += 1
         carried += len(members)
         capacity += cap
-    return calls, carried, capacity
+        sizes.append(f"{len(members)}/{cap}")
+        by_cap[cap] = by_cap.get(cap, 0) + len(members)
+    if stderr is not None:
+        stderr.write(f"  member calls (members/cap): {', '.join(sizes)}")
+    fewest = sum(math.ceil(n / cap) for cap, n in by_cap.items())
+    return calls, carried, capacity, fewest
 
 
 def mailchimp_bench(*, contacts: int, event_every: float, stderr) -> dict[str, Any]:
@@ -167,7 +178,7 @@ def _measure(sandbox: SandboxProcess, contacts: int, event_every: float, stderr)
     thread.join()
     seconds = time.perf_counter() - started
     run: SyncRun = backfill["run"]
-    calls, carried, capacity = _member_calls(sandbox)
+    calls, carried, capacity, fewest = _member_calls(sandbox, stderr)
     moved = [
         c
         for c in _items(sandbox, "mailchimp", "status_changes")
@@ -181,7 +192,10 @@ def _measure(sandbox: SandboxProcess, contacts: int, event_every: float, stderr)
         "contacts": contacts,
         "members_sent": run.written,
         "member_calls": calls,
-        "cap_fraction": round(carried / capacity, 3) if capacity else 0.0,
+        "cap_fraction": round(fewest / calls, 3) if calls else 0.0,
+        "call_fill": round(carried / capacity, 3) if capacity else 0.0,
+        "members_per_call": round(carried / calls, 1) if calls else 0.0,
+        "members_per_s": round(run.written / seconds, 1) if seconds else 0.0,
         "purchase_event_p95_s": round(_percentile(latencies, 0.95), 3),
         "purchase_event_p50_s": round(_percentile(latencies, 0.5), 3),
         "purchase_event_max_s": round(max(latencies, default=0.0), 3),

@@ -197,9 +197,11 @@ class ContactsFlow(Flow):
             for record in records:
                 buffers[self._fill(ctx, record)].append(record)
             for kind in ("new", "old"):
-                if len(buffers[kind]) >= sizes[kind]:
-                    yield self._prepared(ctx, buffers[kind] + buffers["skip"])
-                    buffers[kind], buffers["skip"] = [], []
+                while len(buffers[kind]) >= sizes[kind]:
+                    # Exactly one call's worth; the rest waits for the next.
+                    full, buffers[kind] = buffers[kind][: sizes[kind]], buffers[kind][sizes[kind] :]
+                    yield self._prepared(ctx, full + buffers["skip"])
+                    buffers["skip"] = []
         rest = buffers["new"] + buffers["old"] + buffers["skip"]
         if rest:
             yield self._prepared(ctx, rest)
