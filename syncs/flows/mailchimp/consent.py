@@ -65,7 +65,9 @@ class ConsentFlow(Flow):
     target_kind = "mailchimp_consent"
     noun = "members"
     default_schedule_minutes = 15
-    webhook_events = ("unsubscribe", "cleaned", "subscribe")
+    # Leaving is urgent (no campaign may reach them); a member who re-subscribes through a
+    # Mailchimp form reaches Brightpearl by the sweep, within its schedule.
+    webhook_events = ("unsubscribe", "cleaned")
     owners = {"status": "mailchimp"}
     set_up_first = (
         "In Brightpearl, three contact custom fields (text) for the consent: "
