@@ -107,6 +107,7 @@ def demo_go_live(brand: Brand, discovery: dict) -> list[str]:
 
 def _go_live(brand: Brand, discovery: dict, *, account: str) -> None:
     from syncs.flows import REGISTRY
+    from syncs.flows.mailchimp.defaults import mailchimp_defaults_seed
     from syncs.mappings import brightpearl_statuses, mapping_seed_defaults
     from syncs.models import SyncRun
     from syncs.services import flow_configure, flow_enqueue
@@ -117,6 +118,9 @@ def _go_live(brand: Brand, discovery: dict, *, account: str) -> None:
         brand=brand, statuses=brightpearl_statuses(brand=brand, refresh=True, wait=True)
     )
     _demo_value_maps(brand)
+    # The Mailchimp audience: onboarding's short default list, so purchases and contacts flow
+    # (the seed's unsubscribed and cleaned members reach Brightpearl by the consent sweep).
+    mailchimp_defaults_seed(brand=brand)
     for code, cls in REGISTRY.items():
         flow_configure(
             brand=brand, flow=code, enabled=True, schedule_minutes=cls.default_schedule_minutes
