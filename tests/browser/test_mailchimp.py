@@ -107,3 +107,36 @@ def test_ops_resolves_a_duplicate_contact_ticket(page, sign_in, sandbox, live_br
     expect(page.get_by_role("status").first).to_contain_text(f"Ticket #{ticket.pk} resolved")
     ticket.refresh_from_db()
     assert ticket.status == "resolved"
+
+
+def test_marketing_picks_a_tag_to_send_previews_saves_and_members_get_it(
+    page, sign_in, sandbox, live_brand, marketing_user
+):
+    fields_and_wholesale(live_brand)
+    ValueMap.objects.create(
+        brand=live_brand,
+        kind="bp_customer_group_to_mailchimp",
+        source_value="Retail",
+        target_value="Retail",
+        extra={"audience": "this_audience"},
+    )
+    flow_run_now(brand=live_brand, flow=FLOW, full=True)
+
+    sign_in(marketing_user.username)
+    page.get_by_role("link", name="Mappings").click()
+    page.get_by_role("link", name="Tags and fields → Mailchimp").click()
+    add = page.locator("section", has=page.get_by_role("heading", name="Map another value"))
+    add.get_by_label("Brightpearl tag or field").fill("VIP")
+    add.get_by_label("Mailchimp tag or merge field").fill("VIP customers")
+    add.get_by_label("Mailchimp field type").select_option(label="a Mailchimp tag")
+    page.get_by_role("button", name="Preview the changes").click()
+    expect(page.get_by_role("heading", name="Preview: what saving would do")).to_be_visible()
+    expect(page.get_by_text(re.compile("VIP customers"))).to_be_visible()
+    assert not ValueMap.objects.filter(brand=live_brand, source_value="VIP").exists()
+    page.get_by_role("button", name="Save this change").click()
+    expect(page.get_by_role("status")).to_contain_text("1 mapping saved.")
+
+    run = flow_run_now(brand=live_brand, flow=FLOW, full=True)
+    assert run.written > 0, run.log
+    members = sandbox.state("mailchimp", "members", limit=100_000)["items"]
+    assert any("VIP customers" in {t["name"] for t in m.get("tags") or []} for m in members)
