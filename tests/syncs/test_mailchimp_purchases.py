@@ -218,3 +218,41 @@ def test_a_purchase_never_changes_a_members_consent(sandbox, live_brand):
         if m["status"] in ("unsubscribed", "cleaned")
     }
     assert unsubscribed <= still
+
+
+def test_a_brightpearl_order_webhook_runs_the_purchase_on_the_events_path(
+    client, sandbox, live_brand
+):
+    """The webhook Brightpearl sends for a status change becomes a scoped run of this flow
+    (as of the Ometria order flow), which goes on the events queue, not the bulk one."""
+    from unittest import mock
+
+    from django.urls import reverse
+
+    from syncs.services import run_queue
+    from syncs.webhooks import webhooks_drain
+
+    groups_mapped(live_brand)
+    order = retail_order(sandbox, live_brand)
+    bp = Connection.objects.get(brand=live_brand, system="brightpearl")
+    body = {
+        "accountCode": bp.settings["account"],
+        "resourceType": "order",
+        "id": str(order["id"]),
+        "lifecycleEvent": "modified",
+        "fullEvent": "order.modified.order-status",
+        "raisedOn": "2026-12-04T10:00:00.000Z",
+    }
+    with mock.patch("syncs.webhooks.async_task"):
+        answer = client.post(
+            reverse("webhook", args=["brightpearl", bp.webhook_secret]),
+            data=body,
+            content_type="application/json",
+        )
+    assert answer.status_code == 200, answer.content
+    runs = webhooks_drain(connection_id=bp.pk)
+    [run] = [r for r in runs if r.flow == FLOW]
+    assert run.trigger == "webhook" and run.scope == [str(order["id"])]
+    assert run_queue(run) is None  # the default queue: events, ahead of bulk
+    assert run.written == 1, run.log
+    assert str(order["id"]) in mc_orders(sandbox)
