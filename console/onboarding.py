@@ -26,6 +26,7 @@ from connectors.registry import REGISTRY as VENDORS
 from connectors.services import connection_test
 from console.models import Onboarding
 from syncs.flows import REGISTRY as FLOWS
+from syncs.flows.mailchimp.defaults import mailchimp_defaults_seed
 from syncs.mappings import brightpearl_statuses, mapping_seed_defaults
 from syncs.models import ChangeVia, StatusMapping
 
@@ -378,6 +379,7 @@ def onboarding_seed_mappings(*, onboarding: Onboarding, actor=None) -> SeedResul
     created, _ = mapping_seed_defaults(
         brand=onboarding.brand, statuses=statuses, actor=actor, via=ChangeVia.ONBOARDING
     )
+    mailchimp_defaults_seed(brand=onboarding.brand, actor=actor, via=ChangeVia.ONBOARDING)
     unknown = unmapped_statuses(onboarding, statuses)
     _advance(
         onboarding,

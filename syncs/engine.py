@@ -135,8 +135,12 @@ class FlowContext:
         # What the console writes into the target is kept on the target's links only where
         # something can come back from there: a flow reads that system, or the flow creates
         # (the ids it gets back). A push-only target (Ometria) keeps it on the record state.
+        # Only a flow that reads the kind written counts: Mailchimp's consent flow reads
+        # members, so the e-commerce orders written there never come back.
+        written_kind = flow.target_kind or flow.kind
         self.target_read_back = flow.creates or any(
-            other.source == flow.target for other in REGISTRY.values()
+            other.source == flow.target and other.kind == written_kind
+            for other in REGISTRY.values()
         )
         # Status and purchase events go before bulk backfills (the budget's reserve).
         # Events: a webhook's ids, a retry, one record synced now. Bulk reads are not.

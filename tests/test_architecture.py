@@ -18,6 +18,7 @@ TOOLS = {
     "console.demo",
     "console.management.commands.demo",
     "syncs.management.bench_bigcommerce",
+    "syncs.management.bench_mailchimp",
     "syncs.management.bench_salesforce",
     "syncs.management.commands.bench",
     "syncs.management.commands.bench_freshness",

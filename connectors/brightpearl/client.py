@@ -320,6 +320,18 @@ class Brightpearl(Connector):
     ) -> Iterator[dict]:
         return self.changed_order_ids(since, until, order_type="SC")
 
+    def sales_credit_ids_of(self, order_ids: Iterable[int | str]) -> list[int]:
+        """The sales credits raised on these sales orders (a search by parentOrderId, 200
+        orders a request)."""
+        found: list[int] = []
+        for batch in chunks(sorted({int(i) for i in order_ids}), self.batch_size):
+            rows = self.search(
+                "/order-service/order-search",
+                {"orderTypeId": ORDER_TYPE_IDS["SC"], "parentOrderId": idset(batch)},
+            )
+            found.extend(int(r["orderId"]) for r in rows)
+        return found
+
     def create_sales_credit(self, credit: dict) -> int:
         body = self.http.json(
             "POST", "/order-service/sales-credit", json_body=credit, idempotent=False

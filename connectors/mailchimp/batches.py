@@ -10,6 +10,7 @@ import json
 import logging
 import tarfile
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,6 +50,15 @@ def _operation_error(status: int, response: Any) -> RecordError:
     return RecordError(title or f"HTTP {status}", message)
 
 
+def _answered_status(response: Any) -> str:
+    """The `status` of the member a batch operation answered with, if it did."""
+    try:
+        body = json.loads(response) if isinstance(response, str) and response else response
+    except ValueError:
+        return ""
+    return str(body.get("status") or "") if isinstance(body, dict) else ""
+
+
 @dataclass
 class _Batch:
     """One batch operation we started: its id and which member each operation is for."""
@@ -73,6 +83,36 @@ class BatchOperations:
         """
         members, unknown = self._consent_unknown(members)
         result = BatchResult(failed=unknown)
+        result.merge(self._operations(members, self._put_operation, round_no))
+        return result
+
+    def update_member_tags(self, changes: list[dict], round_no: int = 1) -> BatchResult:
+        """Tags of many members by batch operations: each change is {email_address, active:
+        [names], inactive: [names]}, one POST /lists/{id}/members/{hash}/tags each (204)."""
+        return self._operations(changes, self._tags_operation, round_no)
+
+    def _put_operation(self, member: dict, digest: str) -> dict:
+        return {
+            "method": "PUT",
+            "path": f"{self.list_path}/members/{digest}",
+            "operation_id": digest,
+            "body": json.dumps(self._member_body(member), separators=(",", ":")),
+        }
+
+    def _tags_operation(self, change: dict, digest: str) -> dict:
+        tags = [{"name": t, "status": "active"} for t in change.get("active") or ()]
+        tags += [{"name": t, "status": "inactive"} for t in change.get("inactive") or ()]
+        return {
+            "method": "POST",
+            "path": f"{self.list_path}/members/{digest}/tags",
+            "operation_id": digest,
+            "body": json.dumps({"tags": tags}, separators=(",", ":")),
+        }
+
+    def _operations(
+        self, members: list[dict], build: Callable[[dict, str], dict], round_no: int
+    ) -> BatchResult:
+        result = BatchResult()
         again: dict[str, dict] = {}
         last_error: dict[str, RecordError] = {}
         running: deque[_Batch] = deque()
@@ -87,17 +127,17 @@ class BatchOperations:
         for group in chunks(members, self.batch_operations_size):
             while len(running) >= self.max_pending_batches:
                 settle(running.popleft())
-            running.append(self._start_batch(group))
+            running.append(self._start_batch(group, build))
         while running:
             settle(running.popleft())
         if again:
             if round_no <= self._setting("batch_retry_rounds", self.batch_retry_rounds):
-                result.merge(self.update_existing_members(list(again.values()), round_no + 1))
+                result.merge(self._operations(list(again.values()), build, round_no + 1))
             else:
                 result.failed.update(last_error)
         return result
 
-    def _start_batch(self, members: list[dict]) -> _Batch:
+    def _start_batch(self, members: list[dict], build: Callable[[dict, str], dict]) -> _Batch:
         emails: dict[str, str] = {}
         by_email: dict[str, dict] = {}
         operations = []
@@ -106,14 +146,7 @@ class BatchOperations:
             digest = subscriber_hash(email)
             emails[digest] = email
             by_email[email] = member
-            operations.append(
-                {
-                    "method": "PUT",
-                    "path": f"{self.list_path}/members/{digest}",
-                    "operation_id": digest,
-                    "body": json.dumps(self._member_body(member), separators=(",", ":")),
-                }
-            )
+            operations.append(build(member, digest))
         # Every operation is an upsert, so a batch sent twice (a lost answer, a 429 for too
         # many pending batches) changes nothing twice: safe to retry.
         body = self.http.json(
@@ -152,6 +185,10 @@ class BatchOperations:
             code = int(entry.get("status_code") or 0)
             if 200 <= code < 300:
                 result.ok.append(email)
+                # The member's status as Mailchimp answered it (a PUT answers the member).
+                status = _answered_status(entry.get("response"))
+                if status:
+                    result.info[email] = {"new": False, "status": status}
                 continue
             error = _operation_error(code, entry.get("response"))
             if code == 429 or code >= 500 or code == 0:

@@ -25,6 +25,7 @@ from connectors.base import Connector
 from connectors.errors import (
     AuthError,
     ConnectorError,
+    NotFoundError,
     RejectedError,
     ThrottledError,
 )
@@ -38,6 +39,7 @@ from connectors.mailchimp.common import (
     _problem_text,
     subscriber_hash,
 )
+from connectors.mailchimp.ecommerce import Ecommerce
 
 if TYPE_CHECKING:
     from connectors.models import Connection
@@ -45,7 +47,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("connectors.mailchimp")
 
 
-class Mailchimp(BatchOperations, Connector):
+class Mailchimp(Ecommerce, BatchOperations, Connector):
     system = "mailchimp"
     label = "Mailchimp"
     default_base_url = "https://us1.api.mailchimp.com"
@@ -160,24 +162,62 @@ class Mailchimp(BatchOperations, Connector):
         body["status"] = body.pop("status_if_new")
         return body
 
-    def upsert_members(self, members: Iterable[dict]) -> BatchResult:
+    def member_hashes(self) -> set[str]:
+        """Every member's subscriber hash (its `id`), 1,000 a page: a backfill's search
+        before create, done once for the whole audience instead of once per member."""
+        found: set[str] = set()
+        offset = 0
+        while True:
+            body = (
+                self.http.json(
+                    "GET",
+                    f"{self.list_path}/members",
+                    params={"fields": "members.id,total_items", "count": 1000, "offset": offset},
+                )
+                or {}
+            )
+            page = body.get("members") or []
+            found.update(str(m.get("id")) for m in page)
+            offset += len(page)
+            if not page or offset >= int(body.get("total_items") or 0):
+                return found
+
+    def upsert_members(
+        self, members: Iterable[dict], existing: set[str] | None = None
+    ) -> BatchResult:
         """Create or update members, keyed by email; one outcome per member.
 
         New members are created 500 a call (`update_existing: false`, so the call can never
-        touch an existing member's status). The members it reports as existing are updated
-        by batch operations: one PUT each with `status_if_new` and never `status`, so their
-        consent stays Mailchimp's, a few thousand PUTs per request.
+        touch an existing member's status). The members it reports as existing, and those
+        whose hash is in `existing` (a listing of the audience made before), are updated by
+        batch operations: one PUT each with `status_if_new` and never `status`, so their
+        consent stays Mailchimp's, a few thousand PUTs per request. (A PUT is an upsert by
+        hash: a member listed but gone since is made, with its status_if_new.)
         """
         known, unknown = self._consent_unknown(members)
         by_email: dict[str, dict] = {}
+        listed: list[dict] = []
         for member in known:
-            by_email[member["email_address"].strip().lower()] = member
+            email = member["email_address"].strip().lower()
+            if existing is not None and subscriber_hash(email) in existing:
+                listed.append(member)
+            else:
+                by_email[email] = member
         result = BatchResult(failed=unknown)
-        existing: list[dict] = []
+        existing_members: list[dict] = list(listed)
         for batch in chunks(list(by_email.values()), self.batch_size):
             payload = {"members": [self._new_member(m) for m in batch], "update_existing": False}
+            # Safe to send again after a lost answer: with update_existing false a resend makes
+            # nobody twice (the members the lost call made come back as existing, and are
+            # updated like any other, status_if_new only).
             body = (
-                self.http.json("POST", self.list_path, json_body=payload, batch_size=len(batch))
+                self.http.json(
+                    "POST",
+                    self.list_path,
+                    json_body=payload,
+                    batch_size=len(batch),
+                    idempotent=True,
+                )
                 or {}
             )
             emails = [m["email_address"].strip().lower() for m in batch]
@@ -190,11 +230,56 @@ class Mailchimp(BatchOperations, Connector):
                     result.failed[email] = RecordError(
                         str(err.get("error_code", "")), str(err.get("error", ""))
                     )
-            existing.extend(by_email[e] for e in emails if e in exists)
-            result.ok.extend(e for e in emails if e not in exists and e not in result.failed)
-        if existing:
-            result.merge(self.update_existing_members(existing))
+            existing_members.extend(by_email[e] for e in emails if e in exists)
+            made = [e for e in emails if e not in exists and e not in result.failed]
+            result.ok.extend(made)
+            # Which members this call made: their status is the status_if_new they were sent.
+            result.info.update(
+                {e: {"new": True, "status": by_email[e]["status_if_new"]} for e in made}
+            )
+        if existing_members:
+            result.merge(self.update_existing_members(existing_members))
         return result
+
+    def merge_fields_ensure(self, wanted: dict[str, str]) -> list[str]:
+        """The audience has these merge fields ({tag: name}); the missing ones are made (text
+        fields). Returns the tags made. POST /lists/{id}/merge-fields, openapi l.8404."""
+        have: set[str] = set()
+        offset = 0
+        while True:
+            body = (
+                self.http.json(
+                    "GET",
+                    f"{self.list_path}/merge-fields",
+                    params={"count": 1000, "offset": offset},
+                )
+                or {}
+            )
+            page = body.get("merge_fields") or []
+            have.update(str(f.get("tag", "")).upper() for f in page)
+            offset += len(page)
+            if not page or offset >= int(body.get("total_items") or 0):
+                break
+        made = []
+        for tag, name in sorted(wanted.items()):
+            if tag.upper() in have:
+                continue
+            # Sent again after a lost answer, a made field is refused as existing: made.
+            reply = self.http.request(
+                "POST",
+                f"{self.list_path}/merge-fields",
+                json_body={"tag": tag, "name": name or tag, "type": "text"},
+                idempotent=True,
+                ok_statuses=(400,),
+            )
+            if reply.status >= 400 and "exists" not in _problem_text(reply.body)[1].lower():
+                raise RejectedError(
+                    f"Mailchimp refused the merge field {tag}: {_problem_text(reply.body)[1]}",
+                    vendor=self.system,
+                    status=reply.status,
+                )
+            made.append(tag)
+        return made
 
     def _setting(self, name: str, default: Any) -> Any:
         value = self.settings.get(name)
@@ -221,6 +306,32 @@ class Mailchimp(BatchOperations, Connector):
             json_body={"tags": tags},
             idempotent=True,
         )
+
+    def member(self, email: str) -> dict | None:
+        """One member by the hash of its email, or None."""
+        try:
+            return self.http.json("GET", f"{self.list_path}/members/{subscriber_hash(email)}")
+        except NotFoundError:
+            return None
+
+    def members_since(
+        self, since: datetime | None = None, status: str = "", page_size: int = 1000
+    ) -> Iterator[dict]:
+        """Members changed since a moment (`since_last_changed`), of one status or all,
+        1,000 a page (openapi l.6943)."""
+        offset = 0
+        while True:
+            params: dict[str, Any] = {"count": page_size, "offset": offset}
+            if status:
+                params["status"] = status
+            if since:
+                params["since_last_changed"] = since.isoformat(timespec="seconds")
+            body = self.http.json("GET", f"{self.list_path}/members", params=params) or {}
+            members = body.get("members") or []
+            yield from members
+            offset += len(members)
+            if not members or offset >= int(body.get("total_items", 0)):
+                return
 
     def unsubscribed_since(
         self, since: datetime | None = None, page_size: int = 1000

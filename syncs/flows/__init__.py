@@ -3,11 +3,11 @@ line in PAIRS."""
 
 from __future__ import annotations
 
-from syncs.flows import bigcommerce, ometria, salesforce
+from syncs.flows import bigcommerce, mailchimp, ometria, salesforce
 from syncs.flows.base import Flow
 
 # One line per pair of systems.
-PAIRS = (ometria, bigcommerce, salesforce)
+PAIRS = (ometria, bigcommerce, mailchimp, salesforce)
 
 REGISTRY: dict[str, type[Flow]] = {cls.code: cls for pair in PAIRS for cls in pair.FLOWS}
 

@@ -487,3 +487,8 @@ SCENARIOS: dict[str, Scenario] = {
         SalesforceAccounts(),
     )
 }
+
+# Brightpearl ↔ Mailchimp: in a module of their own, registered here.
+from tests.contract.mailchimp_scenarios import MAILCHIMP  # noqa: E402
+
+SCENARIOS.update({s.flow: s for s in MAILCHIMP})

@@ -283,6 +283,9 @@ def test_registering_webhooks_removes_this_consoles_out_of_date_ones_only(
         # The contact flow is switched off: its event is no longer wanted here.
         bp.register_webhook("contact", ours, "{}")
     FlowConfig.objects.filter(brand=synced_brand, flow="customers").update(enabled=False)
+    # Mailchimp checks an address with a GET before it takes a hook, and console.example.com
+    # cannot answer it: the Mailchimp consent flow's hook is tested in its own module.
+    FlowConfig.objects.filter(brand=synced_brand, flow="mailchimp_consent").update(enabled=False)
 
     events = webhooks_register(brand=synced_brand)
     webhooks_register(brand=synced_brand)  # twice: nothing doubles

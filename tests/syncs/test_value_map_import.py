@@ -20,7 +20,10 @@ IMPORT = "/admin/syncs/valuemap/import/"
 CONFIRM = "/admin/syncs/valuemap/process_import/"
 EXPORT = "/admin/syncs/valuemap/export/"
 CSV, XLSX = "0", "1"
-HEADER = "Brand,Kind,Source value,Source name,Target value,Nominal code,Mailchimp field type,Note\n"
+HEADER = (
+    "Brand,Kind,Source value,Source name,Target value,Nominal code,Mailchimp field type,"
+    "In this audience?,Note\n"
+)
 
 
 def upload(client, content: bytes, fmt: str = CSV, name: str = "values.csv"):
@@ -56,10 +59,10 @@ def test_a_good_file_previews_then_saves_resolves_and_queues(
     ticket = Ticket.objects.get(type__code="unmapped_value")
     client.force_login(admin_user)
     csv = HEADER + (
-        "acme,Payment methods,Klarna,,KLARNA,1230,,Pay later\n"
-        "acme,bc_order_status,11.0,,2,,,\n"
-        "acme,bp_contact_to_mailchimp,VIP,,VIP,,merge_field,\n"
-        "acme,bc_payment_method,Stripe,,STRIPE,1220,,\n"  # as it is: skipped
+        "acme,Payment methods,Klarna,,KLARNA,1230,,,Pay later\n"
+        "acme,bc_order_status,11.0,,2,,,,\n"
+        "acme,bp_contact_to_mailchimp,VIP,,VIP,,merge_field,,\n"
+        "acme,bc_payment_method,Stripe,,STRIPE,1220,,,\n"  # as it is: skipped
     )
     before = snapshot()
     preview = upload(client, csv.encode())
@@ -157,7 +160,7 @@ def test_an_exported_file_imports_unchanged(client, live_brand, admin_user, fmt,
     if fmt == CSV:
         lines = exported.content.decode().splitlines()
         assert lines[0] == HEADER.strip()
-        assert "acme,bc_payment_method,Klarna,,KLARNA,1230,,Pay later" in lines
+        assert "acme,bc_payment_method,Klarna,,KLARNA,1230,,,Pay later" in lines
     preview = upload(client, exported.content, fmt=fmt, name=name)
     assert "Confirm import" in page_text(preview)
     kinds = set(re.findall(r'<tr class="(\w+)">', preview.content.decode()))

@@ -42,6 +42,7 @@ def test_the_kinds_the_next_issues_need_are_declared():
         "bp_customer_group": ("brightpearl", "salesforce"),
         "bp_order_status_to_sf": ("brightpearl", "salesforce"),
         "bp_contact_to_mailchimp": ("brightpearl", "mailchimp"),
+        "bp_customer_group_to_mailchimp": ("brightpearl", "mailchimp"),
     }
     for kind in kinds().values():
         assert kind.label and kind.description and kind.flows

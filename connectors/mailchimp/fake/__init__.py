@@ -12,12 +12,16 @@ package says which vendor page each shape follows.
     batch_routes.py  POST/GET/DELETE /3.0/batches
     batches.py       the batch queue and runner, and the results archive
     records.py       member and audience documents, errors
+    ecommerce.py     e-commerce stores, customers, products and orders
+    merge_fields.py  an audience's merge fields
 """
 
 from __future__ import annotations
 
 from connectors.mailchimp.fake.batch_routes import BatchRoutes
+from connectors.mailchimp.fake.ecommerce import EcommerceRoutes
 from connectors.mailchimp.fake.members import MemberRoutes
+from connectors.mailchimp.fake.merge_fields import MergeFieldRoutes
 from connectors.mailchimp.fake.records import member_doc, member_rec, subscriber_hash
 from connectors.mailchimp.fake.webhooks import WebhookRoutes
 from connectors.ometria.fake import valid_email
@@ -25,5 +29,5 @@ from connectors.ometria.fake import valid_email
 __all__ = ["Mailchimp", "member_doc", "member_rec", "subscriber_hash", "valid_email"]
 
 
-class Mailchimp(MemberRoutes, WebhookRoutes, BatchRoutes):
+class Mailchimp(MemberRoutes, WebhookRoutes, BatchRoutes, EcommerceRoutes, MergeFieldRoutes):
     """The Mailchimp fake: every resource's routes on one shared router (see base.py)."""

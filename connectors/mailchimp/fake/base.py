@@ -58,19 +58,19 @@ class MailchimpBase(Vendor):
         body = json_object(req)
         segments = path.strip("/").split("/")
         if path.rstrip("/") == "/batches":
-            hashes = []
+            keys = []
             for op in body.get("operations") or []:
                 if not isinstance(op, dict):
                     continue
                 op_segments = str(op.get("path", "")).removeprefix("/3.0").strip("/").split("/")
                 found = _member_hash(op_segments, _op_body(op))
-                hashes += [found] if found else []
-            return [f"member:{h}" for h in dict.fromkeys(hashes)]
+                keys += [f"{_what(op_segments)}:{found}"] if found else []
+            return list(dict.fromkeys(keys))
         if len(segments) == 2 and segments[0] == "lists":  # batch subscribe
             emails = [m.get("email_address") for m in body.get("members") or []]
             return [f"member:{subscriber_hash(e)}" for e in emails if isinstance(e, str) and e]
         found = _member_hash(segments, body)
-        return [f"member:{found}"] if found else []
+        return [f"{_what(segments)}:{found}"] if found else []
 
     def authenticate(self, req: Request) -> Response | None:
         key = self._api_key(req)
@@ -119,6 +119,12 @@ def _member_hash(segments: list[str], body: dict[str, Any]) -> str | None:
         return normal_hash(segments[3])
     email = body.get("email_address")
     return subscriber_hash(email) if isinstance(email, str) and email else None
+
+
+def _what(segments: list[str]) -> str:
+    """A member's tags are written apart from the member ("tags:<hash>"), so a count of the
+    member's writes is not swelled by its tags."""
+    return "tags" if segments[-1:] == ["tags"] else "member"
 
 
 def _op_body(op: dict[str, Any]) -> dict[str, Any]:

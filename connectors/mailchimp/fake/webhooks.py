@@ -144,15 +144,55 @@ class WebhookRoutes(MailchimpBase):
             ("data[ip_opt]", doc.get("ip_opt", "")),
             ("data[campaign_id]", ""),
         ]
+        self._fire(req, "unsubscribe", form, source, doc["email_address"], copies)
+        return doc
+
+    def clean(
+        self, req: Request, email: str, reason: str = "hard", copies: int = 1
+    ) -> dict[str, Any] | None:
+        """Mailchimp cleans a bouncing address (status "cleaned"); fire the `cleaned` webhooks.
+        The callback: type=cleaned&fired_at=…&data[list_id]&data[campaign_id]&data[reason]
+        (hard or abuse)&data[email] (the legacy webhooks sample, apidocs.mailchimp.com)."""
+        list_id = req.account.code
+        store = self.app.store
+        found = store.rows(V, list_id, "member", "id = ?", (subscriber_hash(email),), "data, type")
+        if not found:
+            return None
+        doc = json.loads(found[0][0])
+        now = utcnow()
+        old = doc["status"]
+        doc["status"] = "cleaned"
+        doc.pop("unsubscribe_reason", None)
+        doc["last_changed"] = iso_seconds(now)
+        store.put(member_rec(list_id, doc, found[0][1] == "compliance"))
+        self._log_status(list_id, doc, old, "cleaned", "admin")
+        form = [
+            ("type", "cleaned"),
+            ("fired_at", now.strftime("%Y-%m-%d %H:%M:%S")),
+            ("data[list_id]", list_id),
+            ("data[campaign_id]", ""),
+            ("data[reason]", reason),
+            ("data[email]", doc["email_address"]),
+        ]
+        # Mailchimp cleans the address itself: sent to hooks that take any source.
+        self._fire(req, "cleaned", form, "", doc["email_address"], copies)
+        return doc
+
+    def _fire(
+        self, req: Request, event: str, form: list, source: str, email: str, copies: int
+    ) -> None:
+        list_id = req.account.code
         body = urlencode(form).encode()
-        for (text,) in store.rows(V, list_id, "webhook", columns="data"):
+        for (text,) in self.app.store.rows(V, list_id, "webhook", columns="data"):
             hook = json.loads(text)
-            if not hook["events"].get("unsubscribe") or not hook["sources"].get(source):
+            if not hook["events"].get(event):
+                continue
+            if source and not hook["sources"].get(source):
                 continue
             delivery = Delivery(
                 vendor=V,
                 account=list_id,
-                event="unsubscribe",
+                event=event,
                 hook_id=hook["id"],
                 method="POST",
                 url=hook["url"],
@@ -163,7 +203,6 @@ class WebhookRoutes(MailchimpBase):
                 },
                 # Mailchimp retries for about 75 minutes.
                 max_attempts=20,
-                extra={"email": doc["email_address"]},
+                extra={"email": email},
             )
             req.after_commit.append(lambda d=delivery: self.app.deliverer.enqueue(d, copies))
-        return doc

@@ -182,6 +182,22 @@ class ChangeRoutes(ControlBase):
             raise ControlError(404, f"No member {body['email']}")
         return result
 
+    @route("POST", r"/mailchimp/clean")
+    def mc_clean(self, req: Request) -> Any:
+        """{"email", "reason": "hard"|"abuse"} -> the member (now cleaned), or 404."""
+        body = self._body(req)
+        if not body.get("email"):
+            raise ControlError(400, "email is required")
+        result = self._change(
+            req,
+            "mailchimp",
+            body,
+            lambda v: v.clean(req, body["email"], body.get("reason", "hard"), self._copies(body)),
+        )
+        if result is None:
+            raise ControlError(404, f"No member {body['email']}")
+        return result
+
     @route("GET", r"/mailchimp/batch-results/(?P<code>\w+)/(?P<name>[\w.-]+)")
     def mc_batch_results(self, req: Request, code: str, name: str) -> Response:
         """A batch's response_body_url: Mailchimp's is a pre-signed S3 URL (no auth; the

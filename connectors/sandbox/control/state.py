@@ -34,7 +34,16 @@ COLLECTIONS: dict[str, dict[str, str]] = {
         "products": "product",
         "custom_events": "custom_event",
     },
-    "mailchimp": {"members": "member", "webhooks": "webhook", "batches": "batch"},
+    "mailchimp": {
+        "members": "member",
+        "webhooks": "webhook",
+        "batches": "batch",
+        "stores": "store",
+        "ecommerce_customers": "ec_customer",
+        "ecommerce_products": "ec_product",
+        "ecommerce_orders": "ec_order",
+        "merge_fields": "merge_field",
+    },
     "bigcommerce": {
         "orders": "order",
         "order_products": "order_products",

@@ -219,8 +219,13 @@ def push_to_ometria(ctx: FlowContext, pushes: list[Push]) -> BatchResult:
 
 # The flows whose records wait on an order's status (match_key: the status id); one ticket
 # per status covers them all.
-STATUS_WAITERS = (FLOW, REFUNDS_FLOW, "shipments")
-WHAT_WAITS = {FLOW: "order", REFUNDS_FLOW: "refund", "shipments": "shipment"}
+STATUS_WAITERS = (FLOW, REFUNDS_FLOW, "shipments", "mailchimp_purchases")
+WHAT_WAITS = {
+    FLOW: "order",
+    REFUNDS_FLOW: "refund",
+    "shipments": "shipment",
+    "mailchimp_purchases": "Mailchimp purchase",
+}
 
 
 def raise_status_tickets(ctx: FlowContext) -> None:

@@ -2,6 +2,9 @@
 (`--pair bigcommerce`: the BigCommerce ↔ Brightpearl figures instead; see
 syncs/management/bench_bigcommerce.py.)
 
+`--pair mailchimp` measures the Mailchimp pair instead (a contacts backfill with purchase
+events during it): syncs/management/bench_mailchimp.py says what and how.
+
 It starts a vendor sandbox in its own process (seeded with N orders), connects a brand
 called "bench" to it (made afresh in the configured database), runs the four flows in
 full, and prints one JSON line. By default they run here, one after the other; with
@@ -27,6 +30,7 @@ from brands.models import Brand
 from connectors.sandbox.connect import connect_to_sandbox
 from syncs.flows import ometria
 from syncs.management.bench_bigcommerce import bench_bigcommerce
+from syncs.management.bench_mailchimp import mailchimp_bench
 from syncs.management.bench_salesforce import bench_salesforce
 from syncs.management.processes import (
     Cluster,
@@ -55,12 +59,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--pair",
-            choices=["ometria", "bigcommerce", "salesforce"],
+            choices=["ometria", "bigcommerce", "mailchimp", "salesforce"],
             default="ometria",
             help="ometria: the four Brightpearl → Ometria flows (below); bigcommerce: stock "
             "calls and refusals, and orders under Brightpearl's cap (syncs/management/"
             "bench_bigcommerce.py); salesforce: Customers → Salesforce accounts (--accounts; "
-            "syncs/management/bench_salesforce.py).",
+            "syncs/management/bench_salesforce.py); mailchimp: a contacts backfill to Mailchimp "
+            "with purchase events during it (syncs/management/bench_mailchimp.py).",
         )
         parser.add_argument(
             "--skus",
@@ -74,6 +79,16 @@ class Command(BaseCommand):
             default=20.0,
             help="--pair bigcommerce: how much faster than real time the vendors' rate "
             "windows turn (20: Brightpearl's minute lasts 3 s).",
+        )
+        parser.add_argument(
+            "--contacts", type=int, default=10_000, help="With --pair mailchimp: contacts."
+        )
+        parser.add_argument(
+            "--event-every",
+            type=float,
+            default=2.0,
+            help="With --pair mailchimp: seconds between purchase events (each costs three "
+            "Brightpearl calls of its 200 a minute).",
         )
         parser.add_argument("--orders", type=int, default=10_000)
         parser.add_argument("--accounts", type=int, default=5_000)
@@ -110,6 +125,10 @@ class Command(BaseCommand):
             )
         if options["pair"] == "salesforce":
             figures = bench_salesforce(accounts=options["accounts"], stderr=self.stderr)
+        if options["pair"] == "mailchimp":
+            figures = mailchimp_bench(
+                contacts=options["contacts"], event_every=options["event_every"], stderr=self.stderr
+            )
         if options["pair"] != "ometria":
             self.stdout.write(json.dumps(figures))
             return

@@ -1,0 +1,208 @@
+"""`python manage.py bench --pair mailchimp`: a contacts backfill to Mailchimp with purchase
+events arriving during it (issue 14).
+
+A vendor sandbox in its own process is seeded with `--contacts` Brightpearl contacts (three
+orders each; about three in four already in the Mailchimp audience, some unsubscribed or
+cleaned), at the vendors' realistic limits (Brightpearl 200 requests a minute; Mailchimp 10
+connections at once, 429 beyond). A brand "bench-mc" is connected afresh with the onboarding
+defaults (retail in the audience, wholesale never; names as merge fields; statuses from the
+agency's template). Then, at once:
+- the backfill: the contacts flow runs in full on a thread of its own (bulk work);
+- the events: every `--event-every` seconds while the backfill runs, a retail order's status
+  is moved between "New" and the fraud hold (cancelled in Mailchimp), as the back office
+  would, and the purchases flow runs scoped to that order at once, as the webhook inbox's
+  drain does (its run is an event: it takes from the brand's Mailchimp budget ahead of
+  bulk). Its latency is from just before the change until a read of Mailchimp's order shows
+  it. The queue wait of the events cluster is not in it (no qcluster runs here);
+- a member unsubscribes in Mailchimp every third event (no webhook: the console must not
+  need one to leave them alone).
+
+The JSON line:
+- `contacts`: Brightpearl contacts seeded; `members_sent` the emails the backfill sent;
+- `member_calls`: requests that wrote members (batch subscribe, and /batches of member PUTs);
+- `cap_fraction`: the fewest calls the caps allow for what was sent (the members of each
+  kind over its cap, rounded up: 500 a batch subscribe, Mailchimp's cap; 2,000 a /batches
+  call, the connector's) over the calls made. Mailchimp publishes no request rate, only the
+  10-connection cap, so members per call is the limit that binds: 1.0 means no call was
+  spent that the caps did not require. Beside it `call_fill` (members carried over what the
+  calls could carry: below 1 only by each kind's last, part-full call), `members_per_call`
+  and `members_per_s` (members sent over the backfill's seconds);
+- `purchase_event_p95_s` (and `_p50_s`, `_max_s`, `events`): the events' latency;
+- `duplicates_created`: members made twice (the sandbox's check by email hash);
+- `unsubscribes_overwritten`: members the API moved out of unsubscribed or cleaned
+  (Mailchimp's status-change log), plus members unsubscribed during the run and not so at
+  its end.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import Any
+
+from django.db import connections
+
+from brands.models import Brand
+from connectors.mailchimp.client import Mailchimp
+from connectors.sandbox.connect import connect_to_sandbox
+from syncs.flows.mailchimp.defaults import mailchimp_defaults_seed
+from syncs.management.processes import SandboxProcess
+from syncs.mappings import brightpearl_statuses, mapping_seed_defaults
+from syncs.models import SyncRun
+from syncs.services import flow_run_now
+
+CONTACTS, PURCHASES = "mailchimp_contacts", "mailchimp_purchases"
+LEFT = ("unsubscribed", "cleaned")
+SLUG = "bench-mc"
+
+
+def _percentile(values: list[float], share: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1)]
+
+
+def _brand(discovery: dict) -> Brand:
+    Brand.objects.filter(slug=SLUG).delete()
+    brand = Brand.objects.create(name="Mailchimp benchmark", slug=SLUG)
+    connect_to_sandbox(brand, discovery)
+    mapping_seed_defaults(
+        brand=brand, statuses=brightpearl_statuses(brand=brand, refresh=True, wait=True)
+    )
+    mailchimp_defaults_seed(brand=brand)
+    return brand
+
+
+def _items(sandbox: SandboxProcess, vendor: str, collection: str, **params) -> list[dict]:
+    return sandbox.get(f"state/{vendor}/{collection}", limit=1_000_000, **params)["items"]
+
+
+def _retail_orders(sandbox: SandboxProcess, mapped: set[int], fraud: int) -> list[str]:
+    retail = {
+        str(c["contactId"])
+        for c in _items(sandbox, "brightpearl", "contacts")
+        if (c.get("customerGroup") or {}).get("name") == "Retail"
+    }
+    return [
+        str(o["id"])
+        for o in _items(sandbox, "brightpearl", "orders", type=1)
+        if str(o["parties"]["customer"]["contactId"]) in retail
+        and o["orderStatus"]["orderStatusId"] in mapped
+        and o["orderStatus"]["orderStatusId"] != fraud
+    ]
+
+
+def _shows(sandbox: SandboxProcess, order_id: str, cancelled: bool) -> bool:
+    for order in _items(sandbox, "mailchimp", "ecommerce_orders"):
+        if order["id"] == order_id:
+            return bool(order.get("cancelled_at_foreign")) == cancelled
+    return False
+
+
+def _member_calls(sandbox: SandboxProcess, stderr=None) -> tuple[int, int, int, int]:
+    """(calls that wrote members, members they carried, most they could have carried, the
+    fewest calls the caps allow for the members each kind of call carried)."""
+    calls = carried = capacity = 0
+    sizes: list[str] = []
+    by_cap: dict[int, int] = {}
+    writes = sandbox.get("state/sandbox/writes", vendor="mailchimp", limit=1_000_000)["items"]
+    for write in writes:
+        members = [k for k in write.get("keys") or [] if k.startswith("member:")]
+        path = str(write.get("path", "")).rstrip("/")
+        if write.get("method") != "POST" or not members:
+            continue
+        if path.endswith("/batches"):
+            cap = Mailchimp.batch_operations_size
+        elif path.count("/") == 3 and "/lists/" in path:  # /3.0/lists/{id}: batch subscribe
+            cap = Mailchimp.batch_size
+        else:
+            continue
+        calls += 1
+        carried += len(members)
+        capacity += cap
+        sizes.append(f"{len(members)}/{cap}")
+        by_cap[cap] = by_cap.get(cap, 0) + len(members)
+    if stderr is not None:
+        stderr.write(f"  member calls (members/cap): {', '.join(sizes)}")
+    fewest = sum(math.ceil(n / cap) for cap, n in by_cap.items())
+    return calls, carried, capacity, fewest
+
+
+def mailchimp_bench(*, contacts: int, event_every: float, stderr) -> dict[str, Any]:
+    stderr.write(f"Seeding a sandbox with {contacts:,} contacts ({contacts * 3:,} orders)…")
+    sandbox = SandboxProcess(orders=contacts * 3)
+    try:
+        return _measure(sandbox, contacts, event_every, stderr)
+    finally:
+        sandbox.stop()
+
+
+def _measure(sandbox: SandboxProcess, contacts: int, event_every: float, stderr) -> dict:
+    brand = _brand(sandbox.discovery)
+    fraud = int(sandbox.discovery["seed"]["demo"]["brightpearl"]["fraud_status_id"])
+    mapped = set(brand.status_mappings.values_list("bp_status_id", flat=True))
+    orders = _retail_orders(sandbox, mapped, fraud)
+    subscribed = [
+        m["email_address"] for m in _items(sandbox, "mailchimp", "members", status="subscribed")
+    ]
+    backfill: dict[str, Any] = {}
+
+    def run_backfill() -> None:
+        try:
+            backfill["run"] = flow_run_now(brand=brand, flow=CONTACTS, full=True)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run_backfill, name="backfill")
+    started = time.perf_counter()
+    thread.start()
+    latencies: list[float] = []
+    left: list[str] = []
+    n = 0
+    while thread.is_alive() and n < len(orders):
+        order_id = orders[n]
+        t0 = time.perf_counter()
+        sandbox.post(f"brightpearl/orders/{order_id}/status", {"statusId": fraud})
+        flow_run_now(brand=brand, flow=PURCHASES, trigger="webhook", scope=[order_id])
+        while not _shows(sandbox, order_id, True) and time.perf_counter() - t0 < 60:
+            time.sleep(0.02)
+        latencies.append(time.perf_counter() - t0)
+        if n % 3 == 0 and subscribed:
+            email = subscribed.pop()
+            sandbox.post("mailchimp/unsubscribe", {"email": email, "reason": "manual"})
+            left.append(email.lower())
+        n += 1
+        time.sleep(max(0.0, event_every - (time.perf_counter() - t0)))
+    thread.join()
+    seconds = time.perf_counter() - started
+    run: SyncRun = backfill["run"]
+    calls, carried, capacity, fewest = _member_calls(sandbox, stderr)
+    moved = [
+        c
+        for c in _items(sandbox, "mailchimp", "status_changes")
+        if c.get("from") in LEFT and c.get("to") not in LEFT and c.get("source") == "api"
+    ]
+    now = {m["email_address"].lower(): m["status"] for m in _items(sandbox, "mailchimp", "members")}
+    back = [e for e in left if now.get(e) not in LEFT]
+    duplicates = sandbox.get("duplicates/mailchimp", created_after_seed="true")["count"]
+    stderr.write(f"  backfill: {run.get_state_display()}, {run.written:,} written, {seconds:.1f} s")
+    return {
+        "contacts": contacts,
+        "members_sent": run.written,
+        "member_calls": calls,
+        "cap_fraction": round(fewest / calls, 3) if calls else 0.0,
+        "call_fill": round(carried / capacity, 3) if capacity else 0.0,
+        "members_per_call": round(carried / calls, 1) if calls else 0.0,
+        "members_per_s": round(run.written / seconds, 1) if seconds else 0.0,
+        "purchase_event_p95_s": round(_percentile(latencies, 0.95), 3),
+        "purchase_event_p50_s": round(_percentile(latencies, 0.5), 3),
+        "purchase_event_max_s": round(max(latencies, default=0.0), 3),
+        "events": len(latencies),
+        "duplicates_created": duplicates,
+        "unsubscribes_overwritten": len(moved) + len(back),
+        "backfill_seconds": round(seconds, 1),
+        "backfill_state": run.state,
+        "backfill_api_calls": run.api_calls,
+    }
