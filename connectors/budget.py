@@ -321,14 +321,17 @@ class Budget:
             self._apply_pending(row)
             row.save(update_fields=["limit", "remaining", "resets_at", "in_flight", "updated"])
 
-    def exhausted(self, retry_after: float | None) -> None:
-        """The vendor throttled us: nothing is left until it says so."""
+    def exhausted(self, retry_after: float | None, *, refused: bool = True) -> None:
+        """The vendor throttled us: nothing is left until it says so. `refused=False`: we
+        slow down of our own accord (Ometria's queue running short), which is not the
+        vendor refusing calls and does not count as throttling on the overview."""
         with transaction.atomic():
             row = self._row()
             now = self.clock()
             self._apply_pending(row)
             row.remaining = 0
-            row.throttled_at = now
+            if refused:
+                row.throttled_at = now
             if retry_after is not None:
                 row.resets_at = max(row.resets_at, now + retry_after)
             elif row.resets_at <= now:

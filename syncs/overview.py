@@ -45,6 +45,7 @@ class LagFacts:
     waiting_since: datetime | None = None
     inbox: int = 0
     inbox_since: datetime | None = None
+    refused: int = 0  # of the held records, those the target refused (each has a ticket)
 
 
 def lag_facts(
@@ -54,34 +55,43 @@ def lag_facts(
     made if it is not read yet (before the cursor, or a webhook not processed yet), since the
     console first held it back if it waits or failed. Lag None when never run. Two queries
     for any number of brands."""
-    held = {
-        (row["brand_id"], row["flow"]): (row["n"], row["t"])
-        for row in RecordState.objects.filter(
+    held: dict[tuple[int, str], list] = {}
+    for row in (
+        RecordState.objects.filter(
             brand_id__in=brand_ids, status__in=[RecordStatus.WAITING, RecordStatus.FAILED]
         )
         .order_by()
-        .values("brand_id", "flow")
+        .values("brand_id", "flow", "status")
         .annotate(n=Count("pk"), t=Min("held_since"))
-    }
+    ):
+        # [waiting, refused, the oldest of either]
+        entry = held.setdefault((row["brand_id"], row["flow"]), [0, 0, None])
+        entry[0 if row["status"] == RecordStatus.WAITING else 1] += row["n"]
+        if row["t"] and (entry[2] is None or row["t"] < entry[2]):
+            entry[2] = row["t"]
+    # Webhook events not read yet, per vendor: only the flows reading from that vendor wait
+    # on them (a stuck Mailchimp callback does not hold up the Ometria flows).
     inbox = {
-        row["brand_id"]: (row["n"], row["t"])
+        (row["brand_id"], row["connection__system"]): (row["n"], row["t"])
         for row in WebhookEvent.objects.filter(
             brand_id__in=brand_ids, state__in=[InboxState.RECEIVED, InboxState.PROCESSING]
         )
         .order_by()
-        .values("brand_id")
+        .values("brand_id", "connection__system")
         .annotate(n=Count("pk"), t=Min("received_at"))
     }
     facts: dict[tuple[int, str], LagFacts] = {}
     for config in configs:
-        waiting, waiting_since = held.get((config.brand_id, config.flow), (0, None))
-        unread, unread_since = inbox.get(config.brand_id, (0, None))
+        waiting, refused, waiting_since = held.get((config.brand_id, config.flow), (0, 0, None))
+        cls = REGISTRY.get(config.flow)
+        source = cls.source if cls else ""
+        unread, unread_since = inbox.get((config.brand_id, source), (0, None))
         candidates = [t for t in (waiting_since, unread_since) if t]
         if config.enabled and config.cursor:
             candidates.append(config.cursor)
         lag = max(now - min(candidates), timedelta(0)) if candidates else None
         facts[(config.brand_id, config.flow)] = LagFacts(
-            lag, waiting, waiting_since, unread, unread_since
+            lag, waiting, waiting_since, unread, unread_since, refused
         )
     return facts
 
@@ -110,11 +120,15 @@ class FlowLine:
     lag_words: str
     behind: bool
     records_today: int
-    tickets: dict[str, int]  # open tickets by team label
+    tickets: dict[str, int]  # open tickets by team code
 
     @property
     def open_tickets(self) -> int:
         return sum(self.tickets.values())
+
+    @property
+    def ticket_teams(self) -> list[tuple[str, str, int]]:
+        return team_counts(self.tickets)
 
 
 @dataclass
@@ -140,7 +154,11 @@ class BrandLine:
     connections: list[ConnectionLine]
     bulk: list[str] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
-    tickets: dict[str, int] = field(default_factory=dict)  # open tickets by team label
+    tickets: dict[str, int] = field(default_factory=dict)  # open tickets by team code
+
+    @property
+    def ticket_teams(self) -> list[tuple[str, str, int]]:
+        return team_counts(self.tickets)
 
     @property
     def live_flows(self) -> list[FlowLine]:
@@ -151,6 +169,14 @@ class BrandLine:
         return [f for f in self.flows if not f.enabled]
 
 
+TEAM_LABELS = dict(Team.choices)
+
+
+def team_counts(tickets: dict[str, int]) -> list[tuple[str, str, int]]:
+    """(team code, its name in lower case, open tickets), for "2 finance" and its link."""
+    return [(team, TEAM_LABELS.get(team, team).lower(), n) for team, n in tickets.items()]
+
+
 def brands_overview(brands: list[Brand], now: datetime | None = None) -> list[BrandLine]:
     """The overview: one line per brand, worst verdict first, with its connections, its
     flows, its bulk work and its API calls. A constant number of queries, however many
@@ -159,9 +185,9 @@ def brands_overview(brands: list[Brand], now: datetime | None = None) -> list[Br
     now = now or timezone.now()
     ids = [brand.pk for brand in brands]
     configs = list(FlowConfig.objects.filter(brand_id__in=ids).annotate(last_run_id=_LAST_RUN))
-    runs = SyncRun.objects.filter(pk__in=[c.last_run_id for c in configs if c.last_run_id]).defer(
-        "log", "in_flight", "resume", "scope"
-    )
+    runs = SyncRun.objects.filter(
+        pk__in=FlowConfig.objects.filter(brand_id__in=ids).annotate(r=_LAST_RUN).values("r")
+    ).defer("log", "in_flight", "resume")
     last_runs = {run.pk: run for run in runs}
     lags = lag_facts(ids, configs, now)
     today = records_today(brands, now)
@@ -202,6 +228,7 @@ def brands_overview(brands: list[Brand], now: datetime | None = None) -> list[Br
                         lag=facts.lag,
                         threshold=threshold,
                         waiting=facts.waiting,
+                        refused=facts.refused,
                         waiting_since=facts.waiting_since,
                         inbox=facts.inbox,
                         inbox_since=facts.inbox_since,
@@ -268,8 +295,7 @@ def records_today(brands: list[Brand], now: datetime) -> dict[tuple[int, str], i
 
 
 def _open_tickets(brand_ids: list[int]) -> dict[tuple[int, str], dict[str, int]]:
-    """Per (brand, flow), open tickets by team label. One query."""
-    labels = dict(Team.choices)
+    """Per (brand, flow), open tickets by team code. One query."""
     counts: dict[tuple[int, str], dict[str, int]] = {}
     rows = (
         Ticket.objects.filter(brand_id__in=brand_ids, status__in=OPEN_STATUSES)
@@ -279,8 +305,7 @@ def _open_tickets(brand_ids: list[int]) -> dict[tuple[int, str], dict[str, int]]
     )
     for row in rows:
         teams = counts.setdefault((row["brand_id"], row["flow"]), {})
-        label = labels.get(row["team"], row["team"])
-        teams[label] = teams.get(label, 0) + row["n"]
+        teams[row["team"]] = teams.get(row["team"], 0) + row["n"]
     return counts
 
 
@@ -332,7 +357,11 @@ def _connections(brand_ids: list[int], now: datetime) -> dict[int, list[Connecti
 
 
 def _budget_words(budget: RateBudget, now: datetime) -> str:
-    """ "120 of 200 a minute used": the window under way (none used once it has reset)."""
+    """ "120 of 200 a minute used": the window under way (none used once it has reset). A
+    vendor whose calls are spaced evenly (Ometria) has no window to count: its pace."""
+    vendor = VENDORS.get(budget.system)
+    if vendor is not None and getattr(vendor, "smooth_rate", False):
+        return f"Paced at {budget.limit:,} calls {_per(budget.window_seconds)}"
     used = budget.limit - budget.remaining if budget.resets_at > now.timestamp() else 0
     used = min(max(used, 0), budget.limit)
     return f"{used:,} of {budget.limit:,} {_per(budget.window_seconds)} used"

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from brands.times import duration, readable_time
+from connectors.registry import REGISTRY as VENDORS
 
 DOWN, DEGRADED, HEALTHY, IDLE = "down", "degraded", "healthy", "idle"
 LABELS = {DOWN: "Down", DEGRADED: "Degraded", HEALTHY: "Healthy", IDLE: "Not live"}
@@ -64,11 +65,18 @@ def lag_words(
     inbox_since: datetime | None,
     now: datetime,
     ran: bool = False,
+    refused: int = 0,
 ) -> str:
-    """The flow's lag as a person says it: "2 orders waiting, oldest 3 min"."""
-    if waiting:
+    """The flow's lag as a person says it: "2 orders waiting, oldest 3 min"; records the
+    target refused (each with its ticket) are counted apart: "1 order refused"."""
+    if waiting or refused:
+        parts = [
+            f"{n:,} {noun if n != 1 else singular(noun)} {word}"
+            for n, word in ((waiting, "waiting"), (refused, "refused"))
+            if n
+        ]
         oldest = f", oldest {duration(now - waiting_since)}" if waiting_since else ""
-        return f"{waiting:,} {noun if waiting != 1 else singular(noun)} waiting{oldest}"
+        return ", ".join(parts) + oldest
     if inbox:
         oldest = f", oldest {duration(now - inbox_since)}" if inbox_since else ""
         return f"{inbox:,} webhook event{'s' if inbox != 1 else ''} to read{oldest}"
@@ -97,6 +105,12 @@ def brand_verdict(brand, flows: list, connections: list, now: datetime) -> Verdi
     used = {system for f in live for system in f.systems}
     down: list[str] = []
     degraded: list[str] = []
+    connected = {c.system for c in connections}
+    for system in sorted(used - connected):
+        label = getattr(VENDORS.get(system), "label", system)
+        down.append(
+            f"{label} is not connected: enter its credentials on the brand's settings page."
+        )
     for c in connections:
         if c.system not in used:
             continue
@@ -110,9 +124,16 @@ def brand_verdict(brand, flows: list, connections: list, now: datetime) -> Verdi
             degraded.append(f"{c.label} is throttling our calls (last at {at}).")
     for f in live:
         run = f.last_run
-        if run is not None and run.state == "failed":
+        if run is not None and run.state == "failed" and (run.blocked_on or not run.scope):
+            # Blocked on a refused connection, or a whole read that gave up: it waits for a
+            # fix. (A failed run for a few records goes again with the schedule: Degraded.)
             at = readable_time(run.finished_at or run.queued_at, brand, now=now)
             down.append(f"{f.label} stopped at {at}: {run.error or 'its last run failed.'}")
+        elif run is not None and run.state == "failed":
+            n = len(run.scope)
+            degraded.append(
+                f"{f.label}: a run for {n:,} record{'s' if n != 1 else ''} failed. {run.error}"
+            )
         elif run is not None and run.state == "queued" and run.attempts and run.error:
             degraded.append(f"{f.label}: a run failed and will try again. {run.error}")
         if f.behind:

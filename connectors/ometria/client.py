@@ -176,7 +176,7 @@ class Ometria(Connector):
             pause = self.backlog.easing_pause(queue_room(reply.headers))
             if pause:
                 # Room is running out: space every push of the brand a little wider.
-                self.budget.exhausted(pause)
+                self.budget.exhausted(pause, refused=False)
             return reply
 
     def push_errors(self) -> list[dict]:

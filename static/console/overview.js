@@ -4,6 +4,7 @@
 (function () {
   "use strict";
   var openState = {};
+  var signedOut = false;
 
   function words(seconds) {
     if (seconds < 2) return "Updated just now";
@@ -22,8 +23,9 @@
     var text = words(seconds);
     var status = label.parentElement;
     // Two missed refreshes (or more) say so: the page is not live any more.
-    var stale = seconds > 3 * (parseInt(box.getAttribute("data-poll"), 10) || 10);
-    if (stale) text += ": not refreshing, the console may be unreachable";
+    var stale = signedOut || seconds > 3 * (parseInt(box.getAttribute("data-poll"), 10) || 10);
+    if (signedOut) text += ": you were signed out, reload the page to sign in again";
+    else if (stale) text += ": not refreshing, the console may be unreachable";
     if (label.textContent !== text) label.textContent = text;
     if (status) status.classList.toggle("stale", stale);
   }
@@ -45,12 +47,21 @@
   }
 
   document.body.addEventListener("htmx:beforeSwap", remember);
-  document.body.addEventListener("htmx:afterSettle", restore);
+  // At once after the swap, before the browser paints: no flicker of the server's default.
+  document.body.addEventListener("htmx:afterSwap", restore);
+  document.body.addEventListener("htmx:responseError", function (event) {
+    if (event.detail && event.detail.xhr && event.detail.xhr.status === 401) {
+      signedOut = true;
+      tick();
+    }
+  });
   // The server's clock stamps each copy; measure its age on the browser's clock from the
   // moment it arrived, so a clock difference between the two does not show as staleness.
   document.body.addEventListener("htmx:afterSwap", function () {
     var box = document.getElementById("overview");
+    signedOut = false;
     if (box) box.setAttribute("data-updated", new Date().toISOString());
+    tick();
   });
   document.addEventListener("DOMContentLoaded", function () {
     var box = document.getElementById("overview");

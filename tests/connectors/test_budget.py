@@ -313,3 +313,13 @@ def test_a_connection_can_change_the_bulk_burst(brand_a):
     bulk = Budget(brand_a.pk, "brightpearl", connector_for(conn).budget.policy, clock=clock)
     for _ in range(190):  # all of bulk's share at once: no pacing
         assert bulk.acquire() == 0
+
+
+def test_only_the_vendors_own_refusal_counts_as_throttling(brand_a):
+    clock = FakeClock()
+    taker = budget(brand_a, clock, BudgetPolicy(limit=3, window_seconds=60))
+    taker.acquire(priority=True)
+    taker.exhausted(5.0, refused=False)  # our own easing (Ometria's queue running short)
+    assert RateBudget.objects.get().throttled_at == 0
+    taker.exhausted(5.0)  # the vendor's 429
+    assert RateBudget.objects.get().throttled_at == pytest.approx(clock.now)

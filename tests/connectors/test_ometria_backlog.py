@@ -93,9 +93,11 @@ def test_room_running_low_spaces_the_brands_pushes_out(brand_a):
     pauses = []
     rooms = [queue(200, 49_000), queue(200, 500), queue(200, 0)]
     with connector_for(conn, transport=httpx.MockTransport(lambda r: rooms.pop(0))) as om:
-        om.budget.exhausted = pauses.append
+        om.budget.exhausted = lambda pause, refused=True: pauses.append((pause, refused))
         om.push(records(300))
-    assert pauses == [1.0, 2.0], "none with room to spare; more the less room is left"
+    # None with room to spare; more the less room is left. Our own easing, not Ometria
+    # refusing: the overview does not call it throttling.
+    assert pauses == [(1.0, False), (2.0, False)]
 
 
 def test_the_push_rate_is_a_setting_and_must_be_a_number(brand_a):

@@ -83,9 +83,10 @@ def test_metrics_give_each_brand_and_flows_figures(client, settings, brand_a):
     assert f"console_open_tickets{labels} 1.0" in text
     lag = next(line for line in text.splitlines() if line.startswith("console_flow_lag_seconds{"))
     assert 290 <= float(lag.rsplit(" ", 1)[1]) <= 400
-    # The overview's verdict, one series per level: an alert on 'down' matches the page.
-    assert 'console_brand_verdict{brand="acme",verdict="healthy"} 1.0' in text
-    assert 'console_brand_verdict{brand="acme",verdict="down"} 0.0' in text
+    # The overview's verdict, one series per level: an alert on 'down' matches the page
+    # (this brand has no connection for its switched-on flow: Down).
+    assert 'console_brand_verdict{brand="acme",verdict="down"} 1.0' in text
+    assert 'console_brand_verdict{brand="acme",verdict="healthy"} 0.0' in text
 
 
 def test_readyz_keeps_an_errors_text_for_the_log(client, monkeypatch):

@@ -149,9 +149,14 @@ def test_bulk_work_and_calls_add_no_query_per_run_or_vendor(client, ops_user, br
 def test_the_overview_refreshes_itself_and_a_signed_out_refresh_keeps_the_last_copy(
     client, ops_user, brand_a
 ):
+    from connectors.models import Connection, Health
     from syncs.models import FlowConfig
 
     FlowConfig.objects.create(brand=brand_a, flow="order_lifecycle", enabled=True)
+    for system in ("brightpearl", "ometria"):
+        Connection.objects.create(
+            brand=brand_a, system=system, base_url="https://x.example", status=Health.OK
+        )
     client.force_login(ops_user)
     page = client.get(reverse("home")).content.decode()
     assert 'hx-get="/overview/live/"' in page and "vendor/htmx/htmx.min.js" in page

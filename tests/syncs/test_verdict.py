@@ -21,17 +21,25 @@ from syncs.verdict import lag_words
 pytestmark = pytest.mark.django_db
 
 
-def live(brand, flow="order_lifecycle", *, behind=timedelta(minutes=2), **kw) -> FlowConfig:
-    """A switched-on flow whose cursor is `behind` (how far its reading has got)."""
+def live(
+    brand, flow="order_lifecycle", *, behind=timedelta(minutes=2), connected=True, **kw
+) -> FlowConfig:
+    """A switched-on flow whose cursor is `behind` (how far its reading has got), with
+    working connections to its two systems unless told otherwise."""
+    if connected:
+        for system in ("brightpearl", "ometria"):
+            if not Connection.objects.filter(brand=brand, system=system).exists():
+                connect(brand, system, status=Health.OK)
     return FlowConfig.objects.create(
         brand=brand, flow=flow, enabled=True, cursor=timezone.now() - behind, **kw
     )
 
 
 def connect(brand, system, **kw) -> Connection:
-    return Connection.objects.create(
-        brand=brand, system=system, base_url=f"https://{system}.example", **kw
+    connection, _ = Connection.objects.update_or_create(
+        brand=brand, system=system, defaults={"base_url": f"https://{system}.example", **kw}
     )
+    return connection
 
 
 def line(brand):
@@ -61,7 +69,7 @@ def test_a_refused_connection_is_down_and_says_which_system_and_when(brand_a):
     assert brand_line.verdict.label == "Down"
     assert brand_line.verdict.reason.startswith("Ometria refused the connection at today ")
     assert brand_line.verdict.reason.endswith(": The API key was refused.")
-    (conn,) = brand_line.connections
+    conn = next(c for c in brand_line.connections if c.system == "ometria")
     assert conn.failing and conn.last_failure == "The API key was refused."
     assert conn.last_failure_at is not None
 
@@ -69,7 +77,7 @@ def test_a_refused_connection_is_down_and_says_which_system_and_when(brand_a):
     connection_seen(connection=ometria, ok=True)
     brand_line = line(brand_a)
     assert brand_line.verdict.label == "Healthy"
-    (conn,) = brand_line.connections
+    conn = next(c for c in brand_line.connections if c.system == "ometria")
     assert conn.last_ok is not None and conn.last_failure == "The API key was refused."
 
 
@@ -161,9 +169,10 @@ def test_open_tickets_are_counted_by_team(brand_a):
     live(brand_a)
     ticket_raise(brand=brand_a, type_code="unmapped_status", title="t", flow="order_lifecycle")
     brand_line = line(brand_a)
-    assert brand_line.tickets == {"Marketing": 1}
+    assert brand_line.tickets == {"marketing": 1}
+    assert brand_line.ticket_teams == [("marketing", "marketing", 1)]
     flow = next(f for f in brand_line.flows if f.code == "order_lifecycle")
-    assert flow.tickets == {"Marketing": 1} and flow.open_tickets == 1
+    assert flow.tickets == {"marketing": 1} and flow.open_tickets == 1
 
 
 def test_brands_are_sorted_worst_first(brand_a, brand_b):
@@ -231,3 +240,57 @@ def test_a_flow_with_nothing_pending_and_no_cursor_is_current_once_it_has_run():
     common = {"noun": "refunds", "threshold": timedelta(minutes=30), "now": now, "lag": None}
     assert lag_words(**common, **none, ran=True) == "Current"
     assert lag_words(**common, **none, ran=False) == "Not run yet"
+
+
+def test_a_switched_on_flow_whose_system_is_not_connected_is_down(brand_a):
+    live(brand_a, connected=False)  # Brightpearl → Ometria
+    connect(brand_a, "brightpearl", status=Health.OK)
+    verdict = line(brand_a).verdict
+    assert verdict.label == "Down"
+    assert verdict.reason.startswith("Ometria is not connected")
+
+
+def test_a_failed_run_for_a_few_records_is_degraded_not_down(brand_a):
+    live(brand_a)
+    SyncRun.objects.create(
+        brand=brand_a,
+        flow="order_lifecycle",
+        trigger="webhook",
+        scope=["10001"],
+        state=RunState.FAILED,
+        finished_at=timezone.now(),
+        error="Ometria answered 500 five times.",
+    )
+    verdict = line(brand_a).verdict
+    assert verdict.label == "Degraded"
+    assert "a run for 1 record failed" in verdict.reason
+
+
+def test_refused_records_are_counted_apart_from_waiting_ones(brand_a):
+    live(brand_a)
+    held = timezone.now() - timedelta(minutes=5)
+    for n, status in enumerate([RecordStatus.WAITING, RecordStatus.FAILED, RecordStatus.FAILED]):
+        RecordState.objects.create(
+            brand=brand_a, flow="order_lifecycle", source_id=str(n), status=status, held_since=held
+        )
+    flow = next(f for f in line(brand_a).flows if f.code == "order_lifecycle")
+    assert flow.lag_words == "1 order waiting, 2 orders refused, oldest 5 min"
+
+
+def test_webhook_events_wait_only_for_the_flows_reading_that_vendor(brand_a):
+    from syncs.models import WebhookEvent
+
+    live(brand_a)  # reads Brightpearl
+    mailchimp = connect(brand_a, "mailchimp", status=Health.OK)
+    WebhookEvent.objects.create(
+        connection=mailchimp, brand=brand_a, dedupe_key="k1", event="unsubscribe"
+    )
+    flow = next(f for f in line(brand_a).flows if f.code == "order_lifecycle")
+    assert "webhook" not in flow.lag_words
+
+
+def test_an_evenly_paced_vendor_shows_its_pace_not_a_window():
+    from syncs.overview import _budget_words
+
+    budget = RateBudget(system="ometria", limit=8, window_seconds=1, remaining=0)
+    assert _budget_words(budget, timezone.now()) == "Paced at 8 calls a second"

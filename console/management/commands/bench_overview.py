@@ -57,6 +57,16 @@ class Command(BaseCommand):
     def handle(self, *args, brands: int, runs: int, repeat: int, **options) -> None:
         if brands < 10:
             raise CommandError("Use at least 10 brands: ten are compared with all of them.")
+        if repeat < 1:
+            raise CommandError("--repeat must be at least 1.")
+        others = Brand.objects.exclude(slug__startswith="bench-")
+        if others.exists():
+            # It deletes and makes brands: never next to real ones.
+            names = ", ".join(others.values_list("slug", flat=True)[:5])
+            raise CommandError(
+                f"This database holds other brands ({names}): run bench_overview on a database "
+                "of its own (DATABASE_URL=sqlite:////tmp/overview.sqlite3, then migrate)."
+            )
         made = make_brands(brands, runs)
         admin = _admin(made)
         page, times, queries = _measure(admin, repeat)
