@@ -359,6 +359,9 @@ def execute(run: SyncRun, progress: Progress | None = None, *, sliced: bool = Fa
         value_maps.value_tickets_sync(ctx)
     finally:
         run.api_calls, run.throttle_waits = ctx.api_calls()
+        # The vendors this run actually called: only those are known to work now (a run with
+        # nothing to write never reached its target, whose key may still be refused).
+        called = {s for s, c in ctx.connectors_open().items() if c.stats.calls}
         ctx.close()
     if ctx.left is not None:
         return _give_back(run, ctx)
@@ -405,7 +408,7 @@ def execute(run: SyncRun, progress: Progress | None = None, *, sliced: bool = Fa
         source_ids=[f"flow:{flow.code}"],
         note=f"Run {run.pk} of the flow succeeded.",
     )
-    for system in {flow.source, flow.target}:
+    for system in {flow.source, flow.target} & called:
         conn = Connection.objects.filter(brand_id=run.brand_id, system=system).first()
         if conn:
             connection_seen(connection=conn, ok=True)
