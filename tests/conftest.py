@@ -1,6 +1,7 @@
 """Named people on two brands, shared by every test package."""
 
 import importlib
+import os
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -14,6 +15,14 @@ pytest_plugins = [
     "tests.fixtures.processes",
     "tests.fixtures.sandbox",
 ]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto` (`make test`): one worker per core, at most 8. Each worker runs its own
+    sandbox, Chromium and clusters, and its own Redis database (tests/syncs/test_cluster.py:
+    Redis has 16); past a few workers the suite's longest tests set its time anyway."""
+    return max(1, min(len(os.sched_getaffinity(0)), 8))
 
 
 def make_user(username: str, brand: Brand | None = None, *teams: str, **extra):

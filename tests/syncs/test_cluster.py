@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import time
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -19,7 +20,25 @@ from syncs.webhooks import webhooks_register
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+
+def worker_redis_url() -> str:
+    """The Redis database this test session may use: under pytest-xdist, one per worker.
+
+    django-q2's Redis queues are lists named after the cluster ("console", "bulk"), the same
+    in every worker; on one database, worker gw1's cluster would take gw0's task and run it
+    against gw1's test database. Numbered databases keep each worker's queues (and cluster
+    stats) apart without renaming the clusters the tests are about."""
+    url = urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1", ... when run with -n
+    if not worker:
+        return url.geturl()
+    index = int(worker.removeprefix("gw")) + 1  # database 0 stays for runs without -n
+    if index > 15:
+        raise RuntimeError("Redis has 16 databases by default: run at most 15 workers (-n 15).")
+    return url._replace(path=f"/{index}").geturl()
+
+
+REDIS_URL = worker_redis_url()
 
 
 def redis_up() -> bool:
