@@ -26,7 +26,7 @@ import httpx
 
 from connectors.base import Connector
 from connectors.brightpearl.fields import AUTH_REFUSED, CREDENTIAL_FIELDS, SETTING_FIELDS
-from connectors.brightpearl.idsets import idset_text
+from connectors.brightpearl.idsets import idset, idset_text
 from connectors.brightpearl.oauth import DEFAULT_TOKEN_URL, BrightpearlOAuth, SignInRefused
 from connectors.budget import BudgetHint
 from connectors.errors import (
@@ -43,24 +43,6 @@ from connectors.webhooks import IdItem, ids_count
 ORDER_TYPE_IDS = {"SO": 1, "PO": 2, "SC": 3, "PC": 4}
 # A search filter it cannot parse answers 500 with this code: not worth a retry.
 _BAD_FILTER_CODES = {"CMNC-018"}
-
-
-def idset(ids: Iterable[int | str]) -> str:
-    """Brightpearl's id-set syntax, with runs folded into ranges: 1,2,3,7 -> '1-3,7'."""
-    numbers = sorted({int(i) for i in ids})
-    parts: list[str] = []
-    start = prev = None
-    for n in numbers:
-        if start is None:
-            start = prev = n
-        elif n == prev + 1:
-            prev = n
-        else:
-            parts.append(str(start) if start == prev else f"{start}-{prev}")
-            start = prev = n
-    if start is not None:
-        parts.append(str(start) if start == prev else f"{start}-{prev}")
-    return ",".join(parts)
 
 
 def bp_datetime(value: datetime) -> str:

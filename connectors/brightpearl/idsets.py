@@ -8,7 +8,7 @@ unless asked for a bounded number of them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from connectors.webhooks import IdItem, ids_count, ids_expand
 
@@ -48,6 +48,24 @@ def parse_idset(value: str) -> Ranges:
 def idset_text(items: Sequence[IdItem]) -> str:
     """[[1, 3], 7] -> '1-3,7'."""
     return ",".join(f"{i[0]}-{i[1]}" if isinstance(i, list) else str(i) for i in items)
+
+
+def idset(ids: Iterable[int | str]) -> str:
+    """Brightpearl's id-set syntax, with runs folded into ranges: 1,2,3,7 -> '1-3,7'."""
+    numbers = sorted({int(i) for i in ids})
+    parts: list[str] = []
+    start = prev = None
+    for n in numbers:
+        if start is None:
+            start = prev = n
+        elif n == prev + 1:
+            prev = n
+        else:
+            parts.append(str(start) if start == prev else f"{start}-{prev}")
+            start = prev = n
+    if start is not None:
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+    return ",".join(parts)
 
 
 def _text_len(item: IdItem) -> int:

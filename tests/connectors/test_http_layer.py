@@ -8,7 +8,7 @@ import tarfile
 import httpx
 import pytest
 
-from connectors.brightpearl.client import idset
+from connectors.brightpearl.idsets import idset
 from connectors.errors import AuthError, RejectedError, ThrottledError, TransientError
 from connectors.mailchimp.client import subscriber_hash
 from connectors.models import Connection, RateBudget
