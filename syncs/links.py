@@ -337,3 +337,26 @@ def link_or_create(
         create_abandon(link)
         raise
     return create_done(link, external_id=new_id).external_id
+
+
+def links_ids_across(
+    *, brand_id: int, kind: str, source: str, target: str, ids: list[str]
+) -> dict[str, str]:
+    """{id in `source`: id of the same record in `target`}, through their shared entity, for
+    the ids linked in both (a storefront order and the Brightpearl order it was posted as).
+    Two queries."""
+    if not ids:
+        return {}
+    sources = links_resolve(brand_id=brand_id, kind=kind, system=source, ids=ids)
+    targets = links_of_entities(
+        brand_id=brand_id,
+        kind=kind,
+        system=target,
+        entities=[link.entity for link in sources.values()],
+    )
+    found = {}
+    for source_id, link in sources.items():
+        other = targets.get(link.entity)
+        if other is not None and other.external_id:
+            found[source_id] = other.external_id
+    return found

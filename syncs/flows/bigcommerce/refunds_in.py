@@ -274,23 +274,9 @@ class StorefrontRefundsFlow(Flow):
 
 def posted_orders(brand_id: int, order_ids: list[str]) -> dict[str, str]:
     """{storefront order id: the Brightpearl sales order it was posted as}."""
-    if not order_ids:
-        return {}
-    sources = links.links_resolve(
-        brand_id=brand_id, kind="order", system="bigcommerce", ids=order_ids
+    return links.links_ids_across(
+        brand_id=brand_id, kind="order", source="bigcommerce", target="brightpearl", ids=order_ids
     )
-    targets = links.links_of_entities(
-        brand_id=brand_id,
-        kind="order",
-        system="brightpearl",
-        entities=[link.entity for link in sources.values()],
-    )
-    found = {}
-    for bc_id, link in sources.items():
-        target = targets.get(link.entity)
-        if target is not None and target.external_id:
-            found[bc_id] = target.external_id
-    return found
 
 
 def credit_rows(refund: dict, products: list[dict], bp_order: dict) -> tuple[list[dict], str]:

@@ -40,23 +40,13 @@ def note_mark(note_id: int | str) -> str:
 def storefront_orders_of(brand_id: int, bp_order_ids: list[str]) -> dict[str, str]:
     """{Brightpearl order id: BigCommerce order id} for the orders that came from the
     storefront (linked to a BigCommerce order by the storefront-orders flow)."""
-    if not bp_order_ids:
-        return {}
-    sources = links.links_resolve(
-        brand_id=brand_id, kind="order", system="brightpearl", ids=bp_order_ids
-    )
-    storefront = links.links_of_entities(
+    return links.links_ids_across(
         brand_id=brand_id,
         kind="order",
-        system="bigcommerce",
-        entities=[link.entity for link in sources.values()],
+        source="brightpearl",
+        target="bigcommerce",
+        ids=bp_order_ids,
     )
-    found = {}
-    for bp_id, link in sources.items():
-        bc = storefront.get(link.entity)
-        if bc is not None and bc.external_id:
-            found[bp_id] = bc.external_id
-    return found
 
 
 # What BigCommerce moves an order to when a shipment is made on it.
