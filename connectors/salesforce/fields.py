@@ -23,6 +23,12 @@ MY_DOMAIN_HELP = "https://help.salesforce.com/s/articleView?id=sf.domain_name_ov
 
 # The custom field (on Account and Contact) an upsert matches on, unless the org names another.
 DEFAULT_EXTERNAL_ID_FIELD = "Brightpearl_Contact_Id__c"
+# Product2 is upserted by the SKU, and an upsert matches only on an External ID field (or a
+# standard field with the idLookup property): Product2.ProductCode is neither, so the SKU goes
+# in a custom field too, unless the org names another.
+DEFAULT_PRODUCT_KEY_FIELD = "Brightpearl_SKU__c"
+# The Product2 field the available stock goes to, unless the org names another.
+DEFAULT_STOCK_FIELD = "AvailableStock__c"
 
 AUTH_KINDS = (
     (
@@ -73,6 +79,29 @@ SETTING_FIELDS = (
         required=False,
     ),
     Field("api_version", "API version", "For example v61.0.", required=False),
+    Field(
+        "product_key_field",
+        "Product SKU field",
+        "The API name of the custom text field on Product2 that holds the Brightpearl SKU, "
+        "marked External ID and Unique in Salesforce: products are upserted by it. Product Code "
+        "gets the SKU too, but Salesforce cannot upsert by Product Code (it is not an External "
+        f"ID field). Leave it blank for {DEFAULT_PRODUCT_KEY_FIELD}.",
+        required=False,
+    ),
+    Field(
+        "stock_field",
+        "Stock field",
+        "The API name of the number field on Product2 that gets the stock available in "
+        f"Brightpearl. Leave it blank for {DEFAULT_STOCK_FIELD}.",
+        required=False,
+    ),
+    Field(
+        "stock_warehouses",
+        "Warehouses for stock",
+        "The Brightpearl warehouse ids whose available stock is added up for Salesforce, "
+        "separated by commas, such as 2, 5. Leave it blank to add up every warehouse.",
+        required=False,
+    ),
 )
 
 CREDENTIAL_FIELDS = (

@@ -101,6 +101,8 @@ class SObjectRoutes(Upserts):
                 "INVALID_FIELD",
                 [field],
             )
+        if refused := self._not_an_external_id(field):
+            return refused
         if field != "Id":
             self._note_external_id(req.account.code, obj, field)
         ids = (
@@ -138,6 +140,8 @@ class SObjectRoutes(Upserts):
                 f"record limit reached. cannot submit more than {limit} records into this call",
                 "EXCEEDED_ID_LIMIT",
             )
+        if refused := self._not_an_external_id(field):
+            return refused
         code = req.account.code
         all_or_none = bool(body.get("allOrNone", False))
         seen: dict[str, int] = {}

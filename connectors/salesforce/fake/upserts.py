@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.salesforce.fake.base import EXTERNAL_ID_KIND, PREFIXES, SalesforceBase, V, sf_id
+from connectors.salesforce.fake.base import (
+    EXTERNAL_ID_KIND,
+    PREFIXES,
+    SalesforceBase,
+    V,
+    sf_error,
+    sf_id,
+)
 from connectors.sandbox.core import Response, dumps, json_response, sortable, utcnow
 from connectors.sandbox.state import Rec
 
@@ -23,6 +30,18 @@ class Upserts(SalesforceBase):
         if store.get("sandbox", org, EXTERNAL_ID_KIND, key) is None:
             doc = {"object": obj, "field": field}
             store.put(Rec("sandbox", org, EXTERNAL_ID_KIND, key, dumps(doc)))
+
+    def _not_an_external_id(self, field: str) -> Response | None:
+        """An upsert matches only on an External ID field (or a standard field with the
+        idLookup property, such as Contact.Email, which the sandbox does not index): a
+        standard field such as Product2.ProductCode is refused, as Salesforce refuses it."""
+        if field == "Id" or field.endswith("__c"):
+            return None
+        return sf_error(
+            404,
+            f"Provided external ID field does not exist or is not accessible: {field}",
+            "NOT_FOUND",
+        )
 
     def _match(self, org: str, obj: str, field: str, value: str) -> list[str]:
         return self.app.store.find_keys(V, org, obj, field, str(value))

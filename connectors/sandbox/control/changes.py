@@ -121,6 +121,32 @@ class ChangeRoutes(ControlBase):
 
         return self._change(req, "brightpearl", body, change)
 
+    @route("POST", r"/brightpearl/products/(?P<product_id>\d+)")
+    def bp_product(self, req: Request, product_id: str) -> Any:
+        """Edit a product: {"name", "sku", "status"}; moves its updatedOn. No event fires (the
+        console finds changed products by their updatedOn)."""
+        body = self._body(req)
+
+        def change(vendor: Any) -> Any:
+            from connectors.brightpearl import fake as bp
+            from connectors.sandbox.core import iso_ms, utcnow
+
+            store = self.app.store
+            doc = store.get_json("brightpearl", req.account.code, "product", product_id)
+            if doc is None:
+                raise ControlError(404, f"No product {product_id}")
+            if "name" in body:
+                doc["salesChannels"][0]["productName"] = str(body["name"])
+            if "sku" in body:
+                doc["identity"]["sku"] = str(body["sku"])
+            if "status" in body:
+                doc["status"] = str(body["status"])
+            doc["updatedOn"] = iso_ms(utcnow())
+            store.put(bp.product_rec(req.account.code, doc))
+            return doc
+
+        return self._change(req, "brightpearl", body, change)
+
     @route("POST", r"/brightpearl/products/(?P<product_id>\d+)/stock")
     def bp_stock(self, req: Request, product_id: str) -> Any:
         """Set stock: {"warehouseId": 1, "onHand": 10, "allocated": 0}; fires

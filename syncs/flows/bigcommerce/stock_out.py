@@ -30,6 +30,7 @@ from connectors.errors import ConfigurationError
 from connectors.http import BatchResult, RecordError, chunks
 from connectors.models import Connection
 from syncs.flows.base import Flow, Push, Skip, TicketSpec, Wait
+from syncs.flows.products_read import on_hand, products_on_orders
 from syncs.flows.reading import source_ids
 from syncs.models import RecordState, RecordStatus, ValueMap
 from syncs.valuemaps.quarantine import unmapped_wait
@@ -66,11 +67,6 @@ def rules_key(safety: int, warehouse_map: Iterable[tuple[str, str]]) -> str:
     """What every level depends on besides Brightpearl's stock, as one short text."""
     pairs = ",".join(f"{w}>{loc}" for w, loc in sorted(warehouse_map))
     return f"safety={safety};map={pairs}"
-
-
-def on_hand(level: dict) -> int:
-    """What a warehouse can sell: Brightpearl's on hand is in stock less allocated."""
-    return int(level.get("onHand") or 0)
 
 
 class StockToStorefrontFlow(Flow):
@@ -151,18 +147,7 @@ class StockToStorefrontFlow(Flow):
         return ids
 
     def _ordered(self, ctx: FlowContext, since: datetime, until: datetime | None) -> Iterator[dict]:
-        """The products on sales orders changed in the window, most recent orders first."""
-        bp = ctx.connector("brightpearl")
-        rows = sorted(
-            bp.changed_order_ids(since, until),
-            key=lambda r: str(r.get("updatedOn") or ""),
-            reverse=True,
-        )
-        for part in chunks([r["orderId"] for r in rows], READ_SIZE):
-            for order in bp.orders(part):
-                for row in (order.get("orderRows") or {}).values():
-                    if row.get("productId"):
-                        yield {"productId": row["productId"]}
+        return products_on_orders(ctx, since, until)
 
     def _bundles_of(self, ctx: FlowContext, components: set[str]) -> Iterator[str]:
         """The bundles (as last sent) that contain any of these products."""

@@ -3,5 +3,7 @@
 from __future__ import annotations
 
 from syncs.flows.salesforce.accounts import SalesforceAccountsFlow
+from syncs.flows.salesforce.products import SalesforceProductsFlow
+from syncs.flows.salesforce.stock import SalesforceStockFlow
 
-FLOWS = (SalesforceAccountsFlow,)
+FLOWS = (SalesforceAccountsFlow, SalesforceProductsFlow, SalesforceStockFlow)
