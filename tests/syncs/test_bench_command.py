@@ -101,15 +101,25 @@ def test_bench_for_bigcommerce_prints_the_stock_and_order_figures():
     assert figures["peak_rss_mb"] > 0
 
 
-def test_bench_salesforce_sends_every_customer_200_records_a_call():
+def test_bench_salesforce_sends_customers_and_products_200_records_a_call():
     out = StringIO()
-    call_command("bench", pair="salesforce", accounts=250, stdout=out, stderr=StringIO())
+    call_command(
+        "bench", pair="salesforce", accounts=250, products=450, stdout=out, stderr=StringIO()
+    )
     [line] = out.getvalue().splitlines()
     figures = json.loads(line)
-    assert figures["customers"] == 250 and figures["records"] == 500
-    # 250 customers: two collections of Accounts (200 + 50), then two of Contacts.
-    assert figures["write_calls"] == 4
-    assert figures["records_per_call"] == 125.0
-    assert figures["api_calls"] >= figures["write_calls"]
+    assert figures["customers"] == 250 and figures["products"] == 450
+    assert figures["records"] == 500 + 450
+    # 250 customers: two collections of Accounts (200 + 50), then two of Contacts; 450
+    # products: three collections of Product2 (200 + 200 + 50).
+    assert figures["write_calls"] == 4 + 3
+    assert figures["accounts_per_call"] == 125.0 and figures["products_per_call"] == 150.0
+    assert figures["records_per_call"] == round(950 / 7, 1)
+    assert figures["api_calls"] >= figures["write_calls"] + figures["stock_calls"]
     assert figures["daily_allocation"] and figures["peak_rss_mb"] > 0
+    assert 0 < figures["daily_allocation_used_pct"] < 100
+    # Stock: every product's figure once (three calls), then only the few that moved (one).
+    assert figures["stock_written"] == 450 and figures["stock_calls"] == 3
+    assert figures["stock_changed_written"] == figures["stock_changed"] == 7
+    assert figures["stock_changed_calls"] == 1
     assert figures["waiting"] == figures["failed"] == 0

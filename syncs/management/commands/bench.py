@@ -63,9 +63,10 @@ class Command(BaseCommand):
             default="ometria",
             help="ometria: the four Brightpearl → Ometria flows (below); bigcommerce: stock "
             "calls and refusals, and orders under Brightpearl's cap (syncs/management/"
-            "bench_bigcommerce.py); salesforce: Customers → Salesforce accounts (--accounts; "
-            "syncs/management/bench_salesforce.py); mailchimp: a contacts backfill to Mailchimp "
-            "with purchase events during it (syncs/management/bench_mailchimp.py).",
+            "bench_bigcommerce.py); salesforce: Customers, Products and Stock → Salesforce "
+            "(--accounts, --products; syncs/management/bench_salesforce.py); mailchimp: a "
+            "contacts backfill to Mailchimp with purchase events during it "
+            "(syncs/management/bench_mailchimp.py).",
         )
         parser.add_argument(
             "--skus",
@@ -93,6 +94,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--orders", type=int, default=10_000)
         parser.add_argument("--accounts", type=int, default=5_000)
+        parser.add_argument(
+            "--products",
+            type=int,
+            default=5_000,
+            help="--pair salesforce: the Brightpearl catalogue's size (products → Product2).",
+        )
         parser.add_argument(
             "--latency-ms",
             type=int,
@@ -125,7 +132,9 @@ class Command(BaseCommand):
                 say=lambda line: self.stderr.write(line),
             )
         if options["pair"] == "salesforce":
-            figures = bench_salesforce(accounts=options["accounts"], stderr=self.stderr)
+            figures = bench_salesforce(
+                accounts=options["accounts"], products=options["products"], stderr=self.stderr
+            )
         if options["pair"] == "mailchimp":
             figures = mailchimp_bench(
                 contacts=options["contacts"], event_every=options["event_every"], stderr=self.stderr
