@@ -214,6 +214,8 @@ def test_the_brightpearl_hooks_registered_are_the_documented_ones(sandbox, hooke
         "order.modified.order-status",
         "sales-order.created",
         "goods-out-note.modified.shipped",
+        # Stock → Salesforce (the brand has Salesforce connected).
+        "product.modified.on-hand-modified",
     }
     assert all(h["subscribeTo"] in DOCUMENTED_EVENTS for h in hooks)
     assert all(h["idSetAccepted"] and h["qualityOfService"] == 1 for h in hooks)

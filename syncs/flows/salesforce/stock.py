@@ -46,7 +46,7 @@ class SalesforceStockFlow(Flow):
     code = FLOW
     label = "Stock → Salesforce"
     description = (
-        "The stock Brightpearl has available in the brand's chosen warehouses, as a number "
+        "The stock Brightpearl has available in the brand’s chosen warehouses, as a number "
         "field on each Salesforce Product2, sent when it changes."
     )
     target = "salesforce"
