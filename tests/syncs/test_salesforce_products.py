@@ -136,3 +136,21 @@ def test_unreadable_warehouses_stop_the_stock_run_in_plain_words(sandbox, live_b
     sf_settings(live_brand, stock_warehouses="Leeds")
     run = flow_run_now(brand=live_brand, flow=STOCK, full=True)
     assert run.state == RunState.FAILED and "Warehouses for stock" in run.error
+
+
+def test_two_brightpearl_products_with_one_sku_the_second_waits_with_a_ticket(sandbox, live_brand):
+    source = items(sandbox, "brightpearl", "products")
+    first, second = source[0], source[9]
+    sku = first["identity"]["sku"]
+    httpx.post(
+        f"{sandbox.url}/_sandbox/brightpearl/products/{second['id']}", json={"sku": sku}
+    ).raise_for_status()
+    run = flow_run_now(brand=live_brand, flow=PRODUCTS, full=True)
+    assert run.state == RunState.PARTIAL, run.error or run.log
+    assert run.failed == 1 and run.created == len(source) - 1
+    ticket = Ticket.objects.get(brand=live_brand, status__in=OPEN_STATUSES)
+    assert ticket.type.code == "rejected_by_target" and ticket.source_id == str(second["id"])
+    assert "same SKU" in ticket.error_message
+    made = product2(sandbox)
+    assert made[sku]["Name"] == first["salesChannels"][0]["productName"]
+    assert len(made) == len(source) - 1

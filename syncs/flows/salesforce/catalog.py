@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from connectors.errors import ConfigurationError, NotFoundError
-from connectors.http import BatchResult, chunks
+from connectors.http import BatchResult, RecordError, chunks
 from connectors.salesforce.fields import DEFAULT_PRODUCT_KEY_FIELD, DEFAULT_STOCK_FIELD
 from syncs.flows.base import Push, public
 from syncs.flows.salesforce.accounts import is_multiple, multiple_matches
@@ -66,6 +66,20 @@ def upsert_products(ctx: FlowContext, pushes: list[Push]) -> BatchResult:
     Product2 records is a duplicate ticket for ops, never a guess), the rest are written."""
     sf = ctx.connector("salesforce")
     field = product_key_field(sf.settings)
+    result = BatchResult()
+    # Two Brightpearl products with one SKU would be one Product2, each overwriting the
+    # other: the first goes, the others are refused here with a ticket saying why.
+    first: dict[str, Push] = {}
+    for push in pushes:
+        owner = first.setdefault(push.natural_key, push)
+        if owner is not push:
+            result.failed[push.source_id] = RecordError(
+                "DUPLICATE_SKU",
+                f"Brightpearl products {owner.source_id} and {push.source_id} have the same "
+                f"SKU {push.natural_key}, and Salesforce keeps one Product2 per SKU: give one "
+                "of them a SKU of its own in Brightpearl",
+            )
+    pushes = list(first.values())
     records = [{**public(p.payload), field: p.natural_key} for p in pushes]
     try:
         sent = sf.upsert(PRODUCT, field, records)
@@ -76,7 +90,6 @@ def upsert_products(ctx: FlowContext, pushes: list[Push]) -> BatchResult:
             "SKU) or name the right one as the Salesforce connection's “Product SKU field”.",
             vendor="salesforce",
         ) from exc
-    result = BatchResult()
     for push in pushes:
         sku = push.natural_key
         failure = sent.failed.get(sku)
