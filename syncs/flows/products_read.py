@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from connectors.http import chunks
+from connectors.models import Connection
 
 if TYPE_CHECKING:
     from syncs.engine import FlowContext
@@ -36,3 +37,16 @@ def products_on_orders(ctx: FlowContext, since: datetime, until: datetime | None
             for row in (order.get("orderRows") or {}).values():
                 if row.get("productId"):
                     yield {"productId": row["productId"]}
+
+
+def rules_remember(ctx: FlowContext, system: str, key: str, rules: str | None) -> None:
+    """After a run that read every product, or their changes under the same rules: keep the
+    rules it applied (a safety stock, a choice of warehouses…) on the connection's settings,
+    where the next sweep compares them (rules changed since: every product is read)."""
+    if ctx.scope or rules is None:
+        return
+    conn = ctx.connector(system).connection
+    settings = dict(Connection.objects.values_list("settings", flat=True).get(pk=conn.pk))
+    if settings.get(key) != rules:
+        settings[key] = rules
+        Connection.objects.filter(pk=conn.pk).update(settings=settings)

@@ -154,3 +154,23 @@ def test_two_brightpearl_products_with_one_sku_the_second_waits_with_a_ticket(sa
     made = product2(sandbox)
     assert made[sku]["Name"] == first["salesChannels"][0]["productName"]
     assert len(made) == len(source) - 1
+
+
+def test_another_choice_of_warehouses_makes_the_next_sweep_read_every_product(sandbox, live_brand):
+    flow_run_now(brand=live_brand, flow=STOCK, full=True)
+    sf_settings(live_brand, stock_warehouses="2")
+    sweep = flow_run_now(brand=live_brand, flow=STOCK)
+    assert sweep.state == RunState.SUCCEEDED, sweep.error or sweep.log
+    products = items(sandbox, "brightpearl", "products")
+    levels = brightpearl_on_hand(sandbox)
+    assert sweep.read == len(products)
+    assert "warehouses changed" in sweep.log
+    differ = [p for p in products if sum(levels[p["id"]].values()) != levels[p["id"]].get(2, 0)]
+    assert differ and sweep.written == len(differ)
+    made = product2(sandbox)
+    for product in products:
+        assert made[product["identity"]["sku"]]["AvailableStock__c"] == levels[product["id"]].get(
+            2, 0
+        )
+    # The rules are kept: the sweep after reads only what changed.
+    assert flow_run_now(brand=live_brand, flow=STOCK).read < len(products)

@@ -28,9 +28,8 @@ from typing import TYPE_CHECKING, Any
 from connectors.brightpearl.client import bp_datetime
 from connectors.errors import ConfigurationError
 from connectors.http import BatchResult, RecordError, chunks
-from connectors.models import Connection
 from syncs.flows.base import Flow, Push, Skip, TicketSpec, Wait
-from syncs.flows.products_read import on_hand, products_on_orders
+from syncs.flows.products_read import on_hand, products_on_orders, rules_remember
 from syncs.flows.reading import source_ids
 from syncs.models import RecordState, RecordStatus, ValueMap
 from syncs.valuemaps.quarantine import unmapped_wait
@@ -272,14 +271,7 @@ class StockToStorefrontFlow(Flow):
     def finish(self, ctx: FlowContext) -> None:
         """A run that read every product (or its changes, under the same rules) leaves the
         rules it applied on the BigCommerce connection, where the next sweep compares them."""
-        rules = ctx.cache.get("rules")
-        if ctx.scope or rules is None:
-            return
-        conn = ctx.connector("bigcommerce").connection
-        settings = dict(Connection.objects.values_list("settings", flat=True).get(pk=conn.pk))
-        if settings.get(RULES_KEY) != rules:
-            settings[RULES_KEY] = rules
-            Connection.objects.filter(pk=conn.pk).update(settings=settings)
+        rules_remember(ctx, "bigcommerce", RULES_KEY, ctx.cache.get("rules"))
 
     def state_of(self, payload: dict) -> dict:
         state = {"sku": payload["sku"], "levels": payload["levels"]}

@@ -12,8 +12,9 @@ is required), and never twice (the upsert matches on the SKU field).
 It runs on Brightpearl's `product.modified.on-hand-modified` events for the products they
 name, every 15 minutes on the products of orders changed since (an order moves stock) and of
 products changed, and in full once a day. A stock change that comes with no order and whose
-event is lost reaches Salesforce at the daily full run; so does a change of the chosen
-warehouses. A product Brightpearl does not track stock for (a bundle, a service) is not sent.
+event is lost reaches Salesforce at the daily full run. Another stock field or choice of
+warehouses makes the next sweep read every product. A product Brightpearl does not track
+stock for (a bundle, a service) is not sent.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from connectors.http import BatchResult
 from syncs.flows.base import Flow, Push, Skip
-from syncs.flows.products_read import on_hand, products_on_orders
+from syncs.flows.products_read import on_hand, products_on_orders, rules_remember
 from syncs.flows.reading import fetched, source_ids
 from syncs.flows.salesforce.catalog import (
     name_of,
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
     from syncs.engine import FlowContext
 
 FLOW = "salesforce_stock"
+# Kept on the Salesforce connection's settings (not a field of its form): the stock field and
+# warehouses the last run applied.
+RULES_KEY = "stock_rules_applied"
 
 
 class SalesforceStockFlow(Flow):
@@ -67,10 +71,17 @@ class SalesforceStockFlow(Flow):
     def read(self, ctx: FlowContext) -> Iterator[list[dict]]:
         bp = ctx.connector("brightpearl")
         settings = ctx.connector("salesforce").settings
-        ctx.cache["field"] = stock_field(settings)
-        ctx.cache["warehouses"] = stock_warehouses(settings)
+        field, warehouses = stock_field(settings), stock_warehouses(settings)
+        ctx.cache["field"], ctx.cache["warehouses"] = field, warehouses
+        ctx.cache["rules"] = f"field={field};warehouses={','.join(sorted(warehouses or ['all']))}"
 
         def changed(since: datetime, until: datetime) -> Iterable[dict]:
+            if ctx.cache["rules"] != settings.get(RULES_KEY):
+                # Another stock field or choice of warehouses since the last run: every
+                # product's figure may differ, so every product is read (only what differs
+                # is sent).
+                ctx.log("The stock field or the warehouses changed: every product is read.")
+                return bp.search(SEARCH, {})
             return chain(products_on_orders(ctx, since, None), changed_products(ctx, since, until))
 
         ids = source_ids(
@@ -115,3 +126,6 @@ class SalesforceStockFlow(Flow):
     def write(self, ctx: FlowContext, pushes: list[Push]) -> BatchResult:
         sent = upsert_products(ctx, pushes)
         return BatchResult(ok=list(sent.info), failed=sent.failed)
+
+    def finish(self, ctx: FlowContext) -> None:
+        rules_remember(ctx, "salesforce", RULES_KEY, ctx.cache.get("rules"))
