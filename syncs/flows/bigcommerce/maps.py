@@ -24,6 +24,7 @@ STOCK = "bigcommerce_stock"
 SHIPMENTS = "bigcommerce_shipments"
 STOREFRONT_PAYMENTS = "bigcommerce_payments"
 CANCELLATIONS = "bigcommerce_cancellations"
+PRICES = "bigcommerce_prices"
 
 # BigCommerce's order statuses: the ids are fixed (the store may relabel them).
 BIGCOMMERCE_STATUSES = (
@@ -240,6 +241,34 @@ BP_SHIPPING_METHOD = ValueKind(
     noun="shipments",
 )
 
+# BigCommerce's price fields of a variant (catalog v3), as the storefront names them.
+BC_PRICE_FIELDS = (
+    ("price", "Price"),
+    ("sale_price", "Sale price"),
+    ("retail_price", "MSRP (retail price)"),
+)
+
+BC_PRICE_LIST = ValueKind(
+    code="bc_price_list",
+    label="Price fields ← price lists",
+    description="Each BigCommerce price field (price, sale price, MSRP) beside the Brightpearl "
+    "price list it is set from, every night, for every SKU both catalogues have. A field with "
+    "no price list here is left as the storefront has it; a product with no price on the "
+    "chosen list keeps its storefront price for that field.",
+    source_system="bigcommerce",
+    target_system="brightpearl",
+    source=Part(
+        name="value",
+        label="BigCommerce price field",
+        example="such as price",
+        choices=BC_PRICE_FIELDS,
+    ),
+    target=an_id("Brightpearl price list", "such as 1"),
+    team=Team.ECOMMERCE,
+    flows=(PRICES,),
+    noun="prices",
+)
+
 KINDS = (
     BC_ORDER_STATUS,
     BP_ORDER_STATUS_TO_BC,
@@ -249,4 +278,5 @@ KINDS = (
     BC_CHANNEL,
     BP_WAREHOUSE,
     BP_SHIPPING_METHOD,
+    BC_PRICE_LIST,
 )
