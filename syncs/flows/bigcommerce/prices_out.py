@@ -110,6 +110,8 @@ class PricesToStorefrontFlow(Flow):
             for product in products:
                 product["_prices"] = prices.get(int(product["id"]), {})
                 state = states.get(str(product["id"]))
+                # Settled: nothing of this record is in doubt (no answer lost, no refusal).
+                product["_settled"] = state is None or state.status == RecordStatus.SYNCED
                 if state is not None and state.status == RecordStatus.SYNCED:
                     product["_last"] = (state.last_pushed or {}).get("prices")
             yield products
@@ -132,6 +134,8 @@ class PricesToStorefrontFlow(Flow):
             return Skip(product_id, "No price on the chosen price lists.")
         payload: dict[str, Any] = {"sku": sku, "variant_id": int(variant["id"]), "prices": wanted}
         differs = sorted(f for f in wanted if money(variant.get(f)) != Decimal(wanted[f]))
+        if not differs and product.get("_settled", True):
+            return Skip(product_id, "BigCommerce already shows these prices.")
         ctx.cache.setdefault("differs", {})[product_id] = differs
         if differs and product.get("_last") == wanted:
             # Sent already, yet the storefront shows otherwise (changed there by hand): the
