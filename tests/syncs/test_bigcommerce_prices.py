@@ -163,3 +163,42 @@ def test_with_no_price_list_chosen_the_run_says_what_to_set_up(sandbox, live_bra
 
 def test_the_flow_runs_nightly():
     assert REGISTRY[FLOW].default_schedule_minutes == 24 * 60
+
+
+# --- ecommerce chooses the price lists in the browser ----------------------------------------------
+def test_ecommerce_chooses_each_fields_price_list_on_the_value_maps_page(
+    client, sandbox, live_brand, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    from brands.models import Team
+    from tests.conftest import make_user
+    from tests.syncs.test_mapping_views import payload_of
+
+    erin = make_user("erin_ecommerce", live_brand, Team.ECOMMERCE)
+    client.force_login(erin)
+    tab = reverse("mappings:values", args=[live_brand.slug, "bc_price_list"])
+    page = client.get(tab).content.decode()
+    assert "Price fields ← price lists" in page
+    # Brightpearl's selling price lists are offered by name; the cost list is not.
+    assert '<option value="1" >Retail (1)</option>' in page
+    assert "RRP (2)" in page and "Sale (3)" in page and "Cost" not in page
+
+    preview_url = reverse("mappings:value_preview", args=[live_brand.slug, "bc_price_list"])
+    for source, target in (("msrp", "2"), ("price", "9")):
+        refused = client.post(preview_url, {"new-source": source, "new-target": target})
+        assert "Preview: what saving would do" not in refused.content.decode(), source
+
+    preview = client.post(preview_url, {"new-source": "retail_price", "new-target": "2"})
+    assert "Preview: what saving would do" in preview.content.decode()
+    save_url = reverse("mappings:value_save", args=[live_brand.slug, "bc_price_list"])
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(save_url, {"payload": payload_of(preview)})
+    mapping = ValueMap.objects.get(brand=live_brand, kind="bc_price_list")
+    assert (mapping.source_value, mapping.target_value, mapping.updated_by) == (
+        "retail_price",
+        "2",
+        erin,
+    )
+    run = flow_run_now(brand=live_brand, flow=FLOW, full=True)
+    assert run.state == RunState.SUCCEEDED and run.written == 40, run.log

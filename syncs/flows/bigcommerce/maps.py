@@ -1,10 +1,11 @@
 """The value maps Brightpearl ↔ BigCommerce flows translate through.
 
 BigCommerce lists its order statuses (fixed ids 0–14, each with the store's own label) and
-Brightpearl lists its order statuses and warehouses: those are offered and checked. The
-other lists (BigCommerce payment methods, customer groups, channels and locations;
-Brightpearl payment methods, nominal codes, price lists and channels) are not read by the
-console's connectors, so their values are typed and checked for their form.
+Brightpearl lists its order statuses, warehouses and selling price lists: those are offered
+and checked (the price lists for the price fields' map). The other lists (BigCommerce payment
+methods, customer groups, channels and locations; Brightpearl payment methods, nominal codes
+and channels) are not read by the console's connectors, so their values are typed and checked
+for their form.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from syncs.valuemaps.kinds import Part, ValueKind
 from syncs.valuemaps.lists import (
     bigcommerce_status_list,
     brightpearl_order_statuses,
+    brightpearl_price_list_list,
     brightpearl_warehouse_list,
 )
 
@@ -263,7 +265,13 @@ BC_PRICE_LIST = ValueKind(
         example="such as price",
         choices=BC_PRICE_FIELDS,
     ),
-    target=an_id("Brightpearl price list", "such as 1"),
+    target=Part(
+        name="value",
+        label="Brightpearl price list",
+        example="such as 1",
+        values=brightpearl_price_list_list,
+        whole_number=True,
+    ),
     team=Team.ECOMMERCE,
     flows=(PRICES,),
     noun="prices",
