@@ -162,7 +162,7 @@ def brightpearl_price_lists(
     def read(bp) -> list[dict]:
         return sorted(
             (
-                {"id": int(p["id"]), "name": str((p.get("name") or {}).get("text") or p["code"])}
+                {"id": int(p["id"]), "name": _price_list_name(p)}
                 for p in price_lists(bp)
                 if p.get("priceListTypeCode") != "BUY"
             ),
@@ -170,6 +170,14 @@ def brightpearl_price_lists(
         )
 
     return _cached(brand, "bp-price-lists", "brightpearl", read, refresh, wait)
+
+
+def _price_list_name(price_list: dict) -> str:
+    """“Retail (GBP, incl. tax)”: a storefront showing prices with tax needs a gross list."""
+    name = str((price_list.get("name") or {}).get("text") or price_list.get("code") or "")
+    tax = "incl. tax" if price_list.get("gross") else "ex tax"
+    currency = price_list.get("currencyCode") or ""
+    return f"{name} ({currency}, {tax})" if currency else f"{name} ({tax})"
 
 
 def bigcommerce_order_statuses(

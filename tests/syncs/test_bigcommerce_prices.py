@@ -181,8 +181,10 @@ def test_ecommerce_chooses_each_fields_price_list_on_the_value_maps_page(
     page = client.get(tab).content.decode()
     assert "Price fields ← price lists" in page
     # Brightpearl's selling price lists are offered by name; the cost list is not.
-    assert '<option value="1" >Retail (1)</option>' in page
-    assert "RRP (2)" in page and "Sale (3)" in page and "Cost" not in page
+    # Its currency and whether it includes tax, as the storefront must show the same.
+    assert '<option value="1" >Retail (GBP, incl. tax) (1)</option>' in page
+    assert "RRP (GBP, incl. tax) (2)" in page and "Sale (GBP, incl. tax) (3)" in page
+    assert "Cost" not in page
 
     preview_url = reverse("mappings:value_preview", args=[live_brand.slug, "bc_price_list"])
     for source, target in (("msrp", "2"), ("price", "9")):
