@@ -87,8 +87,8 @@ def catalogue_audit(
             brand=brand_id,
             actor=actor,
             target="BigCommerce ↔ Brightpearl catalogue",
-            summary=f"{len(only_bc)} SKUs only in BigCommerce, {len(only_bp)} only in "
-            f"Brightpearl, {resolved} gaps closed",
+            summary=f"{_skus(len(only_bc))} only in BigCommerce, {_skus(len(only_bp))} only "
+            f"in Brightpearl, {resolved} gap{'' if resolved == 1 else 's'} closed",
             bigcommerce_skus=len(in_bc),
             brightpearl_skus=len(in_bp),
             only_in_bigcommerce=len(only_bc),
@@ -124,6 +124,10 @@ def _resolve_closed(brand_id: int, only_bc: set[str], only_bp: set[str]) -> int:
             note="The catalogue audit found this SKU in both catalogues.",
         )
     return resolved
+
+
+def _skus(n: int) -> str:
+    return f"{n} SKU{'' if n == 1 else 's'}"
 
 
 def catalogue_audit_brand_ids() -> list[int]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from brands.models import AuditEvent, Brand
 from exceptions.models import OPEN_STATUSES, Ticket
@@ -27,8 +27,8 @@ CSV_COLUMNS = [
     "Brightpearl product",
     "BigCommerce product",
     "BigCommerce variant",
-    "First found",
-    "Last found",
+    "First found (UTC)",
+    "Last found (UTC)",
     "Times found",
     "Ticket",
     "Ticket status",
@@ -105,8 +105,8 @@ def catalogue_csv(*, brand: Brand) -> str:
                 g.brightpearl_product,
                 g.bigcommerce_product,
                 g.bigcommerce_variant,
-                g.first_found.strftime("%Y-%m-%d %H:%M"),
-                g.last_found.strftime("%Y-%m-%d %H:%M"),
+                g.first_found.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
+                g.last_found.astimezone(UTC).strftime("%Y-%m-%d %H:%M"),
                 g.times_found,
                 g.ticket_id,
                 g.ticket_status,
