@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import httpx
 
-from tests.contract.scenarios import Scenario, Snapshot, items, value_maps
+from tests.contract.scenarios import Scenario, Snapshot, _unmap_value, items, value_maps
 
 # The seed's price lists: Retail (1) as price, Sale (3) as sale price, RRP (2) as MSRP.
 PRICE_LISTS = {"price": "1", "sale_price": "3", "retail_price": "2"}
@@ -54,6 +54,11 @@ class PricesOut(Scenario):
             json={"priceListId": 1, "price": str(Decimal(retail["quantityPrice"]["1"]) + 1)},
         ).raise_for_status()
         return True
+
+    def unmap(self, brand, sandbox):
+        """The price field's list taken away: every product waits (sale price and MSRP are
+        optional, but the storefront's own price is not)."""
+        return _unmap_value(brand, "bc_price_list", "price")
 
 
 PRICES = (PricesOut(),)

@@ -153,12 +153,20 @@ def test_a_refused_variant_is_set_aside_the_rest_written_one_ticket(sandbox, liv
     assert ticket.status == "resolved"
 
 
-def test_with_no_price_list_chosen_the_run_says_what_to_set_up(sandbox, live_brand):
-    assert not ValueMap.objects.filter(brand=live_brand, kind="bc_price_list").exists()
+def test_until_the_price_field_has_a_list_every_product_waits_with_one_ticket(sandbox, live_brand):
+    # An MSRP list alone: the storefront's own price has none, so nothing is guessed or sent.
+    value_maps(live_brand, "bc_price_list", {"retail_price": "2"})
     run = flow_run_now(brand=live_brand, flow=FLOW, full=True)
-    assert run.state == RunState.FAILED
-    assert "Price fields ← price lists" in run.error
-    assert puts(sandbox) == 0
+    assert run.waiting == 40 and run.written == 0 and puts(sandbox) == 0, run.log
+    (ticket,) = Ticket.objects.filter(brand=live_brand, status__in=OPEN_STATUSES)
+    assert ticket.type.code == "unmapped_value" and ticket.team == "ecommerce"
+    assert ticket.snapshot["value"] == "price" and ticket.snapshot["waiting_count"] == 40
+
+    value_maps(live_brand, "bc_price_list", {"price": "1"})
+    again = flow_run_now(brand=live_brand, flow=FLOW, full=True)
+    assert again.waiting == 0 and again.written == 40, again.log
+    ticket.refresh_from_db()
+    assert ticket.status == "resolved"
 
 
 def test_the_flow_runs_nightly():
@@ -191,16 +199,13 @@ def test_ecommerce_chooses_each_fields_price_list_on_the_value_maps_page(
         refused = client.post(preview_url, {"new-source": source, "new-target": target})
         assert "Preview: what saving would do" not in refused.content.decode(), source
 
-    preview = client.post(preview_url, {"new-source": "retail_price", "new-target": "2"})
+    preview = client.post(preview_url, {"new-source": "price", "new-target": "1"})
     assert "Preview: what saving would do" in preview.content.decode()
     save_url = reverse("mappings:value_save", args=[live_brand.slug, "bc_price_list"])
     with django_capture_on_commit_callbacks(execute=False):
         client.post(save_url, {"payload": payload_of(preview)})
     mapping = ValueMap.objects.get(brand=live_brand, kind="bc_price_list")
-    assert (mapping.source_value, mapping.target_value, mapping.updated_by) == (
-        "retail_price",
-        "2",
-        erin,
-    )
+    assert (mapping.source_value, mapping.target_value, mapping.updated_by) == ("price", "1", erin)
+    # The Retail list: the six prices risen in Brightpearl reach the storefront.
     run = flow_run_now(brand=live_brand, flow=FLOW, full=True)
-    assert run.state == RunState.SUCCEEDED and run.written == 40, run.log
+    assert run.state == RunState.SUCCEEDED and run.written == 6, run.log

@@ -254,9 +254,10 @@ BC_PRICE_LIST = ValueKind(
     code="bc_price_list",
     label="Price fields ← price lists",
     description="Each BigCommerce price field (price, sale price, MSRP) beside the Brightpearl "
-    "price list it is set from, every night, for every SKU both catalogues have. A field with "
-    "no price list here is left as the storefront has it; a product with no price on the "
-    "chosen list keeps its storefront price for that field.",
+    "price list it is set from, every night, for every SKU both catalogues have. Until price "
+    "has a list, no price is sent and the products wait, with a ticket for ecommerce. A sale "
+    "price or MSRP with no list here is left as the storefront has it, and so is a field "
+    "whose list has no price for the product.",
     source_system="bigcommerce",
     target_system="brightpearl",
     source=Part(

@@ -6,8 +6,10 @@ Brightpearl owns prices. A run reads every product (price changes move no `updat
 there is no "changed since" to trust), their prices on the chosen lists (200 products a
 request) and the storefront's variants, and writes only the fields whose price differs from
 what BigCommerce shows, 50 variants a call (connectors/bigcommerce/catalog.py says why
-variants). A field with no price list chosen, or a product with no price on the chosen list,
-is left as the storefront has it: never a guessed price.
+variants). The price field must have a list chosen: until it has, every product waits with one
+ticket for ecommerce (the value maps' quarantine), and goes when it is mapped. Sale price and
+MSRP are optional: a field with no list, or a product with no price on its list, is left as
+the storefront has it. Never a guessed price.
 
 A variant BigCommerce refuses is set aside and the rest of its call written; its SKU waits
 with one `price_refused` ticket for ecommerce. A SKU only one catalogue has is not this
@@ -22,12 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.bigcommerce.catalog import PRICE_FIELDS, set_variant_prices, variants
 from connectors.brightpearl.prices import product_prices
-from connectors.errors import ConfigurationError
 from connectors.http import BatchResult, RecordError, chunks
-from syncs.flows.base import Flow, Push, Skip, TicketSpec
+from syncs.flows.base import Flow, Push, Skip, TicketSpec, Wait
 from syncs.flows.bigcommerce.maps import BC_PRICE_LIST, PRICES
 from syncs.flows.reading import source_ids
 from syncs.models import RecordStatus
+from syncs.valuemaps.quarantine import unmapped_wait
 
 if TYPE_CHECKING:
     from syncs.engine import FlowContext
@@ -71,18 +73,13 @@ class PricesToStorefrontFlow(Flow):
     batch_size = 200
     set_up_first = (
         "Choose the Brightpearl price list each BigCommerce price field is set from (Value "
-        "maps → Price fields ← price lists): a field with none is left as the store has it."
+        "maps → Price fields ← price lists): price at least; a sale price or MSRP with none "
+        "is left as the store has it."
     )
 
     # --- reading --------------------------------------------------------------------------
     def read(self, ctx: FlowContext) -> Iterator[list[dict]]:
         fields = {f: str(m) for f in PRICE_FIELDS if (m := ctx.mapped(BC_PRICE_LIST.code, f))}
-        if not fields:
-            raise ConfigurationError(
-                "No BigCommerce price field has a Brightpearl price list chosen, so there is "
-                "no price to send. Choose one (Value maps → Price fields ← price lists).",
-                vendor="brightpearl",
-            )
         ctx.cache["fields"] = fields
         bp, bc = ctx.connector("brightpearl"), ctx.connector("bigcommerce")
         # The storefront's variants, by SKU: all of them in one listing, or a webhook's or a
@@ -117,7 +114,7 @@ class PricesToStorefrontFlow(Flow):
             yield products
 
     # --- one product ----------------------------------------------------------------------
-    def transform(self, ctx: FlowContext, product: dict) -> Push | Skip:
+    def transform(self, ctx: FlowContext, product: dict) -> Push | Skip | Wait:
         product_id = str(product["id"])
         sku = _sku(product)
         if not sku:
@@ -125,6 +122,10 @@ class PricesToStorefrontFlow(Flow):
         variant = ctx.cache["shown"].get(sku_key(sku))
         if variant is None:
             return Skip(product_id, "Not in BigCommerce (the weekly catalogue audit lists it).")
+        if "price" not in ctx.cache["fields"]:
+            # The storefront's own price has no list chosen: nothing is sent (no price is ever
+            # guessed), and every product waits with the one ticket for the missing mapping.
+            return unmapped_wait(BC_PRICE_LIST.code, "price", source_id=product_id)
         wanted: dict[str, str] = {}
         for field, list_id in ctx.cache["fields"].items():
             price = product["_prices"].get(int(list_id))
