@@ -9,6 +9,9 @@
 
 The storefront shows one price per field, so the price of a quantity of one (break "1") is the
 one read; a price list with no break "1" for a product has no price for it here.
+
+These reads live beside the client (client.py is at its size limit) and use its id-set GET,
+`_get_found`, so "none of these exist" (404 CMNC-404 or `200 []`) is an empty answer here too.
 """
 
 from __future__ import annotations

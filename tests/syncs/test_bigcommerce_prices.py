@@ -209,3 +209,22 @@ def test_ecommerce_chooses_each_fields_price_list_on_the_value_maps_page(
     # The Retail list: the six prices risen in Brightpearl reach the storefront.
     run = flow_run_now(brand=live_brand, flow=FLOW, full=True)
     assert run.state == RunState.SUCCEEDED and run.written == 6, run.log
+
+
+def test_a_retry_looks_its_few_skus_up_and_a_large_scope_lists_the_catalogue(
+    sandbox, live_brand, monkeypatch
+):
+    from syncs.flows.bigcommerce import prices_out
+
+    monkeypatch.setattr(prices_out, "SKU_LOOKUPS", 10)
+    value_maps(live_brand, "bc_price_list", {"price": "1"})
+    products = [p["id"] for p in items(sandbox, "brightpearl", "products")]
+
+    def variant_gets(scope: list[str]) -> int:
+        sandbox.reset_stats()
+        flow_run_now(brand=live_brand, flow=FLOW, scope=scope, trigger="retry")
+        return sandbox.stats()["bigcommerce"]["by_method"].get("GET", 0)
+
+    # Two products: a GET each, by SKU. All 41 (over 10): one listing (41 fit a page).
+    assert variant_gets([str(p) for p in products[:2]]) == 2
+    assert variant_gets([str(p) for p in products]) == 1

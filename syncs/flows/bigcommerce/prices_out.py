@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 FLOW = PRICES
 TICKET_TYPE = "price_refused"
 READ_SIZE = 200
+# A scoped run (a retry, the products a new mapping releases) looks this many SKUs up one by
+# one at most; more, and one listing of the catalogue costs fewer calls.
+SKU_LOOKUPS = 50
 CENT = Decimal("0.01")
 FIELD_WORDS = {"price": "price", "sale_price": "sale price", "retail_price": "MSRP"}
 
@@ -82,10 +85,11 @@ class PricesToStorefrontFlow(Flow):
         fields = {f: str(m) for f in PRICE_FIELDS if (m := ctx.mapped(BC_PRICE_LIST.code, f))}
         ctx.cache["fields"] = fields
         bp, bc = ctx.connector("brightpearl"), ctx.connector("bigcommerce")
-        # The storefront's variants, by SKU: all of them in one listing, or a webhook's or a
-        # retry's few by their SKUs once their products are read.
+        # The storefront's variants, by SKU: all of them in one listing (250 a call), or a
+        # retry's few by their SKUs (a call each) once their products are read.
         shown: dict[str, dict] = {}
-        if not ctx.scope:
+        by_sku = bool(ctx.scope) and len(ctx.scope) <= SKU_LOOKUPS
+        if not by_sku:
             shown.update((sku_key(v.get("sku")), v) for v in variants(bc))
         ctx.cache["shown"] = shown
 
@@ -99,7 +103,7 @@ class PricesToStorefrontFlow(Flow):
             products = list(bp.products(part))
             seen = {str(p["id"]) for p in products}
             ctx.missing.extend(i for i in part if i not in seen)
-            if ctx.scope:
+            if by_sku:
                 skus = [s for p in products if (s := _sku(p)) and sku_key(s) not in shown]
                 shown.update((sku_key(v.get("sku")), v) for v in variants(bc, skus))
             prices = product_prices(bp, seen, {int(x) for x in fields.values()})
