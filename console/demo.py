@@ -134,6 +134,17 @@ def _go_live(brand: Brand, discovery: dict, *, account: str) -> None:
     if not SyncRun.objects.filter(brand=brand).exists():
         for code in REGISTRY:
             flow_enqueue(brand_id=brand.pk, flow=code, trigger="manual", full=True)
+        _first_catalogue_audit(brand)
+
+
+def _first_catalogue_audit(brand: Brand) -> None:
+    """The weekly catalogue audit, once now, so the demo's catalogue page shows its gaps."""
+    from django_q.tasks import async_task
+
+    from syncs.flows.bigcommerce.catalogue_audit import catalogue_audit_brand_ids
+
+    if brand.pk in catalogue_audit_brand_ids():
+        async_task("syncs.tasks.catalogue_audit_run", brand.pk)
 
 
 # The storefront pair's statuses for the demo: the usual ones mapped, the rest (cancelled,
@@ -153,6 +164,8 @@ DEMO_VALUE_MAPS = {
     "bc_cancellation": {"5": "5"},
     # Brightpearl customer groups (retail, wholesale) → Salesforce Account Types.
     "bp_customer_group": {"1": "Customer - Direct", "2": "Customer - Channel"},
+    # Storefront prices from the seed's price lists: Retail (1), Sale (3), RRP (2) as MSRP.
+    "bc_price_list": {"price": "1", "sale_price": "3", "retail_price": "2"},
 }
 # Payment methods with their nominal codes; the seed's Klarna is left for finance to map.
 DEMO_PAYMENT_METHODS = {"Stripe": ("STRIPE", "1220"), "PayPal": ("PAYPAL", "1230")}

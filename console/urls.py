@@ -35,6 +35,7 @@ urlpatterns = [
     path("exceptions/", include("exceptions.urls")),
     path("brands/", include("console.history_urls")),
     path("mappings/", include("syncs.mapping_urls")),
+    path("catalogue/", include("console.catalogue_urls")),
     path("onboarding/", include("console.onboarding_urls")),
     path("records/", records.records_search, name="records"),
     path("records/import-order/", records.order_import, name="order_import"),

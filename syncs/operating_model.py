@@ -99,7 +99,9 @@ class FlowLine:
         parts = []
         if self.on_webhooks:
             parts.append(f"as soon as {self.source} reports a change")
-        if self.schedule_minutes:
+        if self.schedule_minutes == 24 * 60:
+            parts.append("once a night")
+        elif self.schedule_minutes:
             parts.append(f"every {self.schedule_minutes} minutes")
         words = " and ".join(parts) or "only when someone starts it"
         return words[0].upper() + words[1:]

@@ -29,3 +29,25 @@ def sweep() -> dict:
     report = sweeper.runs_sweep()
     report["webhook_sources"] = webhook_sources.webhook_sources_review()
     return report
+
+
+def catalogue_audits() -> str:
+    """The weekly catalogue audit: one task per brand with a storefront and Brightpearl."""
+    from django_q.tasks import async_task
+
+    from syncs.flows.bigcommerce.catalogue_audit import catalogue_audit_brand_ids
+
+    ids = catalogue_audit_brand_ids()
+    for brand_id in ids:
+        async_task("syncs.tasks.catalogue_audit_run", brand_id)
+    return f"{len(ids)} brand(s) queued"
+
+
+def catalogue_audit_run(brand_id: int) -> str:
+    from syncs.flows.bigcommerce.catalogue_audit import catalogue_audit
+
+    report = catalogue_audit(brand_id=int(brand_id))
+    return (
+        f"brand {brand_id}: {len(report['only_in_bigcommerce'])} only in BigCommerce, "
+        f"{len(report['only_in_brightpearl'])} only in Brightpearl"
+    )

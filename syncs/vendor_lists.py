@@ -23,6 +23,7 @@ from django.utils.timesince import timesince
 from django_q.tasks import async_task
 
 from brands.models import Brand
+from connectors.brightpearl.prices import price_lists
 from connectors.errors import ConnectorError
 from connectors.models import Connection
 from connectors.registry import connector_for, connector_live
@@ -31,7 +32,7 @@ from syncs.models import Checkpoint
 LIST_CACHE_SECONDS = 600
 # Kept for the code (and the tests) that still say STATUS_CACHE_SECONDS.
 STATUS_CACHE_SECONDS = LIST_CACHE_SECONDS
-_KEYS = ("bp-statuses", "bp-tags", "bp-warehouses", "bc-statuses")
+_KEYS = ("bp-statuses", "bp-tags", "bp-warehouses", "bc-statuses", "bp-price-lists")
 
 
 def _cached(
@@ -153,6 +154,32 @@ def brightpearl_warehouses(
     return _cached(brand, "bp-warehouses", "brightpearl", read, refresh, wait)
 
 
+def brightpearl_price_lists(
+    *, brand: Brand, refresh: bool = False, wait: bool = False
+) -> list[dict]:
+    """The brand's Brightpearl selling price lists ({id, name}), fetched live and cached."""
+
+    def read(bp) -> list[dict]:
+        return sorted(
+            (
+                {"id": int(p["id"]), "name": _price_list_name(p)}
+                for p in price_lists(bp)
+                if p.get("priceListTypeCode") != "BUY"
+            ),
+            key=lambda p: p["id"],
+        )
+
+    return _cached(brand, "bp-price-lists", "brightpearl", read, refresh, wait)
+
+
+def _price_list_name(price_list: dict) -> str:
+    """“Retail (GBP, incl. tax)”: a storefront showing prices with tax needs a gross list."""
+    name = str((price_list.get("name") or {}).get("text") or price_list.get("code") or "")
+    tax = "incl. tax" if price_list.get("gross") else "ex tax"
+    currency = price_list.get("currencyCode") or ""
+    return f"{name} ({currency}, {tax})" if currency else f"{name} ({tax})"
+
+
 def bigcommerce_order_statuses(
     *, brand: Brand, refresh: bool = False, wait: bool = False
 ) -> list[dict]:
@@ -189,4 +216,5 @@ READERS: dict[str, Callable[..., Any]] = {
     "bp-tags": brightpearl_tags,
     "bp-warehouses": brightpearl_warehouses,
     "bc-statuses": bigcommerce_order_statuses,
+    "bp-price-lists": brightpearl_price_lists,
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from brands.models import Brand
 from syncs.vendor_lists import (
     bigcommerce_order_statuses,
+    brightpearl_price_lists,
     brightpearl_statuses,
     brightpearl_tags,
     brightpearl_warehouses,
@@ -25,3 +26,7 @@ def brightpearl_tag_names(brand: Brand) -> list[tuple[str, str]]:
 
 def bigcommerce_status_list(brand: Brand) -> list[tuple[str, str]]:
     return [(str(s["id"]), s["name"]) for s in bigcommerce_order_statuses(brand=brand)]
+
+
+def brightpearl_price_list_list(brand: Brand) -> list[tuple[str, str]]:
+    return [(str(p["id"]), p["name"]) for p in brightpearl_price_lists(brand=brand)]

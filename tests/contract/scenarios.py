@@ -488,6 +488,11 @@ SCENARIOS: dict[str, Scenario] = {
     )
 }
 
+# Brightpearl → BigCommerce prices: in a module of their own, registered here.
+from tests.contract.bigcommerce_price_scenarios import PRICES  # noqa: E402
+
+SCENARIOS.update({s.flow: s for s in PRICES})
+
 # Brightpearl ↔ Mailchimp: in a module of their own, registered here.
 from tests.contract.mailchimp_scenarios import MAILCHIMP  # noqa: E402
 

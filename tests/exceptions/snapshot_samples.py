@@ -398,4 +398,41 @@ SAMPLES: list[Sample] = [
         source_id="drift:order_lifecycle",
         raiser="syncs/history/drift.py drift_ticket",
     ),
+    Sample(
+        "price_refused",
+        {
+            "sku": "TEE-RED-1004",
+            "prices": {"price": "21.99", "MSRP": "27.49"},
+            "reason": "Variant 1114 was not found",
+        },
+        says=(
+            "BigCommerce refused the prices of SKU TEE-RED-1004: Variant 1114 was not found.",
+            "27.49",
+        ),
+        flow="bigcommerce_prices",
+        source_id="1004",
+        raiser="syncs/flows/bigcommerce/prices_out.py refusal (TicketSpec)",
+    ),
+    Sample(
+        "sku_only_in_bigcommerce",
+        {
+            "sku": "GIFT-CARD",
+            "bigcommerce_product": "151",
+            "bigcommerce_variant": "1151",
+            "audited_on": "2026-12-04",
+        },
+        says=("SKU GIFT-CARD is on the storefront, and Brightpearl has no product with it", "1151"),
+        flow="",
+        source_system="bigcommerce",
+        source_id="GIFT-CARD",
+        raiser="syncs/flows/bigcommerce/catalogue_audit.py catalogue_audit",
+    ),
+    Sample(
+        "sku_only_in_brightpearl",
+        {"sku": "WRAP-GIFT-1041", "brightpearl_product": "1041", "audited_on": "2026-12-04"},
+        says=("SKU WRAP-GIFT-1041 is a Brightpearl product the storefront does not list", "1041"),
+        flow="",
+        source_id="WRAP-GIFT-1041",
+        raiser="syncs/flows/bigcommerce/catalogue_audit.py catalogue_audit",
+    ),
 ]

@@ -39,6 +39,7 @@ def test_the_kinds_the_next_issues_need_are_declared():
         "bc_channel": ("bigcommerce", "brightpearl"),
         "bp_warehouse": ("brightpearl", "bigcommerce"),
         "bp_shipping_method": ("brightpearl", "bigcommerce"),
+        "bc_price_list": ("bigcommerce", "brightpearl"),
         "bp_customer_group": ("brightpearl", "salesforce"),
         "bp_order_status_to_sf": ("brightpearl", "salesforce"),
         "bp_contact_to_mailchimp": ("brightpearl", "mailchimp"),

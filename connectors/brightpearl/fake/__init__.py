@@ -10,6 +10,7 @@ says which vendor page each shape follows.
     orders.py            order service: orders, search, statuses, rows
     credits.py           sales credits
     warehouse.py         goods-out notes, stock, warehouses, products
+    prices.py            price lists and product prices (and their documents)
     contacts.py          contacts, tags, custom fields
     webhooks.py          webhook registration, and firing events after a change
     oauth.py, tokens.py  the OAuth token endpoint, and the tokens it issued
@@ -28,6 +29,7 @@ from connectors.brightpearl.fake.credits import CreditRoutes
 from connectors.brightpearl.fake.oauth import OAuthRoutes
 from connectors.brightpearl.fake.orders import OrderRoutes
 from connectors.brightpearl.fake.payments import PaymentRoutes
+from connectors.brightpearl.fake.prices import PriceRoutes
 from connectors.brightpearl.fake.records import (
     credit_doc,
     credit_rec,
@@ -79,6 +81,7 @@ class Brightpearl(
     CreditRoutes,
     PaymentRoutes,
     WarehouseRoutes,
+    PriceRoutes,
     ContactRoutes,
     WebhookRoutes,
     OAuthRoutes,

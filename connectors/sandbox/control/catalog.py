@@ -19,10 +19,12 @@ class CatalogRoutes(ControlBase):
     @route("POST", r"/catalog/products")
     def catalog_products(self, req: Request) -> dict[str, Any]:
         """{"products": [{"sku", "name"?, "stock"?: {warehouseId: onHand},
-        "bundle"?: [{"productId", "productQuantity"}], "in_bigcommerce"?: true}],
+        "bundle"?: [{"productId", "productQuantity"}], "in_bigcommerce"?: true,
+        "prices"?: {priceListId: price}, "bigcommerce_price"?: "10.00"}],
         "account"?: brand key} -> {"ids": [Brightpearl product ids]}."""
         from connectors.bigcommerce import fake as bc
         from connectors.brightpearl import fake as bp
+        from connectors.brightpearl.fake.prices import product_price_doc, product_price_rec
 
         body = self._body(req)
         products = body.get("products")
@@ -57,6 +59,11 @@ class CatalogRoutes(ControlBase):
                     }
                     doc["stock"]["stockTracked"] = False
                 store.put(bp.product_rec(bp_account.code, doc))
+                if spec.get("prices"):
+                    prices = {int(k): Decimal(str(v)) for k, v in spec["prices"].items()}
+                    store.put(
+                        product_price_rec(bp_account.code, product_price_doc(pid, sku, prices))
+                    )
                 levels = {
                     int(w): {"inStock": int(q), "onHand": int(q), "allocated": 0, "inTransit": 0}
                     for w, q in (spec.get("stock") or {}).items()
@@ -71,7 +78,7 @@ class CatalogRoutes(ControlBase):
                         variant_id=next_bc + n,
                         sku=sku,
                         name=str(spec.get("name") or sku),
-                        price=Decimal("10.00"),
+                        price=Decimal(str(spec.get("bigcommerce_price") or "10.00")),
                         stock=0,
                     )
                     for rec in bc.catalog_recs(bc_account.code, product, variant):

@@ -186,6 +186,28 @@ class ChangeRoutes(ControlBase):
 
         return self._change(req, "brightpearl", body, change)
 
+    @route("POST", r"/brightpearl/products/(?P<product_id>\d+)/price")
+    def bp_price(self, req: Request, product_id: str) -> Any:
+        """Set a price: {"priceListId": 1, "price": "12.50"} (no webhook: Brightpearl's
+        documented events name no price change)."""
+        body = self._body(req)
+
+        def change(vendor: Any) -> Any:
+            from connectors.brightpearl.fake.prices import set_product_price
+
+            try:
+                return set_product_price(
+                    self.app.store,
+                    req.account.code,
+                    int(product_id),
+                    int(body.get("priceListId", 1)),
+                    body.get("price"),
+                )
+            except KeyError:
+                raise ControlError(404, f"No product {product_id}") from None
+
+        return self._change(req, "brightpearl", body, change)
+
     @route("POST", r"/mailchimp/unsubscribe")
     def mc_unsubscribe(self, req: Request) -> Any:
         """{"email", "reason": "manual", "source": "user"|"admin"} -> the member, or 404."""

@@ -24,6 +24,8 @@ COLLECTIONS: dict[str, dict[str, str]] = {
         "customer_payments": "customer_payment",
         "products": "product",
         "availability": "availability",
+        "price_lists": "price_list",
+        "product_prices": "product_price",
         "warehouses": "warehouse",
         "tags": "tag",
         "webhooks": "webhook",

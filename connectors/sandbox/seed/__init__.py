@@ -10,6 +10,7 @@ ids; `facts()` lists them and discovery (GET /_sandbox/) shows them under "seed"
     reference.py    fixed inputs: statuses, tags, names, the special ids
     brightpearl.py  the Brightpearl account's records
     storefront.py   the BigCommerce store and Mailchimp audience, made from them
+    prices.py       Brightpearl's price lists and product prices, a product only it has
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from connectors.sandbox.core import Account
 from connectors.sandbox.seed.accounts import account_rec, make_accounts
 from connectors.sandbox.seed.brightpearl import BrightpearlSeed
+from connectors.sandbox.seed.prices import PriceSeed
 from connectors.sandbox.seed.reference import (
     BAD_EMAIL,
     BAD_EMAIL_CONTACT,
@@ -56,12 +58,14 @@ __all__ = [
 ]
 
 
-class _Seed(BrightpearlSeed, StorefrontSeed):
+class _Seed(BrightpearlSeed, PriceSeed, StorefrontSeed):
     """Builds one brand's records; keeps the facts other engineers write tests against."""
 
     def build(self) -> None:
         self.brightpearl_reference()
+        self.brightpearl_price_lists()
         self.brightpearl_products()
+        self.brightpearl_prices()
         self.brightpearl_contacts()
         self.brightpearl_orders()
         self.bigcommerce()
@@ -73,6 +77,7 @@ def reference_only(brand: str, accounts: list[Account]) -> list[Rec]:
     """What every account has even when empty: statuses, warehouses, tags."""
     seed = _Seed(brand, 0, accounts)
     seed.brightpearl_reference()
+    seed.brightpearl_price_lists()
     return seed.recs
 
 
@@ -170,6 +175,8 @@ def seed_facts(seed: _Seed) -> dict[str, Any]:
     brightpearl["tags"] = {name: tid for tid, name, _ in TAGS}
     brightpearl["credit_open_status_id"] = CREDIT_OPEN_STATUS
     brightpearl["credit_complete_status_id"] = CREDIT_COMPLETE_STATUS
+    if "brightpearl_only_sku" in f:
+        brightpearl["brightpearl_only_sku"] = f["brightpearl_only_sku"]
     if seed.demo:
         brightpearl.update(
             {

@@ -1,10 +1,11 @@
 """The value maps Brightpearl ↔ BigCommerce flows translate through.
 
 BigCommerce lists its order statuses (fixed ids 0–14, each with the store's own label) and
-Brightpearl lists its order statuses and warehouses: those are offered and checked. The
-other lists (BigCommerce payment methods, customer groups, channels and locations;
-Brightpearl payment methods, nominal codes, price lists and channels) are not read by the
-console's connectors, so their values are typed and checked for their form.
+Brightpearl lists its order statuses, warehouses and selling price lists: those are offered
+and checked (the price lists for the price fields' map). The other lists (BigCommerce payment
+methods, customer groups, channels and locations; Brightpearl payment methods, nominal codes
+and channels) are not read by the console's connectors, so their values are typed and checked
+for their form.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from syncs.valuemaps.kinds import Part, ValueKind
 from syncs.valuemaps.lists import (
     bigcommerce_status_list,
     brightpearl_order_statuses,
+    brightpearl_price_list_list,
     brightpearl_warehouse_list,
 )
 
@@ -24,6 +26,7 @@ STOCK = "bigcommerce_stock"
 SHIPMENTS = "bigcommerce_shipments"
 STOREFRONT_PAYMENTS = "bigcommerce_payments"
 CANCELLATIONS = "bigcommerce_cancellations"
+PRICES = "bigcommerce_prices"
 
 # BigCommerce's order statuses: the ids are fixed (the store may relabel them).
 BIGCOMMERCE_STATUSES = (
@@ -240,6 +243,41 @@ BP_SHIPPING_METHOD = ValueKind(
     noun="shipments",
 )
 
+# BigCommerce's price fields of a variant (catalog v3), as the storefront names them.
+BC_PRICE_FIELDS = (
+    ("price", "Price"),
+    ("sale_price", "Sale price"),
+    ("retail_price", "MSRP (retail price)"),
+)
+
+BC_PRICE_LIST = ValueKind(
+    code="bc_price_list",
+    label="Price fields ← price lists",
+    description="Each BigCommerce price field (price, sale price, MSRP) beside the Brightpearl "
+    "price list it is set from, every night, for every SKU both catalogues have. Until price "
+    "has a list, no price is sent and the products wait, with a ticket for ecommerce. A sale "
+    "price or MSRP with no list here is left as the storefront has it, and so is a field "
+    "whose list has no price for the product.",
+    source_system="bigcommerce",
+    target_system="brightpearl",
+    source=Part(
+        name="value",
+        label="BigCommerce price field",
+        example="such as price",
+        choices=BC_PRICE_FIELDS,
+    ),
+    target=Part(
+        name="value",
+        label="Brightpearl price list",
+        example="such as 1",
+        values=brightpearl_price_list_list,
+        whole_number=True,
+    ),
+    team=Team.ECOMMERCE,
+    flows=(PRICES,),
+    noun="prices",
+)
+
 KINDS = (
     BC_ORDER_STATUS,
     BP_ORDER_STATUS_TO_BC,
@@ -249,4 +287,5 @@ KINDS = (
     BC_CHANNEL,
     BP_WAREHOUSE,
     BP_SHIPPING_METHOD,
+    BC_PRICE_LIST,
 )
