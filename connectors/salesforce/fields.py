@@ -14,6 +14,7 @@ Both kinds are server-to-server OAuth 2.0 flows with no person signing in:
 from __future__ import annotations
 
 from connectors.fields import Field
+from connectors.salesforce.order_fields import ORDER_SETTING_FIELDS
 
 CLIENT_CREDENTIALS_HELP = (
     "https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_client_credentials_flow.htm"
@@ -73,6 +74,7 @@ SETTING_FIELDS = (
         required=False,
     ),
     Field("api_version", "API version", "For example v61.0.", required=False),
+    *ORDER_SETTING_FIELDS,
 )
 
 CREDENTIAL_FIELDS = (

@@ -9,6 +9,7 @@ says which vendor page each shape follows.
     base.py              router, auth, rate headers, errors, id sets, OPTIONS, searches
     orders.py            order service: orders, search, statuses, rows
     credits.py           sales credits
+    currencies.py        currencies and exchange rates
     warehouse.py         goods-out notes, stock, warehouses, products
     contacts.py          contacts, tags, custom fields
     webhooks.py          webhook registration, and firing events after a change
@@ -25,6 +26,7 @@ from __future__ import annotations
 from connectors.brightpearl.fake.contact_records import contact_doc, contact_email, contact_rec
 from connectors.brightpearl.fake.contacts import ContactRoutes
 from connectors.brightpearl.fake.credits import CreditRoutes
+from connectors.brightpearl.fake.currencies import CurrencyRoutes
 from connectors.brightpearl.fake.oauth import OAuthRoutes
 from connectors.brightpearl.fake.orders import OrderRoutes
 from connectors.brightpearl.fake.payments import PaymentRoutes
@@ -78,6 +80,7 @@ class Brightpearl(
     OrderRoutes,
     CreditRoutes,
     PaymentRoutes,
+    CurrencyRoutes,
     WarehouseRoutes,
     ContactRoutes,
     WebhookRoutes,
