@@ -19,6 +19,7 @@ from tests.contract.salesforce_scenarios import (
     TRACKING,
     sf_accounts,
     sf_catalog,
+    sf_insert,
 )
 from tests.contract.scenarios import items, value_maps
 
@@ -127,3 +128,37 @@ def test_an_order_waits_for_its_customers_account(sandbox, live_brand):
     assert not Ticket.objects.filter(
         brand=live_brand, type__code="salesforce_parent_missing", status__in=OPEN_STATUSES
     ).exists()
+
+
+def test_a_product_code_on_two_products_takes_the_one_in_the_price_book(sandbox, live_brand):
+    """Product Code is not unique in Salesforce: a second product with the code but not in the
+    brand's price book changes nothing; priced in it too, the order waits, never a guess."""
+    sf_accounts(live_brand)
+    book = sf_catalog(sandbox, live_brand)
+    value_maps(live_brand, "bp_order_status_to_sf", SF_STATUSES)
+    order = sales_orders(sandbox)[0]
+    sku = next(iter(order["orderRows"].values()))["productSku"]
+    twin = sf_insert(sandbox, "Product2", {"Name": sku, "ProductCode": sku, "IsActive": True})
+    run = flow_run_now(brand=live_brand, flow=FLOW, scope=[str(order["id"])])
+    assert run.created == 1, run.log
+
+    other = sales_orders(sandbox)[1]
+    other_sku = next(iter(other["orderRows"].values()))["productSku"]
+    twin = sf_insert(
+        sandbox, "Product2", {"Name": other_sku, "ProductCode": other_sku, "IsActive": True}
+    )
+    sf_insert(
+        sandbox,
+        "PricebookEntry",
+        {
+            "Pricebook2Id": book,
+            "Product2Id": twin["Id"],
+            "CurrencyIsoCode": "GBP",
+            "UnitPrice": 10.0,
+            "IsActive": True,
+        },
+    )
+    run = flow_run_now(brand=live_brand, flow=FLOW, scope=[str(other["id"])])
+    assert run.waiting == 1 and run.created == 0, run.log
+    state = RecordState.objects.get(brand=live_brand, flow=FLOW, source_id=str(other["id"]))
+    assert "2 products with this Product Code are in the price book" in state.detail

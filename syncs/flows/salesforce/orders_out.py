@@ -176,10 +176,9 @@ class SalesforceOrdersFlow(Flow):
         currencies = {self._currency(ctx, o) for o in orders}
         asked: set[tuple[str, str]] = ctx.cache.setdefault("entries_asked", set())
         wanted = {
-            (ids[0], currency)
+            (product_id, currency)
             for sku in skus
-            for ids in [products.get(sku) or []]
-            if len(ids) == 1
+            for product_id in products.get(sku) or []
             for currency in currencies
         } - asked
         if wanted:
@@ -270,21 +269,19 @@ class SalesforceOrdersFlow(Flow):
             sku = str(row.get("productSku") or "")
             quantity = Decimal(str((row.get("quantity") or {}).get("magnitude") or 0))
             ids = products.get(sku) or []
-            entry = entries.get((ids[0], currency)) if len(ids) == 1 else None
-            if entry is None:
-                missing.append(
-                    {
-                        "row": str(row_id),
-                        "sku": sku,
-                        "products": ids,
-                        "why": "no product with this Product Code"
-                        if not ids
-                        else f"{len(ids)} products share this Product Code"
-                        if len(ids) > 1
-                        else f"no active {currency} price-book entry",
-                    }
-                )
+            # Product Code is not unique in Salesforce: the line needs the one product of that
+            # code priced in the brand's price book; two priced ones are never chosen between.
+            priced = [entries[(p, currency)] for p in ids if (p, currency) in entries]
+            if len(priced) != 1:
+                if not ids:
+                    why = "no active product with this Product Code"
+                elif not priced:
+                    why = f"no active {currency} entry in the brand's price book"
+                else:
+                    why = f"{len(priced)} products with this Product Code are in the price book"
+                missing.append({"row": str(row_id), "sku": sku, "products": ids, "why": why})
                 continue
+            entry = priced[0]
             net = Decimal(str(((row.get("rowValue") or {}).get("rowNet") or {}).get("value", 0)))
             unit = converted(net / quantity if quantity else Decimal(0), conversion)
             items.append(
@@ -315,7 +312,9 @@ class SalesforceOrdersFlow(Flow):
         skus = ", ".join(m["sku"] or f"row {m['row']}" for m in missing)
         return Wait(
             source_id=order_id,
-            reason=f"Salesforce lacks a product or {currency} price for {skus}.",
+            reason="Salesforce cannot price "
+            + "; ".join(f"{m['sku'] or 'row ' + m['row']}: {m['why']}" for m in missing)
+            + ".",
             source_updated=updated,
             ticket=TicketSpec(
                 type_code="salesforce_product_missing",
