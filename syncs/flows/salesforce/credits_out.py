@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
-from connectors.http import BatchResult
+from connectors.http import BatchResult, chunks
 from connectors.salesforce.order_fields import CREDITED_FIELD, CREDITS_FIELD, ORDER_ID_FIELD
 from syncs import links
 from syncs.flows.base import Flow, Push, TicketSpec, Wait
@@ -76,14 +76,9 @@ class SalesforceCreditsFlow(Flow):
             changed=bp.changed_sales_credit_ids,
             id_column="parentOrderId",
         )
-        batch: list[str] = []
-        for order_id in unique(i for i in ids if str(i) not in ("", "0", "None")):
-            batch.append(order_id)
-            if len(batch) == self.batch_size:
-                yield self._credited(ctx, batch)
-                batch = []
-        if batch:
-            yield self._credited(ctx, batch)
+        parents = unique(i for i in ids if str(i) not in ("", "0", "None"))
+        for batch in chunks(parents, self.batch_size):
+            yield self._credited(ctx, list(batch))
 
     def _credited(self, ctx: FlowContext, order_ids: list[str]) -> list[dict]:
         """Each order with every credit raised on it (one search, one GET a 200 credits)."""

@@ -76,21 +76,14 @@ def setting(ctx: FlowContext, name: str, default: str = "") -> str:
 
 def account_ids(ctx: FlowContext, contact_ids: list[str]) -> dict[str, str]:
     """{Brightpearl contact id: the Salesforce Account the accounts flow made for it}."""
-    contacts = links.links_resolve(
-        brand_id=ctx.brand_id, kind="contact", system="brightpearl", ids=contact_ids
-    )
-    accounts = links.links_of_entities(
+    return links.links_ids_across(
         brand_id=ctx.brand_id,
-        kind="account",
-        system="salesforce",
-        entities=[link.entity for link in contacts.values()],
+        kind="contact",
+        source="brightpearl",
+        target="salesforce",
+        ids=contact_ids,
+        target_kind="account",
     )
-    found = {}
-    for contact_id, link in contacts.items():
-        account = accounts.get(link.entity)
-        if account is not None and account.external_id:
-            found[contact_id] = account.external_id
-    return found
 
 
 def tracking_refs(ctx: FlowContext, order_ids: list[str]) -> dict[str, str]:
