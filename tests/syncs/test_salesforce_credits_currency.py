@@ -25,6 +25,7 @@ from exceptions.models import OPEN_STATUSES, Ticket
 from syncs.flows.salesforce.credits_out import FLOW as CREDIT_FLOW
 from syncs.flows.salesforce.orders_out import FLOW as ORDERS
 from syncs.models import RecordLink, RecordState, RecordStatus
+from syncs.record_detail import record_page
 from syncs.services import flow_run_now
 from tests.contract import scenarios  # noqa: F401  (first: it registers the Salesforce ones)
 from tests.contract.salesforce_scenarios import (
@@ -205,3 +206,8 @@ def test_a_converting_brand_gets_brightpearls_rate_recorded(sandbox, live_brand)
     )
     assert link.written["exchange_rate"]["to"] == "EUR"
     assert link.written["exchange_rate"]["factor"] == "1.170000"
+    # The order's page says it, in words.
+    page = record_page(brand=live_brand, entity=link.entity)
+    [row] = [r for r in page.flows if r.flow == ORDERS]
+    facts = dict(row.facts)
+    assert facts["Exchange rate"].startswith("1 GBP = 1.17 EUR, from Brightpearl's rates")

@@ -50,8 +50,8 @@ class SalesforceCreditsFlow(Flow):
     code = FLOW
     label = "Credits → Salesforce orders"
     description = (
-        "Each Brightpearl sales order's credits (returns and refunds) on its Salesforce Order: "
-        "the amount credited and the credits' references."
+        "Each Brightpearl sales order’s credits (returns and refunds) on its Salesforce Order: "
+        "the amount credited and the credits’ references."
     )
     target = "salesforce"
     kind = "order"

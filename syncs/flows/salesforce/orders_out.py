@@ -102,7 +102,7 @@ class SalesforceOrdersFlow(Flow):
     label = "Orders → Salesforce"
     description = (
         "Each Brightpearl sales order as a Salesforce Order with its products, upserted by the "
-        "Brightpearl order id: status by the brand's map, tracking references, currency."
+        "Brightpearl order id, with its status (by the brand’s map), tracking and currency."
     )
     target = "salesforce"
     kind = "order"
