@@ -31,6 +31,19 @@ def soql_in(values: Iterable[str]) -> str:
     return "(" + ",".join(soql_quote(v) for v in values) + ")"
 
 
+def ids_by_field(
+    sf: Salesforce, sobject: str, field: str, values: Iterable[str]
+) -> dict[str, list[str]]:
+    """{value: the ids of the records holding it in `field`}, one query a 200 values: the
+    look-up after lost answers, in one call where a GET by external id would take one each."""
+    found: dict[str, list[str]] = {}
+    for batch in chunks(sorted({str(v) for v in values if str(v)}), PER_QUERY):
+        soql = f"SELECT Id, {field} FROM {sobject} WHERE {field} IN {soql_in(batch)}"
+        for record in sf.query(soql):
+            found.setdefault(str(record[field]), []).append(str(record["Id"]))
+    return found
+
+
 def products_by_code(sf: Salesforce, codes: Iterable[str]) -> dict[str, list[str]]:
     """{Product Code: the ids of the active products carrying it}. ProductCode is not unique
     in Salesforce: a code on two products is the caller's to refuse, never a guess."""

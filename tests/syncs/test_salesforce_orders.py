@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from exceptions.models import OPEN_STATUSES, Ticket
+from syncs import links
 from syncs.flows.salesforce.orders_out import FLOW
 from syncs.models import RecordLink, RecordState, RecordStatus, RunState
 from syncs.services import flow_run_now
@@ -162,3 +163,39 @@ def test_a_product_code_on_two_products_takes_the_one_in_the_price_book(sandbox,
     assert run.waiting == 1 and run.created == 0, run.log
     state = RecordState.objects.get(brand=live_brand, flow=FLOW, source_id=str(other["id"]))
     assert "2 products with this Product Code are in the price book" in state.detail
+
+
+def test_a_create_whose_answer_was_lost_is_found_by_one_query_not_made_again(sandbox, live_brand):
+    """A worker stopped after Salesforce made the Order (its link still pending): the next run
+    finds it by the Brightpearl order id, one SOQL query for the batch, and links it."""
+    sf_accounts(live_brand)
+    sf_catalog(sandbox, live_brand)
+    value_maps(live_brand, "bp_order_status_to_sf", SF_STATUSES)
+    order = sales_orders(sandbox)[0]
+    order_id = str(order["id"])
+    made = sf_insert(
+        sandbox,
+        "Order",
+        {ORDER_FIELD: order_id, "AccountId": "001", "Status": "Draft"},
+    )
+    source = links.links_resolve(
+        brand_id=live_brand.pk, kind="order", system="brightpearl", ids=[order_id]
+    )[order_id]
+    links.create_begin(
+        brand_id=live_brand.pk,
+        kind="order",
+        system="salesforce",
+        entity=source.entity,
+        create_key=f"{FLOW}:{order_id}",
+        natural_key=order_id,
+    )
+    gets = sandbox.stats()["salesforce"]["by_method"].get("GET", 0)
+    run = flow_run_now(brand=live_brand, flow=FLOW, scope=[order_id])
+    assert run.created == 0 and run.written == 1, run.log
+    assert "found already in Salesforce" in run.log
+    orders = [o for o in items(sandbox, "salesforce", "Order") if o.get(ORDER_FIELD) == order_id]
+    assert [o["Id"] for o in orders] == [made["Id"]]
+    link = RecordLink.objects.get(brand=live_brand, kind="order", system="salesforce")
+    assert link.external_id == made["Id"]
+    # The look-up and the catalogue: three queries, not a GET per order.
+    assert sandbox.stats()["salesforce"]["by_method"].get("GET", 0) - gets <= 3

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.errors import ConfigurationError
 from connectors.http import BatchResult
-from connectors.salesforce.catalog import pricebook_entries, products_by_code
+from connectors.salesforce.catalog import ids_by_field, pricebook_entries, products_by_code
 from connectors.salesforce.order_fields import (
     ORDER_ID_FIELD,
     RATE_FIELD,
@@ -319,21 +319,27 @@ class SalesforceOrdersFlow(Flow):
 
     # --- the target side ----------------------------------------------------------------
     def lookup(self, ctx: FlowContext, pushes: list[Push]) -> dict[str, str]:
-        """After a lost answer: the Order Salesforce holds under the Brightpearl order id."""
-        sf = ctx.connector("salesforce")
+        """After a lost answer: the Orders Salesforce holds under these Brightpearl order ids
+        (one SOQL query a 200). An id on several Orders is not settled here: the upsert then
+        refuses it, and the order gets its ticket."""
         field = setting(ctx, "order_id_field", ORDER_ID_FIELD)
-        found = {}
-        for push in pushes:
-            ids = sf.ids_by_external_id("Order", field, push.natural_key)
-            if len(ids) == 1:
-                found[push.source_id] = ids[0]
-        return found
+        found = ids_by_field(
+            ctx.connector("salesforce"), "Order", field, [p.natural_key for p in pushes]
+        )
+        return {
+            p.source_id: found[p.natural_key][0]
+            for p in pushes
+            if len(found.get(p.natural_key, [])) == 1
+        }
 
     def write(self, ctx: FlowContext, pushes: list[Push]) -> BatchResult:
         sf = ctx.connector("salesforce")
         field = setting(ctx, "order_id_field", ORDER_ID_FIELD)
         result = BatchResult()
-        new = {p.source_id for p in pushes if not p.target_id}
+        views = self._written_views(ctx, pushes)
+        # New to Salesforce, or found there after a lost answer (its items may never have
+        # gone): Draft first, then the items, then the Status.
+        new = {p.source_id for p in pushes if not views.get(p.source_id)}
         headers = sf.upsert(
             "Order",
             field,
@@ -347,8 +353,11 @@ class SalesforceOrdersFlow(Flow):
         )
         result.failed.update(headers.failed)
         placed = [p for p in pushes if p.source_id in set(headers.ok)]
-        sent_items = self._items_unchanged(ctx, placed)
-        with_items = [p for p in placed if p.source_id in new or p.source_id not in sent_items]
+        with_items = [
+            p
+            for p in placed
+            if views.get(p.source_id, {}).get("items") != content_hash(p.payload["Items"])
+        ]
         rows = [
             {**item, "Order": {field: p.source_id}}
             for p in with_items
@@ -386,19 +395,16 @@ class SalesforceOrdersFlow(Flow):
                 result.created[push.source_id] = order_id
         return result
 
-    def _items_unchanged(self, ctx: FlowContext, pushes: list[Push]) -> set[str]:
-        """The Orders whose lines Salesforce has as they are now (their digest on the link)."""
-        by_entity = {p.entity: p for p in pushes if p.target_id and p.entity}
+    def _written_views(self, ctx: FlowContext, pushes: list[Push]) -> dict[str, dict]:
+        """What the console last wrote into each Order it has written, by source id (from the
+        Order's link): its Status and its lines' digest."""
+        by_entity = {p.entity: p.source_id for p in pushes if p.target_id and p.entity}
         if not by_entity:
-            return set()
+            return {}
         views = RecordLink.objects.filter(
             brand_id=ctx.brand_id, kind=self.kind, system=self.target, entity__in=list(by_entity)
         ).values_list("entity", "written")
-        return {
-            by_entity[entity].source_id
-            for entity, view in views
-            if (view or {}).get("items") == content_hash(by_entity[entity].payload["Items"])
-        }
+        return {by_entity[entity]: view or {} for entity, view in views}
 
     def written_view(self, push: Push) -> dict:
         """What the console set on the Order: its fields and status, its lines' digest (to
