@@ -211,3 +211,28 @@ def test_a_converting_brand_gets_brightpearls_rate_recorded(sandbox, live_brand)
     [row] = [r for r in page.flows if r.flow == ORDERS]
     facts = dict(row.facts)
     assert facts["Exchange rate"].startswith("1 GBP = 1.17 EUR, from Brightpearl's rates")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("fresh_cache")
+def test_credits_are_converted_at_the_rate_of_their_day_too(sandbox, live_brand):
+    orders_ready(sandbox, live_brand, currencies=("EUR",))
+    conn = Connection.objects.get(brand=live_brand, system="salesforce")
+    conn.settings = {**conn.settings, "convert_currency": "EUR"}
+    conn.save()
+    flow_run_now(brand=live_brand, flow=ORDERS, full=True)
+    run = flow_run_now(brand=live_brand, flow=CREDIT_FLOW, full=True)
+    assert run.written and not run.waiting, run.log
+    credit = items(sandbox, "brightpearl", "sales_credits")[0]
+    parent = str(credit["parentId"])
+    mine = [
+        c for c in items(sandbox, "brightpearl", "sales_credits") if str(c["parentId"]) == parent
+    ]
+    euros = sum(
+        (Decimal(c["total"]["total"]) * Decimal("1.17")).quantize(Decimal("0.01")) for c in mine
+    )
+    order = {o[ORDER_FIELD]: o for o in items(sandbox, "salesforce", "Order")}[parent]
+    assert abs(Decimal(str(order[CREDITED])) - euros) <= Decimal("0.01") * len(mine)
+    assert f"{credit['ref']}: " in order[CREDITS] and " EUR (" in order[CREDITS]
+    state = RecordState.objects.get(brand=live_brand, flow=CREDIT_FLOW, source_id=parent)
+    assert "1 GBP = 1.17 EUR" in state.last_pushed["exchange_rate"]

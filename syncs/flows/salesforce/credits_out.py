@@ -119,7 +119,7 @@ class SalesforceCreditsFlow(Flow):
                     snapshot={"flow": "Orders → Salesforce", "credits": [c["id"] for c in raised]},
                 ),
             )
-        total, lines, rates = Decimal(0), [], []
+        total, lines, rates, words = Decimal(0), [], [], []
         for credit in raised:
             currency = str((credit.get("currency") or {}).get("code") or "").upper()
             rate = rate_for(ctx, currency, credit.get("createdOn"))
@@ -130,6 +130,7 @@ class SalesforceCreditsFlow(Flow):
             lines.append(f"{reference}: {shown} ({str(credit.get('createdOn') or '')[:10]})")
             if rate is not None:
                 rates.append({"credit": str(credit["id"]), **rate.record()})
+                words.append(f"{reference}: {rate.sentence()}")
         field = setting(ctx, "order_id_field", ORDER_ID_FIELD)
         payload: dict[str, Any] = {
             "Order": {
@@ -139,6 +140,7 @@ class SalesforceCreditsFlow(Flow):
             },
             "_credits": len(raised),
             "_conversion": rates,
+            "_rate_words": "; ".join(words),
         }
         return Push(
             source_id=order_id,
@@ -159,8 +161,8 @@ class SalesforceCreditsFlow(Flow):
             "credited": order.get(CREDITED_FIELD),
             "credits": payload.get("_credits"),
         }
-        if payload.get("_conversion"):
-            summary["exchange_rate"] = payload["_conversion"]
+        if payload.get("_rate_words"):
+            summary["exchange_rate"] = payload["_rate_words"]
         return summary
 
     def written_view(self, push: Push) -> dict:
