@@ -59,9 +59,10 @@ def salesforce_catalog_stage(discovery: dict[str, Any], brand: Brand, account: s
         for sku in skus[:-1]:
             if sku in have:
                 continue
-            product = _insert(
-                control, account, "Product2", {"Name": sku, "ProductCode": sku, "IsActive": True}
-            )
+            # The SKU in Product Code (how the orders flow finds it) and in the products
+            # flow's key field, so that flow's upsert by SKU meets this product, not a twin.
+            fields = {"Name": sku, "ProductCode": sku, "Brightpearl_SKU__c": sku, "IsActive": True}
+            product = _insert(control, account, "Product2", fields)
             _insert(
                 control,
                 account,

@@ -55,7 +55,15 @@ def _catalog(sandbox: SandboxProcess) -> str:
         sku = product["identity"]["sku"]
         made = sandbox.post(
             "salesforce/records",
-            {"type": "Product2", "fields": {"Name": sku, "ProductCode": sku, "IsActive": True}},
+            {
+                "type": "Product2",
+                "fields": {
+                    "Name": sku,
+                    "ProductCode": sku,
+                    "Brightpearl_SKU__c": sku,
+                    "IsActive": True,
+                },
+            },
         )
         entry = {
             "Pricebook2Id": book["Id"],

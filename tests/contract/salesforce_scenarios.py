@@ -56,7 +56,9 @@ def sf_catalog(sandbox, brand, *, currencies=("GBP",), without: tuple[str, ...] 
         sku = (product.get("identity") or {}).get("sku") or product.get("sku")
         if not sku or sku in have or sku in without:
             continue
-        made = sf_insert(sandbox, "Product2", {"Name": sku, "ProductCode": sku, "IsActive": True})
+        # Product Code (how the orders flow finds it) and the products flow's key field.
+        fields = {"Name": sku, "ProductCode": sku, "Brightpearl_SKU__c": sku, "IsActive": True}
+        made = sf_insert(sandbox, "Product2", fields)
         for currency in currencies:
             sf_insert(
                 sandbox,
