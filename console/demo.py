@@ -21,6 +21,7 @@ from django.db import transaction
 from brands.models import Brand, Membership, Team
 from connectors.errors import ConnectorError
 from connectors.sandbox.connect import connect_to_sandbox
+from console.demo_salesforce import salesforce_catalog_stage
 from console.demo_scenes import brightpearl_allowance_set, storefront_scenes_stage
 
 logger = logging.getLogger("console")
@@ -114,6 +115,8 @@ def _go_live(brand: Brand, discovery: dict, *, account: str) -> None:
     from syncs.webhooks import webhooks_register
 
     connect_to_sandbox(brand, discovery, account=account)
+    # Before the orders flow's first run: the products and prices it looks orders up by.
+    salesforce_catalog_stage(discovery, brand, account)
     mapping_seed_defaults(
         brand=brand, statuses=brightpearl_statuses(brand=brand, refresh=True, wait=True)
     )
@@ -166,6 +169,21 @@ DEMO_VALUE_MAPS = {
     "bp_customer_group": {"1": "Customer - Direct", "2": "Customer - Channel"},
     # Storefront prices from the seed's price lists: Retail (1), Sale (3), RRP (2) as MSRP.
     "bc_price_list": {"price": "1", "sale_price": "3", "retail_price": "2"},
+    # Brightpearl order statuses → Salesforce Order.Status (the org's picklist: Draft and
+    # Activated, and the values it added, as the seed page's "Partially Fulfilled").
+    "bp_order_status_to_sf": {
+        "1": "Draft",
+        "2": "Draft",
+        "3": "Activated",
+        "20": "Activated",
+        "21": "Activated",
+        "22": "Partially Fulfilled",
+        "23": "Fulfilled",
+        "4": "Fulfilled",
+        "26": "Fulfilled",
+        "5": "Cancelled",
+        "24": "Draft",
+    },
 }
 # Payment methods with their nominal codes; the seed's Klarna is left for finance to map.
 DEMO_PAYMENT_METHODS = {"Stripe": ("STRIPE", "1220"), "PayPal": ("PAYPAL", "1230")}

@@ -340,17 +340,18 @@ def link_or_create(
 
 
 def links_ids_across(
-    *, brand_id: int, kind: str, source: str, target: str, ids: list[str]
+    *, brand_id: int, kind: str, source: str, target: str, ids: list[str], target_kind: str = ""
 ) -> dict[str, str]:
     """{id in `source`: id of the same record in `target`}, through their shared entity, for
     the ids linked in both (a storefront order and the Brightpearl order it was posted as).
-    Two queries."""
+    `target_kind`: the entity's kind in the target when it differs (a Brightpearl contact is a
+    Salesforce account). Two queries."""
     if not ids:
         return {}
     sources = links_resolve(brand_id=brand_id, kind=kind, system=source, ids=ids)
     targets = links_of_entities(
         brand_id=brand_id,
-        kind=kind,
+        kind=target_kind or kind,
         system=target,
         entities=[link.entity for link in sources.values()],
     )

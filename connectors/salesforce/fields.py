@@ -14,6 +14,7 @@ Both kinds are server-to-server OAuth 2.0 flows with no person signing in:
 from __future__ import annotations
 
 from connectors.fields import Field
+from connectors.salesforce.order_fields import ORDER_SETTING_FIELDS
 
 CLIENT_CREDENTIALS_HELP = (
     "https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_client_credentials_flow.htm"
@@ -102,6 +103,7 @@ SETTING_FIELDS = (
         "separated by commas, such as 2, 5. Leave it blank to add up every warehouse.",
         required=False,
     ),
+    *ORDER_SETTING_FIELDS,
 )
 
 CREDENTIAL_FIELDS = (

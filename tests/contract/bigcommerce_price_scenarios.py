@@ -61,4 +61,4 @@ class PricesOut(Scenario):
         return _unmap_value(brand, "bc_price_list", "price")
 
 
-PRICES = (PricesOut(),)
+SCENARIOS = (PricesOut(),)

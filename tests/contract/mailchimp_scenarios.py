@@ -160,4 +160,4 @@ class MailchimpConsent(Scenario):
         return True
 
 
-MAILCHIMP = (MailchimpPurchases(), MailchimpContacts(), MailchimpConsent())
+SCENARIOS = (MailchimpPurchases(), MailchimpContacts(), MailchimpConsent())

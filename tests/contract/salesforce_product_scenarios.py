@@ -81,4 +81,4 @@ class SalesforceStock(SalesforceProducts):
         return True
 
 
-SALESFORCE_PRODUCTS = (SalesforceProducts(), SalesforceStock())
+SCENARIOS = (SalesforceProducts(), SalesforceStock())

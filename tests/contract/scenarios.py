@@ -9,6 +9,7 @@ every flow.
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 from typing import Any
 
 import httpx
@@ -488,17 +489,12 @@ SCENARIOS: dict[str, Scenario] = {
     )
 }
 
-# Brightpearl → BigCommerce prices: in a module of their own, registered here.
-from tests.contract.bigcommerce_price_scenarios import PRICES  # noqa: E402
-
-SCENARIOS.update({s.flow: s for s in PRICES})
-
-# Brightpearl ↔ Mailchimp: in a module of their own, registered here.
-from tests.contract.mailchimp_scenarios import MAILCHIMP  # noqa: E402
-
-SCENARIOS.update({s.flow: s for s in MAILCHIMP})
-
-# Salesforce products and stock: in a module of their own, registered here.
-from tests.contract.salesforce_product_scenarios import SALESFORCE_PRODUCTS  # noqa: E402
-
-SCENARIOS.update({s.flow: s for s in SALESFORCE_PRODUCTS})
+# Scenarios kept in modules of their own (one per pair or pair's part), registered here:
+# each module names its scenarios in a tuple called SCENARIOS.
+for _module in (
+    "tests.contract.bigcommerce_price_scenarios",
+    "tests.contract.mailchimp_scenarios",
+    "tests.contract.salesforce_product_scenarios",
+    "tests.contract.salesforce_scenarios",
+):
+    SCENARIOS.update({s.flow: s for s in import_module(_module).SCENARIOS})

@@ -9,6 +9,7 @@ says which vendor page each shape follows.
     base.py              router, auth, rate headers, errors, id sets, OPTIONS, searches
     orders.py            order service: orders, search, statuses, rows
     credits.py           sales credits
+    currencies.py        currencies and exchange rates
     warehouse.py         goods-out notes, stock, warehouses, products
     prices.py            price lists and product prices (and their documents)
     contacts.py          contacts, tags, custom fields
@@ -26,6 +27,7 @@ from __future__ import annotations
 from connectors.brightpearl.fake.contact_records import contact_doc, contact_email, contact_rec
 from connectors.brightpearl.fake.contacts import ContactRoutes
 from connectors.brightpearl.fake.credits import CreditRoutes
+from connectors.brightpearl.fake.currencies import CurrencyRoutes
 from connectors.brightpearl.fake.oauth import OAuthRoutes
 from connectors.brightpearl.fake.orders import OrderRoutes
 from connectors.brightpearl.fake.payments import PaymentRoutes
@@ -80,6 +82,7 @@ class Brightpearl(
     OrderRoutes,
     CreditRoutes,
     PaymentRoutes,
+    CurrencyRoutes,
     WarehouseRoutes,
     PriceRoutes,
     ContactRoutes,
