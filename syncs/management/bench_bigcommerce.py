@@ -16,12 +16,15 @@ Orders (BigCommerce → Brightpearl, the storefront_orders flow in full):
 - Brightpearl's cap of 200 requests a minute is on, time-scaled (`--time-scale`: a minute
   lasts 60/scale seconds), and the console's Brightpearl budget told the same window; the
   other vendors' limits are lifted, so Brightpearl's cap is what binds;
-- `bp_calls_per_order`: Brightpearl requests of the run ÷ sales orders it created (the
-  look-up by external ref, the customer's search and create, the order's create, and the
-  run's SKU searches; the storefront flow records no payment yet). The demo seed's
-  storefront orders include some Brightpearl holds already (linked after their look-up, not
-  created) and some that wait (an unknown SKU): their look-ups count here too, and
-  `bp_calls_per_order_read` divides by every order read instead;
+- `bp_calls_per_order`: Brightpearl requests of the orders run and of the payments run that
+  follows it for the orders it created (as orders_in.payments_follow queues it) ÷ sales orders
+  created: the look-ups (one creation window of orders, one contact index, one SKU search a
+  SKU, one payment search a batch), the customer's create when new, the order's and the
+  payment's. The demo seed's storefront orders include some Brightpearl holds already (linked
+  after their look-up, not created) and some that wait (an unknown SKU); its shoppers are all
+  Brightpearl contacts already (`customer_mix`). `bp_calls_per_order_read` divides by every
+  order read instead, and `bp_calls_per_order_new_customers` is the same measure for 200
+  orders by shoppers new to Brightpearl;
 - `orders_cap_fraction`: orders created per (scaled) minute ÷ the cap-bound maximum, which is
   the same orders in the least time Brightpearl's fixed windows allow for the run's calls
   (the first window's 200 at once, then 200 a window: (⌈calls ÷ 200⌉ − 1) windows). 1.0: the

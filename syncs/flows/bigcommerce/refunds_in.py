@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from connectors.brightpearl.lookups import OrderRefIndex
 from connectors.errors import AuthError, ConfigurationError, ConnectorError, RejectedError
 from connectors.http import BatchResult, RecordError, chunks
 from syncs import links
@@ -224,9 +225,11 @@ class StorefrontRefundsFlow(Flow):
 
     # --- the target side ----------------------------------------------------------------
     def lookup(self, ctx: FlowContext, pushes: list[Push]) -> dict[str, str]:
-        found = ctx.connector("brightpearl").order_ids_by_external_ref(
-            p.natural_key for p in pushes
-        )
+        # A credit for a refund was created after the refund: one creation window of credits
+        # for the batch, not one search a refund (connectors/brightpearl/lookups.py).
+        if "credit_index" not in ctx.cache:
+            ctx.cache["credit_index"] = OrderRefIndex(ctx.connector("brightpearl"), order_type="SC")
+        found = ctx.cache["credit_index"].find({p.natural_key: p.source_updated for p in pushes})
         return {p.source_id: str(found[p.natural_key]) for p in pushes if p.natural_key in found}
 
     def write(self, ctx: FlowContext, pushes: list[Push]) -> BatchResult:
