@@ -36,6 +36,9 @@ CONTACT_SEARCH = "/contact-service/contact-search"
 # Clocks (ours, Brightpearl's, BigCommerce's) and a search index that lags a write: a window
 # reaches this far further back than strictly needed.
 DEFAULT_MARGIN = timedelta(hours=1)
+# One key (a webhook's single order) is searched by itself: a window can only tie with that
+# one call, and a wide one would cost a second.
+MIN_KEYS = 2
 
 
 def _now() -> datetime:
@@ -95,6 +98,9 @@ class OrderRefIndex:
         wanted = {str(r): t for r, t in refs.items() if str(r)}
         dated = {r: t for r, t in wanted.items() if t is not None}
         alone = [r for r, t in wanted.items() if t is None]
+        if len(dated) < MIN_KEYS:
+            alone.extend(dated)
+            dated = {}
         if dated and not self._cover(min(dated.values()) - self.margin, len(dated)):
             alone.extend(dated)
             dated = {}
@@ -169,7 +175,7 @@ class ContactEmailIndex:
         wanted = sorted({str(e).strip().lower() for e in emails if str(e).strip()})
         if not wanted:
             return {}
-        if not self.too_wide and self._refresh(len(wanted)):
+        if len(wanted) >= MIN_KEYS and not self.too_wide and self._refresh(len(wanted)):
             return {e: min(self.by_email[e]) if self.by_email.get(e) else None for e in wanted}
         found: dict[str, int | None] = {}
         for email in wanted:

@@ -99,8 +99,8 @@ def test_one_window_answers_a_batch_then_one_call_a_batch():
     assert len(bp.searches) == 1 and not bp.one_by_one
     assert bp.searches[0]["createdOn"].endswith("/") and bp.searches[0]["orderTypeId"] == 1
     # The next batch: only what was created since the last read (less the margin).
-    index.find({"501": NOW - timedelta(minutes=30)})
-    assert len(bp.searches) == 2
+    index.find({"501": NOW - timedelta(minutes=30), "503": NOW - timedelta(minutes=20)})
+    assert len(bp.searches) == 2 and not bp.one_by_one
     assert bp.searches[1]["createdOn"].startswith((NOW - index.margin).isoformat()[:19])
 
 
@@ -111,9 +111,10 @@ def test_a_window_wider_than_its_keys_is_asked_key_by_key():
     index.find({"a": NOW - timedelta(days=400), "b": NOW, "c": NOW})
 
     assert len(bp.searches) == 1 and sorted(bp.one_by_one) == ["a", "b", "c"]
-    # A ref with no date is always asked by itself.
+    # A ref with no date, or a lone ref (a webhook's one order), is asked by itself.
     index.find({"d": None})
-    assert bp.one_by_one[-1] == "d"
+    index.find({"e": NOW})
+    assert bp.one_by_one[-2:] == ["d", "e"] and len(bp.searches) == 1
 
 
 class ContactStub(Stub):
@@ -139,12 +140,18 @@ def test_the_contact_index_follows_an_email_change_and_gives_up_when_too_wide():
         "new@example.com": None,
     }
     bp.rows = [[7, "ann.smith@example.com"]]  # Ann changed her e-mail since
-    assert index.find(["ann@example.com"]) == {"ann@example.com": None}
+    found = index.find(["ann@example.com", "bob@example.com"])
+    assert found == {"ann@example.com": None, "bob@example.com": 8}
     assert "updatedOn" in bp.searches[-1]
 
     wide = ContactStub([[1, "a@example.com"]], total=500 * 10)
     index = ContactEmailIndex(wide, now=lambda: NOW)
-    index.find(["x@example.com"])
-    index.find(["y@example.com"])
+    index.find(["x@example.com", "y@example.com"])
+    index.find(["z@example.com", "w@example.com"])
     # Too wide once: no second try in the run, each email searched by itself.
-    assert len(wide.searches) == 1 and wide.asked == ["x@example.com", "y@example.com"]
+    assert len(wide.searches) == 1
+    assert wide.asked == ["x@example.com", "y@example.com", "w@example.com", "z@example.com"]
+    # One e-mail alone is searched by itself, without reading the index.
+    lone = ContactStub([[1, "a@example.com"]])
+    ContactEmailIndex(lone, now=lambda: NOW).find(["a@example.com"])
+    assert lone.searches == [] and lone.asked == ["a@example.com"]
