@@ -26,12 +26,12 @@ from datetime import datetime, timedelta
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
+import syncs.flows.bigcommerce.stock_priority as stock_priority
 from connectors.brightpearl.client import bp_datetime
 from connectors.errors import ConfigurationError
 from connectors.http import BatchResult, RecordError, chunks
 from connectors.models import Connection
 from syncs.flows.base import Flow, Push, Skip, TicketSpec, Wait
-from syncs.flows.bigcommerce import stock_priority
 from syncs.flows.reading import source_ids
 from syncs.models import RecordState, RecordStatus, ValueMap
 from syncs.valuemaps.quarantine import unmapped_wait
@@ -130,6 +130,9 @@ class StockToStorefrontFlow(Flow):
                 products.extend(found)
             self._availability(ctx, products)
             yield products
+        if not ctx.scope:
+            # After the last batch is written: a sweep reads the sale list for later runs.
+            stock_priority.sale_list_refresh(ctx)
 
     def _ids(self, ctx: FlowContext) -> Iterator[str]:
         bp = ctx.connector("brightpearl")
@@ -304,7 +307,6 @@ class StockToStorefrontFlow(Flow):
         rules = ctx.cache.get("rules")
         if ctx.scope or rules is None:
             return
-        stock_priority.sale_list_refresh(ctx)
         conn = ctx.connector("bigcommerce").connection
         settings = dict(Connection.objects.values_list("settings", flat=True).get(pk=conn.pk))
         if settings.get(RULES_KEY) != rules:
