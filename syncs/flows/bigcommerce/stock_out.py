@@ -117,9 +117,12 @@ class StockToStorefrontFlow(Flow):
             ctx, self._ordered(ctx, stock_priority.window_start(ctx), None)
         )
         wanted: Iterable[str] = self._ids(ctx)
-        if not ctx.full and ctx.resume_ids is None:
+        every = ctx.cache["rules"] != ctx.connector("bigcommerce").settings.get(RULES_KEY)
+        if not ctx.full and ctx.resume_ids is None and (ctx.scope or not every):
             # An event's or a sweep's products (changes only, so a short list): the ones on
-            # sale or just ordered are read first, so they reach the first writes.
+            # sale or just ordered are read first, so they reach the first writes. A run that
+            # reads every product streams them as they come, sliced as bulk work is; its
+            # writes still put those SKUs first in each call (write).
             wanted = stock_priority.first(ctx, wanted, on_sale, recent)
         for ids in chunks(wanted, self.batch_size):
             products: list[dict] = []
