@@ -444,7 +444,8 @@ def customers_prefetch(ctx: FlowContext, pushes: list[Push]) -> None:
     known: dict[str, int | None] = ctx.cache.setdefault("customers", {})
     for entity in linked:
         known.pop(entities[entity], None)
-    wanted = [e for entity, e in entities.items() if entity not in linked and e not in known]
+    # Asked again even when an earlier batch asked: the index's top-up says what changed since.
+    wanted = [e for entity, e in entities.items() if entity not in linked]
     if "contact_index" not in ctx.cache:
         ctx.cache["contact_index"] = ContactEmailIndex(ctx.connector("brightpearl"))
     known.update(ctx.cache["contact_index"].find(wanted))
