@@ -16,12 +16,15 @@ Orders (BigCommerce → Brightpearl, the storefront_orders flow in full):
 - Brightpearl's cap of 200 requests a minute is on, time-scaled (`--time-scale`: a minute
   lasts 60/scale seconds), and the console's Brightpearl budget told the same window; the
   other vendors' limits are lifted, so Brightpearl's cap is what binds;
-- `bp_calls_per_order`: Brightpearl requests of the run ÷ sales orders it created (the
-  look-up by external ref, the customer's search and create, the order's create, and the
-  run's SKU searches; the storefront flow records no payment yet). The demo seed's
-  storefront orders include some Brightpearl holds already (linked after their look-up, not
-  created) and some that wait (an unknown SKU): their look-ups count here too, and
-  `bp_calls_per_order_read` divides by every order read instead;
+- `bp_calls_per_order`: Brightpearl requests of the orders run and of the payments run that
+  follows it for the orders it created (as orders_in.payments_follow queues it) ÷ sales orders
+  created: the look-ups (one creation window of orders, one contact index, one SKU search a
+  SKU, one payment search a batch), the customer's create when new, the order's and the
+  payment's. The demo seed's storefront orders include some Brightpearl holds already (linked
+  after their look-up, not created) and some that wait (an unknown SKU); its shoppers are all
+  Brightpearl contacts already (`customer_mix`). `bp_calls_per_order_read` divides by every
+  order read instead, and `bp_calls_per_order_new_customers` is the same measure for 200
+  orders by shoppers new to Brightpearl;
 - `orders_cap_fraction`: orders created per (scaled) minute ÷ the cap-bound maximum, which is
   the same orders in the least time Brightpearl's fixed windows allow for the run's calls
   (the first window's 200 at once, then 200 a window: (⌈calls ÷ 200⌉ − 1) windows). 1.0: the
@@ -45,14 +48,19 @@ from connectors.models import Connection
 from connectors.registry import connector_for
 from connectors.sandbox.connect import connect_to_sandbox
 from exceptions.models import OPEN_STATUSES, Ticket
-from syncs.flows.bigcommerce.maps import BIGCOMMERCE_STATUSES
+from syncs.flows.bigcommerce.maps import BIGCOMMERCE_STATUSES, STOREFRONT_PAYMENTS
 from syncs.flows.bigcommerce.stock_out import FLOW as STOCK
 from syncs.management.processes import SandboxProcess
-from syncs.models import RunState, SyncRun, ValueMap
+from syncs.models import RecordLink, RunState, SyncRun, ValueMap
 from syncs.services import flow_run_now
 from syncs.vendor_lists import brightpearl_statuses
 
 ORDERS = "storefront_orders"
+PAYMENTS = STOREFRONT_PAYMENTS
+# The demo seed's storefront payment methods, mapped as onboarding would.
+PAYMENT_METHODS = {"Stripe": "STRIPE", "PayPal": "PAYPAL"}
+# The all-new-customers part: this many orders by shoppers Brightpearl has never seen.
+NEW_CUSTOMER_ORDERS = 200
 BP_CAP_PER_MINUTE = 200
 UNLIMITED = {"rate_limit": 1_000_000, "rate_window_seconds": 1}
 LIMITS_OFF = {
@@ -164,31 +172,102 @@ def _orders(sandbox: SandboxProcess, brand: Brand, time_scale: float, say: Any) 
         "rate_window_seconds": window,
     }
     bp_conn.save()
+    for method, code in PAYMENT_METHODS.items():
+        ValueMap.objects.create(
+            brand=brand,
+            kind="bc_payment_method",
+            source_value=method,
+            target_value=code,
+            extra={"nominal_code": "1220"},
+        )
     say(f"Posting storefront orders under Brightpearl's cap (a minute lasts {window:g} s)…")
     sandbox.post("stats/reset", {})
     started = time.perf_counter()
-    run = _ok(flow_run_now(brand=brand, flow=ORDERS, full=True))
+    run, paid = _post_and_pay(brand, scope=None)
     seconds = time.perf_counter() - started
     bp_calls = _calls(sandbox, "brightpearl")
-    if not run.created:
-        raise CommandError(f"The orders run created nothing: {run.log[-500:]}")
-    per_order = bp_calls / run.created
     per_minute = run.created / (seconds / window)
     # The least time any client could take for these calls under fixed windows of 200: the
     # first window's allowance at once, then one window per 200 more.
     least = (math.ceil(bp_calls / BP_CAP_PER_MINUTE) - 1) * window
     fraction = round(least / seconds, 3) if least else None
-    say(f"  {run.created:,} orders in {seconds:.1f} s, {bp_calls:,} Brightpearl calls")
-    return {
+    say(
+        f"  {run.created:,} orders and {paid.created:,} payments in {seconds:.1f} s, "
+        f"{bp_calls:,} Brightpearl calls"
+    )
+    figures = {
         "orders_cap_fraction": fraction,
-        "bp_calls_per_order": round(per_order, 2),
+        "bp_calls_per_order": round(bp_calls / run.created, 2),
+        "customer_mix": "returning: every shopper is a Brightpearl contact already (demo seed)",
         # Every storefront order read is looked up by its external ref first, posted or not.
         "bp_calls_per_order_read": round(bp_calls / max(run.read, 1), 2),
         "orders_created": run.created,
+        "payments_created": paid.created,
         "orders_read": run.read,
         "orders_per_scaled_minute": round(per_minute, 1),
         "bp_calls": bp_calls,
         "orders_seconds": round(seconds, 1),
-        "throttle_waits": run.throttle_waits,
+        "throttle_waits": run.throttle_waits + paid.throttle_waits,
         "time_scale": time_scale,
+    }
+    figures.update(_new_customers(sandbox, brand, say))
+    return figures
+
+
+def _post_and_pay(brand: Brand, scope: list[str] | None) -> tuple[SyncRun, SyncRun]:
+    """The storefront orders run, then the payments of the orders it created, as the orders
+    flow queues them (orders_in.payments_follow): an order's Brightpearl calls include its
+    customer's and its payment's. (Orders the seed's Brightpearl held already are linked,
+    not created, and their payments are not part of this figure.)"""
+    before = set(_posted(brand))
+    if scope is None:
+        run = _ok(flow_run_now(brand=brand, flow=ORDERS, full=True))
+    else:
+        run = _ok(flow_run_now(brand=brand, flow=ORDERS, scope=scope, trigger="webhook"))
+    if not run.created:
+        raise CommandError(f"The orders run created nothing: {run.log[-500:]}")
+    created = sorted(set(_posted(brand)) - before, key=int)
+    paid = _ok(flow_run_now(brand=brand, flow=PAYMENTS, scope=created, trigger="webhook"))
+    return run, paid
+
+
+def _posted(brand: Brand) -> list[str]:
+    """The storefront orders the console created in Brightpearl (their BigCommerce ids)."""
+    entities = RecordLink.objects.filter(
+        brand=brand, kind="order", system="brightpearl", written_by=ORDERS
+    ).values("entity")
+    return list(
+        RecordLink.objects.filter(
+            brand=brand, kind="order", system="bigcommerce", entity__in=entities
+        ).values_list("external_id", flat=True)
+    )
+
+
+def _new_customers(sandbox: SandboxProcess, brand: Brand, say: Any) -> dict:
+    """The worst mix: every shopper new to Brightpearl (a contact search finds nobody, so
+    each order costs a contact create, an order create and a payment create)."""
+    # SKUs both catalogues know: those of the seed's first storefront orders (Brightpearl's).
+    with connector_for(Connection.objects.get(brand=brand, system="bigcommerce")) as bc:
+        skus = sorted({str(p["sku"]) for o in (101, 102, 103) for p in bc.order_products(o)})
+    ids = []
+    for n in range(NEW_CUSTOMER_ORDERS):
+        order = sandbox.post(
+            "bigcommerce/orders",
+            {
+                "lines": [{"sku": skus[n % len(skus)], "quantity": 1}],
+                "email": f"first.timer{n}@bench.example.com",
+                "first_name": "First",
+                "last_name": f"Timer {n}",
+                "payment_method": "Stripe",
+            },
+        )
+        ids.append(str(order["id"]))
+    sandbox.post("stats/reset", {})
+    run, paid = _post_and_pay(brand, scope=ids)
+    calls = _calls(sandbox, "brightpearl")
+    say(f"  {run.created:,} orders of new customers: {calls:,} Brightpearl calls")
+    return {
+        "bp_calls_per_order_new_customers": round(calls / run.created, 2),
+        "new_customer_orders": run.created,
+        "new_customer_payments": paid.created,
     }

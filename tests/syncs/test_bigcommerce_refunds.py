@@ -115,22 +115,132 @@ def test_a_refund_on_an_order_not_invoiced_waits_for_finance_then_goes(sandbox, 
     assert ticket.status not in OPEN_STATUSES
 
 
-def test_a_refund_of_shipping_alone_or_of_a_line_not_on_the_order_has_no_credit_rows():
+def test_a_refund_of_shipping_alone_is_a_free_text_row_and_a_line_not_on_the_order_none():
     from syncs.flows.bigcommerce.refunds_in import credit_rows
 
-    products = [{"id": 501, "sku": "TEE-1", "name": "Tee"}]
+    products = [
+        {
+            "id": 501,
+            "sku": "TEE-1",
+            "name": "Tee",
+            "price_inc_tax": "12.0000",
+            "price_tax": "2.0000",
+        }
+    ]
     bp_order = {"orderRows": {"7": {"productId": 1001, "productSku": "TEE-1", "productName": "T"}}}
-    shipping = {"items": [{"item_type": "SHIPPING", "item_id": 1, "quantity": 1}]}
+    shipping = {
+        "id": 3,
+        "total_amount": 4.95,
+        "items": [{"item_type": "SHIPPING", "item_id": 1, "requested_amount": "4.95"}],
+    }
     assert credit_rows(shipping, products, bp_order) == (
-        [],
-        "The refund returns no goods (shipping or a fee only).",
+        [
+            {
+                "name": "Shipping refunded (BigCommerce refund 3)",
+                "quantity": 1,
+                "net": "4.95",
+                "tax": "0.00",
+            }
+        ],
+        "",
     )
     other = {"items": [{"item_type": "PRODUCT", "item_id": 999, "quantity": 1}]}
     assert credit_rows(other, products, bp_order)[1] == (
         "Refunded line 999 is not on the storefront order."
     )
-    both = {"items": [{"item_type": "PRODUCT", "item_id": 501, "quantity": 2}, *shipping["items"]]}
-    assert credit_rows(both, products, bp_order) == (
-        [{"productId": 1001, "name": "T", "quantity": 2}],
-        "",
+    assert credit_rows({"items": []}, products, bp_order) == (
+        [],
+        "The refund lists nothing refunded.",
+    )
+
+
+# BigCommerce's documented refund (orders.v3.yml, `GET /v3/orders/{order_id}/payment_actions/
+# refunds`, RefundID_Get and RefundItem; the items as its "Multiple Items" example: one product
+# by quantity, shipping by amount). Product lines carry no requested_amount (null), amounts do.
+DOCUMENTED_MIXED_REFUND = {
+    "id": 12,
+    "order_id": 180,
+    "user_id": 0,
+    "created": "2022-06-16T16:44:15+00:00",
+    "reason": "Customer requires a refund.",
+    "total_amount": 46,
+    "total_tax": 6,
+    "uses_merchant_override_values": False,
+    "payments": [
+        {
+            "id": 13,
+            "provider_id": "storecredit",
+            "amount": 46,
+            "offline": True,
+            "is_declined": False,
+            "declined_message": "",
+        }
+    ],
+    "items": [
+        {"item_type": "PRODUCT", "item_id": 75, "quantity": 1, "requested_amount": None},
+        {"item_type": "SHIPPING", "item_id": 79, "quantity": None, "requested_amount": "10.00"},
+    ],
+}
+
+
+def test_a_documented_mixed_refund_is_one_set_of_rows_whose_total_is_the_refund():
+    from decimal import Decimal
+
+    from syncs.flows.bigcommerce.refunds_in import credit_rows
+
+    products = [
+        {"id": 75, "sku": "TEE-1", "name": "Tee", "price_inc_tax": "36.0000", "price_tax": "6.0000"}
+    ]
+    bp_order = {"orderRows": {"7": {"productId": 1001, "productSku": "TEE-1", "productName": "T"}}}
+    rows, problem = credit_rows(DOCUMENTED_MIXED_REFUND, products, bp_order)
+    assert problem == ""
+    assert rows == [
+        {"productId": 1001, "name": "T", "quantity": 1, "net": "30.00", "tax": "6.00"},
+        {
+            "name": "Shipping refunded (BigCommerce refund 12)",
+            "quantity": 1,
+            "net": "10.00",
+            "tax": "0.00",
+        },
+    ]
+    total = sum(Decimal(r["net"]) + Decimal(r["tax"]) for r in rows)
+    assert total == Decimal(DOCUMENTED_MIXED_REFUND["total_amount"])
+    # A merchant's override of the total: one adjustment row keeps the credit equal to it.
+    override = {
+        **DOCUMENTED_MIXED_REFUND,
+        "total_amount": 45,
+        "uses_merchant_override_values": True,
+    }
+    rows, _ = credit_rows(override, products, bp_order)
+    assert rows[-1]["net"] == "-1.00" and "adjustment" in rows[-1]["name"]
+    assert sum(Decimal(r["net"]) + Decimal(r["tax"]) for r in rows) == Decimal(45)
+
+
+def test_a_mixed_refund_in_the_sandbox_is_one_credit_whose_total_is_the_refund(sandbox, live_brand):
+    from decimal import Decimal
+
+    post_storefront(live_brand)
+    facts = sandbox.seed_facts()["demo"]["bigcommerce"]
+    order_id, bp_order = next(iter(facts["linked_orders"].items()))
+    sku = items(sandbox, "bigcommerce", "order_products", id=order_id)[0][0]["sku"]
+    made = refund(
+        sandbox,
+        order_id,
+        items=[
+            {"sku": sku, "quantity": 1},
+            {"item_type": "SHIPPING", "amount": 4.95},
+            {"item_type": "ORDER", "amount": 2.5, "reason": "Goodwill"},
+        ],
+    )
+    assert {i["item_type"] for i in made["items"]} == {"PRODUCT", "SHIPPING", "ORDER"}
+
+    run = flow_run_now(brand=live_brand, flow=FLOW, scope=[order_id], trigger="webhook")
+
+    assert run.created == 1
+    [credit] = credits(sandbox)
+    assert int(credit["parentId"]) == int(bp_order)
+    rows = list(credit["rows"].values()) if isinstance(credit["rows"], dict) else credit["rows"]
+    assert len(rows) == 3 and sum(1 for r in rows if r.get("productId")) == 1
+    assert Decimal(credit["total"]["total"]) == Decimal(str(made["total_amount"])).quantize(
+        Decimal("0.01")
     )

@@ -78,7 +78,9 @@ class RefundRoutes(BigCommerceBase):
     def refund(
         self, req: Request, order_id: int, items: list[dict[str, Any]] | None, copies: int = 1
     ) -> dict[str, Any] | Response:
-        """A refund made in the BigCommerce control panel (control API): fires refund/created."""
+        """A refund made in the BigCommerce control panel (control API): fires refund/created.
+        `items`: goods [{sku, quantity}] and amounts [{item_type: SHIPPING|HANDLING|
+        GIFT_WRAPPING|ORDER, amount}]."""
         store = self.app.store
         code = req.account.code
         order = store.get_json(V, code, "order", order_id)
@@ -87,7 +89,28 @@ class RefundRoutes(BigCommerceBase):
         products = store.get_json(V, code, "order_products", order_id)
         by_sku = {p["sku"]: p for p in products}
         refund_items, total = [], Decimal("0")
+        addresses = store.get_json(V, code, "order_addresses", order_id)
         for item in items or [{"sku": products[0]["sku"], "quantity": 1}]:
+            kind = str(item.get("item_type") or "PRODUCT").upper()
+            if kind != "PRODUCT":
+                # An amount refunded that is not goods (RefundItem in orders.v3.yml): its
+                # item_id is the order address (SHIPPING, HANDLING) or the order (ORDER).
+                amount = Decimal(str(item.get("amount") or 0)).quantize(Decimal("0.01"))
+                if amount <= 0 or kind not in ("SHIPPING", "HANDLING", "GIFT_WRAPPING", "ORDER"):
+                    return v2_error(400, f"Cannot refund {item}")
+                total += amount
+                refund_items.append(
+                    {
+                        "item_type": kind,
+                        "item_id": order_id
+                        if kind == "ORDER"
+                        else (addresses[0]["id"] if addresses else 0),
+                        "quantity": None,
+                        "requested_amount": str(amount),
+                        "reason": item.get("reason", ""),
+                    }
+                )
+                continue
             product = by_sku.get(item.get("sku")) or next(
                 (p for p in products if p["id"] == item.get("order_product_id")), None
             )
@@ -135,7 +158,6 @@ class RefundRoutes(BigCommerceBase):
         )
         order["refunded_amount"] = money(Decimal(order["refunded_amount"]) + total, "0.0001")
         order["date_modified"] = rfc2822(now)
-        addresses = store.get_json(V, code, "order_addresses", order_id)
         store.put_many(order_recs(code, order, products, addresses))
         store.note_created(V, code, "refund", refund_id)
         fire(

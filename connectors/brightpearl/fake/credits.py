@@ -46,7 +46,8 @@ class CreditRoutes(BrightpearlBase):
 
     @route("POST", r"/order-service/sales-credit")
     def sales_credit_post(self, req: Request) -> Response:
-        """Raise a credit on a sales order: {parentId, rows:[{productId|sku, quantity, net?}],
+        """Raise a credit on a sales order: {parentId, rows:[{productId|sku, quantity, net?,
+        tax?} or a free-text row {name, quantity, net, tax}],
         statusId?} (statusId: any SC status; default the first, "Sales credit").
 
         Refused when the parent order is not invoiced (the seeds' "blocked refund").
@@ -98,6 +99,22 @@ class CreditRoutes(BrightpearlBase):
             source = by_product.get(wanted.get("productId")) or by_sku.get(
                 wanted.get("sku") or wanted.get("productSku")
             )
+            if source is None and not (wanted.get("productId") or wanted.get("sku")):
+                if not wanted.get("name") or wanted.get("net") is None:
+                    return errors("ORDC-034", "A free-text row needs a name and a net value", 400)
+                # A free-text row (a name, no product): "Order Row POST" documents both kinds.
+                credit_rows.append(
+                    {
+                        "productId": None,
+                        "name": str(wanted["name"]),
+                        "sku": "",
+                        "quantity": Decimal(str(wanted.get("quantity") or 1)),
+                        "price": Decimal(str(wanted["net"])),
+                        "net": wanted["net"],
+                        "tax": wanted.get("tax") or "0",
+                    }
+                )
+                continue
             if source is None:
                 return errors("ORDC-032", "A credit row names a product not on the order", 400)
             quantity = wanted.get("quantity", source["quantity"]["magnitude"])
@@ -111,6 +128,8 @@ class CreditRoutes(BrightpearlBase):
                     "quantity": Decimal(str(quantity)),
                     "price": Decimal(source["productPrice"]["value"]),
                     "taxRate": Decimal(source["rowValue"]["taxRate"]),
+                    "net": wanted.get("net"),
+                    "tax": wanted.get("tax"),
                 }
             )
         credit_statuses = [

@@ -273,7 +273,8 @@ def credit_doc(
 ) -> dict[str, Any]:
     """A sales credit as the sales-credit resource answers it (unconfirmed shape, documented).
 
-    Each input row: productId, name, sku, quantity, price (net unit), taxRate. `updated` is
+    Each input row: productId (None: a free-text row), name, sku, quantity, price (net
+    unit), taxRate, and optionally net and tax (the row's values as sent). `updated` is
     when it last changed (e.g. was completed); by default, when it was created.
     """
     currency = order["currency"]["orderCurrencyCode"]
@@ -283,6 +284,10 @@ def credit_doc(
         quantity = Decimal(str(row["quantity"]))
         net = (Decimal(str(row["price"])) * quantity).quantize(Decimal("0.01"))
         tax = (net * Decimal(str(row.get("taxRate", 20))) / 100).quantize(Decimal("0.01"))
+        if row.get("net") is not None:
+            # The row's own values, as the POST sent them (sales-order row: net, tax).
+            net = Decimal(str(row["net"])).quantize(Decimal("0.01"))
+            tax = Decimal(str(row.get("tax") or 0)).quantize(Decimal("0.01"))
         net_total += net
         tax_total += tax
         out_rows.append(

@@ -17,11 +17,13 @@ that Brightpearl's status wins (audited).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from brands.audit import audit
+from connectors.brightpearl.lookups import ContactEmailIndex, OrderRefIndex
 from connectors.errors import AuthError, ConfigurationError, ConnectorError, RejectedError
 from connectors.http import BatchResult, RecordError, chunks
 from syncs import links
@@ -239,6 +241,9 @@ class StorefrontOrdersFlow(Flow):
             "ref": f"BC{order_id}",
             "externalRef": order_id,
             "placedOn": (when(order.get("date_created")) or ctx.now).isoformat(),
+            # The earliest its Brightpearl twin can have been created (lookups.py); none
+            # when BigCommerce gave no date, so it is looked up by itself.
+            "_placed": placed.isoformat() if (placed := when(order.get("date_created"))) else "",
             "statusId": int(str(status)),
             "currency": {"code": order.get("currency_code", "")},
             "rows": rows,
@@ -262,11 +267,11 @@ class StorefrontOrdersFlow(Flow):
 
     # --- the target side ----------------------------------------------------------------
     def lookup(self, ctx: FlowContext, pushes: list[Push]) -> dict[str, str]:
-        found = ctx.connector("brightpearl").order_ids_by_external_ref(
-            p.natural_key for p in pushes
-        )
+        # One creation window for the batch (then what is new since, one call a batch),
+        # not one search a ref: connectors/brightpearl/lookups.py.
+        found = order_index(ctx).find({p.natural_key: placed_at(p) for p in pushes})
         by_ref = {p.natural_key: p.source_id for p in pushes}
-        linked = {by_ref[ref]: str(order_id) for ref, order_id in found.items()}
+        linked = {by_ref[ref]: str(order_id) for ref, order_id in found.items() if ref in by_ref}
         # Linked, not posted: Brightpearl's lines stand, so they must be the shopper's.
         totals_check(ctx, pushes, linked)
         return linked
@@ -274,6 +279,7 @@ class StorefrontOrdersFlow(Flow):
     def write(self, ctx: FlowContext, pushes: list[Push]) -> BatchResult:
         bp = ctx.connector("brightpearl")
         result = BatchResult()
+        customers_prefetch(ctx, [p for p in pushes if not p.target_id])
         for push in pushes:
             if push.target_id:
                 result.ok.append(push.source_id)
@@ -290,6 +296,8 @@ class StorefrontOrdersFlow(Flow):
                 result.failed[push.source_id] = RecordError(exc.code or "rejected", exc.plain)
             except ConnectorError as exc:
                 # Sent, perhaps taken: the engine keeps the create pending and looks it up.
+                # The customer's too, perhaps: what the index said of them no longer holds.
+                ctx.cache.get("customers", {}).pop(push.payload["_customer"]["email"], None)
                 result.failed[push.source_id] = RecordError(
                     exc.code or exc.kind, str(exc), definite=False
                 )
@@ -302,7 +310,13 @@ class StorefrontOrdersFlow(Flow):
         email = customer["email"]
 
         def find() -> str | None:
-            ids = bp.contact_ids_by_email(email) if email else []
+            if not email:
+                return None
+            known = ctx.cache.get("customers", {})
+            if email in known:
+                # Read for the batch from the run's contact index (customers_prefetch).
+                return str(known[email]) if known[email] else None
+            ids = bp.contact_ids_by_email(email)
             return str(ids[0]) if ids else None
 
         def create() -> str:
@@ -401,6 +415,40 @@ def status_flow_resend(ctx: FlowContext, entity: str) -> None:
         brand_id=ctx.brand_id, flow=STATUS_FLOW, source_id=bp.external_id
     ).update(content_hash="")
     flow_enqueue(brand_id=ctx.brand_id, flow=STATUS_FLOW, trigger="webhook", scope=[bp.external_id])
+
+
+def placed_at(push: Push) -> datetime | None:
+    text = str(push.payload.get("_placed") or "")
+    return datetime.fromisoformat(text) if text else None
+
+
+def order_index(ctx: FlowContext) -> OrderRefIndex:
+    """The run's index of Brightpearl sales orders by external ref."""
+    if "order_index" not in ctx.cache:
+        ctx.cache["order_index"] = OrderRefIndex(ctx.connector("brightpearl"))
+    return ctx.cache["order_index"]
+
+
+def customers_prefetch(ctx: FlowContext, pushes: list[Push]) -> None:
+    """The batch's customers not linked yet, looked up in Brightpearl together (the run's
+    contact index: connectors/brightpearl/lookups.py) into ctx.cache["customers"]; a linked
+    customer costs no call. A customer whose create's answer was lost (a pending link) is
+    searched by itself instead, at the moment it is needed: the index may predate that
+    create, and must not be trusted to say it did not happen."""
+    emails = {str(p.payload["_customer"]["email"]) for p in pushes}
+    emails.discard("")
+    entities = {links.entity_of("contact", "email", e): e for e in emails}
+    linked = links.links_of_entities(
+        brand_id=ctx.brand_id, kind="contact", system="brightpearl", entities=list(entities)
+    )
+    known: dict[str, int | None] = ctx.cache.setdefault("customers", {})
+    for entity in linked:
+        known.pop(entities[entity], None)
+    # Asked again even when an earlier batch asked: the index's top-up says what changed since.
+    wanted = [e for entity, e in entities.items() if entity not in linked]
+    if "contact_index" not in ctx.cache:
+        ctx.cache["contact_index"] = ContactEmailIndex(ctx.connector("brightpearl"))
+    known.update(ctx.cache["contact_index"].find(wanted))
 
 
 def payments_follow(ctx: FlowContext, order_ids: list[str]) -> None:

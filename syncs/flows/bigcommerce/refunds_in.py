@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from connectors.brightpearl.lookups import OrderRefIndex
 from connectors.errors import AuthError, ConfigurationError, ConnectorError, RejectedError
 from connectors.http import BatchResult, RecordError, chunks
 from syncs import links
@@ -224,9 +225,11 @@ class StorefrontRefundsFlow(Flow):
 
     # --- the target side ----------------------------------------------------------------
     def lookup(self, ctx: FlowContext, pushes: list[Push]) -> dict[str, str]:
-        found = ctx.connector("brightpearl").order_ids_by_external_ref(
-            p.natural_key for p in pushes
-        )
+        # A credit for a refund was created after the refund: one creation window of credits
+        # for the batch, not one search a refund (connectors/brightpearl/lookups.py).
+        if "credit_index" not in ctx.cache:
+            ctx.cache["credit_index"] = OrderRefIndex(ctx.connector("brightpearl"), order_type="SC")
+        found = ctx.cache["credit_index"].find({p.natural_key: p.source_updated for p in pushes})
         return {p.source_id: str(found[p.natural_key]) for p in pushes if p.natural_key in found}
 
     def write(self, ctx: FlowContext, pushes: list[Push]) -> BatchResult:
@@ -279,19 +282,51 @@ def posted_orders(brand_id: int, order_ids: list[str]) -> dict[str, str]:
     )
 
 
+# What a refunded amount that is not goods is called on its credit row (BigCommerce's
+# RefundItem item_type: orders.v3.yml `RefundItem`, `GET /v3/orders/{id}/payment_actions/
+# refunds`). ORDER is a custom amount refunded at the order level.
+NOT_GOODS = {
+    "SHIPPING": "Shipping refunded",
+    "HANDLING": "Handling refunded",
+    "GIFT_WRAPPING": "Gift wrapping refunded",
+    "ORDER": "Amount refunded on the order",
+}
+CENTS = Decimal("0.01")
+
+
+def _dec(value: Any) -> Decimal:
+    return Decimal(str(value or 0)).quantize(CENTS)
+
+
 def credit_rows(refund: dict, products: list[dict], bp_order: dict) -> tuple[list[dict], str]:
-    """The refunded goods as credit rows: each refunded storefront line, by SKU, as the
-    Brightpearl order's product. A refund of shipping or a fee alone has no goods."""
+    """The refund as credit rows whose total is the refund's: each refunded storefront line,
+    by SKU, as the Brightpearl order's product (with its value); shipping, handling, gift
+    wrapping and a custom amount on the order each as a free-text row. Where BigCommerce's
+    own total differs from the sum of its items (its rounding, or a merchant's override of
+    the total), one adjustment row says by how much, so the credit equals what went back."""
     by_id = {int(p["id"]): p for p in products}
     by_sku = {
         str(row.get("productSku") or "").lower(): row
         for row in (bp_order.get("orderRows") or {}).values()
         if row.get("productId")
     }
-    quantities: dict[int, int] = {}
-    names: dict[int, str] = {}
+    goods: dict[int, dict] = {}
+    other: list[dict] = []
     for item in refund.get("items") or []:
-        if str(item.get("item_type", "")).upper() != "PRODUCT":
+        kind = str(item.get("item_type", "")).upper()
+        asked = item.get("requested_amount")
+        if kind != "PRODUCT":
+            amount = _dec(asked)
+            if amount:
+                label = NOT_GOODS.get(kind, f"{kind.replace('_', ' ').capitalize()} refunded")
+                other.append(
+                    {
+                        "name": f"{label} (BigCommerce refund {refund.get('id', '')})".strip(),
+                        "quantity": 1,
+                        "net": str(amount),
+                        "tax": "0.00",
+                    }
+                )
             continue
         product = by_id.get(int(item.get("item_id") or 0))
         if product is None:
@@ -299,12 +334,42 @@ def credit_rows(refund: dict, products: list[dict], bp_order: dict) -> tuple[lis
         row = by_sku.get(str(product.get("sku") or "").lower())
         if row is None:
             return [], f"SKU {product.get('sku')} is not on the Brightpearl order."
+        quantity = int(item.get("quantity") or 0)
+        unit_gross = Decimal(str(product.get("price_inc_tax") or 0))
+        unit_tax = Decimal(str(product.get("price_tax") or 0))
+        # No amount given: the line's price as the shopper paid it, times the quantity.
+        gross = _dec(asked) if asked not in (None, "") else _dec(unit_gross * quantity)
+        tax = _dec(gross * unit_tax / unit_gross) if unit_gross else Decimal(0)
         pid = int(row["productId"])
-        quantities[pid] = quantities.get(pid, 0) + int(item.get("quantity") or 0)
-        names[pid] = str(row.get("productName") or product.get("name") or "")
+        line = goods.setdefault(
+            pid,
+            {
+                "productId": pid,
+                "name": str(row.get("productName") or product.get("name") or ""),
+                "quantity": 0,
+                "net": Decimal(0),
+                "tax": Decimal(0),
+            },
+        )
+        line["quantity"] += quantity
+        line["net"] += gross - tax
+        line["tax"] += tax
     rows = [
-        {"productId": pid, "name": names[pid], "quantity": qty}
-        for pid, qty in sorted(quantities.items())
-        if qty > 0
-    ]
-    return rows, "" if rows else "The refund returns no goods (shipping or a fee only)."
+        {**line, "net": str(line["net"]), "tax": str(line["tax"])}
+        for _, line in sorted(goods.items())
+        if line["quantity"] > 0 or line["net"]
+    ] + other
+    if not rows:
+        return [], "The refund lists nothing refunded."
+    total = sum((_dec(r["net"]) + _dec(r["tax"]) for r in rows), Decimal(0))
+    wanted = refund.get("total_amount")
+    if wanted not in (None, "") and _dec(wanted) != total:
+        rows.append(
+            {
+                "name": f"Refund adjustment: BigCommerce's total for refund {refund.get('id', '')}",
+                "quantity": 1,
+                "net": str(_dec(wanted) - total),
+                "tax": "0.00",
+            }
+        )
+    return rows, ""

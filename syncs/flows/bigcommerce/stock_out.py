@@ -11,7 +11,8 @@ console last wrote there go (the record's state keeps them, per location).
 It runs on Brightpearl's `product.modified.on-hand-modified` events for the products they
 name (and the bundles made of them), on a sweep of the products on orders changed since the
 last run (an order moves stock) and of products changed, and nightly in full. Products on
-recently changed orders go first: in a flash sale they are the ones selling out.
+sale in BigCommerce and on orders of the last minutes go first (stock_priority.py): in a
+flash sale they are the ones selling out.
 
 A stock level BigCommerce refuses (a SKU it does not have, an item tracked another way) is
 set aside and the rest of the call is written; the refused SKU waits with one ticket for
@@ -25,6 +26,7 @@ from datetime import datetime, timedelta
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
+import syncs.flows.bigcommerce.stock_priority as stock_priority
 from connectors.brightpearl.client import bp_datetime
 from connectors.errors import ConfigurationError
 from connectors.http import BatchResult, RecordError, chunks
@@ -106,7 +108,18 @@ class StockToStorefrontFlow(Flow):
         ctx.cache["rules"] = rules_key(
             ctx.cache["safety"], mapped.values_list("source_value", "target_value")
         )
-        for ids in chunks(self._ids(ctx), self.batch_size):
+        on_sale, recent = stock_priority.priority(
+            ctx, self._ordered(ctx, stock_priority.window_start(ctx), None)
+        )
+        wanted: Iterable[str] = self._ids(ctx)
+        every = ctx.cache["rules"] != ctx.connector("bigcommerce").settings.get(RULES_KEY)
+        if not ctx.full and ctx.resume_ids is None and (ctx.scope or not every):
+            # An event's or a sweep's products (changes only, so a short list): the ones on
+            # sale or just ordered are read first, so they reach the first writes. A run that
+            # reads every product streams them as they come, sliced as bulk work is; its
+            # writes still put those SKUs first in each call (write).
+            wanted = stock_priority.first(ctx, wanted, on_sale, recent)
+        for ids in chunks(wanted, self.batch_size):
             products: list[dict] = []
             for part in chunks(ids, READ_SIZE):
                 found = list(bp.products(part))
@@ -115,6 +128,9 @@ class StockToStorefrontFlow(Flow):
                 products.extend(found)
             self._availability(ctx, products)
             yield products
+        if not ctx.scope:
+            # After the last batch is written: a sweep reads the sale list for later runs.
+            stock_priority.sale_list_refresh(ctx)
 
     def _ids(self, ctx: FlowContext) -> Iterator[str]:
         bp = ctx.connector("brightpearl")
@@ -249,6 +265,10 @@ class StockToStorefrontFlow(Flow):
             for location, quantity in push.payload["levels"].items():
                 if written.get(location) != quantity:
                     items.append({"location_id": int(location), "sku": sku, "quantity": quantity})
+        on_sale, recent = ctx.cache.get("priority") or (set(), set())
+        hot = {p.payload["sku"] for p in pushes if p.source_id in recent}
+        # Flash sale: the SKUs selling fastest go in the first adjustment calls.
+        items = stock_priority.items_first(items, on_sale, hot)
         result = BatchResult()
         sent = bc.set_stock_levels(items) if items else BatchResult()
         if bc.missing_locations:
