@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from syncs.flows.salesforce.accounts import SalesforceAccountsFlow
+from syncs.flows.salesforce.orders_in import SalesforceOrdersInFlow
 
-FLOWS = (SalesforceAccountsFlow,)
+FLOWS = (SalesforceAccountsFlow, SalesforceOrdersInFlow)
