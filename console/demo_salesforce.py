@@ -6,7 +6,9 @@ never in the console's tables, so the flows meet them as they would meet a real 
 
 - products whose Product Code is a Brightpearl SKU, and one Brightpearl does not sell;
 - accounts for six Brightpearl customers (their Brightpearl id in the external id field, as
-  the accounts flow leaves it), and one a sales rep made that Brightpearl has never seen;
+  the accounts flow leaves it), and customers sales made that Brightpearl has never seen
+  (an Account and its Contact each, one of them Hillside Garden Centre): the accounts flow
+  from Salesforce creates them in Brightpearl once;
 - an activated order for each known customer (they post to Brightpearl once), a draft (it
   waits to be activated), one with the unknown product (a ticket for operations) and one for
   the new account (a ticket until the account is a Brightpearl customer).
@@ -26,6 +28,20 @@ UNKNOWN_SKU = "SF-ONLY-001"
 # Brightpearl customers with an account in the org, each with one activated order.
 CUSTOMERS = 6
 NEW_ACCOUNT = "Hillside Garden Centre"
+# Customers sales made in Salesforce: (company, first name, last name).
+NEW_CUSTOMERS = (
+    (NEW_ACCOUNT, "Hazel", "Hill"),
+    ("Brook Interiors", "Bea", "Brook"),
+    ("Cedar Outfitters", "Cal", "Cedar"),
+    ("Dale Home", "Dina", "Dale"),
+    ("Elm Street Gifts", "Ed", "Elm"),
+    ("Fern and Co", "Fay", "Fern"),
+    ("Glen Supplies", "Gil", "Glen"),
+    ("Heath Studio", "Hal", "Heath"),
+)
+ACCOUNT_TYPES = ("Customer - Channel", "Customer - Direct")
+# Their Account Types → Brightpearl customer groups (retail 1, wholesale 2).
+ACCOUNT_TYPE_GROUPS = {"Customer - Direct": "1", "Customer - Channel": "2"}
 TIMEOUT = 10.0
 
 
@@ -83,7 +99,27 @@ def salesforce_scenes_stage(control_url: str, account: str = "demo") -> list[str
             )
             for c in customers
         ]
-        new_account = _insert(control, account, "Account", Name=NEW_ACCOUNT)
+        new_account = ""
+        for n, (company, first, last) in enumerate(NEW_CUSTOMERS):
+            account_id = _insert(
+                control,
+                account,
+                "Account",
+                Name=company,
+                Type=ACCOUNT_TYPES[n % 2],
+                Phone=f"020 7946 {n:04d}",
+            )
+            _insert(
+                control,
+                account,
+                "Contact",
+                AccountId=account_id,
+                FirstName=first,
+                LastName=last,
+                Email=f"{first}.{last}@{company.split()[0]}.example".lower(),
+                MobilePhone=f"07700 900{n:03d}",
+            )
+            new_account = new_account or account_id
 
         def order(account_id: str, status: str, lines: list[tuple[str, int, str]]) -> str:
             order_id = _insert(
@@ -120,7 +156,7 @@ def salesforce_scenes_stage(control_url: str, account: str = "demo") -> list[str
         order(accounts[0], "Activated", [(unknown, 1, "0.00")])
         order(new_account, "Activated", [(product_ids[2], 3, "9.99")])
     return [
-        f"Salesforce: {len(accounts)} accounts of Brightpearl customers and {NEW_ACCOUNT} "
-        f"(new to Brightpearl); {len(made)} orders made by sales (one a draft, one with a "
-        f"product Brightpearl does not sell, one for {NEW_ACCOUNT})"
+        f"Salesforce: {len(accounts)} accounts of Brightpearl customers and "
+        f"{len(NEW_CUSTOMERS)} customers new to Brightpearl; {len(made)} orders made by sales "
+        f"(one a draft, one with a product Brightpearl does not sell, one for {NEW_ACCOUNT})"
     ]

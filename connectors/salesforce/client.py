@@ -211,6 +211,16 @@ class Salesforce(Connector):
             idempotent=True,  # emptying it twice leaves it empty
         )
 
+    def update(self, sobject: str, record_id: str, fields: dict) -> None:
+        """Set fields of one record by its Salesforce id: PATCH /sobjects/{Object}/{Id},
+        answered 204 (`sf/sobject_rows_update.json`)."""
+        self._data(
+            "PATCH",
+            f"/sobjects/{sobject}/{quote(record_id, safe='')}",
+            json_body=fields,
+            idempotent=True,  # the same values set twice are set once
+        )
+
     def query(self, soql: str, *, batch_size: int | None = None) -> Iterator[dict]:
         """Every record a SOQL query finds, a batch at a time: the first page from
         `GET /query?q=`, the next ones from each answer's `nextRecordsUrl` while `done` is
