@@ -184,3 +184,18 @@ def _salesforce(brand):
     from connectors.registry import connector_for
 
     return connector_for(Connection.objects.get(brand=brand, system="salesforce"))
+
+
+def test_the_daily_allowance_says_what_the_consoles_polling_cost(sandbox, live_brand):
+    """Against Sforce-Limit-Info's count (every app's calls), the console's own share."""
+    from connectors.usage import daily_allowances
+
+    salesforce_scenes_stage(sandbox.discovery()["sandbox"]["control"])
+    run = flow_run_now(brand=live_brand, flow=FLOW, full=True)
+    allowance = daily_allowances(brand_id=live_brand.pk)["salesforce"]
+    sf_calls = sandbox.stats()["salesforce"]["by_method"].get("GET", 0)
+    # The org counted the scene's inserts too (made through the control API, not calls);
+    # the console's share is its own queries.
+    assert allowance.ours == sf_calls > 0, run.log
+    assert allowance.used >= allowance.ours
+    assert f"{allowance.ours:,} of them by this console" in allowance.words
