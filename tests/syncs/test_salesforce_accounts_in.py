@@ -12,10 +12,12 @@ import pytest
 from brands.models import AuditEvent
 from console.demo_salesforce import ACCOUNT_TYPE_GROUPS as SF_TYPES
 from console.demo_salesforce import EXTERNAL_ID_FIELD, NEW_CUSTOMERS, salesforce_scenes_stage
+from syncs.flows.reading import when
 from syncs.flows.salesforce.accounts import FLOW as ACCOUNTS
 from syncs.flows.salesforce.accounts_in import FLOW
 from syncs.models import RecordLink, RecordState, RunState
 from syncs.services import flow_run_now
+from syncs.watermarks import PollWatermark
 from tests.contract.scenarios import SF_GROUPS, items, value_maps
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_cache")]
@@ -46,6 +48,7 @@ def edit(sandbox, sobject: str, record_id: str, **fields) -> None:
 def test_customers_made_in_salesforce_are_created_once_and_stamped(sandbox, live_brand):
     salesforce_scenes_stage(sandbox.discovery()["sandbox"]["control"])
     value_maps(live_brand, "sf_account_type", SF_TYPES)
+    as_read = items(sandbox, "salesforce", "Contact")
     run = flow_run_now(brand=live_brand, flow=FLOW, full=True)
     assert run.state == RunState.SUCCEEDED, run.error or run.log
     made = new_customers(sandbox)
@@ -70,6 +73,13 @@ def test_customers_made_in_salesforce_are_created_once_and_stamped(sandbox, live
         assert RecordLink.objects.get(
             brand=live_brand, kind="contact", system="brightpearl", entity=link.entity
         ).external_id == str(bp["contactId"])
+    # Each object it polls has its own watermark: the newest change read of it.
+    marks = dict(
+        PollWatermark.objects.filter(brand=live_brand, flow=FLOW).values_list("sobject", "modstamp")
+    )
+    assert set(marks) == {"Account", "Contact"}
+    # (as read: the Brightpearl ids stamped since are the console's own, read next time)
+    assert marks["Contact"] == max(when(c["SystemModstamp"]) for c in as_read)
     # Again: nothing created twice, nothing written.
     again = flow_run_now(brand=live_brand, flow=FLOW, full=True)
     assert again.created == 0 and again.written == 0, again.log

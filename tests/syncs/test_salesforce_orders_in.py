@@ -18,10 +18,12 @@ from console.demo_salesforce import (
     salesforce_scenes_stage,
 )
 from exceptions.models import OPEN_STATUSES, Ticket
+from syncs.flows.reading import when
 from syncs.flows.salesforce.orders_in import FLOW
 from syncs.flows.salesforce.polling import window
-from syncs.models import FlowConfig, RecordState, RecordStatus, RunState
-from syncs.services import flow_run_now
+from syncs.models import RecordState, RecordStatus, RunState
+from syncs.services import flow_run, flow_run_now
+from syncs.watermarks import PollWatermark
 from tests.contract.scenarios import items
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_cache")]
@@ -118,65 +120,83 @@ def test_orders_the_console_made_in_salesforce_are_not_posted_back(sandbox, live
     assert mine["Id"] not in posted(sandbox)
 
 
-def test_polling_reads_the_window_from_the_watermark_less_the_look_back(sandbox, live_brand):
-    salesforce_scenes_stage(sandbox.discovery()["sandbox"]["control"])
-    first = flow_run_now(brand=live_brand, flow=FLOW)  # no watermark yet: from the epoch
-    assert first.created == CUSTOMERS, first.log
-    config = FlowConfig.objects.get(brand=live_brand, flow=FLOW)
-    assert config.cursor is not None  # the watermark moved to the run's start
-    # A watermark past every change (less its look-back): the poll finds nothing; only the
-    # two orders that wait are read again, as waiting records are on every run.
-    FlowConfig.objects.filter(pk=config.pk).update(cursor=timezone.now() + timedelta(days=1))
-    quiet = flow_run_now(brand=live_brand, flow=FLOW)
-    assert quiet.read == 2 and quiet.created == 0, quiet.log
-    # Back to a watermark now: a new order made since is read, and posted once; those the
-    # look-back reads again are posted already and not sent.
-    FlowConfig.objects.filter(pk=config.pk).update(cursor=timezone.now())
+def _order(sandbox, number: str, line: dict) -> dict:
+    """Sales make an order for a known customer, with one line."""
     known = next(o for o in sf_orders(sandbox).values() if o["Status"] == "Activated")
+    fields = {k: known[k] for k in ("AccountId", "Status", "EffectiveDate")}
     httpx.post(
         f"{sandbox.url}/_sandbox/salesforce/records",
-        json={
-            "account": "demo",
-            "type": "Order",
-            "fields": {
-                **{k: known[k] for k in ("AccountId", "Status", "EffectiveDate")},
-                "OrderNumber": "000777",
-            },
-        },
+        json={"account": "demo", "type": "Order", "fields": {**fields, "OrderNumber": number}},
     ).raise_for_status()
-    new = next(o for o in sf_orders(sandbox).values() if o["OrderNumber"] == "000777")
-    line = items(sandbox, "salesforce", "OrderItem")[0]
+    new = next(o for o in sf_orders(sandbox).values() if o["OrderNumber"] == number)
+    item = {"OrderId": new["Id"], "Product2Id": line["Product2Id"], "Quantity": 1}
     httpx.post(
         f"{sandbox.url}/_sandbox/salesforce/records",
         json={
             "account": "demo",
             "type": "OrderItem",
-            "fields": {
-                "OrderId": new["Id"],
-                "Product2Id": line["Product2Id"],
-                "Quantity": 1,
-                "UnitPrice": 5.0,
-                "TotalPrice": 5.0,
-            },
+            "fields": {**item, "UnitPrice": 5.0, "TotalPrice": 5.0},
         },
     ).raise_for_status()
+    return new
+
+
+def test_polling_reads_from_each_objects_watermark_less_the_look_back(sandbox, live_brand):
+    salesforce_scenes_stage(sandbox.discovery()["sandbox"]["control"])
+    first = flow_run_now(brand=live_brand, flow=FLOW)  # no watermark yet: everything
+    assert first.created == CUSTOMERS, first.log
+    # The watermark: the newest SystemModstamp Salesforce reported among the Orders read.
+    newest = max(when(o["SystemModstamp"]) for o in sf_orders(sandbox).values())
+    mark = PollWatermark.objects.get(brand=live_brand, flow=FLOW, sobject="Order")
+    assert mark.modstamp == newest
+    # Past every change, less its look-back: the poll finds nothing; only the two orders
+    # that wait are read again, as waiting records are on every run.
+    PollWatermark.objects.filter(pk=mark.pk).update(modstamp=newest + timedelta(days=1))
+    quiet = flow_run_now(brand=live_brand, flow=FLOW)
+    assert quiet.read == 2 and quiet.created == 0, quiet.log
+    # A watermark never goes back: the quiet run's own watermark stands.
+    assert PollWatermark.objects.get(pk=mark.pk).modstamp == newest + timedelta(days=1)
+    # Back to the newest change: an order made since is read and posted once; those the
+    # look-back reads again are posted already and not sent.
+    PollWatermark.objects.filter(pk=mark.pk).update(modstamp=newest)
+    new = _order(sandbox, "000777", items(sandbox, "salesforce", "OrderItem")[0])
     later = flow_run_now(brand=live_brand, flow=FLOW)
     assert later.created == 1 and later.written == 1, later.log
     assert new["Id"] in posted(sandbox)
     assert sandbox.duplicates("brightpearl", created_after_seed=True)["count"] == 0
 
 
-def test_the_window_in_soql():
+def test_a_run_that_fails_leaves_the_watermark(sandbox, live_brand):
+    salesforce_scenes_stage(sandbox.discovery()["sandbox"]["control"])
+    sandbox.set_faults("brightpearl", outage_seconds=30)
+    failed = flow_run_now(brand=live_brand, flow=FLOW)
+    sandbox.clear_faults()
+    # Brightpearl was down: the run waits to try again, and read nothing for good.
+    assert failed.state in (RunState.QUEUED, RunState.FAILED), failed.log
+    assert not PollWatermark.objects.filter(brand=live_brand, flow=FLOW).exists()
+    again = flow_run(run_id=failed.pk)
+    assert again.created == CUSTOMERS, again.log
+    assert PollWatermark.objects.filter(brand=live_brand, flow=FLOW, sobject="Order").exists()
+
+
+def test_the_window_in_soql(live_brand):
     class Ctx:  # the engine's FlowContext, as far as the window needs it
         full = False
-        since = timezone.now().replace(year=2026, month=1, day=31, hour=9, minute=15, second=0)
-        until = since + timedelta(minutes=30)
+        brand_id = live_brand.pk
+        flow = type("F", (), {"code": FLOW})
+        config = type("C", (), {"lookback_minutes": 15})
 
-    assert window(Ctx()) == (
-        "SystemModstamp >= 2026-01-31T09:15:00Z AND SystemModstamp <= 2026-01-31T09:45:00Z"
+    assert window(Ctx(), "Order") == ""  # never read: everything
+    PollWatermark.objects.create(
+        brand=live_brand,
+        flow=FLOW,
+        sobject="Order",
+        modstamp=timezone.now().replace(2026, 1, 31, 9, 30, 0, 0),
     )
+    assert window(Ctx(), "Order") == "SystemModstamp >= 2026-01-31T09:15:00Z"
+    assert window(Ctx(), "OrderItem") == ""  # each object its own
     Ctx.full = True
-    assert window(Ctx()) == ""
+    assert window(Ctx(), "Order") == ""
 
 
 def _salesforce(brand):

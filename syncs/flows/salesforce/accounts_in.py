@@ -44,7 +44,7 @@ from syncs.flows.base import Flow, Push, Skip, Wait
 from syncs.flows.reading import unique, when
 from syncs.flows.salesforce.accounts import customer_view, with_addresses
 from syncs.flows.salesforce.maps import ACCOUNTS, ACCOUNTS_IN, BP_CUSTOMER_GROUP, SF_ACCOUNT_TYPE
-from syncs.flows.salesforce.polling import by_ids, changed, integration_user
+from syncs.flows.salesforce.polling import by_ids, changed, integration_user, watermarks_keep
 from syncs.models import RecordLink
 from syncs.valuemaps.quarantine import unmapped_wait, used
 
@@ -323,6 +323,9 @@ class SalesforceAccountsInFlow(Flow):
 
     def state_of(self, payload: dict) -> dict:
         return {"mobile": payload.get("mobile", ""), "_maps": payload.get("_maps", {})}
+
+    def finish(self, ctx: FlowContext) -> None:
+        watermarks_keep(ctx)  # everything read was handled: the watermarks move
 
     # --- conflicts ------------------------------------------------------------------------
     def diverged(self, ctx: FlowContext, account: dict, link: Any) -> None:

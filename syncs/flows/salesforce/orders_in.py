@@ -37,7 +37,7 @@ from connectors.http import BatchResult, RecordError, chunks
 from syncs import links
 from syncs.flows.base import Flow, Push, Skip, TicketSpec, Wait
 from syncs.flows.reading import unique, when
-from syncs.flows.salesforce.polling import by_ids, changed, integration_user
+from syncs.flows.salesforce.polling import by_ids, changed, integration_user, watermarks_keep
 from syncs.models import RecordStatus
 
 if TYPE_CHECKING:
@@ -283,3 +283,6 @@ class SalesforceOrdersInFlow(Flow):
     def written_view(self, push: Push) -> dict:
         # Nothing the console reads back from Brightpearl into Salesforce compares with it.
         return {}
+
+    def finish(self, ctx: FlowContext) -> None:
+        watermarks_keep(ctx)  # everything read was handled: the watermarks move
