@@ -281,8 +281,11 @@ class SalesforceOrdersInFlow(Flow):
         }
 
     def written_view(self, push: Push) -> dict:
-        # Nothing the console reads back from Brightpearl into Salesforce compares with it.
-        return {}
+        """What marks the Brightpearl order as Salesforce's own, kept on its link: a flow
+        sending Brightpearl orders to Salesforce whose `echo_view` is
+        `{"externalRef": order["externalRef"]}` recognises it and does not send it back as
+        a second Salesforce Order."""
+        return {"externalRef": str(push.payload["externalRef"])}
 
     def finish(self, ctx: FlowContext) -> None:
         watermarks_keep(ctx)  # everything read was handled: the watermarks move
