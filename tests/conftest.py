@@ -41,6 +41,7 @@ def reseed_migrated_rows() -> None:
 
     for module in (
         "exceptions.migrations.0002_seed_exception_types",
+        "exceptions.migrations.0016_sfin_salesforce_account_unlinked_type",
         "exceptions.migrations.0005_more_exception_types",
         "exceptions.migrations.0007_async_rejection_resolves_later",
         "exceptions.migrations.0010_unmapped_value_type",
@@ -49,7 +50,6 @@ def reseed_migrated_rows() -> None:
         "exceptions.migrations.0013_stock_level_refused_type",
         "exceptions.migrations.0013_bigcommerce_orders_types",
         "exceptions.migrations.0013_salesforce_multiple_matches_type",
-        "exceptions.migrations.0016_sfin_salesforce_account_unlinked_type",
         "syncs.migrations.0003_seed_defaults_and_sweeper",
     ):
         importlib.import_module(module).seed(apps, None)
