@@ -491,9 +491,9 @@ SCENARIOS: dict[str, Scenario] = {
 # Brightpearl ↔ Mailchimp: in a module of their own, registered here.
 from tests.contract.mailchimp_scenarios import MAILCHIMP  # noqa: E402
 
-SCENARIOS.update({s.flow: s for s in MAILCHIMP})
-
-# Salesforce → Brightpearl: in a module of their own, registered here.
+# Salesforce → Brightpearl (customers and orders back): a module of their own, registered here.
 from tests.contract.salesforce_in_scenarios import SALESFORCE_IN  # noqa: E402
 
 SCENARIOS.update({s.flow: s for s in SALESFORCE_IN})
+
+SCENARIOS.update({s.flow: s for s in MAILCHIMP})
