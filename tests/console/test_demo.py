@@ -14,7 +14,7 @@ from django.urls import reverse
 from brands.models import Brand, Team
 from connectors.models import RateBudget
 from console.demo import DEGRADED, DEMO_PASSWORD, DEMO_USERS, demo_go_live, demo_setup
-from console.demo_salesforce import CUSTOMERS, NEW_CUSTOMERS
+from console.demo_salesforce_in import CUSTOMERS, NEW_CUSTOMERS
 from exceptions.models import OPEN_STATUSES, Ticket
 from syncs.models import RecordLink, RunState, SyncRun
 from syncs.services import flow_run

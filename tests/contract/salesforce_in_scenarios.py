@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from console.demo_salesforce import ACCOUNT_TYPE_GROUPS as SF_TYPES
-from console.demo_salesforce import NEW_CUSTOMERS, salesforce_scenes_stage
+from console.demo_salesforce_in import ACCOUNT_TYPE_GROUPS as SF_TYPES
+from console.demo_salesforce_in import NEW_CUSTOMERS, salesforce_scenes_stage
 from tests.contract.scenarios import Scenario, Snapshot, _unmap_value, items, value_maps
 
 

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from brands.models import AuditEvent
-from console.demo_salesforce import ACCOUNT_TYPE_GROUPS as SF_TYPES
-from console.demo_salesforce import EXTERNAL_ID_FIELD, NEW_CUSTOMERS, salesforce_scenes_stage
+from console.demo_salesforce_in import ACCOUNT_TYPE_GROUPS as SF_TYPES
+from console.demo_salesforce_in import EXTERNAL_ID_FIELD, NEW_CUSTOMERS, salesforce_scenes_stage
 from syncs.flows.reading import when
 from syncs.flows.salesforce.accounts import FLOW as ACCOUNTS
 from syncs.flows.salesforce.accounts_in import FLOW

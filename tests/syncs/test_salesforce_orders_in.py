@@ -11,7 +11,7 @@ import httpx
 import pytest
 from django.utils import timezone
 
-from console.demo_salesforce import (
+from console.demo_salesforce_in import (
     CUSTOMERS,
     EXTERNAL_ID_FIELD,
     NEW_ACCOUNT,

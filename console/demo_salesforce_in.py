@@ -62,10 +62,15 @@ def _insert(control: httpx.Client, account: str, sobject: str, **fields: Any) ->
 def salesforce_scenes_stage(control_url: str, account: str = "demo") -> list[str]:
     """Put the scene in the org (once); returns what it made, in words."""
     with httpx.Client(base_url=control_url, timeout=TIMEOUT) as control:
-        existing = _answer(
-            control.get("state/salesforce/Product2", params={"account": account, "limit": 1})
-        )
-        if existing["count"]:
+        have = {
+            str(p.get("ProductCode")): p["Id"]
+            for p in _answer(
+                control.get(
+                    "state/salesforce/Product2", params={"account": account, "limit": 100_000}
+                )
+            )["items"]
+        }
+        if UNKNOWN_SKU in have:
             return []
         products = _answer(
             control.get("state/brightpearl/products", params={"account": account, "limit": 3})
@@ -76,7 +81,8 @@ def salesforce_scenes_stage(control_url: str, account: str = "demo") -> list[str
             )
         )["items"]
         product_ids = [
-            _insert(
+            have.get(p["identity"]["sku"])
+            or _insert(
                 control,
                 account,
                 "Product2",
