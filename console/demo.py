@@ -21,7 +21,6 @@ from django.db import transaction
 from brands.models import Brand, Membership, Team
 from connectors.errors import ConnectorError
 from connectors.sandbox.connect import connect_to_sandbox
-from console.demo_salesforce_in import salesforce_scenes_stage
 from console.demo_scenes import brightpearl_allowance_set, storefront_scenes_stage
 
 logger = logging.getLogger("console")
@@ -98,6 +97,8 @@ def demo_go_live(brand: Brand, discovery: dict) -> list[str]:
     _go_live(brand, discovery, account="demo")
     # After the go-live (which sets up the org's catalogue, where a brand has one), before
     # the first sync runs: sales' customers and orders, for the flows back to Brightpearl.
+    from console.demo_salesforce_in import salesforce_scenes_stage
+
     staged += salesforce_scenes_stage(discovery["sandbox"]["control"])
     degraded = Brand.objects.get(slug=DEGRADED["slug"])
     _go_live(degraded, discovery, account=DEGRADED["account"])
