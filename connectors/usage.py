@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from connectors.models import BudgetUsage, RateBudget, System
@@ -129,6 +129,9 @@ class DailyAllowance:
     used: int
     limit: int
     as_of: datetime
+    # Of those, the calls this console made (its flows' polling and writes) in the same 24
+    # hours: what its schedules cost against an allocation other apps share.
+    ours: int = 0
 
     @property
     def label(self) -> str:
@@ -140,9 +143,10 @@ class DailyAllowance:
 
     @property
     def words(self) -> str:
-        return (
+        words = (
             f"{self.used:,} of {self.limit:,} API calls used in the last 24 hours ({self.percent}%)"
         )
+        return f"{words}, {self.ours:,} of them by this console" if self.ours else words
 
 
 def daily_allowances(*, brand_id: int) -> dict[str, DailyAllowance]:
@@ -154,7 +158,22 @@ def daily_allowances(*, brand_id: int) -> dict[str, DailyAllowance]:
             used=max(row.limit - max(row.remaining, 0), 0),
             limit=row.limit,
             as_of=row.updated,
+            ours=console_calls_last_day(row),
         )
         for row in rows
         if row.limit
     }
+
+
+def console_calls_last_day(row: RateBudget, now: datetime | None = None) -> int:
+    """The calls this console made to the budget's vendor in the last 24 hours: the finished
+    5-minute periods kept (two days of them) and the one under way on the budget row."""
+    now = now or timezone.now()
+    since = _period_start((now - timedelta(days=1)).timestamp())
+    finished = BudgetUsage.objects.filter(
+        brand_id=row.brand_id, system=row.system, period__gte=_moment(since)
+    ).aggregate(events=Sum("events"), bulk=Sum("bulk"))
+    total = (finished["events"] or 0) + (finished["bulk"] or 0)
+    if row.usage_period and row.usage_period >= since:
+        total += row.usage_events + row.usage_bulk
+    return total

@@ -96,6 +96,11 @@ def demo_go_live(brand: Brand, discovery: dict) -> list[str]:
     # Before the first sync (and before the webhooks), so that sync meets them.
     staged = storefront_scenes_stage(discovery)
     _go_live(brand, discovery, account="demo")
+    # After the go-live (which sets up the org's catalogue, where a brand has one), before
+    # the first sync runs: sales' customers and orders, for the flows back to Brightpearl.
+    from console.demo_salesforce_in import salesforce_scenes_stage
+
+    staged += salesforce_scenes_stage(discovery["sandbox"]["control"])
     degraded = Brand.objects.get(slug=DEGRADED["slug"])
     _go_live(degraded, discovery, account=DEGRADED["account"])
     # After its go-live's own calls (statuses, webhooks), so only its runs wait.

@@ -95,6 +95,10 @@ def _transform(ctx: FlowContext, record: Any) -> Push | Wait | Skip:
 def _echo(ctx: FlowContext, record: Any, link: links.Link | None) -> bool | None:
     """True: this record is the console's own write coming back to the system it came
     from; False: a change made elsewhere since; None: nothing to compare."""
+    stamped = ctx.flow.stamped_echo(ctx, record)
+    if stamped is not None:
+        # The source says who changed it: the console's own user, or someone else.
+        return stamped if (stamped or link is not None) else None
     if link is None or not link.written_hash:
         return None
     writer = ctx.flow_class(link.written_by)

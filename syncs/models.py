@@ -490,3 +490,4 @@ class MappingChange(models.Model):
 from syncs.history.models import DriftCheck, FlowHour, HistoryMark  # noqa: E402, F401
 from syncs.pushlog import OmetriaPush  # noqa: E402, F401
 from syncs.valuemaps.models import ValueMap  # noqa: E402, F401
+from syncs.watermarks import PollWatermark  # noqa: E402, F401

@@ -41,6 +41,7 @@ def reseed_migrated_rows() -> None:
 
     for module in (
         "exceptions.migrations.0002_seed_exception_types",
+        "exceptions.migrations.0016_sfin_salesforce_account_unlinked_type",
         "exceptions.migrations.0005_more_exception_types",
         "exceptions.migrations.0007_async_rejection_resolves_later",
         "exceptions.migrations.0010_unmapped_value_type",

@@ -408,6 +408,16 @@ class Brightpearl(Connector):
         )
         return int(body["response"])
 
+    def patch_contact(self, contact_id: int | str, ops: list[dict]) -> None:
+        """JSON-Patch on a contact's own fields (contact/contact/patch.html): such as
+        [{"op": "add", "path": "/communication/telephones/MOB", "value": "07700 900123"}]."""
+        self.http.request(
+            "PATCH",
+            f"/contact-service/contact/{int(contact_id)}",
+            json_body=ops,
+            idempotent=True,  # the same values set twice are set once
+        )
+
     def tags(self) -> dict[int, str]:
         body = self.http.json("GET", "/contact-service/tag")
         tags = (body or {}).get("response") or {}

@@ -38,6 +38,9 @@ from connectors.models import Connection
 
 ACCESS_TOKEN = "oauth_access_token"
 INSTANCE_URL = "oauth_instance_url"
+# The token answer's `id`: the identity URL, …/id/{org id}/{user id}, naming the user the
+# calls run as (the integration user: CreatedById/LastModifiedById of what the console writes).
+IDENTITY = "oauth_identity"
 # The keys the console writes itself (dropped when a person types new credentials).
 CACHED = (ACCESS_TOKEN, INSTANCE_URL)
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -248,6 +251,13 @@ class SalesforceOAuth(httpx.Auth):
     def instance_url(self) -> str:
         return str(self.creds.get(INSTANCE_URL) or self.base_url)
 
+    @property
+    def user_id(self) -> str:
+        """The integration user's id, from the identity URL of the last token (empty before
+        the first sign-in that returned one)."""
+        identity = str(self.creds.get(IDENTITY) or "").rstrip("/")
+        return identity.rsplit("/", 1)[-1] if "/id/" in identity else ""
+
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         # Data URLs are built on the sign-in address; they go to the instance URL the token
         # answer names (the same My Domain address for most orgs).
@@ -324,6 +334,7 @@ class SalesforceOAuth(httpx.Auth):
             token = str(body["access_token"])
             creds[ACCESS_TOKEN] = token
             creds[INSTANCE_URL] = str(body.get("instance_url") or self.base_url).rstrip("/")
+            creds[IDENTITY] = str(body.get("id") or "")
             row.credentials = creds
             row.save(update_fields=["credentials_token"])
         self.creds = creds

@@ -101,6 +101,14 @@ class Salesforce(Connector):
         answer = self.error_answer(response, also=(300,))
         if answer is None:
             return None
+        if answer.code == "REQUEST_LIMIT_EXCEEDED" and "concurrent" in answer.message.lower():
+            # Too many long-running requests at once (25 in production): not the day's
+            # allocation. New ones go again once fewer are running, so a wait and a retry do
+            # (salesforce-app-limits-platform-api.html, "Concurrent API Request Limits").
+            return ThrottledError(
+                "Salesforce is busy with too many long-running requests of this org at once.",
+                **answer.kw,
+            )
         if answer.code == "REQUEST_LIMIT_EXCEEDED":
             # The daily allocation: nothing will pass before it renews, so no retry now.
             return AllowanceSpent(
@@ -201,6 +209,16 @@ class Salesforce(Connector):
             f"/sobjects/{sobject}/{quote(record_id, safe='')}",
             json_body={field: None},
             idempotent=True,  # emptying it twice leaves it empty
+        )
+
+    def update(self, sobject: str, record_id: str, fields: dict) -> None:
+        """Set fields of one record by its Salesforce id: PATCH /sobjects/{Object}/{Id},
+        answered 204 (`sf/sobject_rows_update.json`)."""
+        self._data(
+            "PATCH",
+            f"/sobjects/{sobject}/{quote(record_id, safe='')}",
+            json_body=fields,
+            idempotent=True,  # the same values set twice are set once
         )
 
     def query(self, soql: str, *, batch_size: int | None = None) -> Iterator[dict]:

@@ -197,3 +197,16 @@ def salesforce_multiple_matches(ticket: Ticket, data: dict) -> SnapshotView | No
         ],
         tables=[Table(f"The {sobject} records that match", ["Salesforce id", "Open it"], rows)],
     )
+
+
+@renderer("salesforce_account_unlinked", keys=("order", "account"))
+def salesforce_account_unlinked(ticket: Ticket, data: dict) -> SnapshotView | None:
+    account = str(data.get("account") or "")
+    if not account:
+        return None
+    order = str(data.get("order") or ticket.source_id)
+    return SnapshotView(
+        sentence=f"Salesforce order {order} is for Account {account}, which is not a "
+        "Brightpearl customer yet: the order waits, and posts once the account is one.",
+        facts=[("Salesforce order", order), ("Salesforce Account", account)],
+    )

@@ -96,10 +96,12 @@ def unmapped_sku(ticket: Ticket, data: dict) -> SnapshotView | None:
         return None
     order = data.get("order") or ticket.source_id
     them = "it exists" if len(skus) == 1 else "they exist"
+    # Orders come in from the storefront and from Salesforce (its products' Product Codes).
+    what = "Salesforce order" if ticket.source_system == "salesforce" else "Storefront order"
     return SnapshotView(
-        sentence=f"Storefront order {order} has {count(len(skus), 'SKU')} that no Brightpearl "
+        sentence=f"{what} {order} has {count(len(skus), 'SKU')} that no Brightpearl "
         f"product has: {joined(skus)}. The order waits until {them}.",
-        facts=[("Storefront order", str(order)), ("Unknown SKUs", joined(skus))],
+        facts=[(what, str(order)), ("Unknown SKUs", joined(skus))],
     )
 
 

@@ -157,6 +157,12 @@ class Flow:
         the console's own, coming back. None: this flow never checks."""
         return None
 
+    def stamped_echo(self, ctx: FlowContext, record: Any) -> bool | None:
+        """Where the source stamps who last changed a record (Salesforce's LastModifiedById):
+        True, the console's own write coming back; False, someone else's change; None, the
+        record does not say (the engine then compares `echo_view` with the link's hash)."""
+        return None
+
     def diverged(self, ctx: FlowContext, record: Any, link: Any) -> None:
         """A source record the console wrote has changed there since (not an echo): a
         flow whose fields have an owner elsewhere settles the conflict here (and audits it)."""

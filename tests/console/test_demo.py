@@ -14,10 +14,12 @@ from django.urls import reverse
 from brands.models import Brand, Team
 from connectors.models import RateBudget
 from console.demo import DEGRADED, DEMO_PASSWORD, DEMO_USERS, demo_go_live, demo_setup
+from console.demo_salesforce_in import CUSTOMERS, NEW_CUSTOMERS
 from exceptions.models import OPEN_STATUSES, Ticket
-from syncs.models import RunState, SyncRun
+from syncs.models import RecordLink, RunState, SyncRun
 from syncs.services import flow_run
 from syncs.sweeper import runs_sweep
+from tests.contract.scenarios import items
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -58,7 +60,7 @@ def test_every_team_has_work_and_one_brand_is_degraded(client, quiet_sandbox):
     time.sleep(0.3)
     runs_sweep()
 
-    assert len(staged) == 3
+    assert len(staged) == 4
     teams = {Team.OPERATIONS, Team.MARKETING, Team.FINANCE, Team.ECOMMERCE}
     assert teams <= {t for user_teams in DEMO_USERS.values() for t in user_teams}
     open_by_team = {
@@ -78,6 +80,15 @@ def test_every_team_has_work_and_one_brand_is_degraded(client, quiet_sandbox):
     # The catalogue is ecommerce's: an order held by an unknown SKU is theirs to release.
     assert {"unmapped_sku", "unmapped_value", "async_rejection"} <= open_by_team[Team.ECOMMERCE]
     assert Ticket.objects.filter(brand=brand, type__code="order_total_mismatch").count() == 2
+    # Salesforce both ways: sales' orders posted to Brightpearl, the customers they made
+    # created there, Brightpearl's customers upserted as Accounts.
+    sf_orders = {o["Id"] for o in items(quiet_sandbox, "salesforce", "Order")}
+    bp_orders = items(quiet_sandbox, "brightpearl", "orders", type=1)
+    assert sum(o.get("externalRef") in sf_orders for o in bp_orders) >= CUSTOMERS
+    assert RecordLink.objects.filter(
+        brand=brand, kind="contact", system="brightpearl", written_by="salesforce_accounts_in"
+    ).count() == len(NEW_CUSTOMERS)
+    assert len(items(quiet_sandbox, "salesforce", "Account")) > CUSTOMERS + len(NEW_CUSTOMERS)
     assert all(Ticket.objects.filter(brand=brand).values_list("flow", flat=True))
 
     for username, user_teams in DEMO_USERS.items():
@@ -103,7 +114,7 @@ def test_the_demo_set_up_is_repeatable_and_stages_nothing_twice(quiet_sandbox):
     first = demo_go_live(demo_setup(), quiet_sandbox.discovery())
     queued = SyncRun.objects.count()
     again = demo_go_live(demo_setup(), quiet_sandbox.discovery())
-    assert len(first) == 3
+    assert len(first) == 4
     assert again == [f"{DEGRADED['name']}'s Brightpearl allows 8 requests a minute"]
     assert Brand.objects.filter(slug__in=["demo", DEGRADED["slug"]]).count() == 2
     # The first full syncs are queued once.

@@ -89,12 +89,13 @@ def test_masters_follow_the_declared_owners(wired_brand):
     kinds = {k.code: k for k in operating_model(brand=wired_brand).kinds}
     orders = kinds["order"]
     # Brightpearl owns everything the order lifecycle carries and the status both ways;
-    # BigCommerce only the order as placed.
+    # BigCommerce and Salesforce only the orders made there, as placed.
     assert orders.master == "Brightpearl"
     assert sorted((f.field, f.owner) for f in orders.exceptions) == [
         # A cancellation made in the storefront is BigCommerce's to make.
         ("cancellation", "BigCommerce"),
         ("lines, prices and totals as placed", "BigCommerce"),
+        ("lines, quantities and prices as placed", "Salesforce"),
     ]
     assert kinds["contact"].master == "Brightpearl"
 

@@ -496,5 +496,6 @@ for _module in (
     "tests.contract.mailchimp_scenarios",
     "tests.contract.salesforce_product_scenarios",
     "tests.contract.salesforce_scenarios",
+    "tests.contract.salesforce_in_scenarios",
 ):
     SCENARIOS.update({s.flow: s for s in import_module(_module).SCENARIOS})

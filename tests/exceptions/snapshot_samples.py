@@ -288,6 +288,30 @@ SAMPLES: list[Sample] = [
         raiser="syncs/flows/salesforce/accounts.py multiple_matches (raised by syncs/batches.py)",
     ),
     Sample(
+        "unmapped_sku",
+        {"order": "8015g0000000008AAA", "unknown_skus": ["SF-ONLY-001"]},
+        says=(
+            "Salesforce order 8015g0000000008AAA has 1 SKU that no Brightpearl product has: "
+            "SF-ONLY-001",
+        ),
+        flow="salesforce_orders_in",
+        source_system="salesforce",
+        source_id="8015g0000000008AAA",
+        raiser="syncs/flows/salesforce/orders_in.py transform (TicketSpec)",
+    ),
+    Sample(
+        "salesforce_account_unlinked",
+        {"order": "8015g0000000008AAA", "account": "0015g0000000005AAA"},
+        says=(
+            "Salesforce order 8015g0000000008AAA is for Account 0015g0000000005AAA, which is "
+            "not a Brightpearl customer yet",
+        ),
+        flow="salesforce_orders_in",
+        source_system="salesforce",
+        source_id="8015g0000000008AAA",
+        raiser="syncs/flows/salesforce/orders_in.py transform (TicketSpec)",
+    ),
+    Sample(
         "duplicate_contact",
         {"email": "ann@example.com", "contact_ids": ["201", "305"]},
         says=("2 Brightpearl contacts use the e-mail address ann@example.com: 201 and 305.",),

@@ -42,6 +42,7 @@ def test_the_kinds_the_next_issues_need_are_declared():
         "bc_price_list": ("bigcommerce", "brightpearl"),
         "bp_customer_group": ("brightpearl", "salesforce"),
         "bp_order_status_to_sf": ("brightpearl", "salesforce"),
+        "sf_account_type": ("salesforce", "brightpearl"),
         "bp_contact_to_mailchimp": ("brightpearl", "mailchimp"),
         "bp_customer_group_to_mailchimp": ("brightpearl", "mailchimp"),
     }
@@ -63,6 +64,7 @@ def test_a_brand_sees_the_kinds_its_connections_call_for(brand_a):
     assert [k.code for k in kinds_for_brand(brand_a)] == [
         "bp_customer_group",
         "bp_order_status_to_sf",
+        "sf_account_type",
     ]
 
 

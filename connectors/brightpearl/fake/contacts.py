@@ -76,15 +76,64 @@ class ContactRoutes(BrightpearlBase):
             email=(emails.get("PRI") or {}).get("email", ""),
             phone=phones.get("PRI", ""),
             tags=[],
-            customer_group="Retail",
+            # The customer group by its id, 2 the wholesale one (a guess at the field: the
+            # contact POST page does not list it).
+            customer_group="Wholesale"
+            if str((body.get("customerGroup") or {}).get("id")) == "2"
+            else "Retail",
             created=now,
             updated=now,
             company=(body.get("organisation") or {}).get("name", ""),
+        )
+        # The other numbers the POST takes (SEC, MOB, FAX) beside the primary one.
+        doc["communication"]["telephones"].update(
+            {k: v for k, v in phones.items() if k in ("SEC", "MOB", "FAX") and v}
         )
         store.put(contact_rec(code, doc))
         store.note_created(V, code, "contact", contact_id)
         # Brightpearl lists no contact event (help page "Subscribable resource events").
         return json_response({"response": contact_id}, content_type=JSON_UTF8)
+
+    @route("PATCH", r"/contact-service/contact/(?P<contact_id>\d+)")
+    def contact_patch(self, req: Request, contact_id: str) -> Response:
+        """JSON-Patch on a contact's own fields (api-docs.brightpearl.com/contact/contact/
+        patch.html): /firstName, /lastName, /salutation, /communication/telephones/{PRI, SEC,
+        MOB, FAX} and /communication/emails/{PRI, SEC, TER}/email; answers the modified
+        contact. updatedOn moves (a guess: the page does not say)."""
+        store = self.app.store
+        code = req.account.code
+        doc = store.get_json(V, code, "contact", contact_id)
+        if doc is None:
+            return errors("CONC-404", f"Contact {contact_id} does not exist", 404)
+        ops = req.json()
+        if not isinstance(ops, list):
+            raise BadRequest("The body must be a JSON-Patch array")
+        for op in ops:
+            path = str(op.get("path", "")).strip("/").split("/")
+            kind = op.get("op")
+            if kind not in ("add", "replace", "remove", "test"):
+                raise BadRequest(f"Unsupported operation {kind!r}")
+            if path in (["firstName"], ["lastName"], ["salutation"]):
+                target, key = doc, path[0]
+            elif len(path) == 3 and path[:2] == ["communication", "telephones"]:
+                target, key = doc["communication"].setdefault("telephones", {}), path[2]
+            elif len(path) == 4 and path[:2] == ["communication", "emails"] and path[3] == "email":
+                target, key = (
+                    doc["communication"].setdefault("emails", {}).setdefault(path[2], {}),
+                    "email",
+                )
+            else:
+                return errors("CONC-041", f"The path {op.get('path')!r} cannot be patched", 400)
+            if kind == "test":
+                if target.get(key) != op.get("value"):
+                    return errors("CONC-042", f"Test failed on {op.get('path')!r}", 400)
+            elif kind == "remove":
+                target.pop(key, None)
+            else:
+                target[key] = op.get("value")
+        doc["updatedOn"] = iso_ms(utcnow())
+        store.put(contact_rec(code, doc))
+        return json_response({"response": doc}, content_type=JSON_UTF8)
 
     @route("GET", r"/contact-service/tag(?:/(?P<ids>[^/]*))?")
     def tag_get(self, req: Request, ids: str | None = None) -> Response:

@@ -116,6 +116,21 @@ class SalesforceBase(Vendor):
         return {"Sforce-Limit-Info": f"api-usage={hit.count}/{limit}"}
 
     def throttled(self, req: Request) -> Response:
+        if req.path.startswith("/services/oauth2/"):
+            # The sign-in is not an API call (no allocation, no concurrency count): a storm
+            # there answers as a busy server would. A guess: the docs give no rate answer
+            # for the token endpoint.
+            return json_response(
+                {"error": "unavailable", "error_description": "Service temporarily unavailable"},
+                503,
+            )
+        if getattr(req, "fault", "") == "throttle_storm":
+            # A storm is the concurrent-request limit (short-lived), not the day's allocation.
+            return sf_error(
+                403,
+                "ConcurrentRequests (Concurrent API Requests) Limit exceeded.",
+                "REQUEST_LIMIT_EXCEEDED",
+            )
         return sf_error(403, "TotalRequests Limit exceeded.", "REQUEST_LIMIT_EXCEEDED")
 
     def server_error(self, req: Request) -> Response:

@@ -81,6 +81,7 @@ class SObjectRoutes(Upserts):
         doc["LastModifiedDate"] = doc["SystemModstamp"] = utcnow().strftime(
             "%Y-%m-%dT%H:%M:%S.000+0000"
         )
+        doc["LastModifiedById"] = self.api_user(req.account.code)
         self._save(req.account.code, obj, doc, None)
         return empty(204)
 

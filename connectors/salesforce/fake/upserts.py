@@ -15,6 +15,9 @@ from connectors.salesforce.fake.base import (
 from connectors.sandbox.core import Response, dumps, json_response, sortable, utcnow
 from connectors.sandbox.state import Rec
 
+# A person using Salesforce (a sales rep), for records made through the control API.
+SALES_USER = "0055g0000000SALESA"
+
 
 class Upserts(SalesforceBase):
     """Create or update records keyed on an external id field, as the REST API does."""
@@ -130,6 +133,7 @@ class Upserts(SalesforceBase):
                 },
                 "Id": record_id,
                 "CreatedDate": now,
+                "CreatedById": self.api_user(org),
             }
             if field != "Id":
                 doc[field] = value
@@ -145,10 +149,17 @@ class Upserts(SalesforceBase):
                 missing,
             )
         doc["LastModifiedDate"] = doc["SystemModstamp"] = now
+        doc["LastModifiedById"] = self.api_user(org)
         self._save(org, obj, doc, number)
         if created:
             store.note_created(V, org, obj, doc["Id"])
         return {"id": doc["Id"], "success": True, "errors": [], "created": created}
+
+    def api_user(self, org: str) -> str:
+        """The org's integration user (the Run As user of the app the token was issued to):
+        Salesforce stamps CreatedById and LastModifiedById with the user a call runs as."""
+        account = self.app.accounts.get(V, org)
+        return str((account.creds if account else {}).get("user_id") or "")
 
     def _next_number(self, org: str) -> int:
         row = (
@@ -193,10 +204,28 @@ class Upserts(SalesforceBase):
             "CreatedDate": now,
             "LastModifiedDate": now,
             "SystemModstamp": now,
+            # Made by a person in Salesforce's own pages, not through the API (a fields'
+            # CreatedById/LastModifiedById overrides it).
+            "CreatedById": SALES_USER,
+            "LastModifiedById": SALES_USER,
             **fields,
         }
         self._save(org, obj, doc, number)
         self.app.store.note_created(V, org, obj, record_id)
+        return doc
+
+    def update_raw(
+        self, org: str, obj: str, record_id: str, fields: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """Control API: change a record as a person in Salesforce would (LastModifiedById a
+        sales rep unless the fields say otherwise); None if there is no such record."""
+        doc = self.app.store.get_json(V, org, obj, record_id)
+        if doc is None:
+            return None
+        now = utcnow().strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+        doc.update({"LastModifiedById": SALES_USER, **fields})
+        doc["LastModifiedDate"] = doc["SystemModstamp"] = now
+        self._save(org, obj, doc, None)
         return doc
 
 

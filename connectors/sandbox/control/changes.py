@@ -304,6 +304,20 @@ class ChangeRoutes(ControlBase):
             lambda v: v.insert_raw(req.account.code, body["type"], dict(body.get("fields") or {})),
         )
 
+    @route("PATCH", r"/salesforce/records/(?P<sobject>\w+)/(?P<record_id>\w+)")
+    def sf_update(self, req: Request, sobject: str, record_id: str) -> Any:
+        """Change a record as a sales rep would: {"fields": {...}} (LastModifiedById is the
+        rep's, so the console reads it as someone else's change)."""
+        body = self._body(req)
+
+        def update(v: Any) -> Any:
+            doc = v.update_raw(req.account.code, sobject, record_id, dict(body.get("fields") or {}))
+            if doc is None:
+                raise ControlError(404, f"no {sobject} {record_id}")
+            return doc
+
+        return self._change(req, "salesforce", body, update)
+
     @route("POST", r"/salesforce/jwt-certificate")
     def sf_jwt_certificate(self, req: Request) -> dict[str, Any]:
         """Upload the app's certificate: {"public_key": PEM}. From then on a JWT bearer sign-in

@@ -113,21 +113,7 @@ class SalesforceAccountsFlow(Flow):
             id_column="contactId",
         )
         for batch in fetched(ctx, ids, bp.contacts, key=lambda c: c["contactId"]):
-            wanted = {
-                int(a)
-                for c in batch
-                for kind, a in (c.get("postAddressIds") or {}).items()
-                if kind in ("DEF", "BIL", "DEL") and str(a).isdigit()
-            }
-            addresses = bp.postal_addresses(wanted) if wanted else {}
-            for contact in batch:
-                ids_by_kind = contact.get("postAddressIds") or {}
-                contact["_addresses"] = {
-                    kind: addresses.get(int(a))
-                    for kind, a in ids_by_kind.items()
-                    if str(a).isdigit() and int(a) in addresses
-                }
-            yield batch
+            yield with_addresses(bp, batch)
 
     def transform(self, ctx: FlowContext, contact: dict) -> Push | Skip:
         contact_id = str(contact["contactId"])
@@ -242,6 +228,58 @@ class SalesforceAccountsFlow(Flow):
         # What the console set in Salesforce, in Salesforce's terms (for echoes, when a flow
         # reads Salesforce back).
         return public(push.payload)
+
+    def echo_view(self, contact: dict) -> dict:
+        """What this flow carries of a Brightpearl customer, as the accounts flow from
+        Salesforce records it after writing there (accounts_in.py): equal, the change is the
+        console's own (a customer it created from Salesforce, or a mobile it set)."""
+        return customer_view(contact)
+
+
+def with_addresses(bp: Any, contacts: list[dict]) -> list[dict]:
+    """Brightpearl contacts with their default, billing and delivery addresses attached
+    (`_addresses`, by kind), read in one call for the batch."""
+    wanted = {
+        int(a)
+        for c in contacts
+        for kind, a in (c.get("postAddressIds") or {}).items()
+        if kind in ("DEF", "BIL", "DEL") and str(a).isdigit()
+    }
+    addresses = bp.postal_addresses(wanted) if wanted else {}
+    for contact in contacts:
+        ids_by_kind = contact.get("postAddressIds") or {}
+        contact["_addresses"] = {
+            kind: addresses.get(int(a))
+            for kind, a in ids_by_kind.items()
+            if kind in ("DEF", "BIL", "DEL") and str(a).isdigit() and int(a) in addresses
+        }
+    return contacts
+
+
+ADDRESS_KEYS = ("addressLine1", "addressLine2", "addressLine3", "addressLine4", "postalCode")
+
+
+def customer_view(contact: dict) -> dict:
+    """Everything the accounts flow carries of a Brightpearl customer, in Brightpearl's terms:
+    a change to any of it must travel to Salesforce, a change to anything else need not."""
+    group = contact.get("customerGroup") or {}
+    return {
+        "firstName": _text(contact.get("firstName"), 40),
+        "lastName": _text(contact.get("lastName"), 80),
+        "company": _text((contact.get("organisation") or {}).get("name")),
+        "email": _email(contact),
+        "phone": _phone(contact),
+        "group": str(group.get("id", "") if isinstance(group, dict) else group or ""),
+        "customer": bool((contact.get("relationshipToAccount") or {}).get("isCustomer", True)),
+        "addresses": {
+            kind: {
+                **{k: _text(address.get(k)) for k in ADDRESS_KEYS},
+                "country": _text(address.get("countryIsoCode2") or address.get("countryIsoCode")),
+            }
+            for kind, address in sorted((contact.get("_addresses") or {}).items())
+            if address
+        },
+    }
 
 
 def is_multiple(error: RecordError) -> bool:

@@ -14,6 +14,7 @@ from syncs.valuemaps.lists import brightpearl_order_statuses
 
 ACCOUNTS = "salesforce_accounts"
 ORDERS = "salesforce_orders"
+ACCOUNTS_IN = "salesforce_accounts_in"
 
 # Salesforce's standard values (orgs often add their own).
 ACCOUNT_TYPES = (
@@ -33,6 +34,20 @@ def _suggest(values: tuple[str, ...]):
 
 
 PICKLIST = r"[^\x00-\x1f]+"
+# The two sides the customer-group maps translate between, one way or the other.
+ACCOUNT_TYPE = Part(
+    name="value",
+    label="Salesforce account type",
+    example="such as Customer - Direct",
+    values=_suggest(ACCOUNT_TYPES),
+    strict=False,
+    max_length=255,
+    pattern=PICKLIST,
+    pattern_words="a picklist value has no line breaks or control characters.",
+)
+CUSTOMER_GROUP = Part(
+    name="value", label="Brightpearl customer group", example="such as 2", whole_number=True
+)
 
 BP_CUSTOMER_GROUP = ValueKind(
     code="bp_customer_group",
@@ -42,19 +57,8 @@ BP_CUSTOMER_GROUP = ValueKind(
     "ticket for operations.",
     source_system="brightpearl",
     target_system="salesforce",
-    source=Part(
-        name="value", label="Brightpearl customer group", example="such as 2", whole_number=True
-    ),
-    target=Part(
-        name="value",
-        label="Salesforce account type",
-        example="such as Customer - Direct",
-        values=_suggest(ACCOUNT_TYPES),
-        strict=False,
-        max_length=255,
-        pattern=PICKLIST,
-        pattern_words="a picklist value has no line breaks or control characters.",
-    ),
+    source=CUSTOMER_GROUP,
+    target=ACCOUNT_TYPE,
     team=Team.OPERATIONS,
     flows=(ACCOUNTS,),
     noun="accounts",
@@ -90,4 +94,20 @@ BP_ORDER_STATUS_TO_SF = ValueKind(
     noun="orders",
 )
 
-KINDS = (BP_CUSTOMER_GROUP, BP_ORDER_STATUS_TO_SF)
+SF_ACCOUNT_TYPE = ValueKind(
+    code="sf_account_type",
+    label="Account types → customer groups",
+    description="Each Salesforce Account Type beside the Brightpearl customer group a customer "
+    "new to Brightpearl joins when sales made it in Salesforce. A type not listed here is "
+    "read from “Customer groups → account types” the other way, when exactly one group has "
+    "it; otherwise the customer is not created, and waits with a ticket for operations.",
+    source_system="salesforce",
+    target_system="brightpearl",
+    source=ACCOUNT_TYPE,
+    target=CUSTOMER_GROUP,
+    team=Team.OPERATIONS,
+    flows=(ACCOUNTS_IN,),
+    noun="accounts",
+)
+
+KINDS = (BP_CUSTOMER_GROUP, BP_ORDER_STATUS_TO_SF, SF_ACCOUNT_TYPE)

@@ -415,6 +415,12 @@ class SalesforceOrdersFlow(Flow):
             view["exchange_rate"] = push.payload["_conversion"]
         return view
 
+    def echo_view(self, order: dict) -> dict:
+        """A Brightpearl order as Salesforce → Brightpearl orders (orders_in.py) records what it
+        created: its external ref, the Salesforce Order's id. Equal, the order came from
+        Salesforce and already is an Order there: sending it would make a second one."""
+        return {"externalRef": str(order.get("externalRef") or "")}
+
     def state_of(self, payload: dict) -> dict:
         """The record page's summary of what went (with the rate used)."""
         header = payload.get("Order") or {}
