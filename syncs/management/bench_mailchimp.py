@@ -20,13 +20,27 @@ agency's template). Then, at once:
 The JSON line:
 - `contacts`: Brightpearl contacts seeded; `members_sent` the emails the backfill sent;
 - `member_calls`: requests that wrote members (batch subscribe, and /batches of member PUTs);
-- `cap_fraction`: the fewest calls the caps allow for what was sent (the members of each
-  kind over its cap, rounded up: 500 a batch subscribe, Mailchimp's cap; 2,000 a /batches
-  call, the connector's) over the calls made. Mailchimp publishes no request rate, only the
-  10-connection cap, so members per call is the limit that binds: 1.0 means no call was
-  spent that the caps did not require. Beside it `call_fill` (members carried over what the
-  calls could carry: below 1 only by each kind's last, part-full call), `members_per_call`
-  and `members_per_s` (members sent over the backfill's seconds);
+  beside it `call_fraction` (the fewest calls the caps allow for what was sent, 500 a batch
+  subscribe and 2,000 a /batches call, over the calls made) and `call_fill` (members carried
+  over what the calls could carry);
+- `cap_fraction`: the backfill's throughput as a fraction of the limit-bound maximum, i.e.
+  `limit_bound_s / backfill_seconds`, where `limit_bound_s` is the least time the two
+  vendors' documented limits allow for the work, whichever binds:
+  - Brightpearl (200 requests a minute, taken as a rate: one request every 0.3 s): the
+    fewest reads a backfill of C contacts needs (C/500 search pages, C/200 contact GETs, the
+    tag list) plus the events' reads (3 each: the order, its sales credits, its buyer), all
+    on the one account's allowance, at that rate (`brightpearl_bound_s`);
+  - Mailchimp (10 connections at once, 500 members a call): the members sent in calls of
+    500, 10 at a time, each taking as long as this run's member-writing calls took on
+    average (`mailchimp_bound_s`; the fake publishes no service time, so it is measured).
+  Brightpearl's allowance comes in fixed windows of 200 (the sandbox's, as recorded), not
+  as an even rate, so a run gets up to a window's worth more than the rate would give (and a
+  window the brand's set-up opened may still be running when the backfill starts): the
+  figure can exceed 1, and is not clipped. Read by windows alone, a 10,000-contact
+  backfill's reads would fit in one window and could all go at once; what holds bulk work
+  to the rate is the console's own pacing, which keeps room for events
+  (connectors/budget.py). The requests the run really made are beside it
+  (`brightpearl_requests`, `mailchimp_requests`);
 - `purchase_event_p95_s` (and `_p50_s`, `_max_s`, `events`): the events' latency;
 - `duplicates_created`: members made twice (the sandbox's check by email hash);
 - `unsubscribes_overwritten`: members the API moved out of unsubscribed or cleaned
@@ -36,6 +50,7 @@ The JSON line:
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -55,6 +70,45 @@ from syncs.services import flow_run_now
 CONTACTS, PURCHASES = "mailchimp_contacts", "mailchimp_purchases"
 LEFT = ("unsubscribed", "cleaned")
 SLUG = "bench-mc"
+# Brightpearl's documented limit, as a rate (vendors README: 200 requests a rolling minute).
+BP_PER_SECOND = 200 / 60
+# Mailchimp's documented limits: 10 connections at once, 500 members a batch subscribe.
+MC_CONNECTIONS, MC_MEMBERS_PER_CALL = 10, 500
+# The reads one purchase event needs (purchases.read): the order, its sales credits, its buyer.
+EVENT_READS = 3
+
+
+class _CallTimes(logging.Handler):
+    """The duration of each Mailchimp call that wrote members, from the HTTP layer's own log
+    line (connectors/http.py: vendor, brand, method, path, query, status, ms, batch, …)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.seconds: list[float] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        args = record.args if isinstance(record.args, tuple) else ()
+        if len(args) < 8 or args[0] != "mailchimp" or args[2] != "POST":
+            return
+        path = str(args[3]).rstrip("/")
+        if path.endswith("/batches") or (path.count("/") == 2 and path.startswith("/lists/")):
+            self.seconds.append(float(args[6]) / 1000)
+
+
+def bound_seconds(*, contacts: int, events: int, members: int, call_s: float) -> dict:
+    """The least time the documented limits allow for a backfill of `contacts` with `events`
+    purchase events during it: Brightpearl's reads at its rate, Mailchimp's member calls of
+    500, ten at once, each `call_s` long."""
+    reads = math.ceil(contacts / 500) + math.ceil(contacts / 200) + 1 + EVENT_READS * events
+    brightpearl = reads / BP_PER_SECOND
+    mailchimp = math.ceil(members / MC_MEMBERS_PER_CALL) * call_s / MC_CONNECTIONS
+    return {
+        "brightpearl_reads_needed": reads,
+        "brightpearl_bound_s": round(brightpearl, 2),
+        "mailchimp_bound_s": round(mailchimp, 2),
+        "limit_bound_s": round(max(brightpearl, mailchimp), 2),
+        "binding_limit": "brightpearl" if brightpearl >= mailchimp else "mailchimp",
+    }
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -150,13 +204,21 @@ def _measure(sandbox: SandboxProcess, contacts: int, event_every: float, stderr)
     backfill: dict[str, Any] = {}
 
     def run_backfill() -> None:
+        began = time.perf_counter()
         try:
             backfill["run"] = flow_run_now(brand=brand, flow=CONTACTS, full=True)
         finally:
+            # The backfill's own time: not the events loop's last pause after it ended.
+            backfill["seconds"] = time.perf_counter() - began
             connections.close_all()
 
     thread = threading.Thread(target=run_backfill, name="backfill")
-    started = time.perf_counter()
+    calls_timed = _CallTimes()
+    http_log = logging.getLogger("connectors.http")
+    http_log.addHandler(calls_timed)
+    level = http_log.level
+    http_log.setLevel(logging.INFO)
+    sandbox.post("stats/reset", {})
     thread.start()
     latencies: list[float] = []
     left: list[str] = []
@@ -176,7 +238,10 @@ def _measure(sandbox: SandboxProcess, contacts: int, event_every: float, stderr)
         n += 1
         time.sleep(max(0.0, event_every - (time.perf_counter() - t0)))
     thread.join()
-    seconds = time.perf_counter() - started
+    seconds = backfill["seconds"]
+    http_log.removeHandler(calls_timed)
+    http_log.setLevel(level)
+    requests = {v: sandbox.get("stats")[v]["requests"] for v in ("brightpearl", "mailchimp")}
     run: SyncRun = backfill["run"]
     calls, carried, capacity, fewest = _member_calls(sandbox, stderr)
     moved = [
@@ -188,11 +253,20 @@ def _measure(sandbox: SandboxProcess, contacts: int, event_every: float, stderr)
     back = [e for e in left if now.get(e) not in LEFT]
     duplicates = sandbox.get("duplicates/mailchimp", created_after_seed="true")["count"]
     stderr.write(f"  backfill: {run.get_state_display()}, {run.written:,} written, {seconds:.1f} s")
+    call_s = sum(calls_timed.seconds) / len(calls_timed.seconds) if calls_timed.seconds else 0.0
+    bound = bound_seconds(
+        contacts=contacts, events=len(latencies), members=run.written, call_s=call_s
+    )
     return {
         "contacts": contacts,
         "members_sent": run.written,
         "member_calls": calls,
-        "cap_fraction": round(fewest / calls, 3) if calls else 0.0,
+        "cap_fraction": round(bound["limit_bound_s"] / seconds, 3) if seconds else 0.0,
+        **bound,
+        "mailchimp_call_s": round(call_s, 3),
+        "brightpearl_requests": requests["brightpearl"],
+        "mailchimp_requests": requests["mailchimp"],
+        "call_fraction": round(fewest / calls, 3) if calls else 0.0,
         "call_fill": round(carried / capacity, 3) if capacity else 0.0,
         "members_per_call": round(carried / calls, 1) if calls else 0.0,
         "members_per_s": round(run.written / seconds, 1) if seconds else 0.0,
