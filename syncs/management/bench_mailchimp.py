@@ -14,6 +14,8 @@ agency's template). Then, at once:
   drain does (its run is an event: it takes from the brand's Mailchimp budget ahead of
   bulk). Its latency is from just before the change until a read of Mailchimp's order shows
   it. The queue wait of the events cluster is not in it (no qcluster runs here);
+- with `--purchases-backfill`, the purchases flow's full run beside the contacts backfill:
+  every order, by Mailchimp's batch operations, while the events still write directly;
 - a member unsubscribes in Mailchimp every third event (no webhook: the console must not
   need one to leave them alone).
 
@@ -42,6 +44,9 @@ The JSON line:
   (connectors/budget.py). The requests the run really made are beside it
   (`brightpearl_requests`, `mailchimp_requests`);
 - `purchase_event_p95_s` (and `_p50_s`, `_max_s`, `events`): the events' latency;
+- `events_undone`: events whose cancellation Mailchimp no longer shows at the end (a
+  backfill's older read written over it; 0 expected: syncs/freshness.py);
+- with `--purchases-backfill`: `purchases_backfill_orders`, `_seconds`, `_api_calls`, `_state`;
 - `duplicates_created`: members made twice (the sandbox's check by email hash);
 - `unsubscribes_overwritten`: members the API moved out of unsubscribed or cleaned
   (Mailchimp's status-change log), plus members unsubscribed during the run and not so at
@@ -60,6 +65,8 @@ from django.db import connections
 
 from brands.models import Brand
 from connectors.mailchimp.client import Mailchimp
+from connectors.models import Connection
+from connectors.registry import connector_for
 from connectors.sandbox.connect import connect_to_sandbox
 from syncs.flows.mailchimp.defaults import mailchimp_defaults_seed
 from syncs.management.processes import SandboxProcess
@@ -148,8 +155,9 @@ def _retail_orders(sandbox: SandboxProcess, mapped: set[int], fraud: int) -> lis
     ]
 
 
-def _shows(sandbox: SandboxProcess, order_id: str, cancelled: bool) -> bool:
-    for order in _items(sandbox, "mailchimp", "ecommerce_orders"):
+def _shows(sandbox: SandboxProcess, store: str, order_id: str, cancelled: bool) -> bool:
+    # One order by its key in the fake (store:order): the store may hold tens of thousands.
+    for order in _items(sandbox, "mailchimp", "ecommerce_orders", id=f"{store}:{order_id}"):
         if order["id"] == order_id:
             return bool(order.get("cancelled_at_foreign")) == cancelled
     return False
@@ -184,20 +192,26 @@ def _member_calls(sandbox: SandboxProcess, stderr=None) -> tuple[int, int, int, 
     return calls, carried, capacity, fewest
 
 
-def mailchimp_bench(*, contacts: int, event_every: float, stderr) -> dict[str, Any]:
+def mailchimp_bench(
+    *, contacts: int, event_every: float, stderr, purchases_backfill: bool = False
+) -> dict[str, Any]:
     stderr.write(f"Seeding a sandbox with {contacts:,} contacts ({contacts * 3:,} orders)…")
     sandbox = SandboxProcess(orders=contacts * 3)
     try:
-        return _measure(sandbox, contacts, event_every, stderr)
+        return _measure(sandbox, contacts, event_every, stderr, purchases_backfill)
     finally:
         sandbox.stop()
 
 
-def _measure(sandbox: SandboxProcess, contacts: int, event_every: float, stderr) -> dict:
+def _measure(
+    sandbox: SandboxProcess, contacts: int, event_every: float, stderr, purchases: bool
+) -> dict:
     brand = _brand(sandbox.discovery)
     fraud = int(sandbox.discovery["seed"]["demo"]["brightpearl"]["fraud_status_id"])
     mapped = set(brand.status_mappings.values_list("bp_status_id", flat=True))
     orders = _retail_orders(sandbox, mapped, fraud)
+    with connector_for(Connection.objects.get(brand=brand, system="mailchimp")) as mc:
+        store = mc.store_id
     subscribed = [
         m["email_address"] for m in _items(sandbox, "mailchimp", "members", status="subscribed")
     ]
@@ -212,23 +226,36 @@ def _measure(sandbox: SandboxProcess, contacts: int, event_every: float, stderr)
             backfill["seconds"] = time.perf_counter() - began
             connections.close_all()
 
+    def run_purchases() -> None:
+        # The purchases backfill beside it (--purchases-backfill): every order, by batches.
+        began = time.perf_counter()
+        try:
+            backfill["purchases"] = flow_run_now(brand=brand, flow=PURCHASES, full=True)
+        finally:
+            backfill["purchases_seconds"] = time.perf_counter() - began
+            connections.close_all()
+
     thread = threading.Thread(target=run_backfill, name="backfill")
+    threads = [thread]
+    if purchases:
+        threads.append(threading.Thread(target=run_purchases, name="purchases"))
     calls_timed = _CallTimes()
     http_log = logging.getLogger("connectors.http")
     http_log.addHandler(calls_timed)
     level = http_log.level
     http_log.setLevel(logging.INFO)
     sandbox.post("stats/reset", {})
-    thread.start()
+    for t in threads:
+        t.start()
     latencies: list[float] = []
     left: list[str] = []
     n = 0
-    while thread.is_alive() and n < len(orders):
+    while any(t.is_alive() for t in threads) and n < len(orders):
         order_id = orders[n]
         t0 = time.perf_counter()
         sandbox.post(f"brightpearl/orders/{order_id}/status", {"statusId": fraud})
         flow_run_now(brand=brand, flow=PURCHASES, trigger="webhook", scope=[order_id])
-        while not _shows(sandbox, order_id, True) and time.perf_counter() - t0 < 60:
+        while not _shows(sandbox, store, order_id, True) and time.perf_counter() - t0 < 60:
             time.sleep(0.02)
         latencies.append(time.perf_counter() - t0)
         if n % 3 == 0 and subscribed:
@@ -237,8 +264,11 @@ def _measure(sandbox: SandboxProcess, contacts: int, event_every: float, stderr)
             left.append(email.lower())
         n += 1
         time.sleep(max(0.0, event_every - (time.perf_counter() - t0)))
-    thread.join()
+    for t in threads:
+        t.join()
     seconds = backfill["seconds"]
+    # An event's cancellation that a backfill's older read later undid (freshness.py).
+    undone = sum(1 for order_id in orders[:n] if not _shows(sandbox, store, order_id, True))
     http_log.removeHandler(calls_timed)
     http_log.setLevel(level)
     requests = {v: sandbox.get("stats")[v]["requests"] for v in ("brightpearl", "mailchimp")}
@@ -279,4 +309,16 @@ def _measure(sandbox: SandboxProcess, contacts: int, event_every: float, stderr)
         "backfill_seconds": round(seconds, 1),
         "backfill_state": run.state,
         "backfill_api_calls": run.api_calls,
+        "events_undone": undone,
+        **(_purchases_figures(backfill) if purchases else {}),
+    }
+
+
+def _purchases_figures(backfill: dict[str, Any]) -> dict[str, Any]:
+    run: SyncRun = backfill["purchases"]
+    return {
+        "purchases_backfill_orders": run.written,
+        "purchases_backfill_seconds": round(backfill["purchases_seconds"], 1),
+        "purchases_backfill_api_calls": run.api_calls,
+        "purchases_backfill_state": run.state,
     }

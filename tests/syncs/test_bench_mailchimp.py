@@ -51,6 +51,7 @@ def test_bench_mailchimp_prints_the_figures_of_a_backfill_with_events():
     assert figures["events"] == events.count() > 0
     assert figures["duplicates_created"] == 0
     assert figures["unsubscribes_overwritten"] == 0
+    assert figures["events_undone"] == 0
 
 
 def test_the_limit_bound_is_derived_from_the_documented_limits():
@@ -63,3 +64,18 @@ def test_the_limit_bound_is_derived_from_the_documented_limits():
     assert bound["binding_limit"] == "brightpearl"
     slow = bound_seconds(contacts=10_000, events=0, members=10_000, call_s=20.0)
     assert slow["binding_limit"] == "mailchimp" and slow["limit_bound_s"] == 40.0
+
+
+def test_with_the_purchases_backfill_beside_it_no_event_is_undone():
+    """Events every 2 s (three Brightpearl reads each): at a faster pace the events alone
+    would spend the 200 a minute, and bulk, which gives way to them, would wait."""
+    out = StringIO()
+    call_command("bench", pair="mailchimp", contacts=300, event_every=2, stdout=out,
+                 stderr=StringIO(), purchases_backfill=True)  # fmt: skip
+    figures = json.loads(out.getvalue())
+    purchases = SyncRun.objects.get(brand__slug="bench-mc", flow="mailchimp_purchases", full=True)
+    assert figures["purchases_backfill_orders"] == purchases.written > 20
+    assert figures["events"] > 0
+    # No backfill wrote an older copy of an order over an event's cancellation.
+    assert figures["events_undone"] == 0
+    assert figures["duplicates_created"] == 0
