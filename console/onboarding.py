@@ -26,6 +26,7 @@ from connectors.registry import REGISTRY as VENDORS
 from connectors.services import connection_test
 from console.models import Onboarding
 from syncs.flows import REGISTRY as FLOWS
+from syncs.flows.mailchimp.checks import consent_fields_check
 from syncs.flows.mailchimp.defaults import mailchimp_defaults_seed
 from syncs.mappings import brightpearl_statuses, mapping_seed_defaults
 from syncs.models import ChangeVia, StatusMapping
@@ -317,6 +318,8 @@ def onboarding_test_connections(
         results.append(
             TestResult(connection.system, label, ok, message, next_step=_next(label, ok))
         )
+    if (consent := consent_fields_check(brand=onboarding.brand)) is not None:
+        results.append(TestResult("brightpearl", "Brightpearl consent fields", **vars(consent)))
     if results and all(r.ok for r in results):
         _advance(onboarding, 4)
     return results

@@ -110,8 +110,14 @@ class BatchOperations:
         }
 
     def _operations(
-        self, members: list[dict], build: Callable[[dict, str], dict], round_no: int
+        self,
+        members: list[dict],
+        build: Callable[[dict, str], dict],
+        round_no: int,
+        key: Callable[[dict], str] | None = None,
     ) -> BatchResult:
+        """Operations built by `build`, one per item, by /batches; per-item outcomes keyed by
+        `key` (a member's lowercased email unless said: an e-commerce order's id)."""
         result = BatchResult()
         again: dict[str, dict] = {}
         last_error: dict[str, RecordError] = {}
@@ -127,23 +133,29 @@ class BatchOperations:
         for group in chunks(members, self.batch_operations_size):
             while len(running) >= self.max_pending_batches:
                 settle(running.popleft())
-            running.append(self._start_batch(group, build))
+            running.append(self._start_batch(group, build, key))
         while running:
             settle(running.popleft())
         if again:
             if round_no <= self._setting("batch_retry_rounds", self.batch_retry_rounds):
-                result.merge(self._operations(list(again.values()), build, round_no + 1))
+                result.merge(self._operations(list(again.values()), build, round_no + 1, key))
             else:
                 result.failed.update(last_error)
         return result
 
-    def _start_batch(self, members: list[dict], build: Callable[[dict, str], dict]) -> _Batch:
+    def _start_batch(
+        self,
+        members: list[dict],
+        build: Callable[[dict, str], dict],
+        key: Callable[[dict], str] | None = None,
+    ) -> _Batch:
         emails: dict[str, str] = {}
         by_email: dict[str, dict] = {}
         operations = []
         for member in members:
-            email = member["email_address"].strip().lower()
-            digest = subscriber_hash(email)
+            email = key(member) if key else member["email_address"].strip().lower()
+            # The operation id: a member's subscriber hash; another item's key as it is.
+            digest = subscriber_hash(email) if key is None else email
             emails[digest] = email
             by_email[email] = member
             operations.append(build(member, digest))

@@ -163,21 +163,30 @@ class Mailchimp(Ecommerce, BatchOperations, Connector):
         return body
 
     def member_hashes(self) -> set[str]:
-        """Every member's subscriber hash (its `id`), 1,000 a page: a backfill's search
-        before create, done once for the whole audience instead of once per member."""
-        found: set[str] = set()
+        """Every member's subscriber hash: a backfill's search before create, done once for
+        the whole audience instead of once per member."""
+        return set(self.member_statuses())
+
+    def member_statuses(self) -> dict[str, str]:
+        """Every member's subscriber hash (its `id`) and status, 1,000 a page (openapi
+        l.6943, `fields` keeping the pages small)."""
+        found: dict[str, str] = {}
         offset = 0
         while True:
             body = (
                 self.http.json(
                     "GET",
                     f"{self.list_path}/members",
-                    params={"fields": "members.id,total_items", "count": 1000, "offset": offset},
+                    params={
+                        "fields": "members.id,members.status,total_items",
+                        "count": 1000,
+                        "offset": offset,
+                    },
                 )
                 or {}
             )
             page = body.get("members") or []
-            found.update(str(m.get("id")) for m in page)
+            found.update({str(m.get("id")): str(m.get("status") or "") for m in page})
             offset += len(page)
             if not page or offset >= int(body.get("total_items") or 0):
                 return found

@@ -16,7 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from brands.models import AuditEvent
+from connectors.mailchimp.common import subscriber_hash
 from connectors.models import Connection
+from connectors.registry import connector_for
 from exceptions.models import Ticket
 from syncs.flows.mailchimp.consent import FIELDS
 from syncs.models import FlowConfig, RecordLink, RecordState, SyncRun, WebhookEvent
@@ -98,6 +100,33 @@ def test_a_cleaned_webhook_writes_cleaned(client, sandbox, live_brand):
     control(sandbox, "clean", email, reason="hard")
     callback(client, live_brand, "cleaned", email, "hard")
     assert custom_fields(sandbox, contacts[0]["contactId"])[STATUS_FIELD] == "cleaned"
+
+
+def test_a_member_who_comes_back_is_written_back_as_subscribed(client, sandbox, live_brand):
+    """A member who unsubscribed and re-subscribed (a Mailchimp form: the subscribe
+    webhook) is "subscribed" again in Brightpearl, so an export from there includes them."""
+    email, contacts = subscribed_in_brightpearl(sandbox, live_brand, 1)[0]
+    control(sandbox, "unsubscribe", email, reason="manual")
+    callback(client, live_brand, "unsubscribe", email, "manual")
+    assert custom_fields(sandbox, contacts[0]["contactId"])[STATUS_FIELD] == "unsubscribed"
+    with connector_for(Connection.objects.get(brand=live_brand, system="mailchimp")) as mc:
+        # The member's own choice, made in Mailchimp: never a Brightpearl-driven write.
+        mc.http.json(
+            "PATCH",
+            f"{mc.list_path}/members/{subscriber_hash(email)}",
+            json_body={"status": "subscribed"},
+        )
+    callback(client, live_brand, "subscribe", email, "")
+    latest = SyncRun.objects.filter(brand=live_brand, flow=CONSENT).latest("pk")
+    assert latest.trigger == "webhook" and latest.written == 1, latest.log
+    for contact in contacts:
+        fields = custom_fields(sandbox, contact["contactId"])
+        assert fields[STATUS_FIELD] == "subscribed"
+        assert fields[FIELDS["consent_reason_field"]] == ""
+    # A subscribe webhook for someone who never left has nothing to tell Brightpearl.
+    other, others = subscribed_in_brightpearl(sandbox, live_brand, 2)[1]
+    callback(client, live_brand, "subscribe", other, "")
+    assert STATUS_FIELD not in custom_fields(sandbox, others[0]["contactId"])
 
 
 def test_the_sweep_catches_a_lost_webhook_and_writes_only_real_changes(sandbox, live_brand):

@@ -79,7 +79,10 @@ def test_a_full_run_sends_each_retail_email_once_in_calls_of_500(sandbox, mapped
     }
     wholesale = set(groups) - retail
     sent = {s.source_id for s in RecordState.objects.filter(brand=mapped_brand, flow=FLOW)}
-    assert retail - sent == set() or all(
+    # Members Mailchimp cleaned are never sent (see the cleaned test below); the rest are.
+    cleaned = {e for e, m in before.items() if m["status"] == "cleaned"}
+    assert cleaned and not cleaned & sent
+    assert retail - cleaned - sent == set() or all(
         "looks fake" in s.detail or "compliance" in s.detail.lower()
         for s in RecordState.objects.filter(brand=mapped_brand, flow=FLOW, source_id__in=retail)
         if s.status != RecordStatus.SYNCED
@@ -207,6 +210,31 @@ def test_per_member_errors_are_tickets_and_never_sent_again(sandbox, mapped_bran
     flow_run_now(brand=mapped_brand, flow=FLOW, scope=[compliance], trigger="webhook")
     keys = [k for w in sandbox.writes(vendor="mailchimp")["items"] for k in w.get("keys") or []]
     assert f"member:{subscriber_hash(compliance)}" not in keys
+
+
+def test_a_cleaned_member_is_never_sent_even_before_brightpearl_knows(sandbox, mapped_brand):
+    """A member Mailchimp cleaned (the address bounced), with no webhook and no consent sweep
+    yet: a backfill lists the audience with its statuses and leaves the member out."""
+    groups = by_email(sandbox)
+    got = members(sandbox)
+    email = next(
+        e
+        for e, cs in sorted(groups.items())
+        if e in got
+        and got[e]["status"] == "subscribed"
+        and all((c.get("customerGroup") or {}).get("name") == "Retail" for c in cs)
+    )
+    httpx.post(
+        f"{sandbox.url}/_sandbox/mailchimp/clean", json={"email": email, "reason": "hard"}
+    ).raise_for_status()
+    sandbox.reset_writes()
+    run = flow_run_now(brand=mapped_brand, flow=FLOW, full=True)
+    assert run.written > 0, run.log
+    keys = [k for w in sandbox.writes(vendor="mailchimp")["items"] for k in w.get("keys") or []]
+    assert f"member:{subscriber_hash(email)}" not in keys
+    # Skipped, so nothing is recorded as sent to it.
+    assert not RecordState.objects.filter(brand=mapped_brand, flow=FLOW, source_id=email).exists()
+    assert members(sandbox)[email]["status"] == "cleaned"
 
 
 def test_onboarding_offers_a_short_default_list_once(live_brand):

@@ -256,3 +256,44 @@ def test_a_brightpearl_order_webhook_runs_the_purchase_on_the_events_path(
     assert run_queue(run) is None  # the default queue: events, ahead of bulk
     assert run.written == 1, run.log
     assert str(order["id"]) in mc_orders(sandbox)
+
+
+def test_a_backfill_goes_by_batch_operations_and_an_event_still_goes_alone(sandbox, live_brand):
+    """A full run writes its orders by /batches (a few requests a batch of 200, never two an
+    order); an order sent before is PATCHed, not made twice; an event writes directly."""
+    groups_mapped(live_brand)
+    event_order = retail_order(sandbox, live_brand)
+    flow_run_now(brand=live_brand, flow=FLOW, trigger="webhook", scope=[str(event_order["id"])])
+    sandbox.reset_writes()
+    run = flow_run_now(brand=live_brand, flow=FLOW, full=True)
+    assert run.state in ("succeeded", "partial"), run.log
+    assert run.written > 40
+    writes = sandbox.writes(vendor="mailchimp", limit=100_000)["items"]
+    one_by_one = [
+        w for w in writes if w["method"] == "POST" and w["path"].rstrip("/").endswith("/orders")
+    ]
+    batches = [w for w in writes if w["path"].rstrip("/").endswith("/batches")]
+    assert not one_by_one, one_by_one[:3]
+    assert 0 < len(batches) <= 3 * -(-run.written // 200) + 2
+    ids = [o["id"] for o in items(sandbox, "mailchimp", "ecommerce_orders")]
+    # Every order is there once: the run's, and the event's (unchanged, so not sent again).
+    assert len(ids) == len(set(ids)) == run.written + 1
+    assert str(event_order["id"]) in ids and run.unchanged >= 1
+    # Forget what was sent: every order goes again, is refused as existing, and is PATCHed.
+    RecordState.objects.filter(brand=live_brand, flow=FLOW).delete()
+    again = flow_run_now(brand=live_brand, flow=FLOW, full=True)
+    assert again.written == run.written + 1, again.log
+    assert sorted(o["id"] for o in items(sandbox, "mailchimp", "ecommerce_orders")) == sorted(ids)
+    assert sandbox.duplicates("mailchimp")["count"] == 0
+    # Events still write directly, whatever bulk is doing.
+    sandbox.reset_writes()
+    other = retail_order(sandbox, live_brand)
+    cancels = next(m for m in StatusMapping.objects.filter(brand=live_brand) if m.cancels)
+    httpx.post(
+        f"{sandbox.url}/_sandbox/brightpearl/orders/{other['id']}/status",
+        json={"statusId": cancels.bp_status_id},
+    ).raise_for_status()
+    event = flow_run_now(brand=live_brand, flow=FLOW, trigger="webhook", scope=[str(other["id"])])
+    assert event.written == 1, event.log
+    writes = sandbox.writes(vendor="mailchimp", limit=100)["items"]
+    assert writes and not [w for w in writes if w["path"].rstrip("/").endswith("/batches")]

@@ -67,7 +67,7 @@ def test_every_vendor_the_flows_read_from_holds_their_hooks(sandbox, hooked_bran
 
     [mc_hook] = mc_hooks(hooked_brand)
     assert mc_hook["url"] == webhook_url(conn(hooked_brand, "mailchimp"))
-    assert {k for k, v in mc_hook["events"].items() if v} == {"unsubscribe", "cleaned"}
+    assert {k for k, v in mc_hook["events"].items() if v} == {"subscribe", "unsubscribe", "cleaned"}
     # The console's own API writes must not come back as webhooks.
     assert mc_hook["sources"] == {"user": True, "admin": True, "api": False}
 

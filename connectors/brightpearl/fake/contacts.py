@@ -168,6 +168,21 @@ class ContactRoutes(BrightpearlBase):
             store.put(contact_rec(code, doc))
         return raw_json("{}", content_type=JSON_UTF8)
 
+    @route(
+        "GET",
+        r"/contact-service/(?P<kind>customer|supplier)/custom-field-meta-data(?:/(?P<ids>[^/]*))?",
+    )
+    def custom_field_meta(self, req: Request, kind: str, ids: str | None = None) -> Response:
+        """The custom fields the account defines, customer or supplier (Custom Field Metadata
+        GET): `{"response":[{id, code, name, customFieldType, required}]}`."""
+        rows = [] if kind == "supplier" else self.app.store.rows(V, req.account.code,
+                                                                 "customer_field_meta")  # fmt: skip
+        if ids:
+            wanted = {str(i) for i in parse_idset(ids)}
+            rows = [r for r in rows if r[0] in wanted]
+        text = '{"response":[' + ",".join(d for _, d in rows) + "]}"
+        return raw_json(text, content_type=JSON_UTF8)
+
     @route("GET", r"/contact-service/contact/(?P<contact_id>\d+)/custom-field")
     def custom_field_get(self, req: Request, contact_id: str) -> Response:
         store = self.app.store

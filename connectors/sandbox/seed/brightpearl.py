@@ -17,6 +17,7 @@ from connectors.sandbox.seed.reference import (
     CREDIT_COMPLETE_STATUS,
     CREDIT_OPEN_STATUS,
     CUSTOM_STATUSES,
+    CUSTOMER_CUSTOM_FIELDS,
     DUP_EMAIL,
     DUP_EMAIL_CONTACTS,
     FIRST,
@@ -52,6 +53,10 @@ class BrightpearlSeed(SeedBase):
         for tag_id, name, colour in TAGS:
             doc = {"tagId": tag_id, "tagName": name, "tagParentId": 0, "tagColor": colour}
             self.emit(bp.simple_rec(code, "tag", tag_id, doc))
+        for field_id, field_code, name, kind in CUSTOMER_CUSTOM_FIELDS:
+            doc = {"id": field_id, "code": field_code, "name": name, "customFieldType": kind,
+                   "required": False}  # fmt: skip
+            self.emit(bp.simple_rec(code, "customer_field_meta", field_id, doc))
 
     def brightpearl_products(self) -> None:
         code = self.accounts["brightpearl"].code

@@ -54,6 +54,15 @@ TAGS = (
     (16, "VIP", "#ff0000"),
     (23, "Wholesale", "#0000ff"),
 )
+# The customer custom fields every seeded account defines (Brightpearl's Custom Field Metadata
+# GET shape): the two the seed fills, and the three the Mailchimp consent flow writes.
+CUSTOMER_CUSTOM_FIELDS = (
+    (1, "PCF_LOYALTY", "Loyalty tier", "TEXT"),
+    (2, "PCF_BIRTHMON", "Birth month", "TEXT"),
+    (3, "PCF_MCSTATUS", "Mailchimp status", "TEXT"),
+    (4, "PCF_MCCHANGED", "Mailchimp status changed", "TEXT"),
+    (5, "PCF_MCREASON", "Mailchimp status reason", "TEXT"),
+)
 WAREHOUSES = ({"id": 1, "name": "Default Warehouse"}, {"id": 2, "name": "Secondary Warehouse"})
 
 FIRST = ("Alex", "Sam", "Jamie", "Morgan", "Taylor", "Jordan", "Casey", "Riley", "Avery",

@@ -1,6 +1,7 @@
 """Consent: Mailchimp members → Brightpearl contact custom fields. Mailchimp is the master.
 
-- **By webhook:** an `unsubscribe` or `cleaned` callback (form-encoded, after the GET
+- **By webhook:** an `unsubscribe` or `cleaned` callback, or a `subscribe` one (a member
+  who left and came back), (form-encoded, after the GET
   handshake: connectors/mailchimp/webhooks.py) is stored by email and drained into a scoped
   run of this flow, which reads the member itself (its status, `unsubscribe_reason` and
   `last_changed`) and writes them to every Brightpearl contact with that email: a JSON-Patch
@@ -65,9 +66,10 @@ class ConsentFlow(Flow):
     target_kind = "mailchimp_consent"
     noun = "members"
     default_schedule_minutes = 15
-    # Leaving is urgent (no campaign may reach them); a member who re-subscribes through a
-    # Mailchimp form reaches Brightpearl by the sweep, within its schedule.
-    webhook_events = ("unsubscribe", "cleaned")
+    # Leaving is urgent (no campaign may reach them), and so is coming back: a member who
+    # re-subscribes through a Mailchimp form must not stay "unsubscribed" in Brightpearl, or
+    # an export from there would leave them out. The sweep catches any that are lost.
+    webhook_events = ("subscribe", "unsubscribe", "cleaned")
     owners = {"status": "mailchimp"}
     set_up_first = (
         "In Brightpearl, three contact custom fields (text) for the consent: "

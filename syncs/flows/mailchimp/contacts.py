@@ -173,7 +173,11 @@ class ContactsFlow(Flow):
         if ctx.full:
             # Search before create, for the whole audience at once (1,000 hashes a call):
             # members already there go straight to the batch PUTs, new ones 500 a call.
-            ctx.cache["existing"] = ctx.connector("mailchimp").member_hashes()
+            statuses = ctx.connector("mailchimp").member_statuses()
+            ctx.cache["existing"] = set(statuses)
+            # Cleaned in Mailchimp (the address bounced): never sent again, even before the
+            # consent flow has told Brightpearl.
+            ctx.cache["cleaned"] = {h for h, s in statuses.items() if s in NEVER_AGAIN}
         # What one call can carry: 500 new members a batch subscribe, a /batches call of
         # PUTs for members already there. A backfill fills each (see _fill).
         sizes = {"new": Mailchimp.batch_size, "old": Mailchimp.batch_operations_size}
@@ -217,7 +221,10 @@ class ContactsFlow(Flow):
                 where = ctx.mapped(GROUPS.code, group)
                 if where is None or where.extra.get("audience") == NOT_IN_AUDIENCE:
                     return "skip"
-        return "old" if subscriber_hash(record["email"]) in ctx.cache["existing"] else "new"
+        digest = subscriber_hash(record["email"])
+        if digest in ctx.cache["cleaned"]:
+            return "skip"
+        return "old" if digest in ctx.cache["existing"] else "new"
 
     def _prepared(self, ctx: FlowContext, records: list[dict]) -> list[dict]:
         """A batch, with what its transforms read: purchases and the consent flow's word."""
@@ -236,7 +243,7 @@ class ContactsFlow(Flow):
         updated = max((t for c in contacts if (t := when(c.get("updatedOn")))), default=None)
         known = ctx.cache["consent"].get(email)
         known_status = str(((known.last_pushed or {}) if known else {}).get("status", ""))
-        if known_status in NEVER_AGAIN:
+        if known_status in NEVER_AGAIN or subscriber_hash(email) in ctx.cache.get("cleaned", ()):
             return Skip(email, "Cleaned in Mailchimp: never sent again.")
         before = ctx.states(FLOW, [email]).get(email)
         if before and before.status == RecordStatus.FAILED and COMPLIANCE in before.detail.lower():

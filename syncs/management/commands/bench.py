@@ -92,6 +92,12 @@ class Command(BaseCommand):
             help="With --pair mailchimp: seconds between purchase events (each costs three "
             "Brightpearl calls of its 200 a minute).",
         )
+        parser.add_argument(
+            "--purchases-backfill",
+            action="store_true",
+            help="With --pair mailchimp: run the purchases backfill (every order) beside the "
+            "contacts backfill, the events still going first.",
+        )
         parser.add_argument("--orders", type=int, default=10_000)
         parser.add_argument("--accounts", type=int, default=5_000)
         parser.add_argument(
@@ -137,7 +143,10 @@ class Command(BaseCommand):
             )
         if options["pair"] == "mailchimp":
             figures = mailchimp_bench(
-                contacts=options["contacts"], event_every=options["event_every"], stderr=self.stderr
+                contacts=options["contacts"],
+                event_every=options["event_every"],
+                stderr=self.stderr,
+                purchases_backfill=options["purchases_backfill"],
             )
         if options["pair"] != "ometria":
             self.stdout.write(json.dumps(figures))
