@@ -63,6 +63,14 @@ def variants(bc: Any, skus: Iterable[str] | None = None) -> Iterator[dict]:
         page += 1
 
 
+def skus_on_sale(bc: Any) -> set[str]:
+    """The SKUs of variants with a sale price: a `sale_price` above 0 is what the shopper pays
+    (product-variants_catalog.v3.yml). The list has no filter for it: every page."""
+    return {
+        str(v["sku"]) for v in variants(bc) if v.get("sku") and float(v.get("sale_price") or 0) > 0
+    }
+
+
 def set_variant_prices(bc: Any, items: Iterable[dict]) -> BatchResult:
     """Write prices: items `{id, sku, price?, sale_price?, retail_price?}`, 50 a call. The
     result is keyed by SKU; a refused variant never stops the others of its call."""

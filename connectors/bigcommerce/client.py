@@ -293,26 +293,6 @@ class BigCommerce(Connector):
         for item in items:
             result.failed[item_key(item)] = RecordError("rejected", problem_title(exc) or str(exc))
 
-    def skus_on_sale(self) -> set[str]:
-        """The SKUs of variants with a sale price: `GET /v3/catalog/variants` (250 a page,
-        only the fields asked), whose `sale_price`, when set above 0, is what the shopper
-        pays (product-variants_catalog.v3.yml). The list has no filter for it: every page."""
-        found: set[str] = set()
-        page = 1
-        while True:
-            body = self.http.json(
-                "GET",
-                "/v3/catalog/variants",
-                params={"include_fields": "sku,sale_price", "limit": 250, "page": page},
-            )
-            for variant in (body or {}).get("data") or []:
-                if float(variant.get("sale_price") or 0) > 0 and variant.get("sku"):
-                    found.add(str(variant["sku"]))
-            pages = (((body or {}).get("meta") or {}).get("pagination") or {}).get("total_pages")
-            if not pages or page >= int(pages):
-                return found
-            page += 1
-
     def update_variants(self, variants: Iterable[dict]) -> BatchResult:
         result = BatchResult()
         for batch in chunks(list(variants), self.variant_batch_size):

@@ -17,7 +17,13 @@ import httpx
 
 from connectors.base import Connector
 from connectors.budget import BudgetHint
-from connectors.errors import ConnectorError, NotFoundError, RejectedError, ThrottledError
+from connectors.errors import (
+    ConnectorError,
+    NotFoundError,
+    RejectedError,
+    ThrottledError,
+    TransientError,
+)
 from connectors.http import BatchResult, RecordError, chunks, default_classify
 from connectors.salesforce.auth import (
     SalesforceAuthError,
@@ -33,6 +39,9 @@ from connectors.salesforce.fields import (
 )
 
 _USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
+# Seconds to wait after a concurrent-request refusal: long-running requests finish within
+# seconds, and the day's window must not hold calls back (the answer says no Retry-After).
+CONCURRENT_PAUSE = 2.0
 
 
 class AllowanceSpent(ThrottledError):
@@ -105,10 +114,16 @@ class Salesforce(Connector):
             # Too many long-running requests at once (25 in production): not the day's
             # allocation. New ones go again once fewer are running, so a wait and a retry do
             # (salesforce-app-limits-platform-api.html, "Concurrent API Request Limits").
-            return ThrottledError(
+            # Not a rate budget matter: the budget's window is Salesforce's day, and a
+            # throttle would hold every call until it turned. A short wait and a retry do;
+            # the refused request was not processed, so even a create may go again.
+            busy = TransientError(
                 "Salesforce is busy with too many long-running requests of this org at once.",
+                retry_after=CONCURRENT_PAUSE,
                 **answer.kw,
             )
+            busy.not_sent = True
+            return busy
         if answer.code == "REQUEST_LIMIT_EXCEEDED":
             # The daily allocation: nothing will pass before it renews, so no retry now.
             return AllowanceSpent(

@@ -6,6 +6,7 @@ import httpx
 
 from console.demo_salesforce_in import ACCOUNT_TYPE_GROUPS as SF_TYPES
 from console.demo_salesforce_in import NEW_CUSTOMERS, salesforce_scenes_stage
+from tests.contract.salesforce_scenarios import SalesforceOrders
 from tests.contract.scenarios import Scenario, Snapshot, _unmap_value, items, value_maps
 
 
@@ -22,6 +23,9 @@ class SalesforceOrdersIn(Scenario):
         # Sales' orders in Salesforce: two post, a draft, an unknown product and a new account
         # wait (the last two with tickets) in every run, the clean one too.
         salesforce_scenes_stage(sandbox.discovery()["sandbox"]["control"])
+        # What Brightpearl → Salesforce orders needs to run (a price book, accounts linked,
+        # statuses mapped), so the echo case meets the orders posted here coming back.
+        SalesforceOrders().prepare(brand, sandbox)
 
     def snapshot(self, sandbox) -> Snapshot:
         ours = salesforce_order_ids(sandbox)

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from connectors.bigcommerce import catalog
 from connectors.models import Connection
 from syncs.models import RecordState
 
@@ -55,7 +56,7 @@ def sale_list_refresh(ctx: FlowContext) -> None:
         read_at = None
     if read_at is not None and ctx.now - read_at < timedelta(minutes=SALE_MINUTES):
         return
-    skus = sorted(bc.skus_on_sale())
+    skus = sorted(catalog.skus_on_sale(bc))
     # Read again just before writing: the run's finish may have saved its rules meanwhile.
     settings = dict(Connection.objects.values_list("settings", flat=True).get(pk=pk) or {})
     settings[SALE_KEY] = {"read_at": ctx.now.isoformat(), "skus": skus}

@@ -95,9 +95,20 @@ class SalesforceCreditsFlow(Flow):
             ids=order_ids,
         )
         return [
-            {"id": order_id, "credits": sorted(credits[order_id], key=lambda c: id_order(c["id"]))}
+            {
+                "id": order_id,
+                "credits": sorted(credits[order_id], key=lambda c: id_order(c["id"])),
+                "salesforce_order": ctx.cache["orders"].get(order_id),
+            }
             for order_id in order_ids
         ]
+
+    def echo_view(self, record: dict) -> dict:
+        """An order Salesforce → Brightpearl orders made (orders_in.py keeps its external ref,
+        the Salesforce Order's id, on its link) is Salesforce's: its Order carries no
+        Brightpearl id to upsert by, so writing its credits would make a second Order. Its
+        credits are not shown in Salesforce (as its status is not: orders_out.py)."""
+        return {"externalRef": str(record.get("salesforce_order") or "")}
 
     def transform(self, ctx: FlowContext, record: dict) -> Push | Wait:
         order_id = str(record["id"])

@@ -175,14 +175,18 @@ class SalesforceOrdersInFlow(Flow):
     def source_id_of(self, record: Any) -> str:
         return str(record.get("Id", "unknown")) if isinstance(record, dict) else "unknown"
 
+    def stamped_echo(self, ctx: FlowContext, order: dict) -> bool | None:
+        """An Order the console made (Brightpearl → Salesforce orders: CreatedById is the
+        integration user) is a Brightpearl order coming back, whoever edited it since: never
+        posted back. Otherwise the stamps do not say (sales made it)."""
+        ours = integration_user(ctx)
+        return True if ours and order.get("CreatedById") == ours else None
+
     def transform(self, ctx: FlowContext, order: dict) -> Push | Wait | Skip:
         order_id = order["Id"]
         updated = when(order.get("SystemModstamp"))
         if order_id in ctx.cache.get("posted", ()):
             return Skip(order_id, "Posted to Brightpearl already.")
-        ours = integration_user(ctx)
-        if ours and order.get("CreatedById") == ours:
-            return Skip(order_id, "Made in Salesforce by the console (a Brightpearl order).")
         if str(order.get("Status") or "") == DRAFT:
             return Skip(order_id, "A draft in Salesforce: it goes once it is activated.")
         items = order.get("_items") or []
