@@ -38,7 +38,9 @@ def ids_by_field(
     look-up after lost answers, in one call where a GET by external id would take one each."""
     found: dict[str, list[str]] = {}
     for batch in chunks(sorted({str(v) for v in values if str(v)}), PER_QUERY):
-        soql = f"SELECT Id, {field} FROM {sobject} WHERE {field} IN {soql_in(batch)}"
+        # nosec B608 below: SOQL for Salesforce's API, not SQL; field names are constants or
+        # settings, and values are quoted by soql_in / soql_text / soql_quote.
+        soql = f"SELECT Id, {field} FROM {sobject} WHERE {field} IN {soql_in(batch)}"  # nosec B608
         for record in sf.query(soql):
             found.setdefault(str(record[field]), []).append(str(record["Id"]))
     return found
@@ -50,7 +52,7 @@ def products_by_code(sf: Salesforce, codes: Iterable[str]) -> dict[str, list[str
     found: dict[str, list[str]] = {}
     for batch in chunks(sorted({str(c) for c in codes if str(c)}), PER_QUERY):
         soql = (
-            "SELECT Id, ProductCode FROM Product2 "
+            "SELECT Id, ProductCode FROM Product2 "  # nosec B608
             f"WHERE ProductCode IN {soql_in(batch)} AND IsActive = true"
         )
         for record in sf.query(soql):
@@ -66,7 +68,7 @@ def pricebook_entries(
     wanted = sorted({str(c).upper() for c in currencies if str(c)})
     for batch in chunks(sorted({str(p) for p in product_ids if str(p)}), PER_QUERY):
         soql = (
-            "SELECT Id, Product2Id, CurrencyIsoCode, UnitPrice FROM PricebookEntry "
+            "SELECT Id, Product2Id, CurrencyIsoCode, UnitPrice FROM PricebookEntry "  # nosec B608
             f"WHERE Pricebook2Id = {soql_quote(pricebook_id)} AND Product2Id IN {soql_in(batch)}"
             f" AND CurrencyIsoCode IN {soql_in(wanted)} AND IsActive = true"
         )

@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING
 
 from brands.models import is_brand_admin
 from exceptions.services import snapshot_clean
-from exceptions.snapshots import catalogue, records, runs, values  # noqa: F401 - they register
+from exceptions.snapshots import (  # noqa: F401 - they register
+    catalogue,
+    records,
+    runs,
+    salesforce,
+    values,
+)
 from exceptions.snapshots.base import RENDERERS, SnapshotView, Table, render
 
 if TYPE_CHECKING:

@@ -312,6 +312,40 @@ SAMPLES: list[Sample] = [
         raiser="syncs/flows/salesforce/orders_in.py transform (TicketSpec)",
     ),
     Sample(
+        "salesforce_parent_missing",
+        {"contact_id": "207", "flow": "Customers → Salesforce accounts"},
+        says=("Brightpearl contact 207) has no Salesforce Account yet",),
+        flow="salesforce_orders",
+        source_id="10321",
+        raiser="syncs/flows/salesforce/orders_out.py _no_account (TicketSpec)",
+    ),
+    Sample(
+        "salesforce_parent_missing",
+        {"flow": "Orders → Salesforce", "credits": ["3101", "3102"]},
+        says=("the order has no Salesforce Order yet", "3101, 3102"),
+        flow="salesforce_credits",
+        source_id="10321",
+        raiser="syncs/flows/salesforce/credits_out.py transform (TicketSpec)",
+    ),
+    Sample(
+        "salesforce_product_missing",
+        {
+            "currency": "EUR",
+            "lines": [
+                {
+                    "row": "55",
+                    "sku": "TEE-BLA-1001",
+                    "products": ["01t5g0000000001AAA"],
+                    "why": "no active EUR entry in the brand's price book",
+                }
+            ],
+        },
+        says=("no EUR price in the brand's price book", "TEE-BLA-1001"),
+        flow="salesforce_orders",
+        source_id="10321",
+        raiser="syncs/flows/salesforce/orders_out.py _no_product (TicketSpec)",
+    ),
+    Sample(
         "duplicate_contact",
         {"email": "ann@example.com", "contact_ids": ["201", "305"]},
         says=("2 Brightpearl contacts use the e-mail address ann@example.com: 201 and 305.",),

@@ -96,8 +96,12 @@ def test_bench_for_bigcommerce_prints_the_stock_and_order_figures():
     assert figures["stock_written"] == 2099 and figures["stock_bad_tickets"] == 1
     assert figures["stock_calls_with_bad_sku"] == 3
     assert figures["orders_created"] > 0 and figures["bp_calls_per_order"] > 0
-    # 100 storefront orders: over 200 Brightpearl calls, two windows at least.
-    assert figures["bp_calls"] > 200 and figures["orders_cap_fraction"] > 0
+    # 100 storefront orders, their customers and payments: with batched look-ups, more than
+    # one Brightpearl call an order, and fewer than the old per-order search's four.
+    assert 100 < figures["bp_calls"] < 400
+    # The cap-bound fraction exists only where the cap binds (more than one window's 200).
+    fraction = figures["orders_cap_fraction"]
+    assert (fraction is None) if figures["bp_calls"] <= 200 else fraction > 0
     assert figures["peak_rss_mb"] > 0
 
 
@@ -119,7 +123,8 @@ def test_bench_salesforce_sends_customers_and_products_200_records_a_call():
     assert figures["daily_allocation"] and figures["peak_rss_mb"] > 0
     assert 0 < figures["daily_allocation_used_pct"] < 100
     # Stock: every product's figure once (three calls), then only the few that moved (one).
-    assert figures["stock_written"] == 450 and figures["stock_calls"] == 3
+    # (the seed's gift wrap, product 1041, is not stock tracked: no figure for it)
+    assert figures["stock_written"] == 450 - 1 and figures["stock_calls"] == 3
     assert figures["stock_changed_written"] == figures["stock_changed"] == 7
     assert figures["stock_changed_calls"] == 1
     assert figures["waiting"] == figures["failed"] == 0

@@ -115,7 +115,9 @@ def product_ids_by_sku(ctx: FlowContext, skus: list[str]) -> dict[str, str]:
     found: dict[str, list[str]] = {}
     for part in chunks(sorted(set(skus)), 200):
         values = ", ".join(soql_text(s) for s in part)
-        soql = f"SELECT Id, {field} FROM {PRODUCT} WHERE {field} IN ({values})"
+        # nosec B608 below: SOQL for Salesforce's API, not SQL; field names are constants or
+        # settings, and values are quoted by soql_in / soql_text / soql_quote.
+        soql = f"SELECT Id, {field} FROM {PRODUCT} WHERE {field} IN ({values})"  # nosec B608
         for record in sf.query(soql):
             found.setdefault(str(record.get(field)), []).append(str(record["Id"]))
     return {sku: ids[0] for sku, ids in found.items() if len(ids) == 1}
