@@ -437,13 +437,6 @@ class Brightpearl(Connector):
         body = self.http.json("GET", f"/contact-service/contact/{int(contact_id)}/custom-field")
         return (body or {}).get("response") or {}
 
-    def customer_field_codes(self) -> dict[str, str]:
-        """The customer custom fields the account defines, {code: type} (Custom Field
-        Metadata GET, api-docs.brightpearl.com/contact/custom-field-meta-data/get.html)."""
-        body = self.http.json("GET", "/contact-service/customer/custom-field-meta-data")
-        rows = (body or {}).get("response") or []
-        return {str(f.get("code")): str(f.get("customFieldType") or "") for f in rows}
-
     def set_custom_fields(self, contact_id: int, values: dict[str, Any]) -> None:
         patch = [
             {"op": "add", "path": f"/{name}", "value": value} for name, value in values.items()

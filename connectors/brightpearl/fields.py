@@ -3,6 +3,8 @@ fields that kind needs, each explained in plain English."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from connectors.fields import Field
 
 STAFF_TOKEN_HELP = "https://help.brightpearl.com/hc/en-us/articles/4414311366545"
@@ -106,3 +108,11 @@ AUTH_REFUSED = {
     ),
     "account_token": "Brightpearl refused the app reference and account token.",
 }
+
+
+def customer_field_codes(bp: Any) -> dict[str, str]:
+    """The customer custom fields the account defines, {code: type} (Custom Field Metadata
+    GET, api-docs.brightpearl.com/contact/custom-field-meta-data/get.html)."""
+    body = bp.http.json("GET", "/contact-service/customer/custom-field-meta-data")
+    rows = (body or {}).get("response") or []
+    return {str(f.get("code")): str(f.get("customFieldType") or "") for f in rows}

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from brands.models import Brand
+from connectors.brightpearl.fields import customer_field_codes
 from connectors.errors import ConnectorError
 from connectors.models import Connection
 from connectors.registry import connector_for
@@ -50,7 +51,7 @@ def consent_fields_check(*, brand: Brand | int, transport=None) -> ConsentFields
         with connector_for(
             connections["brightpearl"], transport=transport, max_attempts=2, max_backoff=1.0
         ) as bp:
-            defined = bp.customer_field_codes()
+            defined = customer_field_codes(bp)
             wanted = consent_fields(bp.settings)
     except ConnectorError as exc:
         return ConsentFieldsCheck(
