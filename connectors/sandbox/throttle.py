@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -135,11 +135,31 @@ class Hit:
 
 
 class _Window:
-    __slots__ = ("count", "ends")
+    __slots__ = ("count", "ends", "length", "limit", "opened_at")
 
     def __init__(self) -> None:
         self.count = 0
         self.ends = 0.0
+        self.length = 0.0  # real seconds
+        self.limit: int | None = None
+        self.opened_at = 0.0  # epoch seconds, for the history
+
+    def record(self, vendor: str, bucket: str) -> dict[str, Any]:
+        refused = max(self.count - self.limit, 0) if self.limit else 0
+        return {
+            "vendor": vendor,
+            "account": bucket,
+            "opened_at": self.opened_at,
+            "closes_at": self.opened_at + self.length,
+            "limit": self.limit,
+            "answered": self.count - refused,
+            "refused": refused,
+        }
+
+
+# How many closed windows the history keeps (the newest): a day of Brightpearl minutes for one
+# account, hours for several. A bench reads it to see how much of each window was spent.
+HISTORY_MAX = 2000
 
 
 class Throttle:
@@ -150,12 +170,31 @@ class Throttle:
         self._windows: dict[tuple[str, str], _Window] = {}
         self._in_flight: dict[tuple[str, str], int] = defaultdict(int)
         self.peak: dict[str, dict[str, int]] = defaultdict(dict)  # vendor -> bucket -> max
+        self._history: deque[dict[str, Any]] = deque(maxlen=HISTORY_MAX)
 
     def reset(self) -> None:
         with self._lock:
             self._windows.clear()
             self._in_flight.clear()
             self.peak.clear()
+            self._history.clear()
+
+    def forget_history(self) -> None:
+        with self._lock:
+            self._history.clear()
+
+    def windows(self, vendor: str | None = None) -> list[dict[str, Any]]:
+        """Each rate window's requests, answered and refused: the closed ones kept, oldest
+        first, then those still open (`open`: true)."""
+        with self._lock:
+            closed = [w for w in self._history if vendor in (None, w["vendor"])]
+            now = time.monotonic()
+            current = [
+                {**w.record(v, b), "open": now < w.ends}
+                for (v, b), w in self._windows.items()
+                if vendor in (None, v) and w.count
+            ]
+        return [*closed, *sorted(current, key=lambda w: w["opened_at"])]
 
     def hit(self, vendor: str, bucket: str, limit: int | None, time_scale: float) -> Hit:
         length = WINDOW_SECONDS[vendor] / time_scale
@@ -165,8 +204,13 @@ class Throttle:
             if window is None:
                 window = self._windows[(vendor, bucket)] = _Window()
             if now >= window.ends:
+                if window.count:
+                    self._history.append(window.record(vendor, bucket))
                 window.count = 0
                 window.ends = now + length
+                window.length = length
+                window.opened_at = time.time()
+            window.limit = limit
             window.count += 1
             count = window.count
             peaks = self.peak[vendor]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
 
 from tests.sandbox.conftest import assert_shape, brightpearl, payload
 
@@ -111,6 +112,30 @@ def test_over_the_limit_answers_503_until_the_period_resets(sandbox):
     assert after.status_code == 200
     assert after.headers["brightpearl-requests-remaining"] == "1"
     assert sandbox.stats()["brightpearl"]["throttled"] >= 1
+
+
+def test_each_windows_requests_are_kept_answered_and_refused(sandbox):
+    """GET /_sandbox/windows/brightpearl: how much of each rate window was spent (a bench
+    reads it to say how close it came to the limit)."""
+    sandbox.configure(time_scale=60, limits={"brightpearl_per_minute": 3})
+    sandbox.reset_stats()
+    client = brightpearl(sandbox)
+    codes = [client.get("/order-service/order-status").status_code for _ in range(5)]
+    assert codes == [200, 200, 200, 503, 503]
+    time.sleep(1.05)  # the scaled minute ends; the next request opens a new window
+    assert client.get("/order-service/order-status").status_code == 200
+    windows = httpx.get(f"{sandbox.url}/_sandbox/windows/brightpearl").json()["items"]
+    demo = [w for w in windows if w["account"] == windows[-1]["account"]]
+    closed, current = demo[-2], demo[-1]
+    assert (closed["answered"], closed["refused"], closed["limit"]) == (3, 2, 3)
+    assert closed["closes_at"] - closed["opened_at"] == pytest.approx(1.0)
+    assert (current["answered"], current["refused"], current["open"]) == (1, 0, True)
+    assert current["opened_at"] >= closed["closes_at"]
+    # A stats reset forgets the closed windows.
+    httpx.post(f"{sandbox.url}/_sandbox/stats/reset").raise_for_status()
+    after = httpx.get(f"{sandbox.url}/_sandbox/windows/brightpearl").json()["items"]
+    assert [w["answered"] for w in after if w["account"] == current["account"]] == [1]
+    assert httpx.get(f"{sandbox.url}/_sandbox/windows/nobody").status_code == 404
 
 
 def test_one_accounts_own_limit_throttles_that_account_alone(sandbox):

@@ -178,7 +178,16 @@ class Control(StateRoutes, ChangeRoutes, CatalogRoutes):
     @route("POST", r"/stats/reset")
     def stats_reset(self, req: Request) -> dict[str, Any]:
         self.app.stats.reset()
+        self.app.throttle.forget_history()
         return self.app.stats.snapshot()
+
+    @route("GET", r"/windows(?:/(?P<vendor>\w+))?")
+    def windows(self, req: Request, vendor: str | None = None) -> dict[str, Any]:
+        """Each rate window's requests since the last stats reset (throttle.py): how much of
+        each vendor's allowance was spent, window by window."""
+        if vendor is not None and vendor not in VENDORS:
+            raise ControlError(404, f"No vendor {vendor!r}; try {', '.join(VENDORS)}")
+        return {"items": self.app.throttle.windows(vendor)}
 
     @route("GET", r"/duplicates(?:/(?P<vendor>\w+))?")
     def duplicates(self, req: Request, vendor: str | None = None) -> dict[str, Any]:
