@@ -14,8 +14,9 @@ agency's template). Then, at once:
   drain does (its run is an event: it takes from the brand's Mailchimp budget ahead of
   bulk). Its latency is from just before the change until a read of Mailchimp's order shows
   it. The queue wait of the events cluster is not in it (no qcluster runs here);
-- with `--purchases-backfill`, the purchases flow's full run beside the contacts backfill:
-  every order, by Mailchimp's batch operations, while the events still write directly;
+- the purchases flow's full run beside the contacts backfill, as onboarding does (unless
+  `--no-purchases-backfill`): every order, by Mailchimp's batch operations, while the
+  events still write directly;
 - a member unsubscribes in Mailchimp every third event (no webhook: the console must not
   need one to leave them alone).
 
@@ -25,28 +26,24 @@ The JSON line:
   beside it `call_fraction` (the fewest calls the caps allow for what was sent, 500 a batch
   subscribe and 2,000 a /batches call, over the calls made) and `call_fill` (members carried
   over what the calls could carry);
-- `cap_fraction`: the backfill's throughput as a fraction of the limit-bound maximum, i.e.
-  `limit_bound_s / backfill_seconds`, where `limit_bound_s` is the least time the two
-  vendors' documented limits allow for the work, whichever binds:
-  - Brightpearl (200 requests a minute, taken as a rate: one request every 0.3 s): the
-    fewest reads a backfill of C contacts needs (C/500 search pages, C/200 contact GETs, the
-    tag list) plus the events' reads (3 each: the order, its sales credits, its buyer), all
-    on the one account's allowance, at that rate (`brightpearl_bound_s`);
-  - Mailchimp (10 connections at once, 500 members a call): the members sent in calls of
-    500, 10 at a time, each taking as long as this run's member-writing calls took on
-    average (`mailchimp_bound_s`; the fake publishes no service time, so it is measured).
-  Brightpearl's allowance comes in fixed windows of 200 (the sandbox's, as recorded), not
-  as an even rate, so a run gets up to a window's worth more than the rate would give (and a
-  window the brand's set-up opened may still be running when the backfill starts): the
-  figure can exceed 1, and is not clipped. Read by windows alone, a 10,000-contact
-  backfill's reads would fit in one window and could all go at once; what holds bulk work
-  to the rate is the console's own pacing, which keeps room for events
-  (connectors/budget.py). The requests the run really made are beside it
-  (`brightpearl_requests`, `mailchimp_requests`);
+- `cap_fraction`: the backfill's throughput as a fraction of the limit-bound maximum, read
+  where the limit is: Brightpearl's fixed windows of 200 requests a minute (the sandbox's,
+  as Brightpearl's recordings show; `GET /_sandbox/windows/brightpearl` lists each window's
+  requests). Mailchimp's limit (10 connections at once) does not bind here: the backfill
+  holds two or three (`mailchimp_peak_connections`). Over every window that opened after
+  the backfill began and closed before it ended (`brightpearl_windows`; a window at either end
+  is shared with the set-up or cut short by the end), the events' requests go first, and
+  the rest of the limit is the most the backfill could have had:
+      cap_fraction = (answered − events' requests) ÷ (limit − events' requests), summed.
+  An event's request counts in the window where it began (the HTTP log's line less its
+  duration). Beside it `brightpearl_window_use` (every answered request over the limit),
+  `brightpearl_events_share` and `brightpearl_refused` (503s, expected 0). Null when the
+  backfill spans no whole window: the contacts alone (`--no-purchases-backfill`) need about
+  a hundred requests at 10,000 contacts, half a window, and no limit binds them;
 - `purchase_event_p95_s` (and `_p50_s`, `_max_s`, `events`): the events' latency;
 - `events_undone`: events whose cancellation Mailchimp no longer shows at the end (a
   backfill's older read written over it; 0 expected: syncs/freshness.py);
-- with `--purchases-backfill`: `purchases_backfill_orders`, `_seconds`, `_api_calls`, `_state`;
+- `purchases_backfill_orders`, `_seconds`, `_api_calls`, `_state`: its run;
 - `duplicates_created`: members made twice (the sandbox's check by email hash);
 - `unsubscribes_overwritten`: members the API moved out of unsubscribed or cleaned
   (Mailchimp's status-change log), plus members unsubscribed during the run and not so at
@@ -77,44 +74,60 @@ from syncs.services import flow_run_now
 CONTACTS, PURCHASES = "mailchimp_contacts", "mailchimp_purchases"
 LEFT = ("unsubscribed", "cleaned")
 SLUG = "bench-mc"
-# Brightpearl's documented limit, as a rate (vendors README: 200 requests a rolling minute).
-BP_PER_SECOND = 200 / 60
-# Mailchimp's documented limits: 10 connections at once, 500 members a batch subscribe.
-MC_CONNECTIONS, MC_MEMBERS_PER_CALL = 10, 500
-# The reads one purchase event needs (purchases.read): the order, its sales credits, its buyer.
-EVENT_READS = 3
+# The purchase events run on the bench's own thread; the backfills on threads of their own.
+EVENTS_THREAD = "MainThread"
 
 
-class _CallTimes(logging.Handler):
-    """The duration of each Mailchimp call that wrote members, from the HTTP layer's own log
-    line (connectors/http.py: vendor, brand, method, path, query, status, ms, batch, …)."""
+class _Calls(logging.Handler):
+    """Each vendor call, from the HTTP layer's own log line (connectors/http.py: vendor, brand,
+    method, path, query, status, ms, batch, …): when Brightpearl calls began and on which
+    thread (the events run on the bench's main thread, the backfills on their own), and how
+    long each Mailchimp call that wrote members took."""
 
     def __init__(self) -> None:
         super().__init__(logging.INFO)
-        self.seconds: list[float] = []
+        self.member_call_seconds: list[float] = []
+        self.event_bp_starts: list[float] = []  # epoch seconds
 
     def emit(self, record: logging.LogRecord) -> None:
         args = record.args if isinstance(record.args, tuple) else ()
-        if len(args) < 8 or args[0] != "mailchimp" or args[2] != "POST":
+        if len(args) < 8:
+            return
+        seconds = float(args[6]) / 1000
+        if args[0] == "brightpearl" and record.threadName == EVENTS_THREAD:
+            self.event_bp_starts.append(record.created - seconds)
+        if args[0] != "mailchimp" or args[2] != "POST":
             return
         path = str(args[3]).rstrip("/")
         if path.endswith("/batches") or (path.count("/") == 2 and path.startswith("/lists/")):
-            self.seconds.append(float(args[6]) / 1000)
+            self.member_call_seconds.append(seconds)
 
 
-def bound_seconds(*, contacts: int, events: int, members: int, call_s: float) -> dict:
-    """The least time the documented limits allow for a backfill of `contacts` with `events`
-    purchase events during it: Brightpearl's reads at its rate, Mailchimp's member calls of
-    500, ten at once, each `call_s` long."""
-    reads = math.ceil(contacts / 500) + math.ceil(contacts / 200) + 1 + EVENT_READS * events
-    brightpearl = reads / BP_PER_SECOND
-    mailchimp = math.ceil(members / MC_MEMBERS_PER_CALL) * call_s / MC_CONNECTIONS
+def window_figures(windows: list[dict], event_starts: list[float], began: float, ended: float):
+    """How much of Brightpearl's allowance the backfill had and used, window by window.
+
+    Only the windows that opened after the backfill began and closed before it ended count
+    (a window at either end was partly someone else's time). In each, the events' requests
+    (those that began in it) went first; the rest of the window's limit is what the backfill
+    could have had, and `cap_fraction` is the share of that it spent, over all such windows.
+    `window_use` is every answered request over the limit (events' too)."""
+    full = [
+        w for w in windows if w["limit"] and began <= w["opened_at"] and w["closes_at"] <= ended
+    ]
+    if not full:
+        return {"cap_fraction": None, "brightpearl_windows": 0}
+    limit = answered = events = 0
+    for w in full:
+        mine = sum(1 for t in event_starts if w["opened_at"] <= t < w["closes_at"])
+        limit += w["limit"]
+        answered += w["answered"]
+        events += min(mine, w["answered"])
     return {
-        "brightpearl_reads_needed": reads,
-        "brightpearl_bound_s": round(brightpearl, 2),
-        "mailchimp_bound_s": round(mailchimp, 2),
-        "limit_bound_s": round(max(brightpearl, mailchimp), 2),
-        "binding_limit": "brightpearl" if brightpearl >= mailchimp else "mailchimp",
+        "cap_fraction": round((answered - events) / (limit - events), 3),
+        "brightpearl_windows": len(full),
+        "brightpearl_window_use": round(answered / limit, 3),
+        "brightpearl_events_share": round(events / limit, 3),
+        "brightpearl_refused": sum(w["refused"] for w in full),
     }
 
 
@@ -217,34 +230,27 @@ def _measure(
     ]
     backfill: dict[str, Any] = {}
 
-    def run_backfill() -> None:
+    def run(key: str, flow: str) -> None:
         began = time.perf_counter()
         try:
-            backfill["run"] = flow_run_now(brand=brand, flow=CONTACTS, full=True)
+            backfill[key] = flow_run_now(brand=brand, flow=flow, full=True)
         finally:
             # The backfill's own time: not the events loop's last pause after it ended.
-            backfill["seconds"] = time.perf_counter() - began
+            backfill[f"{key}_seconds"] = time.perf_counter() - began
+            backfill[f"{key}_ended"] = time.time()
             connections.close_all()
 
-    def run_purchases() -> None:
-        # The purchases backfill beside it (--purchases-backfill): every order, by batches.
-        began = time.perf_counter()
-        try:
-            backfill["purchases"] = flow_run_now(brand=brand, flow=PURCHASES, full=True)
-        finally:
-            backfill["purchases_seconds"] = time.perf_counter() - began
-            connections.close_all()
-
-    thread = threading.Thread(target=run_backfill, name="backfill")
-    threads = [thread]
+    threads = [threading.Thread(target=run, args=("contacts", CONTACTS), name="contacts")]
     if purchases:
-        threads.append(threading.Thread(target=run_purchases, name="purchases"))
-    calls_timed = _CallTimes()
+        # The purchases backfill beside it: every order, by batches.
+        threads.append(threading.Thread(target=run, args=("purchases", PURCHASES), name="orders"))
+    calls = _Calls()
     http_log = logging.getLogger("connectors.http")
-    http_log.addHandler(calls_timed)
+    http_log.addHandler(calls)
     level = http_log.level
     http_log.setLevel(logging.INFO)
     sandbox.post("stats/reset", {})
+    began = time.time()
     for t in threads:
         t.start()
     latencies: list[float] = []
@@ -266,14 +272,15 @@ def _measure(
         time.sleep(max(0.0, event_every - (time.perf_counter() - t0)))
     for t in threads:
         t.join()
-    seconds = backfill["seconds"]
+    ended = max(backfill[f"{k}_ended"] for k in ("contacts", "purchases") if k in backfill)
+    http_log.removeHandler(calls)
+    http_log.setLevel(level)
     # An event's cancellation that a backfill's older read later undid (freshness.py).
     undone = sum(1 for order_id in orders[:n] if not _shows(sandbox, store, order_id, True))
-    http_log.removeHandler(calls_timed)
-    http_log.setLevel(level)
-    requests = {v: sandbox.get("stats")[v]["requests"] for v in ("brightpearl", "mailchimp")}
-    run: SyncRun = backfill["run"]
-    calls, carried, capacity, fewest = _member_calls(sandbox, stderr)
+    stats = sandbox.get("stats")
+    run: SyncRun = backfill["contacts"]
+    seconds = backfill["contacts_seconds"]
+    member_calls, carried, capacity, fewest = _member_calls(sandbox, stderr)
     moved = [
         c
         for c in _items(sandbox, "mailchimp", "status_changes")
@@ -283,22 +290,23 @@ def _measure(
     back = [e for e in left if now.get(e) not in LEFT]
     duplicates = sandbox.get("duplicates/mailchimp", created_after_seed="true")["count"]
     stderr.write(f"  backfill: {run.get_state_display()}, {run.written:,} written, {seconds:.1f} s")
-    call_s = sum(calls_timed.seconds) / len(calls_timed.seconds) if calls_timed.seconds else 0.0
-    bound = bound_seconds(
-        contacts=contacts, events=len(latencies), members=run.written, call_s=call_s
-    )
+    timed = calls.member_call_seconds
+    windows = _account_windows(sandbox.get("windows/brightpearl")["items"])
+    spent = ", ".join(f"{w['answered']}/{w['limit']}" for w in windows)
+    stderr.write(f"  Brightpearl windows (answered/limit): {spent}")
     return {
         "contacts": contacts,
         "members_sent": run.written,
-        "member_calls": calls,
-        "cap_fraction": round(bound["limit_bound_s"] / seconds, 3) if seconds else 0.0,
-        **bound,
-        "mailchimp_call_s": round(call_s, 3),
-        "brightpearl_requests": requests["brightpearl"],
-        "mailchimp_requests": requests["mailchimp"],
-        "call_fraction": round(fewest / calls, 3) if calls else 0.0,
+        "member_calls": member_calls,
+        **window_figures(windows, calls.event_bp_starts, began, ended),
+        "brightpearl_requests": stats["brightpearl"]["requests"],
+        "mailchimp_requests": stats["mailchimp"]["requests"],
+        # Mailchimp's limit is 10 connections at once: the most this run held.
+        "mailchimp_peak_connections": stats["mailchimp"]["max_in_window"],
+        "mailchimp_member_call_s": round(sum(timed) / len(timed), 3) if timed else 0.0,
+        "call_fraction": round(fewest / member_calls, 3) if member_calls else 0.0,
         "call_fill": round(carried / capacity, 3) if capacity else 0.0,
-        "members_per_call": round(carried / calls, 1) if calls else 0.0,
+        "members_per_call": round(carried / member_calls, 1) if member_calls else 0.0,
         "members_per_s": round(run.written / seconds, 1) if seconds else 0.0,
         "purchase_event_p95_s": round(_percentile(latencies, 0.95), 3),
         "purchase_event_p50_s": round(_percentile(latencies, 0.5), 3),
@@ -312,6 +320,16 @@ def _measure(
         "events_undone": undone,
         **(_purchases_figures(backfill) if purchases else {}),
     }
+
+
+def _account_windows(windows: list[dict]) -> list[dict]:
+    """The windows of the account the bench brand used: the one that answered the most (the
+    bench brand is the only caller while it runs)."""
+    totals: dict[str, int] = {}
+    for w in windows:
+        totals[w["account"]] = totals.get(w["account"], 0) + w["answered"]
+    busiest = max(totals, key=totals.__getitem__, default=None)
+    return [w for w in windows if w["account"] == busiest]
 
 
 def _purchases_figures(backfill: dict[str, Any]) -> dict[str, Any]:
