@@ -100,6 +100,19 @@ class BatchResult:
         self.info.update(other.info)
         self.created.update(other.created)
 
+    def for_owners(self, owners: dict[str, list[str]]) -> BatchResult:
+        """This result, keyed by the vendor's key (a SKU), told again per record that sent
+        it (`owners`: key -> the records' ids): a key refused fails every one of them."""
+        out = BatchResult()
+        for key, ids in owners.items():
+            failure = self.failed.get(key)
+            for record_id in ids:
+                if failure is not None:
+                    out.failed[record_id] = failure
+                else:
+                    out.ok.append(record_id)
+        return out
+
 
 @dataclass
 class Reply:

@@ -39,7 +39,7 @@ def ids_by_field(
     found: dict[str, list[str]] = {}
     for batch in chunks(sorted({str(v) for v in values if str(v)}), PER_QUERY):
         # nosec B608 below: SOQL for Salesforce's API, not SQL; field names are constants or
-        # settings, and values are quoted by soql_in / soql_text / soql_quote.
+        # settings, and values are quoted by soql_in / soql_quote.
         soql = f"SELECT Id, {field} FROM {sobject} WHERE {field} IN {soql_in(batch)}"  # nosec B608
         for record in sf.query(soql):
             found.setdefault(str(record[field]), []).append(str(record["Id"]))

@@ -166,13 +166,7 @@ class PricesToStorefrontFlow(Flow):
             item.update((f, float(push.payload["prices"][f])) for f in differs)
             items.append(item)
         sent = set_variant_prices(ctx.connector("bigcommerce"), items) if items else BatchResult()
-        for sku, ids in owners.items():
-            failure = sent.failed.get(sku)
-            for source_id in ids:
-                if failure is not None:
-                    result.failed[source_id] = failure
-                else:
-                    result.ok.append(source_id)
+        result.merge(sent.for_owners(owners))
         return result
 
     def state_of(self, payload: dict) -> dict:

@@ -269,7 +269,6 @@ class StockToStorefrontFlow(Flow):
         hot = {p.payload["sku"] for p in pushes if p.source_id in recent}
         # Flash sale: the SKUs selling fastest go in the first adjustment calls.
         items = stock_priority.items_first(items, on_sale, hot)
-        result = BatchResult()
         sent = bc.set_stock_levels(items) if items else BatchResult()
         if bc.missing_locations:
             raise ConfigurationError(
@@ -279,14 +278,7 @@ class StockToStorefrontFlow(Flow):
                 "locations) to the store's locations.",
                 vendor="bigcommerce",
             )
-        for sku, source_ids_ in owners.items():
-            failure = sent.failed.get(sku)
-            for source_id in source_ids_:
-                if failure is not None:
-                    result.failed[source_id] = failure
-                else:
-                    result.ok.append(source_id)
-        return result
+        return sent.for_owners(owners)
 
     def finish(self, ctx: FlowContext) -> None:
         """A run that read every product (or its changes, under the same rules) leaves the

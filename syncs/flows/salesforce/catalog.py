@@ -12,10 +12,11 @@ people and for the order flow's look-ups.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from connectors.errors import ConfigurationError, NotFoundError
-from connectors.http import BatchResult, RecordError, chunks
+from connectors.http import BatchResult, RecordError
+from connectors.salesforce.catalog import ids_by_field
 from connectors.salesforce.fields import DEFAULT_PRODUCT_KEY_FIELD, DEFAULT_STOCK_FIELD
 from syncs.flows.base import Push, public
 from syncs.flows.salesforce.accounts import is_multiple, multiple_matches
@@ -111,20 +112,5 @@ def product_ids_by_sku(ctx: FlowContext, skus: list[str]) -> dict[str, str]:
     """The Product2 ids Salesforce holds under these SKUs (one SOQL query per 200 SKUs); a
     SKU on several records is left out (its upsert says so, and becomes a ticket)."""
     sf = ctx.connector("salesforce")
-    field = product_key_field(sf.settings)
-    found: dict[str, list[str]] = {}
-    for part in chunks(sorted(set(skus)), 200):
-        values = ", ".join(soql_text(s) for s in part)
-        # nosec B608 below: SOQL for Salesforce's API, not SQL; field names are constants or
-        # settings, and values are quoted by soql_in / soql_text / soql_quote.
-        soql = f"SELECT Id, {field} FROM {PRODUCT} WHERE {field} IN ({values})"  # nosec B608
-        for record in sf.query(soql):
-            found.setdefault(str(record.get(field)), []).append(str(record["Id"]))
+    found = ids_by_field(sf, PRODUCT, product_key_field(sf.settings), skus)
     return {sku: ids[0] for sku, ids in found.items() if len(ids) == 1}
-
-
-def soql_text(value: Any) -> str:
-    """A SOQL string literal: quotes and backslashes escaped (SOQL reference, "Quoted String
-    Escape Sequences")."""
-    text = str(value).replace("\\", "\\\\").replace("'", "\\'")
-    return f"'{text}'"
