@@ -52,6 +52,7 @@ def reseed_migrated_rows() -> None:
         "exceptions.migrations.0013_salesforce_multiple_matches_type",
         "exceptions.migrations.0016_bcprices_price_and_catalogue_types",
         "exceptions.migrations.0016_sforders_salesforce_order_types",
+        "exceptions.migrations.0019_refund_unmatched_text",
         "syncs.migrations.0003_seed_defaults_and_sweeper",
     ):
         importlib.import_module(module).seed(apps, None)

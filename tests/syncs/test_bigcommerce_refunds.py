@@ -154,6 +154,16 @@ def test_a_refund_of_shipping_alone_is_a_free_text_row_and_a_line_not_on_the_ord
     )
 
 
+def test_the_unmatched_refund_ticket_tells_finance_only_what_still_waits():
+    """A shipping-only refund is credited now: the ticket type no longer says it waits."""
+    from exceptions.models import ExceptionType
+
+    kind = ExceptionType.objects.get(code="refund_unmatched")
+    assert "shipping or a fee alone" not in kind.what_happened
+    assert "goods only" in kind.what_happened
+    assert "for a shipping refund" not in kind.how_to_fix
+
+
 # BigCommerce's documented refund (orders.v3.yml, `GET /v3/orders/{order_id}/payment_actions/
 # refunds`, RefundID_Get and RefundItem; the items as its "Multiple Items" example: one product
 # by quantity, shipping by amount). Product lines carry no requested_amount (null), amounts do.
