@@ -8,14 +8,11 @@ allowance is also spent by other apps on the same account that we cannot see.
 Events go ahead of bulk work (a webhook's order status must not wait behind a backfill):
 - A priority take (events: webhook and retry runs, a person waiting on a page) may spend
   every unit left.
-- Bulk work keeps `reserve` units back, but for the window's last seconds
-  (`RESERVE_RELEASE_SECONDS`): units left then would go unspent, and an event that finds
-  none waits those seconds at most for the new window. While events are about (one took a
-  unit in the last quarter of an hour) it also paces itself through the window rather than
-  spending it in the first seconds: it may take a small burst at once, then the rest of its
-  share evenly across the window (`bulk_due`). So at any moment of a window (but its last
-  seconds) there are units left for events: at least the reserve plus bulk's share of the
-  time still to come. With no event about, pacing
+- Bulk work keeps `reserve` units back. While events are about (one took a unit in the last
+  quarter of an hour) it also paces itself through the window rather than spending it in the
+  first seconds: it may take a small burst at once, then the rest of its share evenly across
+  the window (`bulk_due`). So at any moment of a window there are units left for events: at
+  least the reserve plus bulk's share of the time still to come. With no event about, pacing
   would slow the backfill for nobody; the reserve is there for the first event that comes.
 - When a priority take finds nothing left it waits for the reset, and says so on the row
   (`events_wanted_until`). Until then bulk takes nothing, so at the reset the waiting events
@@ -58,11 +55,6 @@ EVENTS_GRACE_SECONDS = 1.0
 # come every few minutes is paced all the time; a backfill with no events about goes at full
 # speed (a short bulk job, the contract suite's runs), keeping the reserve back.
 EVENTS_RECENT_SECONDS = 900.0
-# In a window's last seconds what is left, the reserve too, is bulk's: kept back, it would
-# expire unspent (a backfill under Brightpearl's 200 a minute lost 10 a window, 5% of its
-# speed, 10% when events took half), while an event that then finds nothing waits no longer
-# than this for the reset. Short against the events' promise (5 s p95).
-RESERVE_RELEASE_SECONDS = 2.0
 
 
 def bulk_due(
@@ -75,7 +67,6 @@ def bulk_due(
     now: float,
     pace: bool = True,
     burst_share: float = BULK_BURST_SHARE,
-    release_seconds: float = RESERVE_RELEASE_SECONDS,
 ) -> float:
     """When bulk work may take the window's next unit, in epoch seconds (-inf: now; inf: not
     in this window).
@@ -94,15 +85,7 @@ def bulk_due(
     the reserve back, as it did before pacing. (A vendor window shorter than ours looks
     nearly over: the same.) And with `pace` off (no events about) bulk keeps only the reserve
     back.
-
-    In the window's last `release_seconds` (at most a twentieth of it) bulk may take every
-    unit left, the reserve too.
     """
-    start = resets_at - window_seconds
-    # (a window of a few seconds: a twentieth of it, or the reserve would be no reserve)
-    closing = min(release_seconds, window_seconds / 20)
-    if remaining > 0 and start <= now and resets_at - now <= closing:
-        return -math.inf
     floor = max(min(reserve, limit - 1), 0)
     usable = limit - floor
     n = limit - remaining + 1
@@ -110,6 +93,7 @@ def bulk_due(
         return math.inf
     burst = max(1, math.ceil(usable * burst_share))
     paced = usable - burst
+    start = resets_at - window_seconds
     if not pace or n <= burst or paced <= 0 or start > now:
         return -math.inf
     return start + window_seconds * (n - burst) / (paced + 1)

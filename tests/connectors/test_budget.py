@@ -109,10 +109,6 @@ def test_bulk_due_spreads_bulk_share_across_the_window():
     assert due(190) == pytest.approx(60 / 181)
     assert due(11) == pytest.approx(60 * 180 / 181)
     assert due(10) == math.inf
-    # In the window's last two seconds the reserve is bulk's too: it would expire unspent.
-    assert due(10, now=57.9) == math.inf
-    assert due(10, now=58.0) == due(1, now=59.9) == -math.inf
-    assert due(0, now=59.9) == math.inf
     # A vendor whose window is longer than ours (its reset further away than our window's
     # length): where we are in it is unknown, so bulk only keeps the reserve back.
     assert due(100, resets_at=61.0) == -math.inf
@@ -140,17 +136,14 @@ def test_with_events_about_bulk_spends_at_most_its_paced_share_and_all_of_it_by_
         if clock.now >= start + 60:
             break
         sent_at.append(clock.now)
-    # Every moment of the window but its last two seconds leaves events more than the
-    # reserve: bulk's spend never runs ahead of a burst of 10 plus its share of the time gone.
+    # Every moment of the window leaves events more than the reserve: bulk's spend never
+    # runs ahead of a burst of 10 plus its share of the time gone by.
     for spent, at in enumerate(sent_at, start=1):
-        if at < start + 58:
-            assert spent <= 10 + 190 * (at - start) / 60 + 1e-9, (spent, at - start)
+        assert spent <= 10 + 190 * (at - start) / 60 + 1e-9, (spent, at - start)
     assert sent_at[9] == start  # the burst went at once
     assert len([t for t in sent_at if t < start + 30]) < 110  # not spent in the first half
-    # Paced, not starved: bulk still gets its whole share of the window, and in the last two
-    # seconds the reserve the events left, which would otherwise expire unspent.
-    assert len([t for t in sent_at if t < start + 58]) <= 190
-    assert len(sent_at) == 200
+    # Paced, not starved: bulk still gets its whole share of the window.
+    assert len(sent_at) == 190
 
 
 def test_with_no_event_about_bulk_keeps_only_the_reserve_back(brand_a):
@@ -182,7 +175,7 @@ def test_a_paced_bulk_request_still_costs_one_transaction(brand_a):
     assert len(savepoints) == 20
 
 
-def test_the_reserve_is_spent_by_bulk_only_in_the_windows_last_seconds(brand_a):
+def test_the_reserve_is_never_spent_by_bulk(brand_a):
     clock = FakeClock()
     policy = BudgetPolicy(limit=5, window_seconds=60, reserve=2)
     bulk, events = budget(brand_a, clock, policy), budget(brand_a, clock, policy)
@@ -190,16 +183,11 @@ def test_the_reserve_is_spent_by_bulk_only_in_the_windows_last_seconds(brand_a):
         bulk.acquire()
     resets_at = RateBudget.objects.get().resets_at
     assert clock.now < resets_at, "all three went inside the first window"
-    clock.now = resets_at - 2.5  # late in the window, bulk's share is spent
+    clock.now = resets_at - 0.5  # however late in the window, bulk's share is spent
     with pytest.raises(Asleep):
         budget(brand_a, clock, policy, sleep=fall_asleep).acquire()
     assert events.acquire(priority=True) == 0
-    # Two seconds before the reset, what the events left would expire unspent: bulk's.
-    clock.now = resets_at - 1.5
-    assert bulk.acquire() == 0
-    assert RateBudget.objects.get().remaining == 0
-    # An event that now finds nothing waits for the new window: 1.5 s.
-    assert events.acquire(priority=True) == pytest.approx(1.5)
+    assert events.acquire(priority=True) == 0
 
 
 def test_bulk_is_not_paced_through_a_window_it_cannot_place(brand_a):
