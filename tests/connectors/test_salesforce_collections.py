@@ -164,5 +164,5 @@ def test_the_look_up_after_a_lost_answer_is_one_query_per_200_skus(brand_a):
     [soql] = queries
     assert soql == (
         "SELECT Id, Brightpearl_SKU__c FROM Product2 "
-        "WHERE Brightpearl_SKU__c IN ('O\\'Neill-1', 'SKU-1')"
+        "WHERE Brightpearl_SKU__c IN ('O\\'Neill-1','SKU-1')"
     )
