@@ -4,6 +4,7 @@ refunds, wholesale buyers kept out of the retail audience, consent never touched
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 import httpx
@@ -297,3 +298,48 @@ def test_a_backfill_goes_by_batch_operations_and_an_event_still_goes_alone(sandb
     assert event.written == 1, event.log
     writes = sandbox.writes(vendor="mailchimp", limit=100)["items"]
     assert writes and not [w for w in writes if w["path"].rstrip("/").endswith("/batches")]
+
+
+@pytest.mark.slow
+def test_a_backfill_reads_the_next_orders_while_mailchimp_runs_the_last_batch(
+    sandbox, live_brand, monkeypatch
+):
+    """Overlapped batches: while Mailchimp runs one batch's operations (seconds of polling in
+    production), the next orders are already read and transformed, and still every order
+    lands once, in order of its batch's acknowledgement."""
+    from syncs.flows.mailchimp.purchases import BATCHED_FROM, PurchasesFlow
+
+    groups_mapped(live_brand)
+    monkeypatch.setattr(PurchasesFlow, "batch_size", 3 * BATCHED_FROM)
+    spans: list[tuple[float, float, set[str]]] = []
+    transformed: dict[str, float] = {}
+    write, transform = PurchasesFlow.write, PurchasesFlow.transform
+
+    def timed_write(self, ctx, pushes):
+        started = time.monotonic()
+        try:
+            return write(self, ctx, pushes)
+        finally:
+            spans.append((started, time.monotonic(), {p.source_id for p in pushes}))
+
+    def timed_transform(self, ctx, order):
+        transformed.setdefault(str(order["id"]), time.monotonic())
+        return transform(self, ctx, order)
+
+    monkeypatch.setattr(PurchasesFlow, "write", timed_write)
+    monkeypatch.setattr(PurchasesFlow, "transform", timed_transform)
+    sandbox.set_faults("mailchimp", latency_ms=40)  # a write takes a while, as it does live
+    run = flow_run_now(brand=live_brand, flow=FLOW, full=True)
+    sandbox.clear_faults()
+    assert run.state in ("succeeded", "partial"), run.log
+    assert len(spans) >= 3, "the backfill should take several batches"
+    # Some order of a later batch was transformed while an earlier batch was being written.
+    overlapped = [
+        (start, end)
+        for start, end, sent in spans
+        if any(start < at < end for oid, at in transformed.items() if oid not in sent)
+    ]
+    assert overlapped, "no batch was read while the one before it was written"
+    ids = [o["id"] for o in items(sandbox, "mailchimp", "ecommerce_orders")]
+    assert len(ids) == len(set(ids)) == run.written
+    assert sandbox.duplicates("mailchimp")["count"] == 0
