@@ -333,7 +333,13 @@ class Budget:
             if refused:
                 row.throttled_at = now
             if retry_after is not None:
-                row.resets_at = max(row.resets_at, now + retry_after)
+                # The vendor's word on when to come back, even if sooner than our window's
+                # end: Mailchimp's 429 is about connections at once and its window is only
+                # ours, so a second's refusal must not hold every call for a minute. (Where
+                # the vendor has a window, its retry_after is that window's turn.) A smooth
+                # budget's resets_at is its next free slot, perhaps taken: never earlier.
+                until = now + retry_after
+                row.resets_at = max(row.resets_at, until) if self.policy.smooth else until
             elif row.resets_at <= now:
                 row.resets_at = now + min(row.window_seconds, 5.0)
             row.save(

@@ -323,3 +323,17 @@ def test_only_the_vendors_own_refusal_counts_as_throttling(brand_a):
     assert RateBudget.objects.get().throttled_at == 0
     taker.exhausted(5.0)  # the vendor's 429
     assert RateBudget.objects.get().throttled_at == pytest.approx(clock.now)
+
+
+def test_a_refusal_waits_as_long_as_the_vendor_says_not_to_the_end_of_our_window(brand_a):
+    """Mailchimp's 429 (too many connections) says come back in a second: the next call
+    waits that second, not the rest of the minute our budget counts in."""
+    clock = FakeClock()
+    taker = budget(brand_a, clock, BudgetPolicy(limit=100_000, window_seconds=60), system="mc")
+    taker.acquire(priority=True)
+    clock.now += 2
+    taker.exhausted(1.0)
+    assert taker.acquire(priority=True) == pytest.approx(1.0)
+    # And the other way: a refusal that says "later than your window" is waited out whole.
+    taker.exhausted(90.0)
+    assert taker.acquire(priority=True) == pytest.approx(90.0)
