@@ -18,8 +18,9 @@ demo: install
 	DEBUG=1 $(PY) manage.py demo
 
 # The whole test suite. DATABASE_URL=postgres://... runs it on PostgreSQL instead.
-# It runs on TEST_WORKERS processes (pytest-xdist; auto: one per core), each on a test database
-# of its own; most tests wait on a browser, a cluster or a sandbox, so the cores stay busy.
+# It runs on TEST_WORKERS processes (pytest-xdist; auto: two per core, at most 8), each on a
+# test database of its own; most tests wait on a browser, a cluster or a sandbox, so two a core
+# keep the cores busy. The longest tests start first (tests/conftest.py).
 # TEST_WORKERS=0 runs it in this one process. PYTEST_ARGS go last (e.g. PYTEST_ARGS="-x -k flow").
 TEST_WORKERS ?= auto
 test: install

@@ -61,6 +61,9 @@ class SandboxProcess:
         self.workdir = Path(tempfile.mkdtemp(prefix="console-sandbox-"))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        # One client for every control call: a bench polls the sandbox every few ms, and
+        # httpx.get() would build a client (and load the CA bundle, ~20 ms) each time.
+        self.http = httpx.Client(timeout=60)
         command = [
             sys.executable,
             MANAGE,
@@ -88,22 +91,23 @@ class SandboxProcess:
             if self.proc.poll() is not None:
                 raise CommandError(f"The sandbox stopped: {self.proc.stderr.read()[-2000:]}")
             try:
-                return httpx.get(f"{self.url}/_sandbox/", timeout=2).json()
+                return self.http.get(f"{self.url}/_sandbox/", timeout=2).json()
             except httpx.HTTPError:
                 time.sleep(0.5)
         raise CommandError("The sandbox did not come up within ten minutes.")
 
     def post(self, path: str, body: dict) -> dict:
-        reply = httpx.post(f"{self.url}/_sandbox/{path}", json=body, timeout=60)
+        reply = self.http.post(f"{self.url}/_sandbox/{path}", json=body)
         reply.raise_for_status()
         return reply.json()
 
     def get(self, path: str, **params) -> dict:
-        reply = httpx.get(f"{self.url}/_sandbox/{path}", params=params, timeout=60)
+        reply = self.http.get(f"{self.url}/_sandbox/{path}", params=params)
         reply.raise_for_status()
         return reply.json()
 
     def stop(self) -> None:
+        self.http.close()
         self.proc.terminate()
         self.proc.wait(timeout=30)
         shutil.rmtree(self.workdir, ignore_errors=True)  # a large seed: up to a GB

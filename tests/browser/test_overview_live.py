@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 import time
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 
 from console import views
 from syncs.services import flow_run_now
 from tests.browser.test_csp import watch
+from tests.fixtures import loopback
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def change_status(sandbox, status_id: int) -> None:
     """An order awaiting payment (20) moves on in Brightpearl's back office."""
     order_id = sandbox.state("brightpearl", "orders", status=20, limit=1)["items"][0]["id"]
-    answer = httpx.post(
+    answer = loopback.post(
         f"{sandbox.url}/_sandbox/brightpearl/orders/{order_id}/status",
         json={"statusId": status_id},
     )

@@ -4,7 +4,6 @@ syncs to the one kept, and the ticket resolves itself. Real browser, live server
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from django_q.conf import Conf
 from playwright.sync_api import expect
@@ -12,6 +11,7 @@ from playwright.sync_api import expect
 from exceptions.models import Ticket, TicketStatus
 from syncs.services import flow_run_now
 from tests.contract.scenarios import SF_FIELD, SF_GROUPS, items, value_maps
+from tests.fixtures import loopback
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,7 +24,7 @@ def test_ops_choose_the_right_account_and_the_ticket_resolves(
     value_maps(live_brand, "bp_customer_group", SF_GROUPS)
     customer = str(items(sandbox, "brightpearl", "contacts")[0]["contactId"])
     made = [
-        httpx.post(
+        loopback.post(
             f"{sandbox.url}/_sandbox/salesforce/records",
             json={"type": "Account", "fields": {SF_FIELD: customer, "Name": name}},
         ).json()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 
-import httpx
 import pytest
 from django_q.conf import Conf
 from playwright.sync_api import expect
@@ -17,6 +16,7 @@ from syncs.models import RecordLink, RunState, SyncRun
 from syncs.services import flow_run, flow_run_now
 from tests.conftest import make_user
 from tests.contract.scenarios import BC_TO_BP, items, value_maps
+from tests.fixtures import loopback
 
 pytestmark = [
     pytest.mark.browser,
@@ -44,7 +44,7 @@ def test_finance_resolves_a_total_mismatch_and_a_blocked_refund_goes_once_invoic
     bc = RecordLink.objects.get(
         brand=live_brand, kind="order", system="bigcommerce", entity=bp.entity
     )
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/bigcommerce/orders/{bc.external_id}/refund"
     ).raise_for_status()
     flow_run_now(
@@ -70,7 +70,7 @@ def test_finance_resolves_a_total_mismatch_and_a_blocked_refund_goes_once_invoic
         page.get_by_text(re.compile("waits: Brightpearl has not invoiced")).first
     ).to_be_visible()
     # Finance invoices the order in Brightpearl, then retries rather than wait for the sweep.
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/brightpearl/orders/{bp.external_id}/invoice"
     ).raise_for_status()
     page.get_by_role("button", name="Retry now").click()
@@ -90,12 +90,12 @@ def test_ecommerce_maps_a_customer_group_and_the_held_order_posts(
 ):
     ecommerce = make_user("erin_ecommerce", live_brand, Team.ECOMMERCE)
     value_maps(live_brand, "bc_order_status", BC_TO_BP)
-    customer = httpx.post(
+    customer = loopback.post(
         f"{sandbox.url}/_sandbox/bigcommerce/customers",
         json={"email": "buyer@trade.example.com", "customer_group_id": 2},
     ).json()
     sku = items(sandbox, "bigcommerce", "variants")[0]["sku"]
-    order = httpx.post(
+    order = loopback.post(
         f"{sandbox.url}/_sandbox/bigcommerce/orders",
         json={"customer_id": customer["id"], "email": customer["email"], "lines": [{"sku": sku}]},
     ).json()

@@ -4,7 +4,6 @@ Salesforce's words, and an ended session renewed by itself."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -15,6 +14,7 @@ from connectors.registry import connector_for
 from connectors.salesforce.auth import ACCESS_TOKEN
 from connectors.sandbox.connect import connect_to_sandbox
 from connectors.services import connection_test
+from tests.fixtures import loopback
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -69,7 +69,7 @@ def test_an_ended_session_is_renewed_by_itself(sandbox, brand_a):
         api.check()
     conn.refresh_from_db()
     first = conn.credentials[ACCESS_TOKEN]
-    httpx.post(f"{sandbox.url}/_sandbox/salesforce/expire-tokens", json={}).raise_for_status()
+    loopback.post(f"{sandbox.url}/_sandbox/salesforce/expire-tokens", json={}).raise_for_status()
     with connector_for(conn) as api:
         api.check()
         assert api.oauth is not None and api.oauth.renewals == 1
@@ -79,7 +79,7 @@ def test_an_ended_session_is_renewed_by_itself(sandbox, brand_a):
 
 def test_jwt_bearer_signs_in_with_the_key_of_the_uploaded_certificate(sandbox, brand_a):
     private, public = pem_pair()
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/salesforce/jwt-certificate", json={"public_key": public}
     ).raise_for_status()
     conn = jwt_connection(salesforce(brand_a, sandbox), sandbox, private)

@@ -51,6 +51,7 @@ def quiet_sandbox(sandbox, settings):
     return sandbox
 
 
+@pytest.mark.longest
 def test_every_team_has_work_and_one_brand_is_degraded(client, quiet_sandbox):
     brand = demo_setup()
     staged = demo_go_live(brand, quiet_sandbox.discovery())

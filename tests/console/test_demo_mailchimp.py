@@ -29,6 +29,7 @@ def items(sandbox, vendor: str, collection: str, **params) -> list[dict]:
     return sandbox.state(vendor, collection, limit=100_000, **params)["items"]
 
 
+@pytest.mark.longest
 def test_the_demo_audience_has_purchases_members_and_unsubscribes(quiet_sandbox):
     brand = demo_setup()
     demo_go_live(brand, quiet_sandbox.discovery())

@@ -17,6 +17,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from tests.exceptions.conftest import raise_ticket
+from tests.fixtures import loopback
 from tests.fixtures.processes import console_env
 
 FRIENDLY = "There is nothing at this address"
@@ -116,7 +117,7 @@ def test_the_demos_server_answers_a_missing_page_with_the_consoles_page(tmp_path
         deadline = time.monotonic() + 60
         while True:
             try:
-                missing = httpx.get(f"{base}/no-such-page/", timeout=10)
+                missing = loopback.get(f"{base}/no-such-page/", timeout=10)
                 break
             except httpx.TransportError:
                 if proc.poll() is not None or time.monotonic() > deadline:
@@ -125,7 +126,7 @@ def test_the_demos_server_answers_a_missing_page_with_the_consoles_page(tmp_path
         assert missing.status_code == 404
         assert friendly(missing.text), missing.text[:500]
         # DEBUG's conveniences stay: runserver serves the stylesheet itself.
-        css = httpx.get(f"{base}/static/console/console.css", timeout=10)
+        css = loopback.get(f"{base}/static/console/console.css", timeout=10)
         assert css.status_code == 200 and "table.tickets" in css.text
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import httpx
-
 from tests.contract.scenarios import Scenario, Snapshot, _unmap_value, items, value_maps
+from tests.fixtures import loopback
 
 # The seed's price lists: Retail (1) as price, Sale (3) as sale price, RRP (2) as MSRP.
 PRICE_LISTS = {"price": "1", "sale_price": "3", "retail_price": "2"}
@@ -24,7 +23,7 @@ class PricesOut(Scenario):
         # The demo seed's 40 products fit one call of 50: more, so that a third of the calls'
         # answers can be lost and a kill can land between calls.
         if not items(sandbox, "bigcommerce", "variants", lookup=EXTRA_SKU.format(1).lower()):
-            httpx.post(
+            loopback.post(
                 f"{sandbox.url}/_sandbox/catalog/products",
                 json={
                     "products": [
@@ -49,7 +48,7 @@ class PricesOut(Scenario):
         """A price rise on the Retail list: the storefront's price must follow."""
         doc = items(sandbox, "brightpearl", "product_prices", id=source_id)[0]
         retail = next(p for p in doc["priceLists"] if p["priceListId"] == 1)
-        httpx.post(
+        loopback.post(
             f"{sandbox.url}/_sandbox/brightpearl/products/{source_id}/price",
             json={"priceListId": 1, "price": str(Decimal(retail["quantityPrice"]["1"]) + 1)},
         ).raise_for_status()

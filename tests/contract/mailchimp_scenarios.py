@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
-
 from syncs.flows.mailchimp.maps import (
     BP_CONTACT_ATTRIBUTE,
     BP_CUSTOMER_GROUP_TO_MC,
@@ -14,6 +12,7 @@ from syncs.models import ValueMap
 from tests.contract.scenarios import Scenario, Snapshot, items
 from tests.contract.scenarios import _set_bp_status as set_bp_status
 from tests.contract.scenarios import _unmap_status as unmap_status
+from tests.fixtures import loopback
 
 
 def mailchimp_maps(brand) -> None:
@@ -123,7 +122,7 @@ class MailchimpContacts(Scenario):
             ).lower()
             == source_id
         )
-        httpx.post(
+        loopback.post(
             f"{sandbox.url}/_sandbox/brightpearl/contacts/{contact['contactId']}",
             json={"firstName": "Renamed"},
         ).raise_for_status()
@@ -154,7 +153,7 @@ class MailchimpConsent(Scenario):
         """The member leaves again another way: cleaned if unsubscribed, else unsubscribed."""
         member = next(m for m in _members(sandbox) if m["email_address"].lower() == source_id)
         what = "clean" if member["status"] == "unsubscribed" else "unsubscribe"
-        httpx.post(
+        loopback.post(
             f"{sandbox.url}/_sandbox/mailchimp/{what}", json={"email": source_id}
         ).raise_for_status()
         return True

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import httpx
-
 from console.demo_salesforce_in import ACCOUNT_TYPE_GROUPS as SF_TYPES
 from console.demo_salesforce_in import NEW_CUSTOMERS, salesforce_scenes_stage
 from tests.contract.salesforce_scenarios import SalesforceOrders
 from tests.contract.scenarios import Scenario, Snapshot, _unmap_value, items, value_maps
+from tests.fixtures import loopback
 
 
 def salesforce_order_ids(sandbox) -> set[str]:
@@ -85,7 +84,7 @@ class SalesforceAccountsIn(Scenario):
         contact = next(
             c for c in items(sandbox, "salesforce", "Contact") if c.get("AccountId") == source_id
         )
-        httpx.patch(
+        loopback.patch(
             f"{sandbox.url}/_sandbox/salesforce/records/Contact/{contact['Id']}",
             json={"account": "demo", "fields": {"MobilePhone": "07700 955555"}},
         ).raise_for_status()

@@ -4,9 +4,8 @@ records sharing a SKU."""
 
 from __future__ import annotations
 
-import httpx
-
 from tests.contract.scenarios import Scenario, Snapshot, items
+from tests.fixtures import loopback
 
 SKU_FIELD = "Brightpearl_SKU__c"
 STOCK_FIELD = "AvailableStock__c"
@@ -29,7 +28,7 @@ def catalogue(sandbox) -> None:
         }
         for n in range(CATALOGUE - have)
     ]
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/catalog/products", json={"products": added}
     ).raise_for_status()
 
@@ -57,7 +56,7 @@ class SalesforceProducts(Scenario):
         return sandbox.duplicates("salesforce")["count"]
 
     def change(self, sandbox, source_id: str) -> bool:
-        httpx.post(
+        loopback.post(
             f"{sandbox.url}/_sandbox/brightpearl/products/{source_id}",
             json={"name": f"Renamed {source_id}"},
         ).raise_for_status()
@@ -74,7 +73,7 @@ class SalesforceStock(SalesforceProducts):
         """Goods in at the first warehouse: Salesforce must show more."""
         levels = items(sandbox, "brightpearl", "availability", id=source_id)[0]["warehouses"]
         on_hand = int((levels.get("1") or {}).get("onHand") or 0)
-        httpx.post(
+        loopback.post(
             f"{sandbox.url}/_sandbox/brightpearl/products/{source_id}/stock",
             json={"warehouseId": 1, "onHand": on_hand + 7},
         ).raise_for_status()

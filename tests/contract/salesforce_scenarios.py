@@ -5,8 +5,6 @@ console never writes products in these flows)."""
 
 from __future__ import annotations
 
-import httpx
-
 from connectors.models import Connection
 from syncs.models import RecordLink
 from tests.contract.scenarios import (
@@ -19,6 +17,7 @@ from tests.contract.scenarios import (
     items,
     value_maps,
 )
+from tests.fixtures import loopback
 
 ORDER_FIELD = "Brightpearl_Order_Id__c"
 ROW_FIELD = "Brightpearl_Row_Id__c"
@@ -35,7 +34,7 @@ SF_STATUSES = {
 
 
 def sf_insert(sandbox, sobject: str, fields: dict) -> dict:
-    reply = httpx.post(
+    reply = loopback.post(
         f"{sandbox.url}/_sandbox/salesforce/records", json={"type": sobject, "fields": fields}
     )
     reply.raise_for_status()

@@ -12,9 +12,8 @@ from collections.abc import Callable
 from importlib import import_module
 from typing import Any
 
-import httpx
-
 from syncs.models import RecordLink, StatusMapping, ValueMap
+from tests.fixtures import loopback
 
 Snapshot = dict[str, Any]
 
@@ -58,7 +57,7 @@ class Scenario:
 
 
 def _set_bp_status(sandbox, order_id: str, status_id: int) -> None:
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/brightpearl/orders/{order_id}/status",
         json={"statusId": status_id},
     ).raise_for_status()
@@ -125,7 +124,7 @@ class Customers(Scenario):
     target = "ometria"
 
     def change(self, sandbox, source_id: str) -> bool:
-        httpx.post(
+        loopback.post(
             f"{sandbox.url}/_sandbox/brightpearl/contacts/{source_id}",
             json={"firstName": "Renamed"},
         ).raise_for_status()
@@ -243,7 +242,7 @@ class OrderStatusBack(Scenario):
                 key=int,
             )
             for n, order_id in enumerate(posted[:6]):
-                httpx.post(
+                loopback.post(
                     f"{sandbox.url}/_sandbox/brightpearl/orders/{order_id}/status",
                     json={"statusId": (21, 23, 5)[n % 3]},
                 ).raise_for_status()
@@ -279,7 +278,7 @@ class StockOut(Scenario):
         """Goods in at the first warehouse: the storefront must show more."""
         levels = items(sandbox, "brightpearl", "availability", id=source_id)[0]["warehouses"]
         on_hand = int((levels.get("1") or {}).get("onHand") or 0)
-        httpx.post(
+        loopback.post(
             f"{sandbox.url}/_sandbox/brightpearl/products/{source_id}/stock",
             json={"warehouseId": 1, "onHand": on_hand + 7},
         ).raise_for_status()
@@ -345,7 +344,7 @@ class StorefrontRefunds(Scenario):
             if str(o["id"]) not in sandbox.seed_facts()["demo"]["bigcommerce"]["linked_orders"]
         ][-2:]
         for order_id in linked + posted:
-            httpx.post(
+            loopback.post(
                 f"{sandbox.url}/_sandbox/bigcommerce/orders/{order_id}/refund", json={}
             ).raise_for_status()
 
@@ -415,7 +414,7 @@ class StorefrontCancellations(Scenario):
         linked = sandbox.seed_facts()["demo"]["bigcommerce"]["linked_orders"]
         posted = [str(o["id"]) for o in orders if str(o["id"]) not in linked][:3]
         for order_id in [*posted, next(iter(linked))]:
-            httpx.post(
+            loopback.post(
                 f"{sandbox.url}/_sandbox/bigcommerce/orders/{order_id}/status",
                 json={"status_id": 5},
             ).raise_for_status()

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from connectors.sandbox import Sandbox
+from tests.fixtures import loopback
 
 PAYLOADS = Path(__file__).parent / "payloads"
 
@@ -51,7 +52,7 @@ def bigcommerce(sandbox: Sandbox, account: str = "demo") -> httpx.Client:
 
 def salesforce(sandbox: Sandbox, account: str = "demo", version: str = "61.0") -> httpx.Client:
     entry = sandbox.discovery()["accounts"][account]["salesforce"]
-    token = httpx.post(
+    token = loopback.post(
         entry["base_url"] + "/services/oauth2/token",
         data={
             "grant_type": "client_credentials",

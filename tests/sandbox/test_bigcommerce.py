@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import time
 
-import httpx
-
+from tests.fixtures import loopback
 from tests.sandbox.conftest import bigcommerce
 
 RATE_HEADERS = (
@@ -19,11 +18,11 @@ RATE_HEADERS = (
 def test_a_bad_token_gets_401_with_rate_headers(sandbox):
     entry = sandbox.discovery()["bigcommerce"]
     base = f"{entry['base_url']}/stores/{entry['store_hash']}"
-    v2 = httpx.get(base + "/v2/orders", headers={"X-Auth-Token": "nope"})
+    v2 = loopback.get(base + "/v2/orders", headers={"X-Auth-Token": "nope"})
     assert v2.status_code == 401
     assert v2.json()[0]["status"] == 401
     assert all(h in v2.headers for h in RATE_HEADERS)
-    v3 = httpx.get(base + "/v3/hooks")
+    v3 = loopback.get(base + "/v3/hooks")
     assert v3.status_code == 401 and v3.json()["status"] == 401
 
 

@@ -7,6 +7,7 @@ import time
 import httpx
 import pytest
 
+from tests.fixtures import loopback
 from tests.sandbox.conftest import assert_shape, brightpearl, payload
 
 JSON_UTF8 = "application/json;charset=UTF-8"
@@ -59,12 +60,12 @@ def test_options_splits_an_id_set_into_acceptable_chunks_of_existing_ids(sandbox
 def test_bad_or_missing_credentials_get_401_with_throttle_headers(sandbox):
     entry = sandbox.discovery()["brightpearl"]
     url = f"{entry['base_url']}/public-api/{entry['account']}/order-service/order/1"
-    wrong = httpx.get(url, headers={**entry["headers"], "brightpearl-account-token": "INVALID"})
+    wrong = loopback.get(url, headers={**entry["headers"], "brightpearl-account-token": "INVALID"})
     assert wrong.status_code == 401
     assert wrong.json() == {"response": "Invalid instance token: INVALID"}
     assert "brightpearl-requests-remaining" in wrong.headers
     assert "brightpearl-next-throttle-period" in wrong.headers
-    missing = httpx.get(url)
+    missing = loopback.get(url)
     assert missing.status_code == 401
     assert missing.json()["response"].startswith("Not authenticated")
 
@@ -72,15 +73,15 @@ def test_bad_or_missing_credentials_get_401_with_throttle_headers(sandbox):
 def test_oauth_style_headers_are_accepted(sandbox):
     entry = sandbox.discovery()["brightpearl"]
     url = f"{entry['base_url']}/public-api/{entry['account']}/order-service/order-status"
-    assert httpx.get(url, headers=entry["oauth"]).status_code == 200
+    assert loopback.get(url, headers=entry["oauth"]).status_code == 200
 
 
 def test_one_accounts_credentials_do_not_open_another_account(sandbox):
     demo = sandbox.discovery()["accounts"]["demo"]["brightpearl"]
     second = sandbox.discovery()["accounts"]["second"]["brightpearl"]
     url = f"{second['base_url']}/public-api/{second['account']}/order-service/order-status"
-    assert httpx.get(url, headers=demo["headers"]).status_code == 401
-    assert httpx.get(url, headers=second["headers"]).status_code == 200
+    assert loopback.get(url, headers=demo["headers"]).status_code == 401
+    assert loopback.get(url, headers=second["headers"]).status_code == 200
 
 
 def test_every_answer_spends_the_accounts_budget_and_says_so(sandbox):
@@ -124,7 +125,7 @@ def test_each_windows_requests_are_kept_answered_and_refused(sandbox):
     assert codes == [200, 200, 200, 503, 503]
     time.sleep(1.05)  # the scaled minute ends; the next request opens a new window
     assert client.get("/order-service/order-status").status_code == 200
-    windows = httpx.get(f"{sandbox.url}/_sandbox/windows/brightpearl").json()["items"]
+    windows = loopback.get(f"{sandbox.url}/_sandbox/windows/brightpearl").json()["items"]
     demo = [w for w in windows if w["account"] == windows[-1]["account"]]
     closed, current = demo[-2], demo[-1]
     assert (closed["answered"], closed["refused"], closed["limit"]) == (3, 2, 3)
@@ -132,10 +133,10 @@ def test_each_windows_requests_are_kept_answered_and_refused(sandbox):
     assert (current["answered"], current["refused"], current["open"]) == (1, 0, True)
     assert current["opened_at"] >= closed["closes_at"]
     # A stats reset forgets the closed windows.
-    httpx.post(f"{sandbox.url}/_sandbox/stats/reset").raise_for_status()
-    after = httpx.get(f"{sandbox.url}/_sandbox/windows/brightpearl").json()["items"]
+    loopback.post(f"{sandbox.url}/_sandbox/stats/reset").raise_for_status()
+    after = loopback.get(f"{sandbox.url}/_sandbox/windows/brightpearl").json()["items"]
     assert [w["answered"] for w in after if w["account"] == current["account"]] == [1]
-    assert httpx.get(f"{sandbox.url}/_sandbox/windows/nobody").status_code == 404
+    assert loopback.get(f"{sandbox.url}/_sandbox/windows/nobody").status_code == 404
 
 
 def test_one_accounts_own_limit_throttles_that_account_alone(sandbox):
@@ -369,7 +370,7 @@ def test_a_credit_status_change_updates_the_credit_and_its_order_alike(sandbox):
     client = brightpearl(sandbox)
     before, _ = _credit_both_ways(client, first)
     # The back office completes one credit (control API) ...
-    changed = httpx.post(
+    changed = loopback.post(
         f"{sandbox.url}/_sandbox/brightpearl/orders/{first}/status", json={"statusId": 11}
     )
     assert changed.status_code == 200

@@ -7,6 +7,7 @@ import time
 
 import httpx
 
+from tests.fixtures import loopback
 from tests.sandbox.conftest import assert_shape, brightpearl, payload
 
 
@@ -27,7 +28,7 @@ def renew(sandbox, refresh_token: str, **extra) -> httpx.Response:
         "client_id": bp["headers"]["brightpearl-app-ref"],
         **extra,
     }
-    return httpx.post(bp["oauth_token_url"], data=form)
+    return loopback.post(bp["oauth_token_url"], data=form)
 
 
 def test_a_staff_token_signs_in_and_a_wrong_one_is_refused_like_the_recording(sandbox):
@@ -70,7 +71,7 @@ def test_a_used_refresh_token_a_wrong_client_or_a_json_body_is_refused(sandbox):
         400,
         payload("brightpearl_oauth_error_invalid_client.json"),
     )
-    as_json = httpx.post(bp["oauth_token_url"], json={"grant_type": "refresh_token"})
+    as_json = loopback.post(bp["oauth_token_url"], json={"grant_type": "refresh_token"})
     assert as_json.status_code == 400 and as_json.json()["error"] == "invalid_request"
 
 

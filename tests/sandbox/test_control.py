@@ -7,16 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
-
 from connectors.sandbox.server import App
+from tests.fixtures import loopback
 from tests.sandbox.conftest import bigcommerce, brightpearl, control, mailchimp, ometria
 
 MANAGE = Path(__file__).resolve().parents[2] / "manage.py"
 
 
 def test_discovery_gives_each_vendor_in_the_form_a_connector_needs(sandbox):
-    found = httpx.get(sandbox.url + "/_sandbox/").json()
+    found = loopback.get(sandbox.url + "/_sandbox/").json()
     assert found == sandbox.discovery()
     assert found["brightpearl"]["base_url"] == sandbox.url + "/brightpearl"
     assert set(found["brightpearl"]["headers"]) == {
@@ -195,10 +194,10 @@ def test_the_command_serves_the_sandbox(tmp_path):
         summary = proc.stdout.readline()
         url = first.split()[3].rstrip("/")
         assert "40 Brightpearl orders" in summary
-        found = httpx.get(url + "/_sandbox/", timeout=10).json()
+        found = loopback.get(url + "/_sandbox/", timeout=10).json()
         assert found["brightpearl"]["account"] == "demo"
         assert found["seed"]["demo"]["brightpearl"]["order_ids"] == [10001, 10040]
-        faults = httpx.get(url + "/_sandbox/faults").json()
+        faults = loopback.get(url + "/_sandbox/faults").json()
         assert faults["ometria"]["latency_ms"] == 1
         assert faults["brightpearl"]["lost_write_rate"] == 0.25
     finally:

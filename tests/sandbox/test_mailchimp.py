@@ -11,6 +11,7 @@ import time
 
 import httpx
 
+from tests.fixtures import loopback
 from tests.sandbox.conftest import assert_shape, mailchimp, payload
 
 
@@ -117,7 +118,7 @@ def test_tags_list_info_and_ping(sandbox):
 
 def test_a_bad_key_gets_mailchimps_401(sandbox):
     base = sandbox.discovery()["mailchimp"]["base_url"]
-    answer = httpx.get(base + "/3.0/ping", auth=("anystring", "0000-us1"))
+    answer = loopback.get(base + "/3.0/ping", auth=("anystring", "0000-us1"))
     assert answer.status_code == 401
     assert answer.json()["title"] == "API Key Invalid"
     assert answer.headers["content-type"] == "application/problem+json"
@@ -132,7 +133,7 @@ def test_more_than_the_allowed_concurrent_requests_get_429(sandbox):
 
     def call() -> None:
         start.wait()
-        answer = httpx.get(
+        answer = loopback.get(
             entry["base_url"] + "/3.0/ping", auth=("x", entry["api_key"]), timeout=10
         )
         statuses.append(answer.status_code)
@@ -173,7 +174,7 @@ def wait_finished(client: httpx.Client, batch_id: str, timeout: float = 10) -> l
 
 
 def results(url: str) -> list[dict]:
-    answer = httpx.get(url)  # a pre-signed URL: no auth
+    answer = loopback.get(url)  # a pre-signed URL: no auth
     assert answer.status_code == 200
     entries = []
     with tarfile.open(fileobj=io.BytesIO(answer.content), mode="r:gz") as tar:
@@ -232,7 +233,7 @@ def test_a_batch_runs_each_operation_as_the_single_call_would(sandbox):
 def test_a_batch_is_refused_as_mailchimp_refuses_it(sandbox):
     client, _list_id = mailchimp(sandbox)
     base = sandbox.discovery()["mailchimp"]["base_url"]
-    bad_key = httpx.post(base + "/3.0/batches", json={"operations": []}, auth=("x", "0-us1"))
+    bad_key = loopback.post(base + "/3.0/batches", json={"operations": []}, auth=("x", "0-us1"))
     assert bad_key.status_code == 401 and bad_key.json()["title"] == "API Key Invalid"
     for body in ({}, {"operations": {}}, {"operations": [{"method": "PUT"}]},
                  {"operations": [{"method": "PUT", "path": "/ping", "body": {"a": 1}}]},
@@ -281,7 +282,7 @@ def test_the_results_url_answers_as_a_pre_signed_s3_url(sandbox):
     url = wait_finished(client, batch.json()["id"])[-1]["response_body_url"]
     assert results(url)[0]["status_code"] == 200
     api_key = sandbox.discovery()["mailchimp"]["api_key"]
-    with_key = httpx.get(url, auth=("x", api_key))
+    with_key = loopback.get(url, auth=("x", api_key))
     assert with_key.status_code == 400 and b"InvalidArgument" in with_key.content
-    forged = httpx.get(url.replace("X-Amz-Signature=", "X-Amz-Signature=0"))
+    forged = loopback.get(url.replace("X-Amz-Signature=", "X-Amz-Signature=0"))
     assert forged.status_code == 403 and b"AccessDenied" in forged.content

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import time
 
-import httpx
-
+from tests.fixtures import loopback
 from tests.sandbox.conftest import assert_shape, ometria, payload
 
 
@@ -122,8 +121,8 @@ def test_batch_limits_and_mixed_types_are_refused(sandbox):
 
 def test_a_bad_key_is_refused(sandbox):
     url = sandbox.discovery()["ometria"]["base_url"] + "/v2/push"
-    assert httpx.post(url, json=[], headers={"X-Ometria-Auth": "nope"}).status_code == 401
-    assert httpx.post(url, json=[]).status_code == 401
+    assert loopback.post(url, json=[], headers={"X-Ometria-Auth": "nope"}).status_code == 401
+    assert loopback.post(url, json=[]).status_code == 401
 
 
 def test_more_pushes_per_second_than_allowed_get_429(sandbox):

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import httpx
-
+from tests.fixtures import loopback
 from tests.sandbox.conftest import control, salesforce
 
 
 def test_the_token_endpoint_checks_the_client_secret(sandbox):
     entry = sandbox.discovery()["salesforce"]
     url = entry["base_url"] + "/services/oauth2/token"
-    good = httpx.post(url, data={"grant_type": "client_credentials",
+    good = loopback.post(url, data={"grant_type": "client_credentials",
                                  "client_id": entry["client_id"],
                                  "client_secret": entry["client_secret"]})  # fmt: skip
     token = good.json()
     assert good.status_code == 200
     assert token["instance_url"] == entry["base_url"] and token["token_type"] == "Bearer"
     assert {"access_token", "issued_at", "signature", "id"} <= set(token)
-    bad = httpx.post(url, data={"grant_type": "client_credentials",
+    bad = loopback.post(url, data={"grant_type": "client_credentials",
                                 "client_id": entry["client_id"], "client_secret": "wrong"})  # fmt: skip
     assert bad.status_code == 400
     assert bad.json() == {

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 
-import httpx
-
 from connectors.models import Connection
 from tests.contract.scenarios import items, value_maps
+from tests.fixtures import loopback
 
 FLOW = "bigcommerce_stock"
 # Both demo warehouses sell through BigCommerce's default location.
@@ -26,13 +25,13 @@ def set_safety_stock(brand, units: int | str) -> None:
 
 
 def add_products(sandbox, products: list[dict]) -> list[int]:
-    reply = httpx.post(f"{sandbox.url}/_sandbox/catalog/products", json={"products": products})
+    reply = loopback.post(f"{sandbox.url}/_sandbox/catalog/products", json={"products": products})
     reply.raise_for_status()
     return reply.json()["ids"]
 
 
 def set_stock(sandbox, product_id: int | str, warehouse: int, on_hand: int) -> None:
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/brightpearl/products/{product_id}/stock",
         json={"warehouseId": warehouse, "onHand": on_hand},
     ).raise_for_status()

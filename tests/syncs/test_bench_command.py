@@ -70,6 +70,7 @@ def test_bench_through_a_cluster_refuses_a_database_with_other_brands(brand_a):
         call_command("bench", orders=10, workers=1, stdout=StringIO(), stderr=StringIO())
 
 
+@pytest.mark.longest
 @pytest.mark.slow
 def test_bench_for_bigcommerce_prints_the_stock_and_order_figures():
     out = StringIO()
@@ -105,6 +106,7 @@ def test_bench_for_bigcommerce_prints_the_stock_and_order_figures():
     assert figures["peak_rss_mb"] > 0
 
 
+@pytest.mark.longest
 def test_bench_salesforce_sends_customers_and_products_200_records_a_call():
     out = StringIO()
     call_command(

@@ -271,6 +271,7 @@ def test_deleting_a_brand_takes_its_links_and_states_and_leaves_the_other():
 
 
 # --- a small real run -------------------------------------------------------------------------
+@pytest.mark.longest
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_small_real_run_sees_every_change_and_no_stale_overwrite(monkeypatch):

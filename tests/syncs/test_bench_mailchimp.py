@@ -72,6 +72,7 @@ def test_the_cap_fraction_is_what_the_backfill_had_of_the_whole_windows_after_th
     assert window_figures(windows, events, began=61.0, ended=119.0)["cap_fraction"] is None
 
 
+@pytest.mark.longest
 def test_with_the_purchases_backfill_beside_it_no_event_is_undone():
     """Events every 2 s (three Brightpearl reads each): at a faster pace the events alone
     would spend the 200 a minute, and bulk, which gives way to them, would wait."""

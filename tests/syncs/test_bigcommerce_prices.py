@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import httpx
 import pytest
 
 from connectors.sandbox.seed.prices import seed_prices
@@ -15,6 +14,7 @@ from syncs.flows import REGISTRY
 from syncs.models import RunState, ValueMap
 from syncs.services import flow_run_now
 from tests.contract.scenarios import items, value_maps
+from tests.fixtures import loopback
 from tests.sandbox.conftest import bigcommerce
 from tests.syncs.stock_helpers import add_products
 
@@ -143,7 +143,7 @@ def test_a_refused_variant_is_set_aside_the_rest_written_one_ticket(sandbox, liv
         for p in items(sandbox, "brightpearl", "products")
         if p["identity"]["sku"] == "NEW-007"
     )
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/brightpearl/products/{pid}/price",
         json={"priceListId": 1, "price": "27.00"},
     ).raise_for_status()

@@ -4,7 +4,6 @@ finance ticket, which resolves itself when the credit is posted after invoicing.
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from exceptions.models import OPEN_STATUSES, Ticket
@@ -12,6 +11,7 @@ from syncs.flows.bigcommerce.refunds_in import FLOW, external_ref, record_id
 from syncs.models import RecordLink, RecordState, RecordStatus
 from syncs.services import flow_run_now
 from tests.contract.scenarios import BC_TO_BP, items, value_maps
+from tests.fixtures import loopback
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_cache")]
 
@@ -22,7 +22,9 @@ def post_storefront(brand) -> None:
 
 
 def refund(sandbox, order_id, **body) -> dict:
-    answer = httpx.post(f"{sandbox.url}/_sandbox/bigcommerce/orders/{order_id}/refund", json=body)
+    answer = loopback.post(
+        f"{sandbox.url}/_sandbox/bigcommerce/orders/{order_id}/refund", json=body
+    )
     answer.raise_for_status()
     return answer.json()
 
@@ -104,7 +106,7 @@ def test_a_refund_on_an_order_not_invoiced_waits_for_finance_then_goes(sandbox, 
         credits(sandbox) == [] and Ticket.objects.filter(type__code="refund_blocked").count() == 1
     )
 
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/brightpearl/orders/{link.external_id}/invoice"
     ).raise_for_status()
     flow_run_now(brand=live_brand, flow=FLOW)

@@ -160,16 +160,15 @@ def test_a_safety_stock_that_is_not_a_number_fails_the_run_plainly(sandbox, live
 def test_the_sweep_reads_the_products_of_orders_changed_since_its_last_run(sandbox, live_brand):
     """An order moves stock (Brightpearl allocates it): the 15-minute sweep reads the products
     of orders changed since its last run, so a lost stock event is made good within minutes."""
-    import httpx
-
     from tests.contract.scenarios import BC_TO_BP, value_maps
+    from tests.fixtures import loopback
 
     map_warehouses(live_brand)
     value_maps(live_brand, "bc_order_status", BC_TO_BP)
     flow_run_now(brand=live_brand, flow=FLOW, full=True)
     pid = 1005
     sku = brightpearl_skus(sandbox)[pid]
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/bigcommerce/orders",
         json={
             "lines": [{"sku": sku, "quantity": 2}],

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import httpx
 import pytest
 
 from connectors.bigcommerce.client import BigCommerce
@@ -13,6 +12,7 @@ from connectors.models import Connection
 from connectors.registry import connector_for
 from syncs.flows.bigcommerce.stock_priority import SALE_KEY, SALE_MINUTES
 from syncs.services import flow_run_now
+from tests.fixtures import loopback
 from tests.syncs.stock_helpers import (
     FLOW,
     brightpearl_on_hand,
@@ -55,7 +55,7 @@ def test_skus_on_sale_or_just_ordered_go_in_the_first_calls(sandbox, live_brand,
     with connector_for(bp_conn) as bp:
         order = next(iter(bp.orders([10001])))
     ordered = {int(r["productId"]) for r in order["orderRows"].values() if r.get("productId")}
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/brightpearl/orders/10001/status", json={"statusId": 2}
     ).raise_for_status()
     hot = {skus[pid] for pid in ordered} | {skus[on_sale_pid]}

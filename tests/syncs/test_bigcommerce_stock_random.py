@@ -76,6 +76,7 @@ def sync(brand, sandbox, product_id: int, trigger: str, lossy: bool) -> None:
     sandbox.clear_faults()
 
 
+@pytest.mark.longest
 @settings(
     max_examples=10,
     deadline=None,

@@ -23,6 +23,7 @@ def test_chaos_refuses_a_share_of_lost_answers_that_is_not_one():
         call_command("chaos", lost_responses=1.5, stdout=StringIO(), stderr=StringIO())
 
 
+@pytest.mark.longest
 @pytest.mark.slow
 def test_a_small_chaos_run_holds(monkeypatch):
     from tests.fixtures.processes import console_env

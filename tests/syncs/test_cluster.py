@@ -8,7 +8,6 @@ import signal
 import time
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 import redis
 from django_q.conf import Conf
@@ -17,6 +16,7 @@ from exceptions.models import OPEN_STATUSES, Ticket
 from syncs.models import RunState, StatusMapping, SyncRun
 from syncs.services import flow_enqueue
 from syncs.webhooks import webhooks_register
+from tests.fixtures import loopback
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -66,7 +66,7 @@ def hold_for_fraud(sandbox) -> int:
     """The back office holds an order for fraud: Brightpearl's webhook goes to the console."""
     facts = sandbox.seed_facts()["demo"]["brightpearl"]
     order_id = facts["first_order_by_status"]["2"]
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/brightpearl/orders/{order_id}/status",
         json={"statusId": facts["fraud_status_id"]},
     ).raise_for_status()
@@ -103,6 +103,7 @@ def test_a_webhook_run_completes_through_a_real_cluster(
     assert pushed["status"] == "cancelled" and pushed["is_valid"] is False
 
 
+@pytest.mark.longest
 def test_nothing_lost_or_doubled_through_faults_and_a_killed_worker(
     sandbox, live_brand, start_qcluster
 ):

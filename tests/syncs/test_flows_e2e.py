@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-import httpx
 import pytest
 from django_q.conf import Conf
 
@@ -13,6 +12,7 @@ from exceptions.models import Ticket
 from syncs.models import RecordState, RecordStatus, StatusMapping, SyncRun
 from syncs.services import flow_run_now
 from syncs.webhooks import webhooks_register
+from tests.fixtures import loopback
 from tests.fixtures.flows import FLOWS, run_all
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -244,7 +244,7 @@ def test_a_rejected_record_sent_again_stays_open_until_ometria_takes_it(
     ticket.refresh_from_db()
     assert (ticket.status, ticket.occurrences) == ("open", 2)
     # The email is corrected in Brightpearl and the contact goes again; Ometria is quiet.
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/brightpearl/contacts/{contact_id}",
         json={"email": "fixed@example.com"},
     ).raise_for_status()
@@ -318,7 +318,7 @@ def webhooks_live(live_server, settings, synced_brand, monkeypatch):
 def test_a_status_change_reaches_ometria_through_the_webhook(sandbox, webhooks_live):
     facts = sandbox.seed_facts()["demo"]["brightpearl"]
     order_id = facts["first_order_by_status"]["2"]  # a new web order
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/brightpearl/orders/{order_id}/status",
         json={"statusId": facts["cancelled_status_id"]},
     ).raise_for_status()
@@ -331,7 +331,7 @@ def test_a_status_change_reaches_ometria_through_the_webhook(sandbox, webhooks_l
 
 def test_a_note_delivered_twice_makes_one_shipment_event(sandbox, webhooks_live):
     note_id = sandbox.seed_facts()["demo"]["brightpearl"]["unshipped_note_id"]
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/brightpearl/goods-out-notes/{note_id}/ship", json={"deliveries": 2}
     ).raise_for_status()
     assert sandbox.wait_for_deliveries(10)
@@ -348,12 +348,12 @@ def test_no_shipment_event_for_an_order_cancelled_or_held_for_fraud(sandbox, syn
     note_id = facts["unshipped_note_id"]
     order_id = sandbox.state("brightpearl", "goods_out_notes", id=note_id)["items"][0]["orderId"]
     for status in (facts["cancelled_status_id"], facts["fraud_status_id"]):
-        httpx.post(
+        loopback.post(
             f"{sandbox.url}/_sandbox/brightpearl/orders/{order_id}/status",
             json={"statusId": status},
         ).raise_for_status()
         if status == facts["cancelled_status_id"]:
-            httpx.post(
+            loopback.post(
                 f"{sandbox.url}/_sandbox/brightpearl/goods-out-notes/{note_id}/ship", json={}
             ).raise_for_status()
         # The note is read before the order flow has heard of the change: still nothing.
@@ -435,7 +435,7 @@ def test_a_completed_credit_reaches_ometria_on_the_refunds_schedule(sandbox, web
     credit = sandbox.state("brightpearl", "sales_credits", id=credit_id)["items"][0]
     parent = str(credit["parentId"])
     before = refunded_orders(sandbox).get(parent, 0)
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/brightpearl/orders/{credit_id}/status",
         json={"statusId": facts["credit_complete_status_id"]},
     ).raise_for_status()
@@ -460,11 +460,11 @@ def test_a_shipment_whose_order_status_has_no_mapping_waits_then_goes(sandbox, s
     facts = sandbox.seed_facts()["demo"]["brightpearl"]
     note_id = facts["unshipped_note_id"]
     order_id = sandbox.state("brightpearl", "goods_out_notes", id=note_id)["items"][0]["orderId"]
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/brightpearl/orders/{order_id}/status",
         json={"statusId": facts["unknown_status_id"]},
     ).raise_for_status()
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/brightpearl/goods-out-notes/{note_id}/ship", json={}
     ).raise_for_status()
     run = flow_run_now(brand=synced_brand, flow="shipments", scope=[str(note_id)])

@@ -9,7 +9,6 @@ from __future__ import annotations
 from unittest import mock
 from urllib.parse import urlencode
 
-import httpx
 import pytest
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
@@ -24,6 +23,7 @@ from syncs.flows.mailchimp.consent import FIELDS
 from syncs.models import FlowConfig, RecordLink, RecordState, SyncRun, WebhookEvent
 from syncs.services import flow_run_now
 from syncs.webhooks import webhooks_drain
+from tests.fixtures import loopback
 from tests.syncs.test_mailchimp_contacts import by_email, fields_mapped, members
 from tests.syncs.test_mailchimp_purchases import groups_mapped, items
 
@@ -60,7 +60,7 @@ def callback(client, brand, kind: str, email: str, reason: str) -> None:
 
 
 def control(sandbox, what: str, email: str, **body) -> None:
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/mailchimp/{what}", json={"email": email, **body}
     ).raise_for_status()
 
@@ -167,6 +167,7 @@ def _fresh(sandbox, brand) -> None:
     FlowConfig.objects.filter(brand=brand).update(cursor=None)
 
 
+@pytest.mark.longest
 @settings(
     max_examples=12,
     deadline=None,
@@ -189,7 +190,7 @@ def test_no_brightpearl_write_ever_resubscribes_anyone(client, sandbox, live_bra
     emails = [e for e, _ in pool]
     for _, contacts in pool:
         for contact in contacts:
-            httpx.post(
+            loopback.post(
                 f"{sandbox.url}/_sandbox/brightpearl/contacts/{contact['contactId']}",
                 json={"customFields": {"PCF_OPTIN": "yes"}},
             ).raise_for_status()
@@ -197,7 +198,7 @@ def test_no_brightpearl_write_ever_resubscribes_anyone(client, sandbox, live_bra
     for n, (what, i, flag) in enumerate(steps):
         email, contacts = pool[i]
         if what == "bp_edit":
-            httpx.post(
+            loopback.post(
                 f"{sandbox.url}/_sandbox/brightpearl/contacts/{contacts[0]['contactId']}",
                 json={"firstName": f"Edit{n}", "customFields": {"PCF_OPTIN": "yes"}},
             ).raise_for_status()

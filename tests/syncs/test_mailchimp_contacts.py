@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-import httpx
 import pytest
 
 from connectors.mailchimp.common import subscriber_hash
@@ -20,6 +19,7 @@ from syncs.flows.mailchimp.maps import (
 )
 from syncs.models import RecordState, RecordStatus, RunState, ValueMap
 from syncs.services import flow_run_now
+from tests.fixtures import loopback
 from tests.syncs.test_mailchimp_purchases import groups_mapped, items
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -124,7 +124,7 @@ def test_duplicates_are_merged_by_the_rule_with_one_ticket_per_email(sandbox, ma
     email, contacts = next(iter(sorted(retail.items())))
     first, second = sorted(contacts, key=lambda c: c["contactId"])[:2]
     # The older contact has the latest order: its name wins, whatever was updated last.
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/brightpearl/contacts/{second['contactId']}",
         json={"firstName": "Updated-Later"},
     ).raise_for_status()
@@ -202,7 +202,7 @@ def test_per_member_errors_are_tickets_and_never_sent_again(sandbox, mapped_bran
         brand=mapped_brand, type__code="rejected_by_target", source_id=compliance
     ).exists()
     contact_id = by_email(sandbox)[compliance][0]["contactId"]
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/brightpearl/contacts/{contact_id}",
         json={"firstName": "Changed"},
     ).raise_for_status()
@@ -224,7 +224,7 @@ def test_a_cleaned_member_is_never_sent_even_before_brightpearl_knows(sandbox, m
         and got[e]["status"] == "subscribed"
         and all((c.get("customerGroup") or {}).get("name") == "Retail" for c in cs)
     )
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/mailchimp/clean", json={"email": email, "reason": "hard"}
     ).raise_for_status()
     sandbox.reset_writes()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
-import httpx
 import pytest
 
 from connectors.models import Connection
@@ -16,6 +15,7 @@ from exceptions.models import OPEN_STATUSES, Ticket
 from syncs.flows.mailchimp.maps import BP_CUSTOMER_GROUP_TO_MC, DEFAULT_GROUPS
 from syncs.models import RecordState, RecordStatus, StatusMapping, SyncRun, ValueMap
 from syncs.services import flow_run_now
+from tests.fixtures import loopback
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -118,7 +118,7 @@ def test_a_cancelled_order_is_cancelled_and_leaves_the_lifetime_value(sandbox, l
     flow_run_now(brand=live_brand, flow=FLOW, trigger="webhook", scope=[order_id])
     before = customer(live_brand, contact_id)
     cancelled = next(m for m in StatusMapping.objects.filter(brand=live_brand) if m.cancels)
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/brightpearl/orders/{order_id}/status",
         json={"statusId": cancelled.bp_status_id},
     ).raise_for_status()
@@ -290,7 +290,7 @@ def test_a_backfill_goes_by_batch_operations_and_an_event_still_goes_alone(sandb
     sandbox.reset_writes()
     other = retail_order(sandbox, live_brand)
     cancels = next(m for m in StatusMapping.objects.filter(brand=live_brand) if m.cancels)
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/brightpearl/orders/{other['id']}/status",
         json={"statusId": cancels.bp_status_id},
     ).raise_for_status()

@@ -5,7 +5,6 @@ Salesforce records is a ticket for ops listing them, never a guess."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from exceptions.models import OPEN_STATUSES, Ticket
@@ -13,6 +12,7 @@ from syncs.flows.salesforce.accounts import FLOW
 from syncs.models import RecordLink, RecordState, RecordStatus, RunState
 from syncs.services import flow_run_now
 from tests.contract.scenarios import SF_GROUPS, items, value_maps
+from tests.fixtures import loopback
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_cache")]
 FIELD = "Brightpearl_Contact_Id__c"
@@ -88,7 +88,7 @@ def test_an_id_on_two_salesforce_accounts_is_a_ticket_listing_them_and_nothing_i
     value_maps(live_brand, "bp_customer_group", SF_GROUPS)
     target = str(customers(sandbox)[0]["contactId"])
     for name in ("Imported twice", "Imported twice (2)"):
-        httpx.post(
+        loopback.post(
             f"{sandbox.url}/_sandbox/salesforce/records",
             json={"type": "Account", "fields": {FIELD: target, "Name": name}},
         ).raise_for_status()

@@ -6,7 +6,6 @@ ways."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from brands.models import AuditEvent
@@ -19,6 +18,7 @@ from syncs.models import RecordLink, RecordState, RunState
 from syncs.services import flow_run_now
 from syncs.watermarks import PollWatermark
 from tests.contract.scenarios import SF_GROUPS, items, value_maps
+from tests.fixtures import loopback
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_cache")]
 
@@ -39,7 +39,7 @@ def new_customers(sandbox) -> dict[str, dict]:
 
 def edit(sandbox, sobject: str, record_id: str, **fields) -> None:
     """A sales rep changes a record in Salesforce."""
-    httpx.patch(
+    loopback.patch(
         f"{sandbox.url}/_sandbox/salesforce/records/{sobject}/{record_id}",
         json={"account": "demo", "fields": fields},
     ).raise_for_status()

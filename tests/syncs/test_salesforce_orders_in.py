@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import httpx
 import pytest
 from django.utils import timezone
 
@@ -26,6 +25,7 @@ from syncs.models import RecordLink, RecordState, RecordStatus, RunState
 from syncs.services import flow_run, flow_run_now
 from syncs.watermarks import PollWatermark
 from tests.contract.scenarios import items
+from tests.fixtures import loopback
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_cache")]
 
@@ -111,7 +111,7 @@ def test_orders_the_console_made_in_salesforce_are_not_posted_back(sandbox, live
     user = sf.oauth.user_id
     assert user.startswith("005")
     ours = next(o for o in sf_orders(sandbox).values() if o["Status"] == "Activated")
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/salesforce/records",
         json={
             "account": "demo",
@@ -133,13 +133,13 @@ def _order(sandbox, number: str, line: dict) -> dict:
     """Sales make an order for a known customer, with one line."""
     known = next(o for o in sf_orders(sandbox).values() if o["Status"] == "Activated")
     fields = {k: known[k] for k in ("AccountId", "Status", "EffectiveDate")}
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/salesforce/records",
         json={"account": "demo", "type": "Order", "fields": {**fields, "OrderNumber": number}},
     ).raise_for_status()
     new = next(o for o in sf_orders(sandbox).values() if o["OrderNumber"] == number)
     item = {"OrderId": new["Id"], "Product2Id": line["Product2Id"], "Quantity": 1}
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/salesforce/records",
         json={
             "account": "demo",

@@ -6,7 +6,6 @@ Product2 field, only where it differs."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from connectors.models import Connection
@@ -16,6 +15,7 @@ from syncs.flows.salesforce.stock import FLOW as STOCK
 from syncs.models import RecordLink, RecordState, RecordStatus, RunState
 from syncs.services import flow_run_now
 from tests.contract.scenarios import items
+from tests.fixtures import loopback
 from tests.syncs.stock_helpers import brightpearl_on_hand, set_stock
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_cache")]
@@ -59,7 +59,7 @@ def test_each_product_is_a_product2_upserted_by_sku_200_a_call(sandbox, live_bra
 def test_only_products_changed_since_the_last_run_are_read(sandbox, live_brand):
     flow_run_now(brand=live_brand, flow=PRODUCTS, full=True)
     one = items(sandbox, "brightpearl", "products")[3]
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/brightpearl/products/{one['id']}", json={"name": "Renamed"}
     ).raise_for_status()
     run = flow_run_now(brand=live_brand, flow=PRODUCTS)
@@ -72,7 +72,7 @@ def test_a_sku_on_two_product2_records_is_a_ticket_and_the_rest_are_written(sand
     source = items(sandbox, "brightpearl", "products")
     doubled = source[5]["identity"]["sku"]
     for name in ("Imported once", "Imported twice"):
-        httpx.post(
+        loopback.post(
             f"{sandbox.url}/_sandbox/salesforce/records",
             json={"type": "Product2", "fields": {SKU: doubled, "Name": name}},
         ).raise_for_status()
@@ -143,7 +143,7 @@ def test_two_brightpearl_products_with_one_sku_the_second_waits_with_a_ticket(sa
     source = items(sandbox, "brightpearl", "products")
     first, second = source[0], source[9]
     sku = first["identity"]["sku"]
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/brightpearl/products/{second['id']}", json={"sku": sku}
     ).raise_for_status()
     run = flow_run_now(brand=live_brand, flow=PRODUCTS, full=True)

@@ -5,7 +5,6 @@ console's own write coming back is not sent back."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from exceptions.models import OPEN_STATUSES, Ticket
@@ -13,6 +12,7 @@ from syncs.flows.bigcommerce.cancellations_in import FLOW
 from syncs.models import RecordLink
 from syncs.services import flow_run_now
 from tests.contract.scenarios import BC_TO_BP, BP_TO_BC, items, value_maps
+from tests.fixtures import loopback
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_cache")]
 
@@ -40,7 +40,7 @@ def test_a_storefront_cancellation_cancels_the_brightpearl_order(sandbox, live_b
     value_maps(live_brand, "bp_order_status_to_bc", BP_TO_BC)
     flow_run_now(brand=live_brand, flow="storefront_orders", full=True)
     bc_id, bp_id = posted_pair(live_brand)
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/bigcommerce/orders/{bc_id}/status", json={"status_id": 5}
     ).raise_for_status()
 

@@ -4,24 +4,24 @@ posts with the mapped price list. Guests (group 0) post with Brightpearl's own p
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from exceptions.models import OPEN_STATUSES, Ticket
 from syncs.models import RecordState, RecordStatus
 from syncs.services import flow_run_now
 from tests.contract.scenarios import BC_TO_BP, items, value_maps
+from tests.fixtures import loopback
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_cache")]
 
 
 def wholesale_order(sandbox) -> str:
-    customer = httpx.post(
+    customer = loopback.post(
         f"{sandbox.url}/_sandbox/bigcommerce/customers",
         json={"email": "buyer@trade.example.com", "customer_group_id": 2},
     ).json()
     sku = items(sandbox, "bigcommerce", "variants")[0]["sku"]
-    order = httpx.post(
+    order = loopback.post(
         f"{sandbox.url}/_sandbox/bigcommerce/orders",
         json={
             "customer_id": customer["id"],

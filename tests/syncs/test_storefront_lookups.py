@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 
 from connectors.brightpearl.lookups import ContactEmailIndex, OrderRefIndex
 from syncs.services import flow_run_now
 from tests.contract.scenarios import BC_TO_BP, items, value_maps
 from tests.contract.test_flow_contract import converge
+from tests.fixtures import loopback
 
 FLOW = "storefront_orders"
 
@@ -27,7 +27,7 @@ def test_new_customers_are_created_once_under_lost_answers(sandbox, live_brand):
     placed = []
     # Three new shoppers, each ordering twice: the second order finds the first's customer.
     for n in range(6):
-        answer = httpx.post(
+        answer = loopback.post(
             f"{sandbox.url}/_sandbox/bigcommerce/orders",
             json={"lines": [{"sku": sku, "quantity": 1}], "email": f"new.{n % 3}@example.com"},
         )

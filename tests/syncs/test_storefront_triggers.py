@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-import httpx
 import pytest
 from django.urls import reverse
 
@@ -20,6 +19,7 @@ from syncs.models import FlowConfig, RecordLink, SyncRun
 from syncs.services import flow_run_now, flow_scheduled
 from syncs.webhooks import webhooks_drain
 from tests.contract.scenarios import BC_TO_BP, value_maps
+from tests.fixtures import loopback
 from tests.sandbox.conftest import PAYLOADS
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fresh_cache")]
@@ -28,7 +28,7 @@ FLOW = "storefront_orders"
 
 def place(sandbox, email: str) -> str:
     """A shopper places an order in the storefront (the sandbox fires its webhooks too)."""
-    answer = httpx.post(
+    answer = loopback.post(
         f"{sandbox.url}/_sandbox/bigcommerce/orders",
         json={"lines": [{"sku": _a_sku(sandbox), "quantity": 1}], "email": email},
     )

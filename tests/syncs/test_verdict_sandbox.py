@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import time
 
-import httpx
 import pytest
 
 from syncs.models import RunState, SyncRun
 from syncs.overview import brands_overview
 from syncs.services import flow_run_now
+from tests.fixtures import loopback
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
@@ -19,7 +19,7 @@ def test_an_ometria_outage_is_degraded_with_its_reason_and_its_error_stays_after
     sandbox, synced_brand
 ):
     order = sandbox.state("brightpearl", "orders", status=20, limit=1)["items"][0]["id"]
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/brightpearl/orders/{order}/status", json={"statusId": 21}
     ).raise_for_status()
     time.sleep(1.1)  # a run reads changes up to the second it starts

@@ -209,6 +209,7 @@ bodies = (
 )
 
 
+@pytest.mark.longest
 @settings(
     derandomize=True,  # the same examples every run: a CI failure reproduces locally
     max_examples=400,  # about 5 seconds

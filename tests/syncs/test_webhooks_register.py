@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 
-import httpx
 import pytest
 
 from brands.models import AuditEvent
@@ -19,6 +18,7 @@ from syncs.flows import REGISTRY, bigcommerce
 from syncs.flows.base import Flow
 from syncs.models import FlowConfig, WebhookEvent
 from syncs.webhooks import webhook_url, webhooks_register
+from tests.fixtures import loopback
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -145,7 +145,7 @@ def test_a_storefront_order_delivered_twice_is_stored_once_with_a_checked_signat
     webhooks_register(brand=hooked_brand)
     with connector_for(bc) as api:
         sku = api.http.json("GET", "/v3/catalog/variants", params={"limit": 1})["data"][0]["sku"]
-    order = httpx.post(
+    order = loopback.post(
         f"{sandbox.url}/_sandbox/bigcommerce/orders",
         json={"lines": [{"sku": sku, "quantity": 1}], "email": "a@example.com", "deliveries": 2},
     ).json()
@@ -164,7 +164,7 @@ def test_a_signature_made_with_another_secret_is_refused_and_bigcommerce_retries
     bc.save()
     webhooks_register(brand=hooked_brand)
     order_id = sandbox.seed_facts()["demo"]["bigcommerce"]["unknown_sku_order_id"]
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/bigcommerce/orders/{order_id}/status", json={"status_id": 5}
     ).raise_for_status()
     log: list[dict] = []
@@ -180,7 +180,7 @@ def test_a_signature_made_with_another_secret_is_refused_and_bigcommerce_retries
 def test_an_unsubscribe_delivered_twice_is_stored_once(sandbox, hooked_brand):
     webhooks_register(brand=hooked_brand)
     email = sandbox.discovery()["seed"]["demo"]["mailchimp"]["not_in_brightpearl_email"]
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/mailchimp/unsubscribe", json={"email": email, "deliveries": 2}
     ).raise_for_status()
     assert sandbox.wait_for_deliveries(10)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import httpx
 import pytest
 from django.utils import timezone
 
@@ -13,6 +12,7 @@ from exceptions.models import Ticket
 from syncs.history.drift import drift_checks_record
 from syncs.history.models import DriftCheck, HistoryMark
 from syncs.models import MappingChange
+from tests.fixtures import loopback
 from tests.syncs.history.helpers import NOW, finished_run, synced_state
 
 pytestmark = pytest.mark.django_db
@@ -193,7 +193,7 @@ def test_a_custom_field_changed_in_brightpearl_is_found_by_the_daily_check(sandb
     first = flow_run_now(brand=live_brand, flow="customers", full=True)
     assert first.written > 0
     contact_id = sandbox.state("brightpearl", "contacts", limit=1)["items"][0]["contactId"]
-    httpx.post(
+    loopback.post(
         f"{sandbox.url}/_sandbox/brightpearl/contacts/{contact_id}",
         json={"customFields": {"PCF_BIRTHMON": "Drifted"}},
     ).raise_for_status()
