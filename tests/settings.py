@@ -33,3 +33,11 @@ STORAGES = {
 # Live-server threads and the sandbox's webhook deliveries open connections of their own;
 # none may outlive its request, or PostgreSQL refuses to drop the test database at the end.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Flushed by DELETE, not TRUNCATE, after each transactional test (tests/pg_backend).
+    DATABASES["default"]["ENGINE"] = "tests.pg_backend"
+    # A test database need not outlive a crash of its server: commits do not wait for the WAL
+    # to reach the disk. Every budget take is a transaction of its own, so a flow's run
+    # commits often; what other connections see is unchanged.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
