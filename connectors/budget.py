@@ -17,6 +17,7 @@ Events go ahead of bulk work (a webhook's order status must not wait behind a ba
 - When a priority take finds nothing left it waits for the reset, and says so on the row
   (`events_wanted_until`). Until then bulk takes nothing, so at the reset the waiting events
   get the new window's units first.
+- Concurrency caps (Mailchimp: 10 connections): bulk never holds the last connection.
 - Smooth budgets (Ometria: spaced slots, no headers) give an event the next free slot; bulk
   reserves a slot only when it is at most one spacing away, so it never queues far ahead of
   events that come later.
@@ -354,16 +355,22 @@ class Budget:
             )
 
     # --- concurrency (Mailchimp: more than 10 open connections gets 429) ---------
-    def lease(self) -> int | None:
-        """Hold one of the vendor's concurrent slots; None when there is no cap."""
+    def lease(self, *, priority: bool = False) -> int | None:
+        """Hold one of the vendor's concurrent slots; None when there is no cap.
+
+        Bulk work never takes the last slot (of a cap above one): however many workers a
+        backfill has, a purchase event finds a connection free at once."""
         if not self.policy.concurrency:
             return None
+        cap = self.policy.concurrency
+        if not priority and cap > 1:
+            cap -= 1
         while True:
             with transaction.atomic():
                 row = self._row()
                 now = self.clock()
                 BudgetLease.objects.filter(budget=row, expires_at__lt=now).delete()
-                if BudgetLease.objects.filter(budget=row).count() < self.policy.concurrency:
+                if BudgetLease.objects.filter(budget=row).count() < cap:
                     return BudgetLease.objects.create(
                         budget=row, expires_at=now + self.policy.lease_seconds
                     ).pk

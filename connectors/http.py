@@ -291,7 +291,7 @@ class VendorHTTP:
         if waited:
             self.stats.throttle_waits += 1
             self.stats.waited_seconds += waited
-        lease = self.budget.lease()
+        lease = self.budget.lease(priority=self.priority)
         started = time.monotonic()
         status: int | str = "-"
         observed = False

@@ -337,3 +337,37 @@ def test_a_refusal_waits_as_long_as_the_vendor_says_not_to_the_end_of_our_window
     # And the other way: a refusal that says "later than your window" is waited out whole.
     taker.exhausted(90.0)
     assert taker.acquire(priority=True) == pytest.approx(90.0)
+
+
+def test_bulk_never_takes_the_last_connection_an_event_gets_it_at_once(brand_a):
+    """Mailchimp's cap of concurrent connections: bulk workers hold all but one; the event
+    that comes meanwhile takes that one without waiting."""
+    clock = FakeClock()
+    policy = BudgetPolicy(limit=100_000, window_seconds=60, concurrency=3)
+    bulk = budget(brand_a, clock, policy, sleep=fall_asleep, system="mailchimp")
+    held = [bulk.lease(), bulk.lease()]
+    assert all(held)
+    with pytest.raises(Asleep):  # a third bulk connection waits
+        bulk.lease()
+    events = budget(brand_a, clock, policy, sleep=fall_asleep, system="mailchimp")
+    event = events.lease(priority=True)
+    assert event
+    with pytest.raises(Asleep):  # and at the cap, an event waits too
+        events.lease(priority=True)
+    bulk.release(held[0])
+    with pytest.raises(Asleep):  # the event's connection counts: all but one, in all
+        bulk.lease()
+    events.release(event)
+    assert bulk.lease()
+
+
+def test_a_cap_of_one_connection_is_shared_by_bulk_and_events(brand_a):
+    clock = FakeClock()
+    policy = BudgetPolicy(limit=100, window_seconds=60, concurrency=1)
+    bulk = budget(brand_a, clock, policy, sleep=fall_asleep, system="one")
+    first = bulk.lease()
+    assert first
+    with pytest.raises(Asleep):
+        budget(brand_a, clock, policy, sleep=fall_asleep, system="one").lease(priority=True)
+    bulk.release(first)
+    assert bulk.lease()
